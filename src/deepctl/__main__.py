@@ -1,0 +1,3 @@
+from deepctl.cli import main
+
+main()

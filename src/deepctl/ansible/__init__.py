@@ -1,0 +1,1 @@
+"""deepctl's one boundary to Ansible (through ansible-runner)."""

@@ -1,0 +1,115 @@
+"""Run a playbook through ansible-runner, with its traps handled once, here.
+
+- The event handler always returns True (otherwise ansible-runner drops the event from
+  disk and ``stats`` stays empty).
+- A ``cancel_callback`` is always passed, so ansible-runner does not install SIGINT/SIGTERM
+  handlers of its own; whatever handlers were in place are restored afterwards anyway.
+- ``ansible-playbook`` is taken from beside the running interpreter before PATH, so deepctl
+  works from a virtual environment that is not activated.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deepctl.errors import AnsibleError
+
+EventHandler = Callable[[dict[str, Any]], None]
+
+
+def ansible_playbook_binary() -> str:
+    """``ansible-playbook`` beside ``sys.executable``, else from PATH."""
+    beside = Path(sys.executable).parent / "ansible-playbook"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("ansible-playbook")
+    if found is None:
+        raise AnsibleError(
+            "ansible-playbook is not installed next to deepctl nor on PATH",
+            hint="reinstall deepctl (pip install deepctl) so that ansible comes with it",
+        )
+    return found
+
+
+@dataclass
+class PlaybookRun:
+    private_data_dir: Path
+    playbook: Path
+    inventory: Path
+    envvars: Mapping[str, str] = field(default_factory=dict)
+    extravars: Mapping[str, Any] = field(default_factory=dict)
+    cmdline: str | None = None
+    limit: str | None = None
+    forks: int | None = None
+    ident: str = "run"
+
+
+@dataclass
+class PlaybookResult:
+    rc: int
+    status: str  # successful | failed | canceled | timeout
+    stats: dict[str, Any]
+    artifact_dir: Path
+
+
+def run_playbook(
+    run: PlaybookRun,
+    on_event: EventHandler | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> PlaybookResult:
+    """Run one playbook and return its result; events go to ``on_event`` as they happen."""
+    import ansible_runner  # heavy: imported only when a playbook really runs
+
+    def handle(event: dict[str, Any]) -> bool:
+        if on_event is not None:
+            on_event(event)
+        return True  # keep the event: without True, ansible-runner discards it
+
+    def cancel() -> bool:
+        return bool(should_cancel and should_cancel())
+
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    kwargs: dict[str, Any] = {}
+    if run.cmdline:
+        kwargs["cmdline"] = run.cmdline
+    if run.limit:
+        kwargs["limit"] = run.limit
+    if run.forks:
+        kwargs["forks"] = run.forks
+    binary = ansible_playbook_binary()
+    envvars = {
+        "ANSIBLE_HOST_KEY_CHECKING": "True",  # ansible-runner defaults it to False
+        **run.envvars,
+        # ansible-runner runs "ansible-playbook" from PATH: put ours first.
+        "PATH": os.pathsep.join([str(Path(binary).parent), os.environ.get("PATH", "")]),
+    }
+    try:
+        runner = ansible_runner.run(
+            private_data_dir=str(run.private_data_dir),
+            playbook=str(run.playbook),
+            inventory=str(run.inventory),
+            envvars=envvars,
+            extravars=dict(run.extravars),
+            ident=run.ident,
+            quiet=True,
+            event_handler=handle,
+            cancel_callback=cancel,
+            **kwargs,
+        )
+    finally:
+        for sig, handler in saved.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+    return PlaybookResult(
+        rc=int(runner.rc if runner.rc is not None else -1),
+        status=str(runner.status),
+        stats=dict(runner.stats or {}),
+        artifact_dir=Path(runner.config.artifact_dir),
+    )

@@ -1,0 +1,18 @@
+"""``deepctl kubespray fetch``."""
+
+from __future__ import annotations
+
+from deepctl import kubespray_source
+from deepctl.cli_support import stdout
+
+
+def fetch(tag: str, repo: str | None) -> None:
+    tree = kubespray_source.fetch(tag, repo)
+    commit = kubespray_source.head_commit(tree)
+    pinned = kubespray_source.pinned_commit(tag)
+    console = stdout()
+    console.print(f"Kubespray {tag} is at {tree.path}" + (f" (commit {commit})" if commit else ""))
+    if commit and pinned and commit != pinned:
+        console.print(
+            f"[yellow]warning:[/] expected commit {pinned} for {tag}, found {commit}"
+        )

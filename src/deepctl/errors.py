@@ -1,0 +1,153 @@
+"""The one exception hierarchy of deepctl.
+
+Every failure a person can act on is a :class:`DeepctlError` carrying a message, an optional
+hint and the process exit code it maps to. The CLI turns these into output in exactly one
+place (:mod:`deepctl.cli_support`); library code never prints errors or calls ``sys.exit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+Severity = Literal["error", "warning"]
+
+
+class ExitCode:
+    OK = 0
+    WARNINGS = 1  # warnings only, under --strict; also "degraded" for status
+    FAILED = 1  # a run or operation failed
+    SPEC = 2  # the spec or the command line is invalid
+    PREFLIGHT = 3  # host checks found errors
+    API_UNREACHABLE = 4
+    LOCKED = 5
+    INTERNAL = 70
+    CANCELED = 130
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    """One problem found in a spec file, with where it is."""
+
+    path: str  # field path, e.g. "spec.hosts[1].address"
+    message: str
+    severity: Severity = "error"
+    file: str | None = None
+    line: int | None = None  # 1-based
+    column: int | None = None  # 1-based
+
+    def location(self) -> str:
+        parts = [self.file or "<spec>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def format(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{self.location()}: {prefix}{where}{self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "severity": self.severity,
+            "message": self.message,
+        }
+
+
+class DeepctlError(Exception):
+    """Base of every error deepctl reports to a person."""
+
+    exit_code: ClassVar[int] = ExitCode.FAILED
+    kind: ClassVar[str] = "error"
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def details(self) -> dict[str, Any]:
+        """Extra machine-readable fields for ``--json`` output."""
+        return {}
+
+
+class UsageError(DeepctlError):
+    """A bad command-line argument."""
+
+    exit_code = ExitCode.SPEC
+    kind = "usage"
+
+
+class SpecError(DeepctlError):
+    """The spec file cannot be read, parsed or validated."""
+
+    exit_code = ExitCode.SPEC
+    kind = "spec"
+
+    def __init__(
+        self, message: str, problems: Sequence[SpecProblem] = (), hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint)
+        self.problems = list(problems)
+
+    def details(self) -> dict[str, Any]:
+        return {"problems": [p.to_json() for p in self.problems]}
+
+
+class StateError(DeepctlError):
+    """The state directory is unusable (corrupt, from a newer deepctl, not writable)."""
+
+    kind = "state"
+
+
+class KubesprayNotFound(DeepctlError):
+    """No Kubespray tree could be found or fetched."""
+
+    kind = "kubespray"
+
+
+class AnsibleError(DeepctlError):
+    """Ansible could not be run, or a playbook failed."""
+
+    kind = "ansible"
+
+
+class PreflightFailed(DeepctlError):
+    """Host checks found errors."""
+
+    exit_code = ExitCode.PREFLIGHT
+    kind = "preflight"
+
+
+class HostKeyError(DeepctlError):
+    """An SSH host key is unknown or has changed."""
+
+    exit_code = ExitCode.PREFLIGHT
+    kind = "host-key"
+
+
+class ApiUnreachable(DeepctlError):
+    """The Kubernetes API cannot be reached."""
+
+    exit_code = ExitCode.API_UNREACHABLE
+    kind = "api"
+
+
+class LockHeld(DeepctlError):
+    """Another deepctl process holds the cluster lock."""
+
+    exit_code = ExitCode.LOCKED
+    kind = "locked"
+
+
+class Canceled(DeepctlError):
+    """The user interrupted the operation."""
+
+    exit_code = ExitCode.CANCELED
+    kind = "canceled"

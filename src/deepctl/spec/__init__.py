@@ -1,0 +1,1 @@
+"""The cluster spec: models, loading with positions, and semantic rules."""

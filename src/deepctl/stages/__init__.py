@@ -1,0 +1,1 @@
+"""The deploy pipeline as data: an ordered list of stages (see :mod:`deepctl.stages.catalog`)."""
