@@ -90,12 +90,12 @@ def command(fn: Callable[P, R]) -> Callable[P, R]:
         except Exception as exc:  # an unexpected bug: say so without a traceback
             if debug_enabled():
                 raise
-            error = DeepctlError(
+            internal = DeepctlError(
                 f"internal error: {type(exc).__name__}: {exc}",
                 hint="this is a bug in deepctl; rerun with --debug for the traceback "
                 "and report it",
             )
-            render_error(error, as_json)
+            render_error(internal, as_json)
             raise typer.Exit(ExitCode.INTERNAL) from None
 
     return wrapper

@@ -52,7 +52,7 @@ def run(
     if example is not None:
         if example not in EXAMPLES:
             raise UsageError(f"unknown example {example!r}", hint=f"choose one of: {', '.join(EXAMPLES)}")
-        opts, hosts = example_options(example)  # type: ignore[arg-type]
+        opts, hosts = example_options(example)
     else:
         opts = InitOptions(control_planes=control_planes, workers=workers, gpu_workers=gpu_workers)
         no_flags = not (control_planes or workers or gpu_workers or name or user or identity_file)

@@ -17,7 +17,7 @@ from pydantic.alias_generators import to_camel
 
 from deepctl import KUBESPRAY_TAG
 
-API_VERSION = "deepctl/v1alpha1"
+API_VERSION: Literal["deepctl/v1alpha1"] = "deepctl/v1alpha1"
 DEFAULT_KUBE_VERSION = "1.35.4"
 
 # Kubespray v2.31.0 validate_inventory's list of supported network plugins.

@@ -177,7 +177,7 @@ class _Builder:
         self._count(1, mark)
         tag = event.tag
         if tag is None or tag == "!":
-            tag = self.resolver.resolve(ScalarNode, event.value, event.implicit)
+            tag = self.resolver.resolve(ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
         if tag == _MERGE_TAG:
             value: Any = event.value
         else:
