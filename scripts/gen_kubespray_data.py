@@ -3,7 +3,7 @@
 Usage: python scripts/gen_kubespray_data.py ../shared/reference/kubespray-v2.31.0
 
 Writes src/deepctl/data/kubespray-<tag>.yml: the supported Kubernetes versions and the names
-of every variable Kubespray defines (values are not copied: deepctl only needs the names).
+of every variable Kubespray defines or documents (values are not copied: deepctl only needs the names).
 """
 
 from __future__ import annotations
@@ -25,7 +25,11 @@ def main(reference: Path) -> None:
         "default_kube_version": versions["default_kube_version"],
         "kube_version_min_required": versions["kube_version_min_required"],
         "supported_versions": versions["supported_versions"],
-        "variables": sorted(set(core["variables"]) | set(other["variables"])),
+        # Role defaults and vars, other roles' defaults, and the names Kubespray's sample
+        # inventory documents in comments (settable, with no default: e.g. calico_mtu).
+        "variables": sorted(
+            set(core["variables"]) | set(core["commented_in_sample"]) | set(other["variables"])
+        ),
     }
     out = Path(__file__).resolve().parents[1] / "src" / "deepctl" / "data" / f"kubespray-{tag}.yml"
     header = (

@@ -29,10 +29,15 @@ app.add_typer(kubespray_app, name="kubespray")
 SpecArg = Annotated[Path, typer.Argument(help="The cluster spec file (YAML).", show_default=False)]
 StateDirOpt = Annotated[
     Optional[Path],  # noqa: UP045 - typer needs Optional here
-    typer.Option("--state-dir", help="State directory (default: .deepctl/<name>/ beside the spec)."),
+    typer.Option("--state-dir", help="State directory (default: .deepctl/NAME/ beside the spec)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+AcceptNewHostsOpt = Annotated[
+    bool,
+    typer.Option("--accept-new-hosts", help="Trust and record unknown SSH host keys (first use)."),
+]
 
 
 def _version(value: bool) -> None:
@@ -123,6 +128,38 @@ def validate(
 
 @app.command()
 @command
+def preflight(
+    spec: SpecArg,
+    state_dir: StateDirOpt = None,
+    json_output: JsonOpt = False,
+    strict: StrictOpt = False,
+    accept_new_hosts: Annotated[
+        bool,
+        typer.Option("--accept-new-hosts",
+                     help="Record unknown SSH host keys (trust on first use)."),
+    ] = False,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, help="Hosts checked at once.")
+    ] = 32,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Per-host SSH timeout in seconds.")
+    ] = 10.0,
+) -> None:
+    """Check every host over SSH before touching any: OS, resources, ports, identity, GPUs.
+
+    Changes nothing on the hosts. Exit codes: 0 ok, 1 warnings (with --strict), 3 errors.
+
+    Examples: `deepctl preflight cluster.yaml`, `deepctl preflight cluster.yaml --json`,
+    `deepctl preflight cluster.yaml --accept-new-hosts` (first contact)
+    """
+    from deepctl.commands import preflight as impl
+
+    impl.run(spec, state_dir=state_dir, as_json=json_output, strict=strict,
+             accept_new_hosts=accept_new_hosts, concurrency=concurrency, timeout=timeout)
+
+
+@app.command()
+@command
 def deploy(
     spec: SpecArg,
     dry_run: Annotated[
@@ -131,14 +168,220 @@ def deploy(
     state_dir: StateDirOpt = None,
     strict: StrictOpt = False,
     json_output: JsonOpt = False,
+    yes: YesOpt = False,
+    accept_new_hosts: AcceptNewHostsOpt = False,
+    from_stage: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--from", help="Start at this stage (earlier ones are not run)."),
+    ] = None,
+    only: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--only", help="Run only this stage (repeatable)."),
+    ] = None,
+    skip: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--skip", help="Do not run this stage (repeatable)."),
+    ] = None,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Run every stage again, even those up to date.")
+    ] = False,
 ) -> None:
     """Deploy the cluster: preflight, Kubespray, then the platform stages.
 
-    Examples: `deepctl deploy cluster.yaml --dry-run`, `deepctl deploy cluster.yaml --yes`
+    Stages that finished with the same inputs are skipped; after a failure, running it again
+    resumes at the failed stage. Live progress on a terminal, plain lines otherwise, JSON
+    lines with --json. Ctrl-C cancels cleanly (exit 130).
+
+    Examples: `deepctl deploy cluster.yaml --dry-run`, `deepctl deploy cluster.yaml --yes`,
+    `deepctl deploy cluster.yaml --only verify`, `deepctl deploy cluster.yaml --restart`
     """
     from deepctl.commands import deploy as impl
 
-    impl.run(spec, dry_run=dry_run, state_dir=state_dir, strict=strict, as_json=json_output)
+    impl.run(spec, dry_run=dry_run, state_dir=state_dir, strict=strict, as_json=json_output,
+             yes=yes, accept_new_hosts=accept_new_hosts, from_stage=from_stage, only=only,
+             skip=skip, restart=restart)
+
+
+@app.command()
+@command
+def status(
+    spec: SpecArg,
+    state_dir: StateDirOpt = None,
+    json_output: JsonOpt = False,
+    watch: Annotated[bool, typer.Option("--watch", help="Refresh in place until Ctrl-C.")] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", min=1, help="Seconds between refreshes with --watch.")
+    ] = 5,
+) -> None:
+    """Show nodes, GPUs, platform addons and run history of a deployed cluster.
+
+    Exit codes: 0 healthy (or not deployed yet), 1 degraded, 2 spec error, 4 API unreachable.
+
+    Examples: `deepctl status cluster.yaml`, `deepctl status cluster.yaml --json`,
+    `deepctl status cluster.yaml --watch --interval 10`
+    """
+    from deepctl.commands import status as impl
+
+    impl.run(spec, state_dir=state_dir, as_json=json_output, watch=watch, interval=interval)
+
+
+@app.command()
+@command
+def runs(
+    spec: SpecArg,
+    state_dir: StateDirOpt = None,
+    json_output: JsonOpt = False,
+    limit: Annotated[
+        Optional[int], typer.Option("--limit", min=1, help="Show at most N runs.")  # noqa: UP045
+    ] = None,
+) -> None:
+    """List the runs of a cluster, newest first: id, command, start, duration, result.
+
+    Example: `deepctl runs cluster.yaml`
+    """
+    from deepctl.commands import runs as impl
+
+    impl.runs(spec, state_dir=state_dir, limit=limit, as_json=json_output)
+
+
+@app.command()
+@command
+def logs(
+    spec: SpecArg,
+    run: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Argument(help="Run id (or a unique prefix); default: the newest run."),
+    ] = None,
+    state_dir: StateDirOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Show the log of a run (default: the newest).
+
+    Examples: `deepctl logs cluster.yaml`, `deepctl logs cluster.yaml 20261127T121530Z`
+    """
+    from deepctl.commands import runs as impl
+
+    impl.logs(spec, run, state_dir=state_dir, as_json=json_output)
+
+
+@app.command("add-node")
+@command
+def add_node(
+    spec: SpecArg,
+    name: Annotated[str, typer.Option("--name", help="Node name (RFC 1123 label).")],
+    address: Annotated[str, typer.Option("--address", help="Where to reach it over SSH.")],
+    internal_address: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--internal-address", help="Cluster-internal IP."),
+    ] = None,
+    role: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--role", help="worker (default), control-plane or etcd; repeatable."),
+    ] = None,
+    gpu: Annotated[bool, typer.Option("--gpu", help="The host has NVIDIA GPUs.")] = False,
+    label: Annotated[
+        Optional[list[str]], typer.Option("--label", help="k=v node label.")  # noqa: UP045
+    ] = None,
+    taint: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--taint", help="key=value:Effect taint."),
+    ] = None,
+    state_dir: StateDirOpt = None,
+    yes: YesOpt = False,
+    accept_new_hosts: AcceptNewHostsOpt = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Add a host to the spec (comments kept, backup beside it) and to the cluster.
+
+    Only the new host is configured: Kubespray facts on all hosts, then scale.yml --limit NEW
+    (cluster.yml for control-plane/etcd). Re-run the same command to resume a failed one.
+
+    Example: `deepctl add-node cluster.yaml --name gpu3 --address 10.0.0.33 --gpu --yes`
+    """
+    from deepctl.commands import nodes as impl
+
+    impl.add_node(spec, state_dir=state_dir, name=name, address=address,
+                  internal_address=internal_address, roles=role or [], gpu=gpu,
+                  labels=label or [], taints=taint or [], yes=yes,
+                  accept_new_hosts=accept_new_hosts, as_json=json_output)
+
+
+@app.command("remove-node")
+@command
+def remove_node(
+    spec: SpecArg,
+    name: Annotated[str, typer.Argument(help="The host to remove.", show_default=False)],
+    force: Annotated[
+        bool, typer.Option("--force", help="The host is dead: remove it without resetting it.")
+    ] = False,
+    state_dir: StateDirOpt = None,
+    yes: YesOpt = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Drain and remove a node (Kubespray remove-node.yml), then drop it from the spec.
+
+    Refuses to remove the last control plane or to break etcd quorum.
+
+    Example: `deepctl remove-node cluster.yaml wk3 --yes`
+    """
+    from deepctl.commands import nodes as impl
+
+    impl.remove_node(spec, name, state_dir=state_dir, force=force, yes=yes,
+                     as_json=json_output)
+
+
+@app.command()
+@command
+def reset(
+    spec: SpecArg, state_dir: StateDirOpt = None, yes: YesOpt = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Wipe Kubernetes from every host (Kubespray reset.yml). Asks first unless --yes.
+
+    Example: `deepctl reset cluster.yaml`
+    """
+    from deepctl.commands import nodes as impl
+
+    impl.reset(spec, state_dir=state_dir, yes=yes, as_json=json_output)
+
+
+@app.command()
+@command
+def upgrade(
+    spec: SpecArg,
+    to: Annotated[str, typer.Option("--to", help="Target Kubernetes version (one minor up).")],
+    state_dir: StateDirOpt = None,
+    yes: YesOpt = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Upgrade Kubernetes one minor version (Kubespray upgrade-cluster.yml); updates the spec.
+
+    Example: `deepctl upgrade cluster.yaml --to 1.35.4`
+    """
+    from deepctl.commands import nodes as impl
+
+    impl.upgrade(spec, state_dir=state_dir, to=to, yes=yes, as_json=json_output)
+
+
+@app.command()
+@command
+def kubeconfig(
+    spec: SpecArg,
+    output: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("-o", "--output", help="Write a copy that reaches the API from here."),
+    ] = None,
+    state_dir: StateDirOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Print the path of the admin kubeconfig, or write a copy with -o.
+
+    Examples: `export KUBECONFIG=$(deepctl kubeconfig cluster.yaml)`,
+    `deepctl kubeconfig cluster.yaml -o ~/.kube/lab.conf`
+    """
+    from deepctl.commands import nodes as impl
+
+    impl.kubeconfig(spec, state_dir=state_dir, output=output, as_json=json_output)
 
 
 @app.command()

@@ -16,7 +16,7 @@ Severity = Literal["error", "warning"]
 
 class ExitCode:
     OK = 0
-    WARNINGS = 1  # warnings only, under --strict; also "degraded" for status
+    WARNINGS = 1  # preflight: warnings only, under --strict; status: degraded
     FAILED = 1  # a run or operation failed
     SPEC = 2  # the spec or the command line is invalid
     PREFLIGHT = 3  # host checks found errors

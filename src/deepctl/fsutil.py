@@ -14,8 +14,15 @@ from deepctl.errors import StateError
 
 def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) and make it 0700."""
+    missing = []
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
     try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for directory in reversed(missing):  # parents too are created 0700
+            directory.mkdir(mode=0o700, exist_ok=True)
+            os.chmod(directory, 0o700)
         os.chmod(path, 0o700)
     except OSError as exc:
         raise StateError(f"cannot create directory {path}: {exc.strerror}") from None

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import yaml
+
 from deepctl import KUBESPRAY_TAG
-from deepctl.errors import UsageError
+from deepctl.errors import SpecError, UsageError
 from deepctl.fsutil import atomic_write
 from deepctl.kubespray_release import load_release
 from deepctl.spec.loader import load_spec_text
@@ -84,7 +86,25 @@ def hosts_from_options(opts: InitOptions) -> list[InitHost]:
     return hosts
 
 
+def check_plain(flag: str, value: str) -> None:
+    """Refuse a flag value that would not stay one plain YAML value in the written spec."""
+    try:
+        same = yaml.safe_load(f"k: {value}") == {"k": value}
+    except yaml.YAMLError:
+        same = False
+    if not same or "#" in value:
+        raise UsageError(
+            f"{flag} {value!r} cannot be written into the spec as it is",
+            hint="use a plain value: no newlines, ':', '#', quotes or YAML syntax",
+        )
+
+
 def render_spec(opts: InitOptions, hosts: list[InitHost], filename: str) -> str:
+    for flag, value in (("--name", opts.name), ("--user", opts.user),
+                        ("--identity-file", opts.identity_file)):
+        check_plain(flag, value)
+    for host in hosts:
+        check_plain("address", host.address)
     release = load_release()
     gpu = opts.gpu and any(h.gpu for h in hosts)
     return render(
@@ -105,5 +125,13 @@ def write_spec(output: Path, text: str, *, force: bool) -> None:
     """Validate ``text`` as a spec, then write it; refuse to overwrite unless ``force``."""
     if output.exists() and not force:
         raise UsageError(f"{output} already exists", hint="pass --force to overwrite it")
-    load_spec_text(text, output)  # what init writes always validates
+    try:
+        load_spec_text(text, output)  # what init writes always validates
+    except SpecError as error:
+        found = "; ".join(f"{p.path}: {p.message}" if p.path else p.message
+                          for p in error.problems)
+        raise UsageError(
+            f"the options do not make a valid spec ({found}); nothing was written",
+            hint="fix the addresses or names given on the command line",
+        ) from None
     atomic_write(output, text, 0o644)

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from deepctl import __version__
+from deepctl.addons.containerd import gpu_kubespray_vars
 from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.spec.models import Cluster, Host
 
@@ -29,8 +30,11 @@ class Unsafe(str):
     """A string Ansible must not template (written as ``!unsafe``)."""
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
+    """YAML dumper (libyaml's emitter when available) that knows ``Unsafe``."""
 
 
 def _represent_unsafe(dumper: yaml.SafeDumper, value: Unsafe) -> yaml.Node:
@@ -163,6 +167,7 @@ def render_cluster_vars(cluster: Cluster) -> dict[str, Any]:
         "dns_domain": Unsafe(k8s.dns_domain),
         "kubeconfig_localhost": True,
         "helm_enabled": needs_helm(cluster),
+        **gpu_kubespray_vars(cluster),  # nvidia containerd runtime that survives re-runs
     }
 
 
@@ -189,7 +194,8 @@ def write_inventory(inventory_dir: Path, files: dict[str, str]) -> list[Path]:
     written = []
     for relative, text in files.items():
         path = inventory_dir / relative
-        ensure_private_dir(path.parent)
+        for directory in reversed(Path(relative).parents[:-1]):  # group_vars, group_vars/all
+            ensure_private_dir(inventory_dir / directory)
         atomic_write(path, text, 0o600)
         written.append(path)
     stale = inventory_dir / USER_VARS_FILE

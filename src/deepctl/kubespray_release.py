@@ -41,7 +41,7 @@ def load_release(tag: str = KUBESPRAY_TAG) -> KubesprayRelease:
     """Load the package data of a Kubespray release deepctl knows."""
     resource = resources.files("deepctl.data").joinpath(f"kubespray-{tag}.yml")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data = yaml.load(resource.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+    data = yaml.load(resource.read_text(encoding="utf-8"), Loader=loader)
     return KubesprayRelease(
         tag=data["kubespray_tag"],
         commit=data["kubespray_commit"],

@@ -49,6 +49,7 @@ class PlaybookRun:
     limit: str | None = None
     forks: int | None = None
     ident: str = "run"
+    settings: Mapping[str, Any] = field(default_factory=dict)  # ansible-runner env/settings
 
 
 @dataclass
@@ -83,6 +84,8 @@ def run_playbook(
         kwargs["limit"] = run.limit
     if run.forks:
         kwargs["forks"] = run.forks
+    if run.settings:
+        kwargs["settings"] = dict(run.settings)
     binary = ansible_playbook_binary()
     envvars = {
         "ANSIBLE_HOST_KEY_CHECKING": "True",  # ansible-runner defaults it to False

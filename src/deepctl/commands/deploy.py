@@ -9,25 +9,47 @@ from rich.table import Table
 
 from deepctl import kubespray_source
 from deepctl.cli_support import print_json, stdout
-from deepctl.errors import UsageError
+from deepctl.commands.confirm import confirm
 from deepctl.plan import Plan, build_plan
+from deepctl.stages.catalog import check_stage_names
 from deepctl.workspace import open_workspace
 
 
-def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_json: bool) -> None:
+def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_json: bool,
+        yes: bool = False, accept_new_hosts: bool = False, from_stage: str | None = None,
+        only: list[str] | None = None, skip: list[str] | None = None,
+        restart: bool = False) -> None:
+    # Bad stage names are usage errors, with or without --dry-run, before anything else.
+    check_stage_names([*([from_stage] if from_stage else []), *(only or []), *(skip or [])])
     ws = open_workspace(spec, state_dir, strict=strict)
-    ws.render_inventory()
-    tree = kubespray_source.find(ws.cluster, ws.spec.directory)
-    plan = build_plan(ws.cluster, tree)
-    if not dry_run:
-        raise UsageError(
-            "deploy without --dry-run needs the deploy engine, which this build does not have yet",
-            hint=f"run `deepctl deploy {spec} --dry-run` to see the plan",
-        )
-    if as_json:
-        print_json({"dryRun": True, "stateDir": str(ws.state.root), **plan.to_json()})
+    if dry_run:
+        ws.render_inventory()
+        tree = kubespray_source.find(ws.cluster, ws.spec.directory)
+        plan = build_plan(ws.cluster, tree)
+        if as_json:
+            print_json({"dryRun": True, "stateDir": str(ws.state.root), **plan.to_json()})
+            return
+        print_plan(plan, str(ws.state.root))
         return
-    print_plan(plan, str(ws.state.root))
+    from deepctl.engine.deploy import DeployOptions, deploy
+    from deepctl.engine.display import make_display
+
+    hosts = ", ".join(h.name for h in ws.cluster.spec.hosts)
+    confirm(f"Deploy cluster {ws.cluster.name} on {hosts}?", yes)
+    options = DeployOptions(from_stage=from_stage, only=list(only or []),
+                            skip=list(skip or []), restart=restart,
+                            accept_new_hosts=accept_new_hosts)
+    record = deploy(ws, options, make_display(as_json))
+    finished(record.id, record.data.get("duration_s"), str(ws.state.kubeconfig), as_json)
+
+
+def finished(run_id: str, duration: object, kubeconfig: str, as_json: bool) -> None:
+    if as_json:
+        print_json({"event": "run_finished", "result": "succeeded", "run": run_id,
+                    "duration_s": duration, "kubeconfig": kubeconfig})
+        return
+    stdout().print(f"[green]deploy succeeded[/] (run {escape(run_id)}, {duration} s); "
+                   f"kubeconfig: {escape(kubeconfig)}")
 
 
 def print_plan(plan: Plan, state_dir: str) -> None:

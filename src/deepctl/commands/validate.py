@@ -44,11 +44,13 @@ def run(spec: Path, *, state_dir: Path | None, strict: bool, as_json: bool, kube
             "failures": [f.__dict__ for f in check.failures] if check else [],
         },
     }
+    failed = check is not None and not check.ok
     if as_json:
-        print_json(report)
+        if not failed:  # a failure is printed once, as the error document below
+            print_json(report)
     else:
         _print_report(ws, written, tree, check, kubespray)
-    if check is not None and not check.ok:
+    if check is not None and failed:
         problems = [
             SpecProblem("", f.plain(), file=str(ws.spec.path)) for f in check.failures
         ]

@@ -56,7 +56,7 @@ def read_spec_text(path: Path) -> str:
             raise SpecError(
                 f"{name}: the file is {size / 1048576:.1f} MiB; a spec is at most "
                 f"{MAX_SPEC_BYTES // 1048576} MiB",
-                [SpecProblem("", "file too large", file=name)],
+                [SpecProblem("", "file too large", file=name, line=1)],
             )
         raw = path.read_bytes()
     except FileNotFoundError:

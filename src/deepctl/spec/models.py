@@ -30,11 +30,11 @@ Role = Literal["control-plane", "etcd", "worker"]
 MigStrategy = Literal["none", "single", "mixed"]
 AnsibleStrategy = Literal["linear", "free", "mitogen"]
 
-RFC1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+RFC1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")  # \Z: no trailing "\n"
 TAINT = re.compile(
     r"^(?P<key>[A-Za-z0-9]([-A-Za-z0-9_./]{0,251}[A-Za-z0-9])?)"
     r"(=(?P<value>[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)?"
-    r":(?P<effect>NoSchedule|PreferNoSchedule|NoExecute)$"
+    r":(?P<effect>NoSchedule|PreferNoSchedule|NoExecute)\Z"
 )
 
 
@@ -64,7 +64,7 @@ class ApiServerLoadBalancer(SpecModel):
     """An external load balancer in front of the Kubernetes API (HA control planes)."""
 
     address: str = Field(description="IP address or DNS name of the load balancer.")
-    port: int = Field(6443, ge=1, le=65535)
+    port: int = Field(6443, ge=1, le=65535, description="Port of the load balancer.")
 
 
 class KubernetesConfig(SpecModel):
@@ -94,28 +94,28 @@ class KubernetesConfig(SpecModel):
 class BastionConfig(SpecModel):
     """A jump host every SSH connection goes through."""
 
-    address: str
+    address: str = Field(description="IP address or DNS name of the bastion.")
     user: str | None = Field(None, description="Defaults to spec.ssh.user.")
-    port: int = Field(22, ge=1, le=65535)
+    port: int = Field(22, ge=1, le=65535, description="SSH port of the bastion.")
     identity_file: Path | None = Field(None, description="Defaults to spec.ssh.identityFile.")
 
 
 class SSHConfig(SpecModel):
     """How deepctl and Ansible reach the hosts."""
 
-    user: str = "ubuntu"
-    port: int = Field(22, ge=1, le=65535)
+    user: str = Field("ubuntu", description="Login user on every host.")
+    port: int = Field(22, ge=1, le=65535, description="SSH port on every host.")
     identity_file: Path = Field(Path("~/.ssh/id_ed25519"), description="Private key file.")
     become: bool = Field(True, description="Use sudo on the hosts.")
-    bastion: BastionConfig | None = None
+    bastion: BastionConfig | None = Field(None, description="Jump host for every connection.")
 
 
 class HostSSHConfig(SpecModel):
     """Per-host overrides of spec.ssh."""
 
-    user: str | None = None
-    port: int | None = Field(None, ge=1, le=65535)
-    identity_file: Path | None = None
+    user: str | None = Field(None, description="Login user; defaults to spec.ssh.user.")
+    port: int | None = Field(None, ge=1, le=65535, description="Defaults to spec.ssh.port.")
+    identity_file: Path | None = Field(None, description="Defaults to spec.ssh.identityFile.")
 
 
 class Host(SpecModel):
@@ -130,7 +130,14 @@ class Host(SpecModel):
     gpu: bool = Field(False, description="True: this host is expected to have NVIDIA GPUs.")
     labels: dict[str, str] = Field(default_factory=dict, description="Kubernetes node labels.")
     taints: list[str] = Field(default_factory=list, description='"key=value:Effect" taints.')
-    ssh: HostSSHConfig = Field(default_factory=HostSSHConfig)
+    ssh: HostSSHConfig = Field(
+        default_factory=HostSSHConfig, description="Per-host overrides of spec.ssh."
+    )
+    ceph_devices: list[str] = Field(
+        default_factory=list,
+        description="Raw, empty block devices (e.g. /dev/nvme1n1) Rook Ceph may use on this host "
+        "(addons.storage.ceph).",
+    )
 
     @field_validator("roles")
     @classmethod
@@ -152,6 +159,8 @@ class Host(SpecModel):
 
 
 class GpuDriver(SpecModel):
+    """The NVIDIA driver on GPU hosts."""
+
     install: bool = Field(
         False,
         description="True: the GPU Operator installs the driver. False: drivers are "
@@ -161,65 +170,127 @@ class GpuDriver(SpecModel):
 
 
 class MigConfig(SpecModel):
-    strategy: MigStrategy = "none"
+    """Multi-Instance GPU (MIG) as the GPU Operator exposes it."""
+
+    strategy: MigStrategy = Field("none", description="GPU Operator MIG strategy.")
+    manager: bool | None = Field(
+        None, description="Run the GPU Operator's MIG manager; default: on when strategy is not none."
+    )
 
 
 class GpuAddon(SpecModel):
     """NVIDIA GPU Operator."""
 
-    enabled: bool = True
-    operator_version: str = "v26.3.3"
-    driver: GpuDriver = Field(default_factory=GpuDriver)
-    mig: MigConfig = Field(default_factory=MigConfig)
+    enabled: bool = Field(True, description="Install the GPU Operator.")
+    operator_version: str = Field("v26.3.3", description="GPU Operator Helm chart version.")
+    driver: GpuDriver = Field(default_factory=GpuDriver, description="NVIDIA driver.")
+    mig: MigConfig = Field(default_factory=MigConfig, description="MIG settings.")
+    time_slicing_replicas: int | None = Field(
+        None, ge=2, le=64,
+        description="Share each GPU between this many pods (device plugin time-slicing); "
+        "unset: no sharing.",
+    )
 
 
 class MonitoringAddon(SpecModel):
     """kube-prometheus-stack with GPU (DCGM) metrics."""
 
-    enabled: bool = True
-    retention: str = Field("15d", pattern=r"^[0-9]+(ms|s|m|h|d|w|y)$")
-    storage_size: str = Field("50Gi", pattern=r"^[0-9]+(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P)?$")
+    enabled: bool = Field(True, description="Install the monitoring stack.")
+    retention: str = Field(
+        "15d", pattern=r"^[0-9]+(ms|s|m|h|d|w|y)$", description="How long Prometheus keeps data."
+    )
+    storage_size: str = Field(
+        "50Gi", pattern=r"^[0-9]+(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P)?$",
+        description="Size of the Prometheus volume (a Kubernetes quantity).",
+    )
+    chart_version: str = Field(
+        "87.5.1", description="kube-prometheus-stack chart version (prometheus-community)."
+    )
 
 
 class LoggingAddon(SpecModel):
     """Loki and Alloy."""
 
-    enabled: bool = False
+    enabled: bool = Field(False, description="Install Loki and Alloy.")
+    storage_size: str = Field(
+        "50Gi", pattern=r"^[0-9]+(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P)?$",
+        description="Size of Loki's volume (filesystem storage, single binary).",
+    )
+    loki_chart_version: str = Field("18.11.0", description="loki chart version (grafana-community).")
+    alloy_chart_version: str = Field("1.11.1", description="alloy chart version (grafana).")
 
 
 class NfsStorage(SpecModel):
-    enabled: bool = False
+    """An NFS export on one of the hosts, with a dynamic provisioner."""
+
+    enabled: bool = Field(False, description="Serve NFS and install its provisioner.")
     server: str | None = Field(
         None, description="Name of the host (from spec.hosts) that serves NFS."
     )
-    path: str = Field("/export/deepctl", pattern=r"^/")
-    default_class: bool = True
+    path: str = Field("/export/deepctl", pattern=r"^/", description="Exported directory.")
+    default_class: bool = Field(True, description="Make it the default StorageClass.")
+    external_server: str | None = Field(
+        None,
+        description="Address of an NFS server deepctl does not manage (instead of server); "
+        "path must already be exported to the nodes.",
+    )
+    chart_version: str = Field("4.0.18", description="nfs-subdir-external-provisioner chart version.")
 
 
 class CephStorage(SpecModel):
-    enabled: bool = False
+    """Ceph storage with Rook."""
+
+    enabled: bool = Field(False, description="Install Rook Ceph.")
+    chart_version: str = Field("v1.20.6", description="rook-ceph and rook-ceph-cluster chart version.")
 
 
 class StorageAddon(SpecModel):
-    nfs: NfsStorage = Field(default_factory=NfsStorage)
-    ceph: CephStorage = Field(default_factory=CephStorage)
+    """Persistent storage for the cluster."""
+
+    nfs: NfsStorage = Field(default_factory=NfsStorage, description="NFS storage.")
+    ceph: CephStorage = Field(default_factory=CephStorage, description="Ceph storage.")
 
 
 class SlurmAddon(SpecModel):
-    enabled: bool = False
+    """Slurm on Kubernetes (experimental)."""
+
+    enabled: bool = Field(False, description="Install the Slurm operator and a cluster.")
+    chart_version: str = Field(
+        "1.1.3", description="Slinky slurm-operator and slurm chart version (experimental)."
+    )
 
 
 class JupyterhubAddon(SpecModel):
-    enabled: bool = False
+    """JupyterHub with GPU profiles."""
+
+    enabled: bool = Field(False, description="Install JupyterHub.")
+    chart_version: str = Field("4.4.0", description="zero-to-jupyterhub chart version.")
+    admin_users: list[str] = Field(
+        default_factory=lambda: ["admin"],
+        description="JupyterHub admins (NativeAuthenticator: sign up as one of them first).",
+    )
+    gpu_profiles: list[int] = Field(
+        default_factory=lambda: [0, 1],
+        description="Server profiles offered, by number of GPUs each (0 = CPU only).",
+    )
+    storage_size: str = Field(
+        "10Gi", pattern=r"^[0-9]+(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P)?$",
+        description="Each user's home volume, on the default StorageClass.",
+    )
+    service_type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = Field(
+        "ClusterIP", description="How the hub's proxy-public Service is exposed."
+    )
 
 
 class Addons(SpecModel):
-    gpu: GpuAddon = Field(default_factory=GpuAddon)
-    monitoring: MonitoringAddon = Field(default_factory=MonitoringAddon)
-    logging: LoggingAddon = Field(default_factory=LoggingAddon)
-    storage: StorageAddon = Field(default_factory=StorageAddon)
-    slurm: SlurmAddon = Field(default_factory=SlurmAddon)
-    jupyterhub: JupyterhubAddon = Field(default_factory=JupyterhubAddon)
+    """The platform installed on top of Kubernetes, after Kubespray."""
+
+    gpu: GpuAddon = Field(default_factory=GpuAddon, description="NVIDIA GPU Operator.")
+    monitoring: MonitoringAddon = Field(default_factory=MonitoringAddon, description="Metrics.")
+    logging: LoggingAddon = Field(default_factory=LoggingAddon, description="Logs.")
+    storage: StorageAddon = Field(default_factory=StorageAddon, description="Storage.")
+    slurm: SlurmAddon = Field(default_factory=SlurmAddon, description="Slurm.")
+    jupyterhub: JupyterhubAddon = Field(default_factory=JupyterhubAddon, description="Notebooks.")
 
 
 class AnsibleConfig(SpecModel):
@@ -232,12 +303,16 @@ class AnsibleConfig(SpecModel):
 
 
 class ClusterSpec(SpecModel):
-    kubespray: KubesprayConfig = Field(default_factory=KubesprayConfig)
-    kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
-    ssh: SSHConfig = Field(default_factory=SSHConfig)
-    hosts: list[Host] = Field(min_length=1)
-    addons: Addons = Field(default_factory=Addons)
-    ansible: AnsibleConfig = Field(default_factory=AnsibleConfig)
+    """What the cluster is made of and what runs on it."""
+
+    kubespray: KubesprayConfig = Field(default_factory=KubesprayConfig, description="Kubespray.")
+    kubernetes: KubernetesConfig = Field(
+        default_factory=KubernetesConfig, description="Kubernetes settings."
+    )
+    ssh: SSHConfig = Field(default_factory=SSHConfig, description="SSH access to the hosts.")
+    hosts: list[Host] = Field(min_length=1, description="The machines; at least one.")
+    addons: Addons = Field(default_factory=Addons, description="Platform addons.")
+    ansible: AnsibleConfig = Field(default_factory=AnsibleConfig, description="Ansible runs.")
     kubespray_vars: dict[str, Any] = Field(
         default_factory=dict,
         description="Raw Kubespray variables, merged last. Values are Ansible templates.",
@@ -245,16 +320,18 @@ class ClusterSpec(SpecModel):
 
 
 class Metadata(SpecModel):
+    """Identifies the cluster."""
+
     name: str = Field(description="Cluster name: a lower-case RFC 1123 label.")
 
 
 class Cluster(SpecModel):
     """A deepctl cluster spec."""
 
-    api_version: Literal["deepctl/v1alpha1"] = API_VERSION
-    kind: Literal["Cluster"] = "Cluster"
-    metadata: Metadata
-    spec: ClusterSpec
+    api_version: Literal["deepctl/v1alpha1"] = Field(API_VERSION, description="Spec format version.")
+    kind: Literal["Cluster"] = Field("Cluster", description="Always Cluster.")
+    metadata: Metadata = Field(description="Name of the cluster.")
+    spec: ClusterSpec = Field(description="The cluster itself.")
 
     # Convenience views used everywhere -----------------------------------------------------
     @property

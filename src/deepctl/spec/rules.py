@@ -52,10 +52,11 @@ INVENTORY_ONLY_VARS = frozenset(
 
 LABEL_KEY = re.compile(
     r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?\Z"
 )
-LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?\Z")
 DEFAULT_MAX_PODS = 110
+MAX_LISTED = 20  # unknown kubesprayVars names listed in one warning
 
 
 @dataclass(frozen=True)
@@ -325,14 +326,21 @@ def check_kubespray_vars(cluster: Cluster) -> Iterator[Finding]:
                 "of overriding it here",
             )
         elif name not in known:
-            near = closest(name, known)
-            unknown.append(f"{name} (did you mean {near}?)" if near else name)
+            unknown.append(name)
     if unknown:
+        # Suggestions cost a fuzzy search over ~3,000 names each: only for the first few.
+        shown = [_with_suggestion(name, known) for name in unknown[:MAX_LISTED]]
+        more = f" and {len(unknown) - MAX_LISTED} more" if len(unknown) > MAX_LISTED else ""
         yield Finding(
             ("spec", "kubesprayVars"),
-            f"Kubespray {load_release().tag} defines no variable named: {', '.join(unknown)}",
+            f"Kubespray {load_release().tag} defines no variable named: {', '.join(shown)}{more}",
             "warning",
         )
+
+
+def _with_suggestion(name: str, known: frozenset[str]) -> str:
+    near = closest(name, known)
+    return f"{name} (did you mean {near}?)" if near else name
 
 
 def check_bastion(cluster: Cluster) -> Iterator[Finding]:

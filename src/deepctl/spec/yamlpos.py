@@ -19,7 +19,7 @@ PathKey = tuple[str | int, ...]
 Mark = tuple[int, int]  # 1-based line, 1-based column
 
 MAX_DEPTH = 64
-MAX_NODES = 200_000  # after alias expansion
+MAX_NODES = 50_000  # after alias expansion; ~2,500 hosts, parsed well under 2 s
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -71,6 +71,7 @@ class _Frame:
     key_mark: Mark | None = None
     has_key: bool = False
     merge_pending: bool = False
+    merged: set[Any] = field(default_factory=set)  # keys that came from '<<' (overridable)
 
 
 class _Builder:
@@ -132,7 +133,9 @@ class _Builder:
         if isinstance(key, (dict, list)):
             raise YamlPositionError("a mapping key must be a plain value", *mark)
         assert isinstance(top.value, dict)
-        if key in top.value:
+        if key in top.value and key in top.merged:
+            top.merged.discard(key)  # an explicit key overrides a merged one
+        elif key in top.value:
             first = self.positions.keys.get((*top.path, key))
             where = f" (first at line {first[0]})" if first else ""
             raise YamlPositionError(f"duplicate key {key!r}{where}", *mark)
@@ -146,7 +149,9 @@ class _Builder:
             if not isinstance(source, dict):
                 raise YamlPositionError("'<<' merges only mappings", *mark)
             for k, v in source.items():
-                top.value.setdefault(k, v)
+                if k not in top.value:
+                    top.value[k] = v
+                    top.merged.add(k)
 
     # -- events ----------------------------------------------------------------------------
     def feed(self, event: Any) -> None:
@@ -221,6 +226,21 @@ def parse_with_positions(text: str) -> tuple[Any, Positions]:
         if mark is None:
             raise YamlPositionError(problem, None, None) from None
         raise YamlPositionError(problem, mark.line + 1, mark.column + 1) from None
+    except yaml.reader.ReaderError as exc:
+        index = _char_index(text, exc.position)
+        line = text.count("\n", 0, index) + 1
+        column = index - (text.rfind("\n", 0, index) + 1) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise YamlPositionError(
+            f"character U+{char:04X} is not allowed in YAML ({exc.reason})", line, column
+        ) from None
     except yaml.YAMLError as exc:
         raise YamlPositionError(str(exc), None, None) from None
     return builder.root, builder.positions
+
+
+def _char_index(text: str, position: int) -> int:
+    """libyaml reports byte offsets into the UTF-8 text, the pure-Python reader characters."""
+    if _LOADER is yaml.SafeLoader:
+        return position
+    return len(text.encode("utf-8")[:position].decode("utf-8", "ignore"))

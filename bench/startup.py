@@ -1,0 +1,44 @@
+"""Benchmark 1: start-up cost of deepctl against a baseline of importing typer and rich.
+
+Target: `deepctl --help` within 1.5x of `python -c "import typer, rich"`.
+Usage: python bench/startup.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from _common import DEEPCTL, PYTHON, ROOT, median_run, table, write_results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    example = str(ROOT / "examples" / "gpu-cluster.yaml")
+    cases = {
+        "baseline: import typer, rich": [PYTHON, "-c", "import typer, rich"],
+        "deepctl --help": [DEEPCTL, "--help"],
+        "deepctl validate --no-kubespray": [DEEPCTL, "validate", example, "--no-kubespray"],
+        "deepctl validate (with Kubespray's checks when a tree is found)": [
+            DEEPCTL, "validate", example,
+        ],
+    }
+    results = {name: median_run(argv, args.repeat) for name, argv in cases.items()}
+    base = results["baseline: import typer, rich"]["median_s"]
+    rows = [
+        [name, f"{r['median_s'] * 1000:.0f} ms", f"{r['median_s'] / base:.2f}x",
+         f"{r['peak_rss_mib']} MiB"]
+        for name, r in results.items()
+    ]
+    print(table(rows, ["case", "median", "vs baseline", "peak RSS"]))
+    ratio = results["deepctl --help"]["median_s"] / base
+    verdict = "met" if ratio <= 1.5 else "MISSED"
+    print(f"\n--help / baseline = {ratio:.2f} (target <= 1.5: {verdict})")
+    path = write_results("startup", {"repeat": args.repeat, "results": results,
+                                     "help_ratio": ratio, "target": 1.5})
+    print(f"results: {path}")
+
+
+if __name__ == "__main__":
+    main()

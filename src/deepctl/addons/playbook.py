@@ -1,0 +1,169 @@
+"""Prepare an addon stage's playbook runs for the engine.
+
+:func:`plan_addon` is pure: what an addon would install for a spec (releases, chart versions,
+values text, manifests). :func:`addon_playbook_runs` writes that plan into a work directory
+(files 0600), makes sure the addon's secrets exist in the state directory, and returns the
+:class:`~deepctl.ansible.runner.PlaybookRun`\\ s to execute in order (empty: nothing to do,
+the addon is disabled). The playbooks live in ``templates/addons/playbooks/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deepctl.addons.manifests import addon_manifests
+from deepctl.addons.registry import Addon, Release, get_addon
+from deepctl.addons.secrets import addon_secrets
+from deepctl.addons.values import addon_context, nfs_server_address, render_values
+from deepctl.ansible.runner import PlaybookRun
+from deepctl.fsutil import atomic_write, ensure_private_dir
+from deepctl.spec.models import Cluster
+from deepctl.templates import templates_dir
+from deepctl.workspace import Workspace
+
+PLAYBOOKS = "addons/playbooks"
+ADDON_PLAYBOOK = "addon.yml"
+DEFAULT_REMOTE_DIR = "/var/lib/deepctl/addons"
+
+
+@dataclass(frozen=True)
+class ReleasePlan:
+    release: Release
+    version: str
+    values: str
+
+
+@dataclass(frozen=True)
+class AddonPlan:
+    addon: Addon
+    releases: tuple[ReleasePlan, ...]
+    manifests: Mapping[str, str]
+
+    @property
+    def empty(self) -> bool:
+        return not self.releases
+
+
+def playbook_path(name: str) -> Path:
+    return templates_dir() / PLAYBOOKS / name
+
+
+def plan_addon(cluster: Cluster, addon: Addon) -> AddonPlan:
+    """What ``addon`` installs for ``cluster`` (pure; empty when the addon is disabled)."""
+    context = addon_context(cluster)
+    releases = tuple(
+        ReleasePlan(r, r.version(cluster), render_values(cluster, r, context))
+        for r in addon.active_releases(cluster)
+    )
+    manifests = addon_manifests(cluster, addon) if releases else {}
+    return AddonPlan(addon, releases, manifests)
+
+
+def _release_var(plan: ReleasePlan, values_file: Path) -> dict[str, Any]:
+    chart = plan.release.chart
+    return {
+        "name": plan.release.name,
+        "namespace": plan.release.namespace,
+        "chart": chart.name,
+        "chart_ref": chart.ref,
+        "repo_name": chart.repo_name,
+        "repo_url": chart.repo_url,
+        "oci": chart.oci,
+        "version": plan.version,
+        "timeout": plan.release.timeout,
+        "values_file": str(values_file),
+    }
+
+
+def write_plan(plan: AddonPlan, work_dir: Path) -> dict[str, Any]:
+    """Write values files and manifests (0600) under ``work_dir``; the playbook's extra vars."""
+    files = ensure_private_dir(work_dir / "files")
+    releases = []
+    for item in plan.releases:
+        path = files / f"{item.release.name}.values.yaml"
+        atomic_write(path, item.values, mode=0o600)
+        releases.append(_release_var(item, path))
+    manifests = []
+    for name, text in plan.manifests.items():
+        path = files / name
+        atomic_write(path, text, mode=0o600)
+        manifests.append(str(path))
+    return {"deepctl_addon": plan.addon.name, "deepctl_releases": releases,
+            "deepctl_manifests": manifests}
+
+
+def nfs_host_vars(cluster: Cluster) -> dict[str, Any]:
+    """Extra vars of the NFS host playbook (pure)."""
+    nfs = cluster.spec.addons.storage.nfs
+    managed = nfs.server if nfs.server and not nfs.external_server else ""
+    clients = [str(h.internal_address or h.address) for h in cluster.spec.hosts]
+    return {"deepctl_nfs_server_host": managed, "deepctl_nfs_path": nfs.path,
+            "deepctl_nfs_clients": clients, "deepctl_nfs_server": nfs_server_address(cluster)}
+
+
+@dataclass(frozen=True)
+class AddonPlaybook:
+    """One playbook of an addon stage, with its extra vars."""
+
+    name: str  # "hosts" or "helm"
+    playbook: Path
+    extravars: dict[str, Any]
+
+
+def prepare_addon(
+    ws: Workspace, addon_name: str, work_dir: Path, *, remote_dir: str = DEFAULT_REMOTE_DIR
+) -> list[AddonPlaybook]:
+    """Render an addon into ``work_dir`` (0700) and return its playbooks in order.
+
+    ``[]`` when the addon is disabled. Secrets the addon needs are created (once) in the
+    state directory; the extra vars only hold their paths.
+    """
+    cluster = ws.cluster
+    addon = get_addon(addon_name)
+    plan = plan_addon(cluster, addon)
+    if plan.empty:
+        return []
+    ensure_private_dir(work_dir)
+    extravars = write_plan(plan, work_dir)
+    extravars["deepctl_remote_dir"] = remote_dir
+    extravars["deepctl_secrets"] = [
+        {"name": s.name, "namespace": s.namespace, "path": str(s.path)}
+        for s in addon_secrets(cluster, addon.name, ws.state)
+    ]
+    playbooks: list[AddonPlaybook] = []
+    if addon.host_playbook and cluster.spec.addons.storage.nfs.enabled:
+        playbooks.append(
+            AddonPlaybook("hosts", playbook_path(addon.host_playbook), nfs_host_vars(cluster))
+        )
+    playbooks.append(AddonPlaybook("helm", playbook_path(ADDON_PLAYBOOK), extravars))
+    return playbooks
+
+
+def addon_playbook_runs(
+    ws: Workspace,
+    addon_name: str,
+    work_dir: Path,
+    *,
+    envvars: Mapping[str, str] | None = None,
+    remote_dir: str = DEFAULT_REMOTE_DIR,
+    cmdline: str | None = None,
+) -> list[PlaybookRun]:
+    """:func:`prepare_addon` as ready-to-run :class:`PlaybookRun`\\ s (``[]``: nothing to do).
+
+    ``envvars`` (e.g. the run's ``ANSIBLE_CONFIG``) go to every run.
+    """
+    return [
+        PlaybookRun(
+            private_data_dir=ensure_private_dir(work_dir / "ansible" / item.name),
+            playbook=item.playbook,
+            inventory=ws.state.hosts_file,
+            envvars=dict(envvars or {}),
+            extravars=item.extravars,
+            cmdline=cmdline,
+            ident=f"{addon_name}-{item.name}",
+        )
+        for item in prepare_addon(ws, addon_name, work_dir, remote_dir=remote_dir)
+    ]

@@ -1,0 +1,93 @@
+"""``deepctl add-node``, ``remove-node``, ``reset``, ``upgrade`` and ``kubeconfig``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+
+from deepctl.cli_support import print_json, stdout
+from deepctl.commands.confirm import confirm
+from deepctl.errors import UsageError
+from deepctl.workspace import open_workspace
+
+
+def _done(what: str, record: Any, as_json: bool, **extra: Any) -> None:
+    if as_json:
+        print_json({"event": "run_finished", "result": "succeeded", "run": record.id, **extra})
+        return
+    stdout().print(f"[green]{escape(what)}[/] (run {escape(record.id)})")
+
+
+def parse_labels(labels: list[str]) -> dict[str, str]:
+    out = {}
+    for label in labels:
+        key, sep, value = label.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--label {label!r} is not of the form key=value")
+        out[key] = value
+    return out
+
+
+def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
+             internal_address: str | None, roles: list[str], gpu: bool, labels: list[str],
+             taints: list[str], yes: bool, accept_new_hosts: bool, as_json: bool) -> None:
+    from deepctl.engine.display import make_display
+    from deepctl.engine.nodes import add_node as engine_add
+
+    entry: dict[str, Any] = {"name": name, "address": address}
+    if internal_address:
+        entry["internalAddress"] = internal_address
+    entry["roles"] = roles or ["worker"]
+    if gpu:
+        entry["gpu"] = True
+    if labels:
+        entry["labels"] = parse_labels(labels)
+    if taints:
+        entry["taints"] = list(taints)
+    confirm(f"Add {name} ({address}) to the cluster of {spec}?", yes)
+    record = engine_add(spec, state_dir, entry, make_display(as_json),
+                        accept_new_hosts=accept_new_hosts)
+    _done(f"added {name}", record, as_json, node=name)
+
+
+def remove_node(spec: Path, name: str, *, state_dir: Path | None, force: bool, yes: bool,
+                as_json: bool) -> None:
+    from deepctl.engine.display import make_display
+    from deepctl.engine.nodes import remove_node as engine_remove
+
+    confirm(f"Remove {name} from the cluster{' (forced: host not reset)' if force else ''}?", yes)
+    record = engine_remove(spec, state_dir, name, make_display(as_json), force=force)
+    _done(f"removed {name}", record, as_json, node=name)
+
+
+def reset(spec: Path, *, state_dir: Path | None, yes: bool, as_json: bool) -> None:
+    from deepctl.engine.display import make_display
+    from deepctl.engine.lifecycle import reset as engine_reset
+
+    ws = open_workspace(spec, state_dir, create=False)
+    hosts = ", ".join(h.name for h in ws.cluster.spec.hosts)
+    confirm(f"Reset cluster {ws.cluster.name}: wipe Kubernetes from {hosts}?", yes)
+    record = engine_reset(spec, state_dir, make_display(as_json))
+    _done(f"reset cluster {ws.cluster.name}", record, as_json)
+
+
+def upgrade(spec: Path, *, state_dir: Path | None, to: str, yes: bool, as_json: bool) -> None:
+    from deepctl.engine.display import make_display
+    from deepctl.engine.lifecycle import upgrade as engine_upgrade
+
+    confirm(f"Upgrade the cluster of {spec} to Kubernetes {to}?", yes)
+    record = engine_upgrade(spec, state_dir, to, make_display(as_json))
+    _done(f"upgraded to Kubernetes {to}", record, as_json)
+
+
+def kubeconfig(spec: Path, *, state_dir: Path | None, output: Path | None,
+               as_json: bool) -> None:
+    from deepctl.engine.lifecycle import kubeconfig as engine_kubeconfig
+
+    path = engine_kubeconfig(spec, state_dir, output)
+    if as_json:
+        print_json({"kubeconfig": str(path)})
+    else:
+        print(path)

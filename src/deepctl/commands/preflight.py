@@ -1,0 +1,97 @@
+"""``deepctl preflight``: run the host checks and render them (table or JSON)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from deepctl.cli_support import print_json, stderr, stdout
+from deepctl.errors import ExitCode, PreflightFailed
+from deepctl.preflight import GROUPS, HostResult, PreflightReport, run_preflight
+from deepctl.workspace import open_workspace
+
+MARKS = {"ok": "[green]✓[/]", "warning": "[yellow]![/]", "error": "[red]✗[/]"}
+LABELS = {"ok": "[green]ok[/]", "warning": "[yellow]warning[/]", "error": "[red]error[/]"}
+
+
+def run(
+    spec: Path, *, state_dir: Path | None, as_json: bool, strict: bool, accept_new_hosts: bool,
+    concurrency: int, timeout: float,
+) -> None:
+    ws = open_workspace(spec, state_dir)
+    report = run_preflight(ws, accept_new_hosts=accept_new_hosts, concurrency=concurrency,
+                           timeout=timeout)
+    code = exit_code(report, strict)
+    if as_json:
+        print_json({**report.to_json(), "stateDir": str(ws.state.root), "exitCode": code})
+        if code:
+            raise typer.Exit(code)
+        return
+    print_report(report, stdout(), str(ws.state.facts_dir))
+    if report.has_errors:
+        bad = [h.name for h in report.hosts if h.status == "error"]
+        raise PreflightFailed(
+            f"preflight found errors on {len(bad)} host(s): {', '.join(bad)}",
+            hint="fix what is listed above (each error has a fix), then rerun "
+            f"`deepctl preflight {spec}`",
+        )
+    if code:
+        stderr().print("[yellow]warnings found, and --strict treats them as errors[/]")
+        raise typer.Exit(code)
+
+
+def exit_code(report: PreflightReport, strict: bool) -> int:
+    if report.has_errors:
+        return ExitCode.PREFLIGHT
+    if strict and report.has_warnings:
+        return ExitCode.WARNINGS
+    return ExitCode.OK
+
+
+def summary_table(report: PreflightReport) -> Table:
+    table = Table(title=f"Preflight of cluster {escape(report.cluster)}", title_justify="left")
+    table.add_column("host")
+    table.add_column("address")
+    for group in GROUPS:
+        table.add_column(group, justify="center")
+    table.add_column("result")
+    for host in report.hosts:
+        cells = []
+        for group in GROUPS:
+            status = host.group_status(group)
+            cells.append(MARKS[status] if status else "[dim]-[/]")
+        table.add_row(escape(host.name), escape(host.address), *cells, LABELS[host.status])
+    return table
+
+
+def print_details(host: HostResult, console: Console) -> None:
+    notable = [f for f in host.findings if f.status != "ok"]
+    if not notable:
+        return
+    console.print(f"[bold]{escape(host.name)}[/] ({escape(host.address)})")
+    for finding in notable:
+        group = escape(f"[{finding.group}]")
+        console.print(f"  {LABELS[finding.status]} {group} {escape(finding.message)}")
+        if finding.hint:
+            console.print(f"      fix: {escape(finding.hint)}")
+
+
+def print_report(report: PreflightReport, console: Console, facts_dir: str) -> None:
+    console.print(summary_table(report))
+    for key in report.new_host_keys:
+        console.print(
+            f"[yellow]trust on first use:[/] recorded {escape(key['type'])} host key "
+            f"{escape(key['fingerprint'])} of {escape(key['host'])} ({escape(key['name'])})"
+        )
+    for host in report.hosts:
+        print_details(host, console)
+    counts = {s: sum(1 for h in report.hosts if h.status == s) for s in LABELS}
+    console.print(
+        f"{len(report.hosts)} host(s) checked in {report.seconds:.1f} s: {counts['ok']} ok, "
+        f"{counts['warning']} with warnings, {counts['error']} with errors; "
+        f"facts saved in {escape(facts_dir)}"
+    )

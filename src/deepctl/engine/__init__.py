@@ -1,0 +1,1 @@
+"""The deploy engine: run records, the cluster lock, the stage pipeline, progress, signals."""

@@ -1,0 +1,160 @@
+"""deepctl's Ansible settings for one run, generated into the run directory as ``ansible.cfg``.
+
+Kubespray ships an ``ansible.cfg`` its playbooks rely on (``roles_path``, ``library``,
+inventory ignore patterns); deepctl starts from it, makes its relative paths absolute, and
+overrides what it owns: host key checking on against the cluster's ``known_hosts``, SSH
+multiplexing with a short control path, pipelining, forks sized to the host count, a JSON
+fact cache in the state directory (``scale.yml --limit`` needs facts of every host) and
+retries on flaky SSH. Pure: :func:`render_ansible_cfg` returns text, tested by equality.
+"""
+
+from __future__ import annotations
+
+import configparser
+import hashlib
+import io
+import os
+import shlex
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from deepctl.spec.models import Cluster
+
+MAX_FORKS = 50
+SSH_RETRIES = 3
+SOCKET_PATH_LIMIT = 100  # sun_path is 104-108 bytes; Ansible adds a 10-char hash, ssh a suffix
+PATH_KEYS = {("defaults", "library"), ("defaults", "roles_path")}
+
+
+@dataclass(frozen=True)
+class AnsibleSettings:
+    """What deepctl decides about Ansible for one run (inputs of :func:`render_ansible_cfg`)."""
+
+    forks: int
+    known_hosts: Path
+    fact_cache: Path
+    control_dir: Path
+    strategy: str
+    proxy_jump: str | None = None  # ProxyCommand for a bastion, already quoted
+    timeout_s: int = 60
+
+
+def forks_for(cluster: Cluster) -> int:
+    """Forks: the spec's value, else one per host (at most :data:`MAX_FORKS`)."""
+    if cluster.spec.ansible.forks:
+        return cluster.spec.ansible.forks
+    return max(1, min(MAX_FORKS, len(cluster.spec.hosts)))
+
+
+def control_dir_for(state_root: Path) -> Path:
+    """A directory for SSH control sockets: in the state dir when its path is short enough."""
+    preferred = state_root / "ssh"
+    if len(str(preferred)) + 30 <= SOCKET_PATH_LIMIT:
+        return preferred
+    digest = hashlib.sha256(str(state_root).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"deepctl-{os.getuid()}" / digest
+
+
+def bastion_proxy(cluster: Cluster, known_hosts: Path) -> str | None:
+    """``-o ProxyCommand=...`` reaching hosts through ``spec.ssh.bastion``, or None."""
+    bastion = cluster.spec.ssh.bastion
+    if bastion is None:
+        return None
+    ssh = cluster.spec.ssh
+    key = bastion.identity_file or ssh.identity_file
+    inner = [
+        "ssh", "-W", "%h:%p", "-p", str(bastion.port), "-i", str(key.expanduser()),
+        "-o", f"UserKnownHostsFile={known_hosts}", "-o", "StrictHostKeyChecking=yes",
+        "-o", "BatchMode=yes", f"{bastion.user or ssh.user}@{bastion.address}",
+    ]
+    return "-o ProxyCommand=" + shlex.quote(shlex.join(inner))
+
+
+def settings_for(cluster: Cluster, state_root: Path, known_hosts: Path) -> AnsibleSettings:
+    return AnsibleSettings(
+        forks=forks_for(cluster),
+        known_hosts=known_hosts,
+        fact_cache=state_root / "facts-cache",
+        control_dir=control_dir_for(state_root),
+        strategy="linear" if cluster.spec.ansible.strategy == "mitogen"
+        else cluster.spec.ansible.strategy,
+        proxy_jump=bastion_proxy(cluster, known_hosts),
+    )
+
+
+def ssh_args(settings: AnsibleSettings) -> str:
+    args = [
+        "-o ControlMaster=auto",
+        "-o ControlPersist=10m",
+        f"-o UserKnownHostsFile={settings.known_hosts}",
+        "-o StrictHostKeyChecking=yes",
+        "-o ServerAliveInterval=30",
+        "-o ConnectionAttempts=3",
+        "-o BatchMode=yes",
+    ]
+    if settings.proxy_jump:
+        args.append(settings.proxy_jump)
+    return " ".join(args)
+
+
+def overrides(settings: AnsibleSettings) -> dict[str, dict[str, str]]:
+    """The settings deepctl owns, by section."""
+    return {
+        "defaults": {
+            "forks": str(settings.forks),
+            "host_key_checking": "True",
+            "gathering": "smart",
+            "fact_caching": "jsonfile",
+            "fact_caching_connection": str(settings.fact_cache),
+            "fact_caching_timeout": "86400",
+            "timeout": str(settings.timeout_s),
+            "strategy": settings.strategy,
+            "retry_files_enabled": "False",
+            "interpreter_python": "auto_silent",
+        },
+        "ssh_connection": {
+            "pipelining": "True",
+            "ssh_args": ssh_args(settings),
+            "control_path_dir": str(settings.control_dir),
+            "retries": str(SSH_RETRIES),
+        },
+        "connection": {"pipelining": "True"},
+    }
+
+
+def _absolute(value: str, base: Path) -> str:
+    parts = []
+    for item in value.split(os.pathsep):
+        item = item.strip()
+        if item and not item.startswith(("/", "$", "~")):
+            item = str(base / item)
+        parts.append(item)
+    return os.pathsep.join(parts)
+
+
+def render_ansible_cfg(settings: AnsibleSettings, base_cfg: str = "", base_dir: Path | None = None
+                       ) -> str:
+    """The ``ansible.cfg`` text: ``base_cfg`` (Kubespray's) with deepctl's settings on top."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string(base_cfg)
+    for section, key in PATH_KEYS:
+        if base_dir is not None and parser.has_option(section, key):
+            parser.set(section, key, _absolute(parser.get(section, key), base_dir))
+    for section, values in overrides(settings).items():
+        if not parser.has_section(section):
+            parser.add_section(section)
+        for key, value in values.items():
+            parser.set(section, key, value.replace("%", "%%"))  # Ansible interpolates
+    out = io.StringIO()
+    out.write("# Generated by deepctl for this run; Kubespray's ansible.cfg + deepctl's settings.\n")
+    parser.write(out)
+    return out.getvalue()
+
+
+def read_base_cfg(tree: Path) -> str:
+    try:
+        return (tree / "ansible.cfg").read_text(encoding="utf-8")
+    except OSError:
+        return ""

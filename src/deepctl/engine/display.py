@@ -1,0 +1,241 @@
+"""Showing a run as it happens: live (rich) on a terminal, plain lines off one, JSON lines.
+
+The engine calls the same methods on each; :func:`make_display` picks one.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.markup import escape
+from rich.panel import Panel
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from deepctl.engine.progress import Notice, PlaybookProgress
+
+if TYPE_CHECKING:
+    from deepctl.engine.playbooks import PlaybookFailed
+
+STAGE_MARK = {"pending": "·", "running": "▶", "succeeded": "✓", "skipped": "-",
+              "failed": "✗", "canceled": "■"}
+
+
+def _clock() -> str:
+    return datetime.now(UTC).strftime("%H:%M:%SZ")
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{seconds:.1f}s"
+
+
+class Display:
+    """What the engine reports; subclasses decide how it looks."""
+
+    def stages_planned(self, stages: list[tuple[str, str]]) -> None: ...
+    def stage_started(self, name: str, title: str) -> None: ...
+    def stage_finished(self, name: str, status: str, reason: str | None,
+                       duration: float | None) -> None: ...
+    def playbook_started(self, stage: str, progress: PlaybookProgress) -> None: ...
+    def playbook_event(self, stage: str, progress: PlaybookProgress,
+                       notices: list[Notice]) -> None: ...
+    def message(self, text: str) -> None: ...
+    def close(self) -> None: ...
+
+    def failure(self, error: PlaybookFailed, log: Path, resume: str | None) -> None:
+        """What failed where, the log, and how to resume (after a failed playbook)."""
+        for line in failure_lines(error, log, resume):
+            self.message(line)
+
+
+def failure_lines(error: PlaybookFailed, log: Path, resume: str | None) -> list[str]:
+    """The failure panel's content as plain lines (pure)."""
+    lines = [f"stage {error.stage} failed: {error.message}"]
+    for failure in error.failures:
+        kind = "unreachable" if failure.unreachable else "failed"
+        lines.append(f"  {failure.host}: {kind} at task {failure.task!r}: {failure.message}")
+        lines.extend(f"    | {line}" for line in failure.stderr_tail)
+    lines.append(f"log: {log}")
+    lines.append(f"ansible artifacts: {error.artifact_dir}")
+    if resume:
+        lines.append(f"resume with: {resume}")
+    return lines
+
+
+@dataclass
+class PlainDisplay(Display):
+    """Timestamped lines: one per stage change, task start and failure (CI, pipes)."""
+
+    stream: IO[str] = field(default_factory=lambda: sys.stdout)
+
+    def _line(self, text: str) -> None:
+        self.stream.write(f"{_clock()} {text}\n")
+        self.stream.flush()
+
+    def stage_started(self, name: str, title: str) -> None:
+        self._line(f"[{name}] {title}")
+
+    def stage_finished(self, name: str, status: str, reason: str | None,
+                       duration: float | None) -> None:
+        extra = f" ({reason})" if reason else ""
+        self._line(f"[{name}] {status}{extra} {_duration(duration)}".rstrip())
+
+    def playbook_started(self, stage: str, progress: PlaybookProgress) -> None:
+        total = f", {progress.total_tasks} tasks" if progress.total_tasks else ""
+        self._line(f"[{stage}] ansible-playbook {progress.playbook}{total}")
+
+    def playbook_event(self, stage: str, progress: PlaybookProgress,
+                       notices: list[Notice]) -> None:
+        for notice in notices:
+            if notice.kind == "task":
+                self._line(f"[{stage}] TASK {notice.text}")
+            elif notice.kind == "play":
+                self._line(f"[{stage}] PLAY {notice.text}")
+            else:
+                self._line(f"[{stage}] {notice.kind.upper()} {notice.text}")
+
+    def message(self, text: str) -> None:
+        self._line(text)
+
+
+@dataclass
+class JsonDisplay(Display):
+    """One JSON object per line (``--json``)."""
+
+    stream: IO[str] = field(default_factory=lambda: sys.stdout)
+
+    def _emit(self, event: str, **fields: Any) -> None:
+        self.stream.write(json.dumps({"event": event, "time": _clock(), **fields}) + "\n")
+        self.stream.flush()
+
+    def stage_started(self, name: str, title: str) -> None:
+        self._emit("stage_started", stage=name, title=title)
+
+    def stage_finished(self, name: str, status: str, reason: str | None,
+                       duration: float | None) -> None:
+        self._emit("stage_finished", stage=name, status=status, reason=reason,
+                   duration_s=duration)
+
+    def playbook_started(self, stage: str, progress: PlaybookProgress) -> None:
+        self._emit("playbook_started", stage=stage, playbook=progress.playbook,
+                   total_tasks=progress.total_tasks)
+
+    def playbook_event(self, stage: str, progress: PlaybookProgress,
+                       notices: list[Notice]) -> None:
+        for notice in notices:
+            fields: dict[str, Any] = {"stage": stage, "text": notice.text}
+            if notice.failure is not None:
+                fields.update(notice.failure.to_json())
+            self._emit(notice.kind, **fields)
+
+    def message(self, text: str) -> None:
+        self._emit("message", text=text)
+
+    def failure(self, error: PlaybookFailed, log: Path, resume: str | None) -> None:
+        self._emit("run_failed", stage=error.stage, message=error.message, log=str(log),
+                   resume=resume, failures=[f.to_json() for f in error.failures])
+
+
+@dataclass
+class LiveDisplay(Display):
+    """A rich live view: stages with state and time, the running playbook, hosts, failures."""
+
+    console: Console
+    stages: dict[str, list[Any]] = field(default_factory=dict)  # name -> [title, status, t]
+    stage: str | None = None
+    progress: PlaybookProgress | None = None
+    live: Live | None = None
+
+    def __post_init__(self) -> None:
+        self.live = Live(get_renderable=self.render, console=self.console,
+                         refresh_per_second=4, transient=False)
+        self.live.start()
+
+    def stages_planned(self, stages: list[tuple[str, str]]) -> None:
+        for name, title in stages:
+            self.stages[name] = [title, "pending", None, None]
+
+    def stage_started(self, name: str, title: str) -> None:
+        self.stages.setdefault(name, [title, "pending", None, None])
+        self.stages[name][1:3] = ["running", time.monotonic()]
+        self.stage, self.progress = name, None
+
+    def stage_finished(self, name: str, status: str, reason: str | None,
+                       duration: float | None) -> None:
+        entry = self.stages.setdefault(name, [name, status, None, None])
+        entry[1], entry[3] = status, (_duration(duration) + (f" {reason}" if reason else "")).strip()
+        if self.stage == name and status == "succeeded":
+            self.progress = None
+
+    def playbook_started(self, stage: str, progress: PlaybookProgress) -> None:
+        self.progress = progress
+
+    def playbook_event(self, stage: str, progress: PlaybookProgress,
+                       notices: list[Notice]) -> None:
+        self.progress = progress
+        for notice in notices:
+            if notice.kind in ("failed", "unreachable"):
+                self.console.print(f"[red]{notice.kind}[/] [bold]{escape(notice.text)}[/]")
+
+    def message(self, text: str) -> None:
+        self.console.print(escape(text))
+
+    def failure(self, error: PlaybookFailed, log: Path, resume: str | None) -> None:
+        self.close()
+        body = "\n".join(escape(line) for line in failure_lines(error, log, resume))
+        self.console.print(Panel(body, title=f"[bold red]{escape(error.stage)} failed[/]",
+                                 border_style="red", expand=False))
+
+    def render(self) -> RenderableType:
+        table = Table.grid(padding=(0, 1))
+        now = time.monotonic()
+        for name, (title, status, started, note) in self.stages.items():
+            when = _duration(now - started) if status == "running" and started else (note or "")
+            style = {"failed": "red", "succeeded": "green", "running": "bold"}.get(status, "dim")
+            table.add_row(Text(STAGE_MARK.get(status, "?"), style=style), Text(name, style=style),
+                          Text(title), Text(when, style="dim"))
+        parts: list[RenderableType] = [table]
+        if self.progress is not None:
+            parts.extend(self._playbook(self.progress, now))
+        return Group(*parts)
+
+    def _playbook(self, p: PlaybookProgress, now: float) -> list[RenderableType]:
+        fraction = p.fraction()
+        bar = ProgressBar(total=100, completed=(fraction or 0) * 100, width=40,
+                          pulse=fraction is None)
+        eta = p.eta(now)
+        count = f"{p.tasks_started}/{p.total_tasks}" if p.total_tasks else f"{p.tasks_started}"
+        line = Table.grid(padding=(0, 1))
+        line.add_row(bar, Text(f"tasks {count}  elapsed {_duration(p.elapsed(now))}"
+                               + (f"  eta {_duration(eta)}" if eta is not None else "")))
+        hosts = Table("host", "ok", "changed", "failed", "unreachable", box=None)
+        for host, c in sorted(p.hosts.items()):
+            hosts.add_row(host, str(c.ok), str(c.changed), str(c.failed), str(c.unreachable))
+        task = Text(f"{p.playbook}: {p.play or ''} > {p.task or ''}", overflow="ellipsis")
+        return [line, task, hosts]
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+
+def make_display(as_json: bool, stream: IO[str] | None = None) -> Display:
+    out = stream or sys.stdout
+    if as_json:
+        return JsonDisplay(out)
+    if out.isatty():
+        return LiveDisplay(Console(file=out, highlight=False))
+    return PlainDisplay(out)

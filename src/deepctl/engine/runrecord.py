@@ -1,0 +1,133 @@
+"""One run's directory and its ``state.json``, rewritten atomically after every change.
+
+Layout of ``<state>/runs/<run-id>/`` (docs/runs.md)::
+
+    state.json        stages, status, timings, inputs hashes (schema "version": 1)
+    spec.yaml         the spec as applied
+    inventory/        the rendered inventory as used
+    ansible.cfg       deepctl's Ansible settings for this run
+    env.json          environment deepctl set for ansible-playbook (no secrets)
+    deepctl.log       the human log
+    ansible/<stage>/  ansible-runner's private data dir and artifacts, per playbook
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from deepctl.engine.history import SCHEMA_VERSION, STATE_FILE, read_all
+from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
+from deepctl.statedir import StateDir
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_run_id(command: str, now: datetime | None = None) -> str:
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{command}-{secrets.token_hex(2)}"
+
+
+@dataclass
+class RunRecord:
+    """The run being made: its directory, its state (as written) and its log."""
+
+    state: StateDir
+    dir: Path
+    data: dict[str, Any]
+    _started: float = field(default_factory=time.monotonic)
+
+    @property
+    def id(self) -> str:
+        return str(self.data["id"])
+
+    @property
+    def log_path(self) -> Path:
+        return self.dir / "deepctl.log"
+
+    def save(self) -> None:
+        atomic_write_json(self.dir / STATE_FILE, self.data)
+
+    def log(self, line: str) -> None:
+        with open(self.log_path, "a", encoding="utf-8") as handle:
+            handle.write(f"{utc_now()} {line}\n")
+
+    def stage(self, name: str) -> dict[str, Any]:
+        stages: dict[str, Any] = self.data["stages"]
+        return stages.setdefault(name, {"status": "pending"})  # type: ignore[no-any-return]
+
+    def set_stage(self, name: str, status: str, **fields: Any) -> None:
+        entry = self.stage(name)
+        entry["status"] = status
+        if status == "running":
+            entry["started_at"] = utc_now()
+        elif status in ("succeeded", "failed", "canceled"):
+            entry["finished_at"] = utc_now()
+        entry.update({k: v for k, v in fields.items()})
+        self.save()
+        self.log(f"stage {name}: {status}" + (f" ({fields['reason']})" if "reason" in fields
+                                              else ""))
+
+    def finish(self, result: str, failed_stage: str | None = None, error: str | None = None
+               ) -> None:
+        self.data["result"] = result
+        self.data["failed_stage"] = failed_stage
+        self.data["finished_at"] = utc_now()
+        self.data["duration_s"] = round(time.monotonic() - self._started, 3)
+        if error:
+            self.data["error"] = error
+        self.save()
+        self.log(f"run {result}" + (f" at stage {failed_stage}" if failed_stage else "")
+                 + (f": {error}" if error else ""))
+
+
+def start_run(state: StateDir, command: str, spec_path: Path, spec_hash: str,
+              args: dict[str, Any] | None = None) -> RunRecord:
+    """Create the run directory, copy the spec into it, write the first ``state.json``."""
+    ensure_private_dir(state.runs_dir)
+    run_id = new_run_id(command)
+    run_dir = ensure_private_dir(state.runs_dir / run_id)
+    atomic_write(run_dir / "spec.yaml", spec_path.read_bytes())
+    data: dict[str, Any] = {
+        "version": SCHEMA_VERSION,
+        "id": run_id,
+        "command": command,
+        "args": args or {},
+        "spec_path": str(spec_path),
+        "spec_hash": spec_hash,
+        "started_at": utc_now(),
+        "started_ns": time.time_ns(),
+        "finished_at": None,
+        "duration_s": None,
+        "result": "running",
+        "failed_stage": None,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "stages": {},
+    }
+    record = RunRecord(state, run_dir, data)
+    record.save()
+    record.log(f"run {run_id}: deepctl {command} {spec_path}")
+    return record
+
+
+def copy_inventory(record: RunRecord) -> None:
+    """Keep the inventory as used by this run beside its state."""
+    target = record.dir / "inventory"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(record.state.inventory_dir, target,
+                    ignore=shutil.ignore_patterns("artifacts", "credentials"))
+
+
+def last_run(state: StateDir, command: str) -> dict[str, Any] | None:
+    """The newest readable run record of ``command`` (for resume), or None."""
+    return next((d for d in read_all(state) if d.get("command") == command), None)

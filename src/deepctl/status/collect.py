@@ -1,0 +1,128 @@
+"""Read a cluster through its admin kubeconfig: the only I/O of ``deepctl status``.
+
+Uses the ``kubernetes`` client (imported here only, so ``deepctl --help`` stays fast) with a
+short timeout and one retry. Responses are kept as the API's own JSON (``_preload_content=False``)
+for :func:`deepctl.status.assess.assess`. Any failure to reach or use the API is an
+:class:`ApiUnreachable` naming the endpoint and the kubeconfig; the credentials never appear
+in messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from deepctl.errors import ApiUnreachable
+from deepctl.status.model import ApiObject, ClusterData
+
+_CONNECTION_PREFIX = re.compile(r"^(<[^>]*>|HTTPS?Connection\([^)]*\)): ")
+CONNECT_TIMEOUT_S = 3.0
+READ_TIMEOUT_S = 10.0
+KINDS = (("Deployment", "list_namespaced_deployment"),
+         ("DaemonSet", "list_namespaced_daemon_set"),
+         ("StatefulSet", "list_namespaced_stateful_set"))
+
+
+def _hint(kubeconfig: Path) -> str:
+    return (f"check that the control plane is up and reachable from here "
+            f"(`kubectl --kubeconfig {kubeconfig} get nodes`)")
+
+
+def api_client(kubeconfig: Path) -> Any:
+    """A client for the kubeconfig's current context (the file is never written back)."""
+    from kubernetes import client, config
+
+    configuration = client.Configuration()
+    try:
+        config.load_kube_config(config_file=str(kubeconfig), client_configuration=configuration,
+                                persist_config=False)  # type: ignore[no-untyped-call]
+    except (config.ConfigException, OSError, ValueError, TypeError) as exc:
+        raise ApiUnreachable(f"cannot use kubeconfig {kubeconfig}: {exc}",
+                             hint="it is written by the kubeconfig stage of `deepctl deploy`; "
+                             "rerun the deploy to fetch it again") from None
+    configuration.retries = 1
+    return client.ApiClient(configuration)
+
+
+class _Reader:
+    """Calls list endpoints and turns every failure into :class:`ApiUnreachable`."""
+
+    def __init__(self, api: Any, kubeconfig: Path) -> None:
+        self.api = api
+        self.kubeconfig = kubeconfig
+        self.endpoint = str(api.configuration.host)
+
+    def items(self, call: Callable[..., Any], *args: Any, missing_ok: bool = False,
+              **kwargs: Any) -> list[ApiObject] | None:
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
+
+        try:
+            response = call(*args, _preload_content=False,
+                            _request_timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S), **kwargs)
+            body = json.loads(response.data)
+        except ApiException as exc:
+            if missing_ok and exc.status == 404:
+                return None
+            raise self._error(_api_reason(exc)) from None
+        except (HTTPError, OSError, ValueError) as exc:
+            raise self._error(_network_reason(exc)) from None
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise self._error("the response is not a Kubernetes list")
+        kind = str(body.get("kind", ""))
+        # List responses leave kind out of their items; put it back for the assessment.
+        item_kind = kind[:-4] if kind.endswith("List") else kind
+        return [{"kind": item_kind, **item} for item in items if isinstance(item, dict)]
+
+    def _error(self, reason: str) -> ApiUnreachable:
+        return ApiUnreachable(
+            f"cannot read the Kubernetes API at {self.endpoint} (kubeconfig {self.kubeconfig}): "
+            f"{reason}",
+            hint=_hint(self.kubeconfig),
+        )
+
+
+def _api_reason(exc: Any) -> str:
+    message = ""
+    with contextlib.suppress(TypeError, ValueError, AttributeError):
+        message = str(json.loads(exc.body).get("message", ""))
+    status = f"HTTP {exc.status} {exc.reason}" if exc.status else str(exc.reason)
+    return f"{status}{': ' + message if message else ''}"
+
+
+def _network_reason(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None)
+    text = str(reason if reason is not None else exc)
+    # urllib3 prefixes its messages with the connection object; keep the cause.
+    return _CONNECTION_PREFIX.sub("", text)
+
+
+def collect(kubeconfig: Path, workload_namespaces: list[str],
+            service_namespaces: list[str]) -> ClusterData:
+    """Read nodes, running pods, addon workloads and Services, ClusterPolicy, StorageClasses."""
+    from kubernetes import client
+
+    api = api_client(kubeconfig)
+    try:
+        reader = _Reader(api, kubeconfig)
+        core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+        nodes = reader.items(core.list_node) or []
+        pods = reader.items(core.list_pod_for_all_namespaces,
+                            field_selector="status.phase=Running") or []
+        workloads = {
+            ns: [item for kind, method in KINDS for item in reader.items(getattr(apps, method), ns) or []]
+            for ns in workload_namespaces
+        }
+        policies = reader.items(client.CustomObjectsApi(api).list_cluster_custom_object,
+                                "nvidia.com", "v1", "clusterpolicies", missing_ok=True)
+        classes = reader.items(client.StorageV1Api(api).list_storage_class) or []
+        services = {ns: reader.items(core.list_namespaced_service, ns) or []
+                    for ns in service_namespaces}
+    finally:
+        api.close()
+    return ClusterData(reader.endpoint, nodes, pods, workloads, policies, classes, services)

@@ -1,0 +1,90 @@
+"""``deepctl validate`` runs *Kubespray's own* inventory validation (ansible_version.yml, the
+roles dynamic_groups and validate_inventory) with the real Kubespray v2.31.0 tree, contacts no
+host and writes nothing outside the state directory."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from deepctl.kubespray_source import is_populated
+from tests.cli.conftest import MINIMAL_SPEC, Invoke, Sandbox
+
+KUBESPRAY = Path.home() / ".cache" / "deepctl" / "kubespray" / "v2.31.0"
+
+pytestmark = pytest.mark.skipif(
+    not is_populated(KUBESPRAY),
+    reason=f"no Kubespray v2.31.0 tree at {KUBESPRAY} (run `deepctl kubespray fetch`)",
+)
+
+# deepctl's own rules accept a string here; Kubespray's validate_inventory asserts a boolean.
+REJECTED_BY_KUBESPRAY_ONLY = 'kubesprayVars:\n    download_run_once: "yes"\n'
+
+
+def spec_text(extra: str = "") -> str:
+    return MINIMAL_SPEC + f"  kubespray:\n    path: {KUBESPRAY}\n" + (f"  {extra}" if extra else "")
+
+
+def snapshot(root: Path) -> dict[str, float]:
+    return {str(p): p.stat().st_mtime for p in root.rglob("*") if not p.is_symlink()}
+
+
+@pytest.fixture
+def quiet_tmp(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """TMPDIR inside the sandbox, so that anything written there is seen."""
+    tmp = sandbox.root / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    return tmp
+
+
+def test_kubespray_accepts_a_valid_inventory(cli: Invoke, sandbox: Sandbox) -> None:
+    spec = sandbox.spec(spec_text())
+    result = cli("validate", str(spec))
+    assert result.exit_code == 0, result.output
+    assert f"Kubespray's own inventory checks passed (Kubespray v2.31.0 from spec ({KUBESPRAY}))" in (
+        result.stdout
+    )
+
+
+def test_kubespray_rejects_what_deepctl_alone_accepts(
+    cli: Invoke, sandbox: Sandbox, quiet_tmp: Path
+) -> None:
+    spec = sandbox.spec(spec_text(REJECTED_BY_KUBESPRAY_ONLY))
+    assert cli("validate", str(spec), "--no-kubespray").exit_code == 0  # deepctl's rules pass
+
+    before_tree = snapshot(KUBESPRAY / "roles") | snapshot(KUBESPRAY / "playbooks")
+    result = cli("validate", str(spec))
+    assert result.exit_code == 2
+    err = result.stderr
+    assert f"{spec}: Kubespray check 'Stop if known booleans are set as strings" in err
+    assert "failed for cp1: Assertion failed (condition: download_run_once | type_debug == " \
+           "'bool')" in err
+    assert "error: Kubespray's inventory validation rejected the rendered inventory" in err
+    state = sandbox.work / ".deepctl" / "lab"
+    assert f"hint: Ansible output is in {state}/kubespray-validate/artifacts/validate" in err
+
+    # Nothing written outside the state directory: not beside the spec, not in HOME, not in
+    # TMPDIR, not in the Kubespray tree.
+    assert sorted(p.name for p in sandbox.work.iterdir()) == [".deepctl", "cluster.yaml"]
+    assert sorted(p.name for p in (sandbox.work / ".deepctl").iterdir()) == ["lab"]
+    assert list(sandbox.home.iterdir()) == []
+    assert list(quiet_tmp.iterdir()) == []
+    assert snapshot(KUBESPRAY / "roles") | snapshot(KUBESPRAY / "playbooks") == before_tree
+    assert not any(p.name.endswith((".retry", "ssh-bastion.conf")) for p in KUBESPRAY.iterdir())
+    modes = {p: os.stat(p).st_mode & 0o077 for p in [state, state / "kubespray-validate"]}
+    assert all(mode == 0 for mode in modes.values()), modes
+
+
+def test_kubespray_rejection_as_json_is_one_document(cli: Invoke, sandbox: Sandbox) -> None:
+    spec = sandbox.spec(spec_text(REJECTED_BY_KUBESPRAY_ONLY))
+    result = cli("validate", str(spec), "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "spec"
+    (problem,) = error["problems"]
+    assert "download_run_once | type_debug == 'bool'" in problem["message"]
+    assert problem["file"] == str(spec)

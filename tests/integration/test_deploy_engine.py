@@ -1,0 +1,64 @@
+"""deepctl deploy through the Kubespray stand-in on loopback SSH hosts."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.harness import HostFarm, HostProfile
+from tests.integration.engine_support import deepctl, markers, run_state, write_spec
+
+pytestmark = pytest.mark.integration
+
+SKIP_PREFLIGHT = ("--skip", "preflight")
+
+
+def test_deploy_then_rerun_skips_then_failure_resumes(ssh_host_farm: HostFarm,
+                                                      tmp_path: Path) -> None:
+    cp1, wk1 = ssh_host_farm.add_many([HostProfile("cp1"), HostProfile("wk1")])
+    spec = write_spec(tmp_path, ssh_host_farm,
+                      {cp1: ["control-plane", "etcd", "worker"], wk1: ["worker"]}, cp1)
+
+    # an injected failure on wk1 during cluster.yml
+    (tmp_path / "standin" / "fail-hosts").write_text("wk1\n")
+    failed = deepctl("deploy", str(spec), "--yes", *SKIP_PREFLIGHT, cwd=tmp_path)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "stand-in failure injected for wk1" in failed.stdout + failed.stderr
+    assert "resume with: deepctl deploy" in failed.stdout + failed.stderr
+    state = run_state(tmp_path)
+    assert state["result"] == "failed" and state["failed_stage"] == "kubespray"
+    assert markers(tmp_path, "wk1") == ["cluster.yml"]
+
+    # resume: the spec is unchanged, inventory is not redone, kubespray runs again
+    (tmp_path / "standin" / "fail-hosts").unlink()
+    done = deepctl("deploy", str(spec), "--yes", *SKIP_PREFLIGHT, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "resuming deploy" in done.stdout
+    state = run_state(tmp_path)
+    stages = state["stages"]
+    assert isinstance(stages, dict)
+    assert stages["inventory"] == {"status": "skipped", "reason": "up to date"}
+    assert stages["kubespray"]["status"] == "succeeded"
+    assert stages["verify"]["status"] == "succeeded"
+    assert stages["gpu"]["reason"] == "not enabled in the spec"
+    assert markers(tmp_path, "wk1") == ["cluster.yml", "cluster.yml"]
+    kubeconfig = tmp_path / ".deepctl" / "lab" / "inventory" / "artifacts" / "admin.conf"
+    assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
+    run_dir = tmp_path / ".deepctl" / "lab" / "runs" / str(state["id"])
+    cfg = (run_dir / "ansible.cfg").read_text()
+    assert "StrictHostKeyChecking=yes" in cfg and "forks = 2" in cfg
+    assert (run_dir / "spec.yaml").read_bytes() == spec.read_bytes()
+    assert (run_dir / "deepctl.log").exists()
+
+    # a re-run skips what is up to date: no playbook runs but verify
+    again = deepctl("deploy", str(spec), "--yes", *SKIP_PREFLIGHT, cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "[kubespray] skipped (up to date)" in again.stdout
+    assert markers(tmp_path, "cp1") == ["cluster.yml", "cluster.yml"]
+
+    runs = deepctl("runs", str(spec), "--json", cwd=tmp_path)
+    assert runs.returncode == 0, runs.stderr
+    assert [r["result"] for r in __import__("json").loads(runs.stdout)["runs"]] == [
+        "succeeded", "succeeded", "failed"]
