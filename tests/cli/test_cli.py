@@ -4,7 +4,10 @@ subprocess of the installed ``deepctl`` script (what a shell runs)."""
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
+import select
 import socket
 import stat
 import subprocess
@@ -21,7 +24,7 @@ from deepctl import __version__
 from deepctl.cli import app
 from deepctl.spec.loader import load_spec
 from deepctl.stages.catalog import CATALOG, ordered
-from tests.cli.conftest import MINIMAL_SPEC, Invoke, Run, Sandbox
+from tests.cli.conftest import DEEPCTL, MINIMAL_SPEC, Invoke, Run, Sandbox
 
 HEAVY_MODULES = ("ansible", "ansible_runner", "paramiko", "kubernetes")
 
@@ -144,6 +147,37 @@ def test_init_rejects_what_would_not_validate_and_writes_nothing(
     assert result.exit_code == 2
     assert "--identity-file" in result.stderr and "cannot be written" in result.stderr
     assert not (sandbox.work / "cluster.yaml").exists()
+
+
+def test_init_asks_interactively_on_a_terminal(sandbox: Sandbox) -> None:
+    """With no flags on a TTY, init asks; answers typed ahead are read line by line."""
+    controller, terminal = pty.openpty()
+    answers = "lab3\n192.0.2.11 192.0.2.12 192.0.2.13\n192.0.2.21\n192.0.2.31\nadmin\n/keys/id\n"
+    with subprocess.Popen([str(DEEPCTL), "init"], stdin=terminal, stdout=terminal,
+                          stderr=terminal, cwd=sandbox.work, env=sandbox.env()) as process:
+        os.close(terminal)
+        os.write(controller, answers.encode())
+        output = b""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 1)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal closed: the process is done
+                break
+            if not chunk:
+                break
+            output += chunk
+        assert process.wait(timeout=30) == 0, output.decode(errors="replace")
+    os.close(controller)
+    text = output.decode(errors="replace")
+    assert "Cluster name" in text and "Control-plane addresses" in text
+    cluster = load_spec(sandbox.work / "cluster.yaml", strict=True).cluster
+    assert cluster.name == "lab3"
+    assert [h.name for h in cluster.spec.hosts] == ["cp1", "cp2", "cp3", "wk1", "gpu1"]
+    assert (cluster.spec.ssh.user, str(cluster.spec.ssh.identity_file)) == ("admin", "/keys/id")
 
 
 def test_init_as_a_subprocess(run_deepctl: Run, sandbox: Sandbox) -> None:

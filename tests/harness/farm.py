@@ -37,9 +37,12 @@ class HostFarm:
         ensure_privsep_dir()
         self.pool = pool
         self.dir = Path(tempfile.mkdtemp(prefix=f"deepctl-hostfarm-{pool}-"))
-        self.dir.chmod(0o755)
         self.client_key = self.dir / "client_key"
-        generate_ed25519_key(self.client_key, "deepctl-test-client")
+        try:
+            generate_ed25519_key(self.client_key, "deepctl-test-client")
+        except BaseException:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
         self.client_public_key = (self.dir / "client_key.pub").read_text(encoding="ascii").strip()
         self.known_hosts_path = self.dir / "known_hosts"
         self.ssh_config_path = self.dir / "ssh_config"

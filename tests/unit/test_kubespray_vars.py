@@ -83,7 +83,7 @@ spec:
 
 def load_reference(name: str) -> dict[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data: dict[str, Any] = yaml.load((REFERENCE / name).read_text(), Loader=loader)  # noqa: S506
+    data: dict[str, Any] = yaml.load((REFERENCE / name).read_text(), Loader=loader)
     return data
 
 
