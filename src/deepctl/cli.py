@@ -286,6 +286,14 @@ def add_node(
         Optional[list[str]],  # noqa: UP045
         typer.Option("--taint", help="key=value:Effect taint."),
     ] = None,
+    ssh_port: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--ssh-port", min=1, max=65535, help="SSH port, if not spec.ssh.port."),
+    ] = None,
+    ssh_user: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--ssh-user", help="SSH user, if not spec.ssh.user."),
+    ] = None,
     state_dir: StateDirOpt = None,
     yes: YesOpt = False,
     accept_new_hosts: AcceptNewHostsOpt = False,
@@ -302,7 +310,8 @@ def add_node(
 
     impl.add_node(spec, state_dir=state_dir, name=name, address=address,
                   internal_address=internal_address, roles=role or [], gpu=gpu,
-                  labels=label or [], taints=taint or [], yes=yes,
+                  labels=label or [], taints=taint or [], ssh_port=ssh_port, ssh_user=ssh_user,
+                  yes=yes,
                   accept_new_hosts=accept_new_hosts, as_json=json_output)
 
 

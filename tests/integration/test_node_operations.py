@@ -29,10 +29,9 @@ def test_add_remove_upgrade_kubeconfig_reset(ssh_host_farm: HostFarm, tmp_path: 
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     original = spec.read_text()
 
-    if wk2.port != 22:
-        pytest.skip("add-node takes no SSH port; the harness gave wk2 a non-22 port")
+    port = [] if wk2.port == 22 else ["--ssh-port", str(wk2.port)]
     added = deepctl("add-node", str(spec), "--name", "wk2", "--address", wk2.address,
-                    "--label", "team=ml", "--yes", cwd=tmp_path)
+                    *port, "--label", "team=ml", "--yes", cwd=tmp_path)
     assert added.returncode == 0, added.stdout + added.stderr
     text = spec.read_text()
     assert text.startswith(HEADER) and text.endswith(FOOTER)

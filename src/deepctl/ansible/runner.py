@@ -93,6 +93,7 @@ def run_playbook(
         # ansible-runner runs "ansible-playbook" from PATH: put ours first.
         "PATH": os.pathsep.join([str(Path(binary).parent), os.environ.get("PATH", "")]),
     }
+    umask = os.umask(0o077)  # artifacts, fact cache and whatever Ansible writes: private
     try:
         runner = ansible_runner.run(
             private_data_dir=str(run.private_data_dir),
@@ -107,6 +108,7 @@ def run_playbook(
             **kwargs,
         )
     finally:
+        os.umask(umask)
         for sig, handler in saved.items():
             if handler is not None:
                 signal.signal(sig, handler)

@@ -32,7 +32,8 @@ def parse_labels(labels: list[str]) -> dict[str, str]:
 
 def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
              internal_address: str | None, roles: list[str], gpu: bool, labels: list[str],
-             taints: list[str], yes: bool, accept_new_hosts: bool, as_json: bool) -> None:
+             taints: list[str], yes: bool, accept_new_hosts: bool, as_json: bool,
+             ssh_port: int | None = None, ssh_user: str | None = None) -> None:
     from deepctl.engine.display import make_display
     from deepctl.engine.nodes import add_node as engine_add
 
@@ -46,6 +47,9 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
         entry["labels"] = parse_labels(labels)
     if taints:
         entry["taints"] = list(taints)
+    ssh = {k: v for k, v in (("user", ssh_user), ("port", ssh_port)) if v is not None}
+    if ssh:
+        entry["ssh"] = ssh
     confirm(f"Add {name} ({address}) to the cluster of {spec}?", yes)
     record = engine_add(spec, state_dir, entry, make_display(as_json),
                         accept_new_hosts=accept_new_hosts)

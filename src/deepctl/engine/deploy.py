@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from deepctl.engine.display import Display
+from deepctl.engine.history import summarize
 from deepctl.engine.pipeline import run_stages
 from deepctl.engine.runrecord import RunRecord, last_run
 from deepctl.engine.selection import select_stages
@@ -32,7 +33,11 @@ def resume_note(ws: Workspace) -> str | None:
         return (f"the last deploy ({last.get('id')}) did not finish, but the spec changed "
                 "since: stages whose inputs changed run again")
     stage = last.get("failed_stage")
-    return (f"resuming deploy {last.get('id')} ({last.get('result')}): the spec is unchanged, "
+    try:
+        result = summarize(last).result  # a dead process's "running" run reads "interrupted"
+    except (KeyError, TypeError, ValueError):
+        result = str(last.get("result"))
+    return (f"resuming deploy {last.get('id')} ({result}): the spec is unchanged, "
             f"finished stages are skipped" + (f", continuing at {stage}" if stage else ""))
 
 

@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from deepctl.engine.history import SCHEMA_VERSION, STATE_FILE, read_all
+from deepctl.engine.history import SCHEMA_VERSION, STATE_FILE, read_all, read_state, run_dirs
+from deepctl.errors import StateError
 from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
 from deepctl.statedir import StateDir
 
@@ -58,7 +59,8 @@ class RunRecord:
         atomic_write_json(self.dir / STATE_FILE, self.data)
 
     def log(self, line: str) -> None:
-        with open(self.log_path, "a", encoding="utf-8") as handle:
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
             handle.write(f"{utc_now()} {line}\n")
 
     def stage(self, name: str) -> dict[str, Any]:
@@ -129,5 +131,43 @@ def copy_inventory(record: RunRecord) -> None:
 
 
 def last_run(state: StateDir, command: str) -> dict[str, Any] | None:
-    """The newest readable run record of ``command`` (for resume), or None."""
+    """The newest readable run record of ``command`` (for resume), or None.
+
+    The newest run's ``state.json`` must be readable: a corrupt one, or one written by a
+    newer deepctl, is a :class:`StateError` rather than a silently older resume point.
+    """
+    newest = run_dirs(state)[:1]
+    if newest and (newest[0] / STATE_FILE).exists():
+        try:
+            read_state(newest[0])
+        except StateError as error:
+            error.hint = error.hint or (
+                f"move {newest[0]} out of {state.runs_dir} (it is kept for inspection), "
+                "or run again with --restart to run every stage again")
+            raise
     return next((d for d in read_all(state) if d.get("command") == command), None)
+
+
+def mark_interrupted(state: StateDir, pid: int, host: str) -> list[str]:
+    """Record the runs left ``running`` by a dead deepctl (``pid`` on ``host``) as interrupted.
+
+    Returns their ids. Called once the cluster lock of that process has been taken over.
+    """
+    marked = []
+    for run_dir in run_dirs(state):
+        try:
+            data = read_state(run_dir)
+        except StateError:
+            continue
+        if data.get("result") != "running" or (data.get("pid"), data.get("host")) != (pid, host):
+            continue
+        stages = data.get("stages") or {}
+        running = [n for n, e in stages.items() if isinstance(e, dict) and e.get("status")
+                   == "running"]
+        for name in running:
+            stages[name]["status"] = "interrupted"
+        data.update(result="interrupted", failed_stage=running[0] if running else None,
+                    error=f"deepctl (PID {pid} on {host}) ended without finishing this run")
+        atomic_write_json(run_dir / STATE_FILE, data)
+        marked.append(str(data.get("id", run_dir.name)))
+    return marked

@@ -13,7 +13,7 @@ from deepctl import kubespray_source
 from deepctl.engine.display import Display
 from deepctl.engine.lock import cluster_lock
 from deepctl.engine.playbooks import Ansible, PlaybookFailed
-from deepctl.engine.runrecord import RunRecord, start_run
+from deepctl.engine.runrecord import RunRecord, mark_interrupted, start_run
 from deepctl.engine.signals import CancelToken, cancel_on_signals, close_ssh_masters
 from deepctl.errors import Canceled, DeepctlError
 from deepctl.kubespray_source import KubesprayTree
@@ -47,8 +47,11 @@ def run_session(ws: Workspace, command: str, body: Callable[[StageContext], None
     tree = require_tree(ws)
     with cluster_lock(ws.state, command) as lock:
         if lock.taken_over is not None:
-            display.message(f"took over the cluster lock left by PID {lock.taken_over.pid} on "
-                            f"{lock.taken_over.host} (that process is gone)")
+            dead = lock.taken_over
+            marked = mark_interrupted(ws.state, dead.pid, dead.host)
+            display.message(f"took over the cluster lock left by PID {dead.pid} on {dead.host} "
+                            f"(that process is gone)" + "".join(
+                                f"; run {run_id} recorded as interrupted" for run_id in marked))
         record = start_run(ws.state, command, ws.spec.path, spec_hash(ws), args)
         token = CancelToken()
         ansible = Ansible(ws.state, record, tree, ws.cluster, display, token)

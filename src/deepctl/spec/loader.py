@@ -137,7 +137,7 @@ def validate_data(
 ) -> tuple[Cluster | None, list[SpecProblem]]:
     """Validate parsed data; return the cluster (if types are valid) and all problems."""
     try:
-        cluster = Cluster.model_validate(data)
+        cluster = Cluster.model_validate(data, by_alias=True, by_name=False)
     except ValidationError as exc:
         errors = exc.errors()
         problems = [_from_pydantic(err, data, positions, filename) for err in errors]
@@ -165,7 +165,7 @@ def _without(data: dict[str, Any], locs: list[PathKey]) -> Cluster | None:
             return None
         del parent[loc[-1]]
     try:
-        return Cluster.model_validate(pruned)
+        return Cluster.model_validate(pruned, by_alias=True, by_name=False)
     except ValidationError:
         return None
 

@@ -317,9 +317,12 @@ def check_kubespray_vars(cluster: Cluster) -> Iterator[Finding]:
     if not variables:
         return
     known = load_release().variables | INVENTORY_ONLY_VARS
+    owned = set(OWNED_KUBESPRAY_VARS)
+    if cluster.spec.addons.gpu.enabled and cluster.spec.kubernetes.container_runtime == "containerd":
+        owned.add("containerd_additional_runtimes")  # carries the NVIDIA runtime (docs/addons.md)
     unknown = []
     for name in variables:
-        if name in OWNED_KUBESPRAY_VARS:
+        if name in owned:
             yield Finding(
                 ("spec", "kubesprayVars", name),
                 f"{name!r} is set by deepctl from the spec; change the spec field instead "
