@@ -41,8 +41,10 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+def print_json(data: Any, *, one_line: bool = False) -> None:
+    """``data`` as JSON on stdout: indented, or on one line (JSON-lines output, errors)."""
+    text = json.dumps(data, indent=None if one_line else 2, sort_keys=False, default=str)
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
 
 
@@ -57,7 +59,7 @@ def render_error(error: DeepctlError, as_json: bool) -> None:
                 **error.details(),
             }
         }
-        print_json(payload)
+        print_json(payload, one_line=True)  # also ends a JSON-lines stream (deploy --json)
         return
     console = stderr()
     problems = getattr(error, "problems", [])

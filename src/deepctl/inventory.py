@@ -122,16 +122,10 @@ def render_hosts(cluster: Cluster) -> dict[str, Any]:
         "kube_node": _group([h.name for h in cluster.workers]),
         "k8s_cluster": {"children": {"kube_control_plane": None, "kube_node": None}},
     }
-    if ssh.bastion is not None:
-        bastion = ssh.bastion
-        bastion_vars: dict[str, Any] = {
-            "ansible_host": Unsafe(bastion.address),
-            "ansible_user": Unsafe(bastion.user or ssh.user),
-            "ansible_port": bastion.port,
-        }
-        if bastion.identity_file:
-            bastion_vars["ansible_ssh_private_key_file"] = Unsafe(str(bastion.identity_file))
-        children["bastion"] = {"hosts": {"bastion": bastion_vars}}
+    # No Kubespray "bastion" group for spec.ssh.bastion: deepctl's ssh_args carry the
+    # ProxyCommand (host keys checked). With the group, Kubespray's boilerplate would write
+    # ssh-bastion.conf into the Kubespray tree and its ansible_ssh_common_args would add a
+    # ProxyCommand that skips host key checking (docs/deploy.md, "Through a bastion").
     return {
         "all": {
             "hosts": {h.name: host_vars(cluster, h) for h in spec.hosts},

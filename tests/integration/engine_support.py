@@ -25,8 +25,13 @@ def host_entry(host: TestHost, roles: Sequence[str], farm: HostFarm) -> dict[str
 
 def write_spec(tmp_path: Path, farm: HostFarm, hosts: dict[TestHost, Sequence[str]],
                verify_on: TestHost, text_prefix: str = "", text_suffix: str = "",
-               kube_version: str | None = None) -> Path:
-    """A spec for ``hosts`` (host -> roles) driving the stand-in; known_hosts pre-filled."""
+               kube_version: str | None = None, *, kubespray: Path = STANDIN,
+               ssh: dict[str, object] | None = None, addons: dict[str, object] | None = None,
+               ) -> Path:
+    """A spec for ``hosts`` (host -> roles) driving the stand-in; known_hosts pre-filled.
+
+    ``ssh`` is merged into ``spec.ssh`` (a bastion, say), ``addons`` into ``spec.addons``.
+    """
     standin_dir = tmp_path / "standin"
     standin_dir.mkdir(exist_ok=True)
     spec = {
@@ -34,10 +39,11 @@ def write_spec(tmp_path: Path, farm: HostFarm, hosts: dict[TestHost, Sequence[st
         "kind": "Cluster",
         "metadata": {"name": "lab"},
         "spec": {
-            "kubespray": {"path": str(STANDIN)},
-            "ssh": {"user": "root", "identityFile": str(farm.client_key)},
+            "kubespray": {"path": str(kubespray)},
+            "ssh": {"user": "root", "identityFile": str(farm.client_key), **(ssh or {})},
             "hosts": [host_entry(h, roles, farm) for h, roles in hosts.items()],
-            "addons": {"gpu": {"enabled": False}, "monitoring": {"enabled": False}},
+            "addons": {"gpu": {"enabled": False}, "monitoring": {"enabled": False},
+                       **(addons or {})},
             "kubesprayVars": {"standin_dir": str(standin_dir),
                               "bin_dir": str(verify_on.kube_bin_dir)},
         },

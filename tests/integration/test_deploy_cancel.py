@@ -27,7 +27,7 @@ def processes_mentioning(text: str) -> list[str]:
             args = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if text in args and "pytest" not in args:
+        if text in args and int(cmdline.parent.name) != os.getpid():
             found.append(f"{cmdline.parent.name}: {args}")
     return found
 

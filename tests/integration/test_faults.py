@@ -5,7 +5,6 @@ SIGINT/SIGTERM and the lock held by a live process are in ``test_deploy_cancel.p
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -47,16 +46,6 @@ def processes_under(directory: Path) -> list[int]:
     return found
 
 
-def end_leftovers(tmp_path: Path) -> list[int]:
-    """Stop what the killed deepctl left running (its ansible-playbook), by process id."""
-    leftovers = processes_under(tmp_path)
-    for pid in leftovers:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-    wait_for(lambda: not processes_under(tmp_path), 30)
-    return leftovers
-
-
 def test_sigkill_mid_run_then_deploy_takes_the_lock_over_and_resumes(
         ssh_host_farm: HostFarm, tmp_path: Path) -> None:
     (cp1,) = ssh_host_farm.add_many([HostProfile("cp1")])
@@ -74,12 +63,15 @@ def test_sigkill_mid_run_then_deploy_takes_the_lock_over_and_resumes(
     assert first.returncode == -signal.SIGKILL
     assert run_state(tmp_path, dead_run)["result"] == "running"  # nobody could record more
     (tmp_path / "standin" / "sleep").unlink()
-    end_leftovers(tmp_path)
+    orphans = processes_under(tmp_path)
+    assert orphans, "the killed deepctl left its ansible-playbook running"
 
     done = deepctl("deploy", str(spec), *DEPLOY, cwd=tmp_path)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert f"took over the cluster lock left by PID {first.pid} on " in output
+    assert "stopped Ansible processes the interrupted run left behind" in output
+    assert not [pid for pid in orphans if Path(f"/proc/{pid}").exists()]
     assert f"run {dead_run} recorded as interrupted" in output
     assert f"resuming deploy {dead_run} (interrupted)" in output
     assert "Traceback" not in output
@@ -115,6 +107,7 @@ def test_host_unreachable_mid_run_fails_naming_it_then_resumes(
     output = out + err
     assert first.returncode == 1, output
     assert "wk1" in output and "unreachable" in output
+    assert "Sleep as the stand-in was told to" in output  # the task it was in
     assert "resume with: deepctl deploy" in output
     assert "Traceback" not in output
 

@@ -22,10 +22,15 @@ PRIVATE_FILES = ("known_hosts", "inventory/hosts.yaml", "inventory/artifacts/adm
 
 
 def exposed(root: Path) -> list[str]:
-    """Paths under ``root`` (itself included) that group or others may read, write or enter."""
+    """Paths under ``root`` (itself included) that group or others may read, write or enter.
+
+    Except Ansible's fact cache files: ansible-core chmods them 0644 itself
+    (``ansible/plugins/cache/__init__.py``); their directories are 0700 like every other.
+    """
     paths = [root, *root.rglob("*")]
     return [f"{oct(stat.S_IMODE(p.lstat().st_mode))} {p}" for p in paths
-            if not p.is_symlink() and p.lstat().st_mode & 0o077]
+            if not p.is_symlink() and p.lstat().st_mode & 0o077
+            and not (p.is_file() and p.parent.name in ("fact_cache", "facts-cache"))]
 
 
 def assert_private(state: Path, *files: str) -> None:

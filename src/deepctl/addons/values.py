@@ -63,6 +63,12 @@ def _storage_classes(cluster: Cluster) -> tuple[str | None, str | None]:
     return None, None
 
 
+def rook_device_name(path: str) -> str:
+    """Rook's ``devices[].name``: a kernel name (``nvme1n1``) or a full udev path (by-id)."""
+    name = path.removeprefix("/dev/")
+    return name if "/" not in name else path
+
+
 def addon_context(cluster: Cluster) -> AddonContext:
     """The shared facts for ``cluster`` (pure)."""
     storage_class, default_class = _storage_classes(cluster)
@@ -74,7 +80,7 @@ def addon_context(cluster: Cluster) -> AddonContext:
         logging=addons.logging.enabled,
         nfs_server=nfs_server_address(cluster) if addons.storage.nfs.enabled else None,
         ceph_nodes=[
-            {"name": h.name, "devices": [d.removeprefix("/dev/") for d in h.ceph_devices]}
+            {"name": h.name, "devices": [rook_device_name(d) for d in h.ceph_devices]}
             for h in cluster.spec.hosts if h.ceph_devices
         ],
         gpu_nodes=[h.name for h in cluster.gpu_hosts],

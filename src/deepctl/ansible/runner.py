@@ -50,6 +50,9 @@ class PlaybookRun:
     forks: int | None = None
     ident: str = "run"
     settings: Mapping[str, Any] = field(default_factory=dict)  # ansible-runner env/settings
+    # jsonfile fact cache; without it ansible-runner uses one per run under artifacts/, so
+    # facts gathered by one playbook (facts.yml) are lost to the next (scale.yml --limit).
+    fact_cache: Path | None = None
 
 
 @dataclass
@@ -86,6 +89,8 @@ def run_playbook(
         kwargs["forks"] = run.forks
     if run.settings:
         kwargs["settings"] = dict(run.settings)
+    if run.fact_cache is not None:
+        kwargs["fact_cache"] = str(run.fact_cache)  # absolute: os.path.join keeps it as is
     binary = ansible_playbook_binary()
     envvars = {
         "ANSIBLE_HOST_KEY_CHECKING": "True",  # ansible-runner defaults it to False

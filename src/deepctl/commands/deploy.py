@@ -46,7 +46,7 @@ def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_j
 def finished(run_id: str, duration: object, kubeconfig: str, as_json: bool) -> None:
     if as_json:
         print_json({"event": "run_finished", "result": "succeeded", "run": run_id,
-                    "duration_s": duration, "kubeconfig": kubeconfig})
+                    "duration_s": duration, "kubeconfig": kubeconfig}, one_line=True)
         return
     stdout().print(f"[green]deploy succeeded[/] (run {escape(run_id)}, {duration} s); "
                    f"kubeconfig: {escape(kubeconfig)}")

@@ -15,7 +15,8 @@ from deepctl.workspace import open_workspace
 
 def _done(what: str, record: Any, as_json: bool, **extra: Any) -> None:
     if as_json:
-        print_json({"event": "run_finished", "result": "succeeded", "run": record.id, **extra})
+        print_json({"event": "run_finished", "result": "succeeded", "run": record.id, **extra},
+                   one_line=True)
         return
     stdout().print(f"[green]{escape(what)}[/] (run {escape(record.id)})")
 

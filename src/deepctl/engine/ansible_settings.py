@@ -6,25 +6,33 @@ overrides what it owns: host key checking on against the cluster's ``known_hosts
 multiplexing with a short control path, pipelining, forks sized to the host count, a JSON
 fact cache in the state directory (``scale.yml --limit`` needs facts of every host) and
 retries on flaky SSH. Pure: :func:`render_ansible_cfg` returns text, tested by equality.
+
+``spec.ansible.strategy: mitogen`` (experimental with Kubespray, docs/deploy.md) runs
+Mitogen's ``mitogen_linear`` strategy from the installed ``mitogen`` package.
 """
 
 from __future__ import annotations
 
 import configparser
 import hashlib
+import importlib.util
 import io
 import os
 import shlex
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from deepctl.errors import AnsibleError
 from deepctl.spec.models import Cluster
 
 MAX_FORKS = 50
 SSH_RETRIES = 3
 SOCKET_PATH_LIMIT = 100  # sun_path is 104-108 bytes; Ansible adds a 10-char hash, ssh a suffix
 PATH_KEYS = {("defaults", "library"), ("defaults", "roles_path")}
+MITOGEN_STRATEGY = "mitogen_linear"
+MITOGEN_REQUIREMENT = "mitogen>=0.3.54"  # the release benchmarked with ansible-core 2.18
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,7 @@ class AnsibleSettings:
     strategy: str
     proxy_jump: str | None = None  # ProxyCommand for a bastion, already quoted
     timeout_s: int = 60
+    strategy_plugins: Path | None = None  # Mitogen's strategy plugins, for mitogen_*
 
 
 def forks_for(cluster: Cluster) -> int:
@@ -71,16 +80,41 @@ def bastion_proxy(cluster: Cluster, known_hosts: Path) -> str | None:
     return "-o ProxyCommand=" + shlex.quote(shlex.join(inner))
 
 
+def mitogen_strategy_dir() -> Path | None:
+    """``ansible_mitogen/plugins/strategy`` of the installed mitogen (not imported), or None."""
+    spec = importlib.util.find_spec("ansible_mitogen")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        path = Path(location) / "plugins" / "strategy"
+        if (path / f"{MITOGEN_STRATEGY}.py").is_file():
+            return path
+    return None
+
+
 def settings_for(cluster: Cluster, state_root: Path, known_hosts: Path) -> AnsibleSettings:
+    mitogen = cluster.spec.ansible.strategy == "mitogen"
     return AnsibleSettings(
         forks=forks_for(cluster),
         known_hosts=known_hosts,
         fact_cache=state_root / "facts-cache",
         control_dir=control_dir_for(state_root),
-        strategy="linear" if cluster.spec.ansible.strategy == "mitogen"
-        else cluster.spec.ansible.strategy,
+        strategy=MITOGEN_STRATEGY if mitogen else cluster.spec.ansible.strategy,
         proxy_jump=bastion_proxy(cluster, known_hosts),
+        strategy_plugins=mitogen_strategy_dir() if mitogen else None,
     )
+
+
+def strategy_options(settings: AnsibleSettings) -> dict[str, str]:
+    """``strategy`` (and Mitogen's ``strategy_plugins``); raises when Mitogen is missing."""
+    if not settings.strategy.startswith("mitogen"):
+        return {"strategy": settings.strategy}
+    if settings.strategy_plugins is None:
+        raise AnsibleError(
+            "spec.ansible.strategy is mitogen, but Mitogen is not installed next to deepctl",
+            hint=f"install it: {sys.executable} -m pip install '{MITOGEN_REQUIREMENT}' "
+                 "(or pip install 'deepctl[mitogen]'), or set spec.ansible.strategy: linear")
+    return {"strategy": settings.strategy, "strategy_plugins": str(settings.strategy_plugins)}
 
 
 def ssh_args(settings: AnsibleSettings) -> str:
@@ -109,7 +143,7 @@ def overrides(settings: AnsibleSettings) -> dict[str, dict[str, str]]:
             "fact_caching_connection": str(settings.fact_cache),
             "fact_caching_timeout": "86400",
             "timeout": str(settings.timeout_s),
-            "strategy": settings.strategy,
+            **strategy_options(settings),
             "retry_files_enabled": "False",
             "interpreter_python": "auto_silent",
         },

@@ -49,6 +49,8 @@ class Display:
     def stage_finished(self, name: str, status: str, reason: str | None,
                        duration: float | None) -> None: ...
     def playbook_started(self, stage: str, progress: PlaybookProgress) -> None: ...
+    def playbook_total(self, stage: str, progress: PlaybookProgress) -> None:
+        """The task total became known mid-run (from ``--list-tasks``)."""
     def playbook_event(self, stage: str, progress: PlaybookProgress,
                        notices: list[Notice]) -> None: ...
     def message(self, text: str) -> None: ...
@@ -96,6 +98,9 @@ class PlainDisplay(Display):
         total = f", {progress.total_tasks} tasks" if progress.total_tasks else ""
         self._line(f"[{stage}] ansible-playbook {progress.playbook}{total}")
 
+    def playbook_total(self, stage: str, progress: PlaybookProgress) -> None:
+        self._line(f"[{stage}] {progress.playbook}: {progress.total_tasks} tasks")
+
     def playbook_event(self, stage: str, progress: PlaybookProgress,
                        notices: list[Notice]) -> None:
         for notice in notices:
@@ -120,6 +125,9 @@ class JsonDisplay(Display):
         self.stream.write(json.dumps({"event": event, "time": _clock(), **fields}) + "\n")
         self.stream.flush()
 
+    def stages_planned(self, stages: list[tuple[str, str]]) -> None:
+        self._emit("stages_planned", stages=[{"stage": n, "title": t} for n, t in stages])
+
     def stage_started(self, name: str, title: str) -> None:
         self._emit("stage_started", stage=name, title=title)
 
@@ -130,6 +138,10 @@ class JsonDisplay(Display):
 
     def playbook_started(self, stage: str, progress: PlaybookProgress) -> None:
         self._emit("playbook_started", stage=stage, playbook=progress.playbook,
+                   total_tasks=progress.total_tasks)
+
+    def playbook_total(self, stage: str, progress: PlaybookProgress) -> None:
+        self._emit("playbook_total", stage=stage, playbook=progress.playbook,
                    total_tasks=progress.total_tasks)
 
     def playbook_event(self, stage: str, progress: PlaybookProgress,

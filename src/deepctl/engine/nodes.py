@@ -2,9 +2,11 @@
 
 add-node: the host is added to the spec file (comments kept, ``<spec>.bak`` beside it),
 marked pending in ``<state>/pending-nodes.json``, preflighted alone, then Kubespray's
-``playbooks/facts.yml`` runs on all hosts and ``scale.yml --limit NEW`` on the new worker
-(``cluster.yml`` for a control-plane or etcd host, Kubespray's documented procedure). A
-failed add-node leaves the host pending; running the same add-node again resumes it.
+documented procedure runs (:mod:`deepctl.engine.node_steps`) and the node-scoped checks
+(GPU readiness). A failed add-node leaves the host pending; the same add-node resumes it.
+
+remove-node: refused before anything runs when it would remove the last or the first
+control plane, break etcd quorum, or leave the spec invalid.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from deepctl.engine.display import Display
+from deepctl.engine.node_steps import add_node_steps, wait_for_gpus
 from deepctl.engine.pipeline import load_ledger, save_ledger, stage_hashes
 from deepctl.engine.runrecord import RunRecord, utc_now
 from deepctl.engine.session import run_session
-from deepctl.errors import UsageError
+from deepctl.errors import SpecError, UsageError
 from deepctl.fsutil import atomic_write_json
 from deepctl.spec.edit import add_host_text, remove_host_text, write_spec
 from deepctl.spec.loader import load_spec_text
@@ -69,7 +72,15 @@ def _stage(ctx: StageContext, name: str, status: str) -> None:
 def _add_to_spec(ws: Workspace, entry: dict[str, Any]) -> Workspace:
     text = ws.spec.path.read_text(encoding="utf-8")
     new_text = add_host_text(text, entry)
-    load_spec_text(new_text, ws.spec.path)  # every problem, with positions, before writing
+    try:
+        load_spec_text(new_text, ws.spec.path)  # every problem, with positions, before writing
+    except SpecError as error:
+        error.message = f"with {entry['name']} added, the spec would be invalid: {error.message}"
+        if "etcd" in entry.get("roles", []):
+            error.hint = ("etcd needs an odd number of members, so add-node cannot add one: add "
+                          "two etcd hosts to the spec and follow Kubespray's 'Adding an etcd "
+                          "node' (docs/operations/nodes.md), or add this host without --role etcd")
+        raise
     write_spec(ws.spec.path, new_text)
     _set_pending(ws.state, str(entry["name"]), {"since": utc_now(), "entry": entry})
     return open_workspace(ws.spec.path, ws.state.root)
@@ -89,42 +100,65 @@ def add_node(spec: Path, state_dir: Path | None, entry: dict[str, Any], display:
                          hint="pick another --name, or remove it first with remove-node")
     host = ws.cluster.host(name)
     assert host is not None
-    control = bool({"control-plane", "etcd"} & set(host.roles))
+    steps = add_node_steps(name, host.roles)
+    wait_gpus = host.gpu and ws.cluster.spec.addons.gpu.enabled
 
     def body(ctx: StageContext) -> None:
         _stage(ctx, "preflight", "running")
         run_checks(ctx, hosts=[name])
         _stage(ctx, "preflight", "succeeded")
-        ctx.ws.render_inventory()
         _stage(ctx, "kubespray", "running")
-        if control:  # Kubespray: new control-plane/etcd members need cluster.yml
-            ctx.ansible.run("kubespray", "cluster.yml")
-        else:
-            ctx.ansible.run("kubespray", "playbooks/facts.yml")
-            ctx.ansible.run("kubespray", "scale.yml", limit=name)
+        for step in steps:
+            ctx.ansible.run("kubespray", step.playbook, limit=step.limit,
+                            extravars=step.extravars or None)
         _stage(ctx, "kubespray", "succeeded")
         mark_cluster_current(ctx)
+        if wait_gpus:
+            _stage(ctx, "gpu-ready", "running")
+            wait_for_gpus(ctx, "gpu-ready", name)
+            _stage(ctx, "gpu-ready", "succeeded")
         _set_pending(ctx.ws.state, name, None)
 
     return run_session(ws, "add-node", body, display=display, args={"host": entry},
                        accept_new_hosts=accept_new_hosts,
-                       resume_hint=f"deepctl add-node {spec} --name {name} ...")
+                       resume_hint=f"deepctl add-node {spec} --name {name} --address "
+                       f"{host.address} --yes")
 
 
-def check_removal(ws: Workspace, name: str) -> None:
-    """Refuse to remove the last control plane or to break etcd quorum."""
+def check_removal(ws: Workspace, name: str) -> str:
+    """The spec text without ``name``; refused when the removal would break the cluster.
+
+    Refuses the last control plane, the first one (Kubespray cannot remove it), a removal
+    that breaks etcd quorum, and one that leaves the spec invalid (an even number of etcd
+    members, no worker left, an NFS server that is gone...).
+    """
     host = ws.cluster.host(name)
     if host is None:
         raise UsageError(f"no host named {name!r} in {ws.spec.path}",
                          hint=f"hosts are: {', '.join(h.name for h in ws.cluster.spec.hosts)}")
-    if "control-plane" in host.roles and len(ws.cluster.control_plane) == 1:
+    control = ws.cluster.control_plane
+    if "control-plane" in host.roles and len(control) == 1:
         raise UsageError(f"{name} is the last control plane; removing it ends the cluster",
                          hint=f"use `deepctl reset {ws.spec.path}` to tear the cluster down")
     members = len(ws.cluster.etcd)
     if "etcd" in host.roles and members - 1 < members // 2 + 1:
         raise UsageError(
             f"removing {name} leaves {members - 1} of {members} etcd member(s): etcd loses "
-            "quorum", hint="add an etcd member first (add-node --role etcd), then remove this one")
+            "quorum", hint="add etcd members first (etcd needs 3 to lose one), then remove this one")
+    if control[0].name == name:
+        raise UsageError(
+            f"{name} is the first control plane, which Kubespray cannot remove",
+            hint=f"move {name} below the other control planes in spec.hosts, run `deepctl deploy "
+            f"{ws.spec.path}` (cluster.yml with the new order), then remove it "
+            "(Kubespray docs/operations/nodes.md)")
+    new_text = remove_host_text(ws.spec.path.read_text(encoding="utf-8"), name)
+    try:
+        load_spec_text(new_text, ws.spec.path)
+    except SpecError as error:
+        error.message = f"without {name} the spec would be invalid: {error.message}"
+        error.hint = "nothing was changed; fix the spec first (see above), then remove the host"
+        raise
+    return new_text
 
 
 def remove_node(spec: Path, state_dir: Path | None, name: str, display: Display,

@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deepctl.ansible.runner import PlaybookResult, PlaybookRun, run_playbook
+from deepctl.ansible.runner import (
+    PlaybookResult,
+    PlaybookRun,
+    ansible_playbook_binary,
+    run_playbook,
+)
 from deepctl.engine import ansible_settings
 from deepctl.engine.display import Display
 from deepctl.engine.progress import HostFailure, PlaybookProgress, apply_event
 from deepctl.engine.runrecord import RunRecord, copy_inventory
 from deepctl.engine.signals import CancelToken
-from deepctl.errors import AnsibleError, Canceled
+from deepctl.engine.tasklist import TaskCounter, list_tasks_argv
+from deepctl.errors import AnsibleError, Canceled, DeepctlError, ExitCode
 from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
 from deepctl.kubespray_source import KubesprayTree
 from deepctl.spec.models import Cluster
 from deepctl.statedir import StateDir
 
 TASK_COUNTS_FILE = "task-counts.json"
+HOST_KEY_FAILED = "Host key verification failed"
 
 
 class PlaybookFailed(AnsibleError):
@@ -36,6 +44,13 @@ class PlaybookFailed(AnsibleError):
     def details(self) -> dict[str, Any]:
         return {"stage": self.stage, "failures": [f.to_json() for f in self.failures],
                 "artifacts": str(self.artifact_dir)}
+
+
+class HostKeyMismatch(PlaybookFailed):
+    """Ansible's ssh refused a host key (of a host, or of the bastion on the way)."""
+
+    exit_code = ExitCode.PREFLIGHT
+    kind = "host-key"
 
 
 @dataclass
@@ -80,14 +95,23 @@ class Ansible:
         if not (self.record.dir / "inventory").exists():
             copy_inventory(self.record)
         key = playbook + (f"@{limit}" if limit else "")
-        progress = PlaybookProgress(playbook, total_tasks=self._task_counts().get(key))
+        known = self._task_counts().get(key)
+        progress = PlaybookProgress(playbook, total_tasks=known)
         self.display.playbook_started(stage, progress)
         self.record.log(f"stage {stage}: ansible-playbook {playbook}"
                         + (f" --limit {limit}" if limit else ""))
+        data_dir = ensure_private_dir(self.record.dir / "ansible" / stage)
+        counter = None if known else self._count_tasks(stage, playbook, data_dir, progress,
+                                                       limit, extravars)
+        announced = known is not None
 
         def handle(event: dict[str, Any]) -> None:
+            nonlocal announced
             if on_event is not None:
                 on_event(event)
+            if not announced and progress.total_tasks:
+                announced = True
+                self.display.playbook_total(stage, progress)
             notices = apply_event(progress, event)
             for notice in notices:
                 if notice.kind != "task":
@@ -97,28 +121,55 @@ class Ansible:
             if notices:
                 self.display.playbook_event(stage, progress, notices)
 
-        data_dir = ensure_private_dir(self.record.dir / "ansible" / stage)
         run = PlaybookRun(
             private_data_dir=data_dir, playbook=self.tree.playbook(playbook),
             inventory=self.state.inventory_dir, envvars=self.envvars(),
             extravars=extravars or {}, limit=limit, forks=self.settings.forks,
             cmdline="--become" if self.cluster.spec.ssh.become else None,
             ident=Path(playbook).stem, settings={"pexpect_timeout": 0.5},
+            fact_cache=self.settings.fact_cache,
         )
-        result = run_playbook(run, handle, lambda: self.token.canceled)
+        try:
+            result = run_playbook(run, handle, lambda: self.token.canceled)
+        finally:
+            if counter is not None:
+                counter.stop()
         return self._check(stage, playbook, key, result, progress)
+
+    def _count_tasks(self, stage: str, playbook: str, data_dir: Path,
+                     progress: PlaybookProgress, limit: str | None,
+                     extravars: dict[str, Any] | None) -> TaskCounter | None:
+        """Start ``--list-tasks`` in the background; it fills in ``progress.total_tasks``."""
+        try:
+            vars_file = None
+            if extravars:
+                vars_file = data_dir / "list-tasks-extravars.json"
+                atomic_write_json(vars_file, extravars)
+            binary = ansible_playbook_binary()
+            argv = list_tasks_argv(binary, self.tree.playbook(playbook), self.state.inventory_dir,
+                                   limit=limit, extravars_file=vars_file)
+        except (DeepctlError, TypeError, ValueError):
+            return None  # no total then: the bar stays indeterminate
+        path = os.pathsep.join([str(Path(binary).parent), os.environ.get("PATH", "")])
+        env = {**os.environ, "ANSIBLE_HOST_KEY_CHECKING": "True", **self.envvars(), "PATH": path}
+
+        def on_total(total: int) -> None:
+            if progress.total_tasks is None:
+                progress.total_tasks = total
+            self.record.log(f"stage {stage}: {playbook}: {total} tasks "
+                            "(ansible-playbook --list-tasks)")
+
+        try:
+            return TaskCounter(argv, env, data_dir, on_total)
+        except OSError:
+            return None
 
     def _check(self, stage: str, playbook: str, key: str, result: PlaybookResult,
                progress: PlaybookProgress) -> PlaybookResult:
         if result.status == "canceled" or self.token.canceled:
             raise Canceled(f"canceled during {playbook} (stage {stage})")
         if result.rc != 0 or result.status != "successful":
-            hosts = sorted({f.host for f in progress.failures})
-            where = f" on {', '.join(hosts)}" if hosts else ""
-            raise PlaybookFailed(
-                f"{playbook} failed{where} (rc {result.rc})", progress.failures, stage,
-                result.artifact_dir,
-                hint=f"ansible output: {result.artifact_dir / 'stdout'}")
+            raise failed_error(stage, playbook, result, progress.failures, self.state)
         counts = self._task_counts()
         counts[key] = progress.tasks_started
         atomic_write_json(self.state.root / TASK_COUNTS_FILE, counts)
@@ -130,3 +181,21 @@ class Ansible:
         except (OSError, ValueError):
             return {}
         return {str(k): int(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def failed_error(stage: str, playbook: str, result: PlaybookResult, failures: list[HostFailure],
+                 state: StateDir) -> PlaybookFailed:
+    """The error for a failed playbook; a refused host key gets its own (exit 3)."""
+    hosts = sorted({f.host for f in failures})
+    where = f" on {', '.join(hosts)}" if hosts else ""
+    output = f"ansible output: {result.artifact_dir / 'stdout'}"
+    key_refused = sorted({f.host for f in failures if HOST_KEY_FAILED in f.message})
+    if key_refused:
+        return HostKeyMismatch(
+            f"{playbook} failed{where}: ssh refused the host key of {', '.join(key_refused)} "
+            "(or of the bastion on the way)", failures, stage, result.artifact_dir,
+            hint=f"the key the host presented is not the one in {state.known_hosts}; if the "
+            "host (or bastion) was reinstalled, remove its old line there and run "
+            "`deepctl preflight SPEC --accept-new-hosts` to record the new key; " + output)
+    return PlaybookFailed(f"{playbook} failed{where} (rc {result.rc})", failures, stage,
+                          result.artifact_dir, hint=output)

@@ -12,6 +12,7 @@ from typing import Any
 from deepctl import kubespray_source
 from deepctl.engine.display import Display
 from deepctl.engine.lock import cluster_lock
+from deepctl.engine.orphans import stop_leftovers
 from deepctl.engine.playbooks import Ansible, PlaybookFailed
 from deepctl.engine.runrecord import RunRecord, mark_interrupted, start_run
 from deepctl.engine.signals import CancelToken, cancel_on_signals, close_ssh_masters
@@ -52,6 +53,10 @@ def run_session(ws: Workspace, command: str, body: Callable[[StageContext], None
             display.message(f"took over the cluster lock left by PID {dead.pid} on {dead.host} "
                             f"(that process is gone)" + "".join(
                                 f"; run {run_id} recorded as interrupted" for run_id in marked))
+            stopped = stop_leftovers(ws.state.root)
+            if stopped:
+                display.message("stopped Ansible processes the interrupted run left behind: "
+                                f"PID {', '.join(map(str, stopped))}")
         record = start_run(ws.state, command, ws.spec.path, spec_hash(ws), args)
         token = CancelToken()
         ansible = Ansible(ws.state, record, tree, ws.cluster, display, token)
@@ -72,11 +77,15 @@ def _run_body(ctx: StageContext, body: Callable[[StageContext], None],
     try:
         with cancel_on_signals(ctx.token, ctx.display.message):
             ctx.ansible.prepare()
+            # Every playbook sees the inventory of the spec as it is now, even when the
+            # stage that renders it is not selected (--only/--from/--skip, node commands).
+            ctx.ws.render_inventory()
             body(ctx)
     except (Canceled, KeyboardInterrupt):
         stage = stage_with(record, ("canceled", "running"))
-        record.finish("canceled", failed_stage=stage)
-        raise Canceled(f"canceled{' during stage ' + stage if stage else ''}; run "
+        how = "stopped at once" if ctx.token.hard else "canceled"
+        record.finish("canceled", failed_stage=stage, error=how if ctx.token.hard else None)
+        raise Canceled(f"{how}{' during stage ' + stage if stage else ''}; run "
                        f"{record.id} recorded as canceled", hint=where + resume) from None
     except DeepctlError as error:
         stage = stage_with(record, ("failed", "running"))

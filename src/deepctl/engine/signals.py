@@ -29,6 +29,7 @@ class CancelToken:
 
     canceled_at: float | None = None
     signal_name: str | None = None
+    hard: bool = False  # a second signal came within HARD_STOP_WINDOW_S: stopped at once
 
     @property
     def canceled(self) -> bool:
@@ -60,10 +61,14 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def kill_descendants() -> None:
+def kill_descendants() -> int:
+    """SIGKILL every live descendant of this process; how many were signalled."""
+    killed = 0
     for pid in descendants(os.getpid()):
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
+            killed += 1
+    return killed
 
 
 def close_ssh_masters(control_dir: Path) -> None:
@@ -83,19 +88,24 @@ def cancel_on_signals(token: CancelToken, notify: Callable[[str], None] | None =
                       ) -> Iterator[CancelToken]:
     """Route SIGINT/SIGTERM to ``token`` while the block runs; restore handlers after."""
 
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        if token.canceled_at is not None and time.monotonic() - token.canceled_at <= HARD_STOP_WINDOW_S:
-            kill_descendants()
-            raise KeyboardInterrupt
-        token.canceled_at = None
-        token.cancel(name)
-        message = (f"{name}: canceling (waiting for Ansible to stop; press Ctrl-C again within "
-                   f"{HARD_STOP_WINDOW_S:.0f} s to stop at once)")
+    def say(message: str) -> None:
         if notify is not None:
             notify(message)
         else:
             sys.stderr.write(message + "\n")
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if token.canceled_at is not None and time.monotonic() - token.canceled_at <= HARD_STOP_WINDOW_S:
+            token.hard = True
+            killed = kill_descendants()
+            say(f"{name} again within {HARD_STOP_WINDOW_S:.0f} s: stopping at once "
+                f"(killed {killed} process(es) deepctl started)")
+            raise KeyboardInterrupt
+        token.canceled_at = None
+        token.cancel(name)
+        say(f"{name}: canceling (waiting for Ansible to stop; press Ctrl-C again within "
+            f"{HARD_STOP_WINDOW_S:.0f} s to stop at once)")
 
     saved = {sig: signal.getsignal(sig) for sig in SIGNALS}
     for sig in SIGNALS:

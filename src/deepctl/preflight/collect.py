@@ -21,6 +21,7 @@ from deepctl.fsutil import atomic_write_json, ensure_private_dir
 from deepctl.preflight import script
 from deepctl.preflight.checks import effective_internal_address
 from deepctl.preflight.model import Finding, HostFacts, error
+from deepctl.preflight.storage import devices_to_check
 from deepctl.spec.models import Cluster, Host
 from deepctl.ssh import NewHostKey, open_bastion, open_client, run_command
 from deepctl.ssh.connect import host_endpoint
@@ -129,7 +130,8 @@ def _gather_host(
     peer: tuple[str, int] | None, opts: GatherOptions, out: Gathered,
 ) -> None:
     internal = effective_internal_address(host) or ""
-    text = script.build_script(internal, peer, cluster.spec.ssh.become)
+    text = script.build_script(internal, peer, cluster.spec.ssh.become,
+                               devices=devices_to_check(cluster, host))
     before = time.time()
     try:
         rc, stdout, stderr = run_command(client, "sh -s", opts.timeout * SCRIPT_TIMEOUT_FACTOR,

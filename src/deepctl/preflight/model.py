@@ -82,6 +82,9 @@ class HostFacts:
     sudo_output: str = ""
     peer: str | None = None  # "address:port" probed from this host
     peer_reachable: bool | None = None
+    # Ceph devices the spec lists, by spec path: {"rc": lsblk's exit status (None: no lsblk),
+    # "output": its text, "device": its first ``blockdevices`` entry or None}
+    block_devices: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def clock_offset(self) -> float | None:

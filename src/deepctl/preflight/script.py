@@ -7,7 +7,10 @@ status, where it matters, follows on a line ``@rc N``. Every probe is bounded by
 
 from __future__ import annotations
 
+import json
 import shlex
+from collections.abc import Sequence
+from typing import Any
 
 from deepctl.preflight.model import Gpu, HostFacts
 
@@ -60,17 +63,29 @@ if [ -n "$PEER" ]; then
       "$PEER" "$PEER_PORT" 2>/dev/null; rc $?
   else rc unknown; fi
 fi
+sec block_devices
+for d in "$@"; do
+  printf '@dev %s\n' "$d"
+  if command -v lsblk >/dev/null 2>&1; then
+    t 10 lsblk -J -b -o NAME,PATH,SIZE,TYPE,FSTYPE,MOUNTPOINT "$d" 2>&1; rc $?
+  else rc absent; fi
+done
 sec end
 """
 
 
-def build_script(internal_address: str, peer: tuple[str, int] | None, become: bool) -> str:
-    """The facts script for one host (all values quoted; nothing secret in it)."""
+def build_script(internal_address: str, peer: tuple[str, int] | None, become: bool,
+                 devices: Sequence[str] = ()) -> str:
+    """The facts script for one host (all values quoted; nothing secret in it).
+
+    ``devices``: block devices to describe with ``lsblk`` (the host's Ceph devices).
+    """
     peer_host, peer_port = peer if peer else ("", 0)
     head = (
         f"INTERNAL={shlex.quote(internal_address)}\n"
         f"PEER={shlex.quote(peer_host)}\nPEER_PORT={int(peer_port)}\n"
         f"BECOME={1 if become else 0}\n"
+        f"set -- {' '.join(shlex.quote(d) for d in devices)}\n"
     )
     body = _BODY.replace("GPU_QUERY", GPU_QUERY).replace("RUNTIMES", " ".join(RUNTIMES))
     return head + body
@@ -175,6 +190,30 @@ def parse_runtimes(text: str) -> dict[str, str]:
     return out
 
 
+def parse_block_devices(text: str) -> dict[str, dict[str, Any]]:
+    """``@dev PATH`` + ``lsblk -J`` output + ``@rc N`` per device -> {path: description}."""
+    chunks: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("@dev "):
+            current = chunks.setdefault(line[5:].strip(), [])
+        elif current is not None:
+            current.append(line)
+    out: dict[str, dict[str, Any]] = {}
+    for path, lines in chunks.items():
+        output, rc = _take_rc("\n".join(lines))
+        device = None
+        if rc == "0":
+            try:
+                found = json.loads(output).get("blockdevices") or [None]
+                device = found[0] if isinstance(found[0], dict) else None
+            except (ValueError, AttributeError):
+                device = None
+        out[path] = {"rc": None if rc in (None, "absent") else _int(rc or ""),
+                     "output": output[:2000], "device": device}
+    return out
+
+
 def parse_output(
     text: str, *, internal_address: str, peer: tuple[str, int] | None, local_time: float | None
 ) -> HostFacts:
@@ -211,4 +250,5 @@ def parse_output(
         sudo_output=sudo_out[:500],
         peer=f"{peer[0]}:{peer[1]}" if peer else None,
         peer_reachable=None if peer is None or peer_rc in (None, "unknown") else peer_rc == "0",
+        block_devices=parse_block_devices(s.get("block_devices", "")),
     )

@@ -90,24 +90,70 @@ def write_spec(path: Path, new_text: str) -> Path:
     return backup
 
 
+def _scalar_end(line: str, col: int, flow: bool) -> int:
+    """Index just past the YAML scalar that starts at ``line[col]`` (quoted or plain)."""
+    body = line.rstrip("\r\n")
+    quote = body[col:col + 1]
+    if quote in ("'", '"'):
+        i = col + 1
+        while i < len(body):
+            if quote == '"' and body[i] == "\\":
+                i += 2
+            elif body[i] == quote and quote == "'" and body[i + 1:i + 2] == "'":
+                i += 2
+            elif body[i] == quote:
+                return i + 1
+            else:
+                i += 1
+        return len(body)
+    end = col
+    while end < len(body) and not (flow and body[end] in ",}]") and not (
+            body[end] == "#" and end > col and body[end - 1] in " \t"):
+        end += 1
+    return len(body[:end].rstrip())
+
+
 def set_kube_version_text(text: str, version: str) -> str:
-    """``text`` with ``spec.kubernetes.version`` set to ``version`` (added if absent)."""
+    """``text`` with ``spec.kubernetes.version`` set to ``version`` (added if absent).
+
+    Block and flow style (``kubernetes: {version: 1.34.7, networkPlugin: calico}``) alike:
+    only the version's characters change, or one ``version`` entry is added.
+    """
     doc = YAML(typ="rt").load(text)
     spec = doc["spec"]
     lines = text.splitlines(keepends=True)
+    quoted = f'"{version}"'
     k8s = spec.get("kubernetes")
     if isinstance(k8s, CommentedMap) and "version" in k8s:
         line, col = k8s.lc.value("version")
-        old = lines[line]
-        rest = old[col:]
-        value_end = len(rest.split("#", 1)[0].rstrip())
-        lines[line] = old[:col] + f'"{version}"' + rest[value_end:]
+        end = _scalar_end(lines[line], col, k8s.fa.flow_style())
+        lines[line] = lines[line][:col] + quoted + lines[line][end:]
+        return "".join(lines)
+    if isinstance(k8s, CommentedMap) and k8s.fa.flow_style():
+        line, col = spec.lc.value("kubernetes")  # the "{"
+        brace = lines[line].index("{", col)
+        entry = f"version: {quoted}" + (", " if k8s else "")
+        lines[line] = lines[line][:brace + 1] + entry + lines[line][brace + 1:]
         return "".join(lines)
     if isinstance(k8s, CommentedMap) and k8s:
         first_key = next(iter(k8s))
         line, col = k8s.lc.key(first_key)
-        lines.insert(line, " " * col + f'version: "{version}"\n')
+        lines.insert(line, " " * col + f"version: {quoted}\n")
+        return "".join(lines)
+    if "kubernetes" in spec:  # "kubernetes:" with no value (or null)
+        line, col = spec.lc.key("kubernetes")
+        after = lines[line].index(":", col) + 1
+        rest = lines[line][after:]
+        value = rest.split(" #", 1)[0].strip()
+        if value:
+            start = after + rest.index(value)
+            lines[line] = lines[line][:start] + f"{{version: {quoted}}}" + lines[line][
+                start + len(value):]
+        else:
+            if not lines[line].endswith("\n"):
+                lines[line] += "\n"
+            lines.insert(line + 1, " " * (col + 2) + f"version: {quoted}\n")
         return "".join(lines)
     line, col = spec.lc.key(next(iter(spec)))
-    lines.insert(line, " " * col + f'kubernetes:\n{" " * (col + 2)}version: "{version}"\n')
+    lines.insert(line, " " * col + f'kubernetes:\n{" " * (col + 2)}version: {quoted}\n')
     return "".join(lines)

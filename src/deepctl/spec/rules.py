@@ -299,10 +299,11 @@ def check_addons(cluster: Cluster) -> Iterator[Finding]:
             "warning",
         )
     nfs = addons.storage.nfs
-    if nfs.enabled and nfs.server is None:
+    if nfs.enabled and nfs.server is None and nfs.external_server is None:
         yield Finding(
             ("spec", "addons", "storage", "nfs", "server"),
-            "NFS storage is enabled but no server host is named",
+            "NFS storage is enabled but no server host is named (set server to one of the "
+            "hosts, or externalServer to an NFS server deepctl does not manage)",
         )
     if nfs.server is not None and cluster.host(nfs.server) is None:
         names = {h.name for h in cluster.spec.hosts}
@@ -346,6 +347,39 @@ def _with_suggestion(name: str, known: frozenset[str]) -> str:
     return f"{name} (did you mean {near}?)" if near else name
 
 
+CEPH_REPLICAS = 3  # the rook-ceph-cluster chart's default block pool: 3 replicas, one per host
+DEVICE_PATH = re.compile(r"^/dev/[A-Za-z0-9_.:+@-]+(/[A-Za-z0-9_.:+@-]+)*\Z")
+
+
+def check_storage(cluster: Cluster) -> Iterator[Finding]:
+    """NFS server xor external server; Ceph devices are /dev paths on enough hosts."""
+    storage = cluster.spec.addons.storage
+    nfs = storage.nfs
+    if nfs.server is not None and nfs.external_server is not None:
+        yield Finding(("spec", "addons", "storage", "nfs", "externalServer"),
+                      f"both server ({nfs.server!r}, managed by deepctl) and externalServer "
+                      f"({nfs.external_server!r}) are set; keep one of them")
+    for i, host in enumerate(cluster.spec.hosts):
+        for j, device in enumerate(host.ceph_devices):
+            if not DEVICE_PATH.match(device) or ".." in device.split("/"):
+                yield Finding(_host_path(i, "cephDevices", j),
+                              f"{device!r} is not an absolute device path such as /dev/nvme1n1 "
+                              "or /dev/disk/by-id/...")
+            elif device in host.ceph_devices[:j]:
+                yield Finding(_host_path(i, "cephDevices", j), f"{device} is listed twice")
+    with_devices = [h.name for h in cluster.spec.hosts if h.ceph_devices]
+    if storage.ceph.enabled and len(with_devices) < CEPH_REPLICAS:
+        found = f" (only {', '.join(with_devices)})" if with_devices else ""
+        yield Finding(("spec", "addons", "storage", "ceph", "enabled"),
+                      f"Ceph needs cephDevices on at least {CEPH_REPLICAS} hosts: its default "
+                      f"block pool keeps {CEPH_REPLICAS} replicas on different hosts; "
+                      f"{len(with_devices)} host(s) list devices{found}")
+    elif not storage.ceph.enabled and with_devices:
+        yield Finding(("spec", "addons", "storage", "ceph", "enabled"),
+                      f"cephDevices are listed ({', '.join(with_devices)}) but Ceph is not "
+                      "enabled; they are ignored", "warning")
+
+
 def check_bastion(cluster: Cluster) -> Iterator[Finding]:
     bastion = cluster.spec.ssh.bastion
     if bastion is not None and not _valid_address(bastion.address):
@@ -365,6 +399,7 @@ RULES: tuple[Callable[[Cluster], Iterator[Finding]], ...] = (
     check_node_prefix,
     check_labels_and_taints,
     check_addons,
+    check_storage,
     check_kubespray_vars,
     check_bastion,
 )

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from deepctl.addons.describe import describer
 from deepctl.errors import UsageError
 from deepctl.spec.models import Cluster
+from deepctl.stages.verify_gpu import SMOKE_IMAGE
 
 
 def _always(_: Cluster) -> bool:
@@ -29,14 +31,6 @@ class StageInfo:
 
 def _hosts(cluster: Cluster) -> str:
     return ", ".join(h.name for h in cluster.spec.hosts)
-
-
-def _gpu_text(c: Cluster) -> str:
-    gpu = c.spec.addons.gpu
-    driver = (f"driver {gpu.driver.version or 'default'} installed by the operator"
-              if gpu.driver.install else "preinstalled drivers")
-    return (f"helm install gpu-operator {gpu.operator_version} (nvidia/gpu-operator), "
-            f"{driver}, MIG strategy {gpu.mig.strategy}, DCGM exporter")
 
 
 CATALOG: tuple[StageInfo, ...] = (
@@ -63,49 +57,39 @@ CATALOG: tuple[StageInfo, ...] = (
         after=("kubespray",),
     ),
     StageInfo(
-        "storage", "Storage (NFS / Ceph)",
-        lambda c: ", ".join(
-            part for part, on in (
-                ("NFS provisioner", c.spec.addons.storage.nfs.enabled),
-                ("Rook Ceph", c.spec.addons.storage.ceph.enabled),
-            ) if on
-        ),
+        "storage", "Storage (NFS / Ceph)", describer("storage"),
         after=("kubeconfig",),
         enabled=lambda c: c.spec.addons.storage.nfs.enabled or c.spec.addons.storage.ceph.enabled,
     ),
     StageInfo(
-        "gpu", "NVIDIA GPU Operator", _gpu_text, after=("kubeconfig",),
+        "gpu", "NVIDIA GPU Operator", describer("gpu"), after=("kubeconfig",),
         enabled=lambda c: c.spec.addons.gpu.enabled,
     ),
     StageInfo(
-        "monitoring", "Monitoring (Prometheus, Grafana, DCGM dashboards)",
-        lambda c: f"helm install kube-prometheus-stack, retention "
-        f"{c.spec.addons.monitoring.retention}, {c.spec.addons.monitoring.storage_size} volume",
+        "monitoring", "Monitoring (Prometheus, Grafana, DCGM dashboards)", describer("monitoring"),
         after=("kubeconfig", "storage"),
         enabled=lambda c: c.spec.addons.monitoring.enabled,
     ),
     StageInfo(
-        "logging", "Logging (Loki, Alloy)",
-        lambda c: "helm install loki (single binary) and alloy (DaemonSet)",
+        "logging", "Logging (Loki, Alloy)", describer("logging"),
         after=("kubeconfig", "storage", "monitoring"),
         enabled=lambda c: c.spec.addons.logging.enabled,
     ),
     StageInfo(
-        "slurm", "Slurm on Kubernetes (experimental)",
-        lambda c: "helm install slurm-operator and a Slurm cluster with GPU GRES",
+        "slurm", "Slurm on Kubernetes (experimental)", describer("slurm"),
         after=("kubeconfig", "gpu"),
         enabled=lambda c: c.spec.addons.slurm.enabled,
     ),
     StageInfo(
-        "jupyterhub", "JupyterHub",
-        lambda c: "helm install jupyterhub with 0/1/N GPU profiles",
+        "jupyterhub", "JupyterHub", describer("jupyterhub"),
         after=("kubeconfig", "gpu", "storage"),
         enabled=lambda c: c.spec.addons.jupyterhub.enabled,
     ),
     StageInfo(
         "verify", "Verify the cluster",
         lambda c: "all nodes Ready" + (
-            "; nvidia.com/gpu allocatable as preflight saw; CUDA smoke Job per GPU node"
+            "; nvidia.com/gpu allocatable as preflight saw; CUDA smoke Job (nvidia-smi, "
+            f"{SMOKE_IMAGE}) on {', '.join(h.name for h in c.gpu_hosts)}"
             if c.spec.addons.gpu.enabled and c.gpu_hosts else ""
         ),
         after=("kubeconfig", "gpu"),

@@ -1,30 +1,41 @@
-"""Stage ``verify``: every host of the spec is a Ready node (asked on the first control plane)."""
+"""Stage ``verify``: the cluster does what the spec says, asked on the first control plane.
+
+1. every host of the spec is a Ready node (``data/playbooks/verify.yml``);
+2. with the GPU addon on: every GPU node offers the GPUs preflight saw, and a CUDA smoke Job
+   (``nvidia-smi`` with one GPU) completes on each (``data/playbooks/gpu-smoke.yml``).
+   The checks themselves are pure (:mod:`deepctl.stages.verify_gpu`); a failure names the node.
+Every ``kubectl`` runs on the host, from Kubespray's ``bin_dir`` with the admin kubeconfig.
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from deepctl.errors import DeepctlError
+from deepctl.fsutil import atomic_write, ensure_private_dir
+from deepctl.stages import verify_gpu
 from deepctl.stages.base import Stage, StageContext
+from deepctl.status.model import ApiObject
 
 TASK = "List nodes"
+SMOKE_JOBS_TASK = "Wait for the smoke Jobs to finish"
+SMOKE_PODS_TASK = "Smoke pods"
+SMOKE_LOGS_TASK = "Smoke Job logs"
+
+Event = dict[str, Any]
 
 
-def playbook_path() -> Path:
-    return Path(str(resources.files("deepctl.data") / "playbooks" / "verify.yml"))
+def playbook_path(name: str = "verify.yml") -> Path:
+    return Path(str(resources.files("deepctl.data") / "playbooks" / name))
 
 
 def ready_nodes(kubectl_json: str) -> dict[str, bool]:
     """``kubectl get nodes -o json`` -> {node name: Ready?} (pure)."""
-    try:
-        items = json.loads(kubectl_json).get("items", [])
-    except (ValueError, AttributeError):
-        return {}
     out: dict[str, bool] = {}
-    for item in items:
+    for item in verify_gpu.items(kubectl_json):
         name = str(item.get("metadata", {}).get("name", ""))
         conditions = item.get("status", {}).get("conditions", [])
         out[name] = any(c.get("type") == "Ready" and c.get("status") == "True"
@@ -36,6 +47,29 @@ def not_ready(expected: list[str], nodes: dict[str, bool]) -> list[str]:
     return [name for name in expected if not nodes.get(name, False)]
 
 
+def _stdout_of(task: str, sink: dict[str, str]) -> Callable[[Event], None]:
+    """An event handler keeping the last stdout of ``task`` (ok or failed) in ``sink[task]``."""
+    def capture(event: Event) -> None:
+        data = event.get("event_data") or {}
+        if event.get("event") in ("runner_on_ok", "runner_on_failed") and data.get("task") == task:
+            sink[task] = str((data.get("res") or {}).get("stdout", ""))
+    return capture
+
+
+def _smoke_capture(sink: dict[str, str], logs: dict[str, str]) -> Callable[[Event], None]:
+    keep_jobs, keep_pods = _stdout_of(SMOKE_JOBS_TASK, sink), _stdout_of(SMOKE_PODS_TASK, sink)
+
+    def capture(event: Event) -> None:
+        keep_jobs(event)
+        keep_pods(event)
+        data = event.get("event_data") or {}
+        if event.get("event") == "runner_item_on_ok" and data.get("task") == SMOKE_LOGS_TASK:
+            res = data.get("res") or {}
+            node = str((res.get("item") or {}).get("node", ""))
+            logs[node] = str(res.get("stdout") or res.get("stderr") or "")
+    return capture
+
+
 class VerifyStage(Stage):
     name = "verify"
 
@@ -44,15 +78,10 @@ class VerifyStage(Stage):
         return True, "always checks"
 
     def run(self, ctx: StageContext) -> None:
-        captured: list[str] = []
-
-        def capture(event: dict[str, Any]) -> None:
-            data = event.get("event_data") or {}
-            if event.get("event") == "runner_on_ok" and data.get("task") == TASK:
-                captured.append(str((data.get("res") or {}).get("stdout", "")))
-
-        ctx.ansible.run(self.name, str(playbook_path()), on_event=capture)
-        nodes = ready_nodes(captured[-1] if captured else "")
+        sink: dict[str, str] = {}
+        ctx.ansible.run(self.name, str(playbook_path()), on_event=_stdout_of(TASK, sink))
+        text = sink.get(TASK, "")
+        nodes = ready_nodes(text)
         missing = not_ready([h.name for h in ctx.cluster.spec.hosts], nodes)
         if missing:
             raise DeepctlError(
@@ -61,3 +90,64 @@ class VerifyStage(Stage):
                 f"`deepctl deploy {ctx.ws.spec.path} --only verify`",
             )
         ctx.record.log(f"verify: {len(nodes)} node(s) Ready")
+        if ctx.cluster.spec.addons.gpu.enabled and ctx.cluster.gpu_hosts:
+            by_name = {str(n.get("metadata", {}).get("name")): n for n in verify_gpu.items(text)}
+            self._check_gpus(ctx, by_name)
+            self._smoke(ctx, by_name)
+
+    def _check_gpus(self, ctx: StageContext, nodes: dict[str, ApiObject]) -> None:
+        from deepctl.status.facts import expected_gpus  # preflight's own gpu_count per facts file
+
+        hosts = [h.name for h in ctx.cluster.gpu_hosts]
+        seen = expected_gpus(ctx.ws.state, hosts)
+        for name in hosts:
+            if name not in seen:
+                note = (f"verify: no preflight facts for {name}: only checking that it offers a "
+                        f"GPU (run `deepctl preflight {ctx.ws.spec.path}` to record its GPUs)")
+                ctx.record.log(note)
+                ctx.display.message(note)
+        problems = verify_gpu.gpu_problems(verify_gpu.expectations(ctx.cluster, seen), nodes)
+        if problems:
+            raise DeepctlError(
+                f"GPU check failed on {', '.join(problems)}:\n  "
+                + "\n  ".join(f"{node}: {text}" for node, text in problems.items()),
+                hint="see the GPU Operator's pods on that node (`kubectl -n gpu-operator get pods "
+                "-o wide`) and `nvidia-smi` on the host; then run "
+                f"`deepctl deploy {ctx.ws.spec.path} --only verify`",
+            )
+        ctx.record.log(f"verify: GPUs allocatable as expected on {', '.join(hosts)}")
+
+    def _smoke(self, ctx: StageContext, nodes: dict[str, ApiObject]) -> None:
+        jobs = verify_gpu.smoke_jobs(ctx.cluster, nodes)
+        if not jobs:
+            return
+        work = ensure_private_dir(ctx.record.dir / "verify")
+        manifest = work / "gpu-smoke.yaml"
+        atomic_write(manifest, verify_gpu.smoke_manifest(jobs), mode=0o600)
+        names = [j["metadata"]["labels"][verify_gpu.NODE_LABEL] for j in jobs]
+        extravars = {
+            "deepctl_smoke_manifest": str(manifest),
+            "deepctl_smoke_namespace": verify_gpu.SMOKE_NAMESPACE,
+            "deepctl_smoke_selector": verify_gpu.SMOKE_SELECTOR,
+            "deepctl_smoke_jobs": [{"node": n, "job": j["metadata"]["name"]}
+                                   for n, j in zip(names, jobs, strict=True)],
+            "deepctl_smoke_retries": verify_gpu.SMOKE_TIMEOUT_S // verify_gpu.SMOKE_POLL_S,
+            "deepctl_smoke_delay": verify_gpu.SMOKE_POLL_S,
+            "deepctl_smoke_log_lines": verify_gpu.LOG_TAIL_LINES,
+        }
+        sink: dict[str, str] = {}
+        logs: dict[str, str] = {}
+        ctx.ansible.run(self.name, str(playbook_path("gpu-smoke.yml")), extravars=extravars,
+                        on_event=_smoke_capture(sink, logs))
+        outcomes = verify_gpu.smoke_outcomes(names, sink.get(SMOKE_JOBS_TASK, ""),
+                                             sink.get(SMOKE_PODS_TASK, ""), logs)
+        failed = [o for o in outcomes if o.status != "succeeded"]
+        if failed:
+            raise DeepctlError(
+                "\n  ".join(["GPU smoke test failed on " + ", ".join(o.node for o in failed) + ":",
+                             *(verify_gpu.describe_failure(o) for o in failed)]),
+                hint=f"kubectl -n {verify_gpu.SMOKE_NAMESPACE} describe job "
+                f"{verify_gpu.smoke_job_name(failed[0].node)}; then run "
+                f"`deepctl deploy {ctx.ws.spec.path} --only verify`",
+            )
+        ctx.record.log(f"verify: GPU smoke Job completed on {', '.join(names)}")

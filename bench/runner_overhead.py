@@ -1,0 +1,230 @@
+"""Benchmark 4: what deepctl's runner adds on top of ansible-playbook, and the progress pipeline's rate.
+
+Part 1: one synthetic playbook (facts, then 30 tiny tasks) on 10 loopback test hosts
+(tests/harness: a real sshd per host), run four ways, interleaved, each from a cold start:
+
+  ansible-playbook       plain ``ansible-playbook`` with the ansible.cfg, environment, forks and
+                         --become that deepctl generated for the run (output to a file);
+  ansible-runner alone   deepctl's runner with no event handed to deepctl: what ansible-runner
+                         itself costs (its event callback in Ansible, a pty, event files);
+  deepctl, plain lines   the engine's ``Ansible.run`` (ansible-runner, events -> progress ->
+                         display, run log) with the off-terminal display, in its own process;
+  deepctl, live view     the same with the rich live view, on a null terminal-like console.
+
+Target: deepctl within 1.10x of plain ansible-playbook. Each deepctl process also reports the
+CPU seconds it spent itself (event handling, progress, display), apart from Ansible's.
+
+Part 2: replay an event stream recorded in part 1 (ansible-runner's job_events), cycled to
+100,000 events, through the same ``Ansible.run`` code path with ansible-runner replaced by
+the replay, with no terminal (plain lines to /dev/null). Target: >= 20,000 events/s.
+
+Needs root (the test hosts). Writes bench/results/runner_overhead.json.
+
+    .venv/bin/python bench/runner_overhead.py                     # 10 hosts x 30 tasks, 3 runs
+    .venv/bin/python bench/runner_overhead.py --hosts 2 --tasks 3 --runs 1 --events 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from _common import PYTHON, table, write_results
+from _replay import PLAYBOOK, STAGE, engine, replay_rates
+from _synthetic import (
+    ANSIBLE_PLAYBOOK,
+    HostFarm,
+    close_masters,
+    load_average,
+    require_hosts,
+    reset_dir,
+    spec_text,
+    start_hosts,
+    stock_cfg,
+    write_workdir,
+)
+
+from deepctl.engine import playbooks
+from deepctl.workspace import open_workspace
+
+MODES = {"runner": "ansible-runner alone", "plain": "deepctl, plain lines",
+         "live": "deepctl, live view"}
+
+
+@contextlib.contextmanager
+def events_unhandled() -> Iterator[None]:
+    """ansible-runner runs the playbook as in a deploy, but no event reaches deepctl."""
+    real = playbooks.run_playbook
+
+    def runner_only(run: Any, on_event: Any, should_cancel: Any = None) -> Any:
+        return real(run, None, should_cancel)
+
+    playbooks.run_playbook = runner_only
+    try:
+        yield
+    finally:
+        playbooks.run_playbook = real
+
+
+def prepare(work: Path, farm: HostFarm, hosts: list[Any], tasks: int) -> Path:
+    """A Kubespray-like tree with the synthetic playbook, a spec pointing at it, its state."""
+    tree = work / "tree"
+    write_workdir(tree, farm, hosts, tasks)
+    (tree / "ansible.cfg").write_text(stock_cfg()[0], encoding="utf-8")
+    spec = work / "cluster.yaml"
+    spec.write_text(spec_text(farm, hosts, kubespray={"path": str(tree)}), encoding="utf-8")
+    state = work / "state"
+    state.mkdir(mode=0o700)
+    (state / "known_hosts").write_text(farm.known_hosts(hosts), encoding="ascii")
+    open_workspace(spec, state).render_inventory()
+    return spec
+
+
+def child(mode: str, spec: Path, state: Path) -> None:
+    """One deepctl run of the playbook in this process; prints JSON (own CPU, run dir)."""
+    from rich.console import Console
+
+    from deepctl.engine.display import LiveDisplay, PlainDisplay
+
+    null = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the run
+    display = (LiveDisplay(Console(file=null, force_terminal=True, width=120, height=40))
+               if mode == "live" else PlainDisplay(null))
+    ansible = engine(open_workspace(spec, state), display)
+    try:
+        ansible.prepare()
+        with events_unhandled() if mode == "runner" else contextlib.nullcontext():
+            ansible.run(STAGE, PLAYBOOK)
+    finally:
+        close_masters(ansible.settings.control_dir)
+        display.close()
+    times = os.times()
+    print(json.dumps({"cpu_s": times.user + times.system, "run_dir": str(ansible.record.dir)}))
+
+
+def time_child(mode: str, spec: Path, state: Path) -> tuple[float, dict[str, Any]]:
+    argv = [PYTHON, __file__, "--child", mode, "--spec", str(spec), "--state", str(state)]
+    begun = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, check=False,
+                          stdin=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - begun
+    if done.returncode != 0:
+        raise SystemExit(f"deepctl run ({mode}) failed:\n{done.stdout}\n{done.stderr[-6000:]}")
+    return elapsed, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def time_plain(spec: Path, state: Path) -> float:
+    """Plain ansible-playbook with the settings of a run deepctl prepared (not run)."""
+    from deepctl.engine.display import PlainDisplay
+
+    ws = open_workspace(spec, state)
+    ansible = engine(ws, PlainDisplay(open(os.devnull, "w", encoding="utf-8")))  # noqa: SIM115
+    ansible.prepare()
+    reset_dir(ansible.settings.fact_cache)
+    argv = [ANSIBLE_PLAYBOOK, "-i", str(ws.state.inventory_dir),
+            "--forks", str(ansible.settings.forks), str(ansible.tree.playbook(PLAYBOOK))]
+    if ws.cluster.spec.ssh.become:
+        argv.insert(1, "--become")
+    env = {**os.environ, "ANSIBLE_HOST_KEY_CHECKING": "True", **ansible.envvars()}
+    log = ansible.record.dir / "ansible-playbook.log"
+    begun = time.perf_counter()
+    try:
+        with log.open("w", encoding="utf-8") as out:
+            rc = subprocess.run(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, check=False).returncode
+    finally:
+        elapsed = time.perf_counter() - begun
+        close_masters(ansible.settings.control_dir)
+    if rc != 0:
+        raise SystemExit(f"ansible-playbook failed (exit {rc}); see {log}")
+    return elapsed
+
+
+def recorded_events(run_dir: Path) -> list[dict[str, Any]]:
+    """The events ansible-runner recorded for the run's playbook, in order."""
+    folder = run_dir / "ansible" / STAGE / "artifacts" / Path(PLAYBOOK).stem / "job_events"
+    events = [json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")]
+    return sorted(events, key=lambda e: int(e.get("counter", 0)))
+
+
+def measure_runs(spec: Path, state: Path, runs: int) -> tuple[dict[str, Any], Path]:
+    seconds: dict[str, list[float]] = {"ansible-playbook": [], **{m: [] for m in MODES.values()}}
+    cpu: dict[str, list[float]] = {m: [] for m in MODES.values()}
+    run_dir = Path()
+    for _ in range(runs):
+        seconds["ansible-playbook"].append(time_plain(spec, state))
+        for mode, label in MODES.items():
+            elapsed, info = time_child(mode, spec, state)
+            seconds[label].append(elapsed)
+            cpu[label].append(info["cpu_s"])
+            run_dir = Path(info["run_dir"])
+    base = statistics.median(seconds["ansible-playbook"])
+    results = {label: {"median_s": statistics.median(values), "all_s": values,
+                       "ratio": statistics.median(values) / base,
+                       "deepctl_cpu_s": statistics.median(cpu[label]) if label in cpu else None}
+               for label, values in seconds.items()}
+    return results, run_dir
+
+
+def print_runs(results: dict[str, Any]) -> None:
+    rows = [[label, f"{r['median_s']:.2f} s", f"{min(r['all_s']):.2f} s", f"{r['ratio']:.3f}x",
+             "" if r["deepctl_cpu_s"] is None else f"{r['deepctl_cpu_s']:.2f} s"]
+            for label, r in results.items()]
+    print(table(rows, ["run by", "median", "min", "vs ansible-playbook", "deepctl process CPU"]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--hosts", type=int, default=10)
+    parser.add_argument("--tasks", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per way (median kept)")
+    parser.add_argument("--events", type=int, default=100_000, help="events to replay")
+    parser.add_argument("--child", choices=sorted(MODES), help=argparse.SUPPRESS)
+    parser.add_argument("--spec", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--state", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.spec, args.state)
+        return 0
+    require_hosts()
+    load_before = load_average()
+    with HostFarm(pool="function") as farm, tempfile.TemporaryDirectory() as tmp:
+        hosts = start_hosts(farm, args.hosts)
+        spec = prepare(Path(tmp), farm, hosts, args.tasks)
+        runs, run_dir = measure_runs(spec, Path(tmp) / "state", args.runs)
+        events = recorded_events(run_dir)
+        rates = replay_rates(spec, Path(tmp) / "state", events, args.events)
+    load_after = load_average()
+    print_runs(runs)
+    worst = max(runs[label]["ratio"] for label in (MODES["plain"], MODES["live"]))
+    print(f"\n{args.hosts} hosts x {args.tasks} tasks, {args.runs} run(s) each; worst deepctl / "
+          f"ansible-playbook = {worst:.3f}x (target <= 1.10: "
+          f"{'met' if worst <= 1.10 else 'MISSED'})")
+    print(f"\nreplay of {args.events:,} events ({len(events)} recorded, cycled):")
+    print(table([[name, f"{r['events_per_s']:,.0f}", f"{r['seconds']:.2f} s"]
+                 for name, r in rates.items()], ["display", "events/s", "time"]))
+    rate = rates["plain lines (no terminal)"]["events_per_s"]
+    print(f"no-terminal rate {rate:,.0f} events/s (target >= 20,000: "
+          f"{'met' if rate >= 20_000 else 'MISSED'})")
+    print(f"load average before {load_before}, after {load_after}")
+    path = write_results("runner_overhead", {
+        "hosts": args.hosts, "tasks": args.tasks, "runs": args.runs,
+        "load_average_before": load_before, "load_average_after": load_after,
+        "results": runs, "worst_ratio": worst, "target_ratio": 1.10,
+        "replay": {"events": args.events, "recorded": len(events), "rates": rates,
+                   "target_events_per_s": 20_000}})
+    print(f"results: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
