@@ -74,6 +74,8 @@ def test_state_dir_is_private_after_every_command_and_templates_stay_text(
     done = deepctl("deploy", str(spec), "--yes", "--skip", "preflight", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert markers(tmp_path, "cp1") == ["cluster.yml"]  # Ansible used the key at that path
+    # facts land in the per-cluster cache (scale.yml --limit needs them in a later run)
+    assert (state / "facts-cache" / "cp1").is_file()
     assert_private(state, *PRIVATE_FILES)
     assert not marker.exists()
 

@@ -1,0 +1,259 @@
+"""The deploy engine, continued: SIGTERM and a second Ctrl-C, a deploy through a bastion with
+preflight and ``--json``, ``deepctl logs``, add-node of a control plane and of a GPU node
+(failed, then resumed), ``remove-node --force`` of a dead host.
+
+One farm of loopback SSH hosts serves the whole module; each test is its own cluster (its
+own spec, state directory and stand-in markers under ``tmp_path``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from deepctl.engine.lock import acquire
+from deepctl.statedir import StateDir
+from tests.harness import HostFarm, HostProfile, TestHost
+from tests.harness.fixtures import require_real_sshd_hosts
+from tests.integration.engine_support import (
+    DEEPCTL,
+    STANDIN,
+    deepctl,
+    markers,
+    run_state,
+    write_spec,
+)
+from tests.integration.test_deploy_cancel import processes_mentioning, wait_for
+
+pytestmark = pytest.mark.integration
+
+ALL_ROLES = ["control-plane", "etcd", "worker"]
+
+
+@pytest.fixture(scope="module")
+def farm() -> Iterator[HostFarm]:
+    require_real_sshd_hosts()
+    with HostFarm(pool="function") as hosts:
+        hosts.add_many([HostProfile("cp1"), HostProfile("cp2"), HostProfile("wk1"),
+                        HostProfile("gpu3", gpu="h100x8")])
+        hosts.add_bastion()
+        yield hosts
+
+
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / ".deepctl" / "lab"
+
+
+def newest_log(tmp_path: Path, runs_before: int) -> str:
+    runs = sorted((state_dir(tmp_path) / "runs").glob("*/deepctl.log"))
+    return runs[-1].read_text() if len(runs) > runs_before else ""
+
+
+def start_deploy(spec: Path, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([str(DEEPCTL), "deploy", str(spec), "--yes", "--skip", "preflight"],
+                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL)
+
+
+def assert_all_stopped(tmp_path: Path) -> None:
+    acquire(StateDir(state_dir(tmp_path)), "test").release()  # the lock is free
+    assert processes_mentioning(str(tmp_path)) == []
+
+
+def port_args(host: TestHost) -> list[str]:
+    return [] if host.port == 22 else ["--ssh-port", str(host.port)]
+
+
+# -- signals ----------------------------------------------------------------------------------
+
+
+def test_sigterm_cancels_then_a_second_sigint_stops_at_once(farm: HostFarm,
+                                                            tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, farm, {farm["cp1"]: ALL_ROLES}, farm["cp1"])
+    (tmp_path / "standin" / "sleep").write_text("60\n")
+
+    # SIGTERM behaves like the first Ctrl-C: Ansible canceled, run canceled, exit 130
+    first = start_deploy(spec, tmp_path)
+    try:
+        wait_for(lambda: "TASK Sleep" in newest_log(tmp_path, 0)
+                 and "tasks (ansible-playbook --list-tasks)" in newest_log(tmp_path, 0), 90)
+        first.send_signal(signal.SIGTERM)
+        out, err = first.communicate(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 130, out + err
+    assert "SIGTERM: canceling" in out + err and "canceled during stage kubespray" in err
+    assert run_state(tmp_path)["result"] == "canceled"
+    assert_all_stopped(tmp_path)
+
+    # a second SIGINT within 5 s: everything deepctl started is killed, exit 130 at once
+    second = start_deploy(spec, tmp_path)
+    try:
+        wait_for(lambda: "TASK Sleep" in newest_log(tmp_path, 1), 90)
+        second.send_signal(signal.SIGINT)
+        time.sleep(0.1)
+        second.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        out, err = second.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        if second.poll() is None:
+            second.kill()
+    assert second.returncode == 130, out + err
+    assert "SIGINT again within 5 s: stopping at once" in out + err
+    assert "stopped at once during stage kubespray" in err
+    assert took < 10, took
+    state = run_state(tmp_path)
+    assert (state["result"], state["error"]) == ("canceled", "stopped at once")
+    assert_all_stopped(tmp_path)
+
+
+# -- a bastion, preflight, --json, logs -------------------------------------------------------
+
+
+def tree_files(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+def test_deploy_through_a_bastion_with_preflight_json_and_logs(farm: HostFarm,
+                                                               tmp_path: Path) -> None:
+    cp1, wk1, bastion = farm["cp1"], farm["wk1"], farm["bastion"]
+    tree = tmp_path / "kubespray"
+    shutil.copytree(STANDIN, tree)
+    before = tree_files(tree)
+    spec = write_spec(tmp_path, farm, {cp1: ALL_ROLES, wk1: ["worker"]}, cp1, kubespray=tree,
+                      ssh={"bastion": {"address": bastion.address, "port": bastion.port}})
+    known = state_dir(tmp_path) / "known_hosts"
+    good = known.read_text()
+    wrong = farm.known_hosts([bastion]).replace(bastion.host_key_public, cp1.host_key_public)
+    known.write_text(good + wrong)
+
+    # --only kubespray after a spec change renders the inventory first (not a stale one)
+    assert deepctl("deploy", str(spec), "--dry-run", cwd=tmp_path).returncode == 0
+    data = yaml.safe_load(spec.read_text())
+    data["spec"]["hosts"][1]["labels"] = {"team": "ml"}
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    # ... and Ansible's ssh checks the bastion's host key: a wrong one stops the run (exit 3)
+    refused = deepctl("deploy", str(spec), "--yes", "--only", "kubespray", cwd=tmp_path)
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert "ssh refused the host key" in refused.stderr
+    assert "Host key verification failed" in refused.stdout + refused.stderr
+    inventory = (state_dir(tmp_path) / "inventory" / "hosts.yaml").read_text()
+    assert "team: !unsafe 'ml'" in inventory
+    failed_id = str(run_state(tmp_path)["id"])
+    cfg = (state_dir(tmp_path) / "runs" / failed_id / "ansible.cfg").read_text()
+    assert f"ProxyCommand='ssh -W %%h:%%p -p {bastion.port}" in cfg
+    assert f"UserKnownHostsFile={known} -o StrictHostKeyChecking=yes" in cfg
+
+    # the right key: a full deploy, preflight included (through the bastion too), --json
+    known.write_text(good + farm.known_hosts([bastion]))
+    done = deepctl("deploy", str(spec), "--yes", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]  # one JSON object a line
+    kinds = [e["event"] for e in events]
+    assert kinds[-1] == "run_finished" and events[-1]["result"] == "succeeded"
+    assert {"stages_planned", "stage_started", "playbook_started", "task",
+            "stage_finished"} <= set(kinds)
+    finished = {e["stage"]: e["status"] for e in events if e["event"] == "stage_finished"}
+    assert finished["preflight"] == "succeeded" and finished["kubespray"] == "succeeded"
+    assert markers(tmp_path, "wk1") == ["cluster.yml"]
+    assert tree_files(tree) == before  # nothing written into the Kubespray tree
+
+    # deepctl logs: the newest run, a run by id prefix, --json, an unknown run
+    newest = deepctl("logs", str(spec), cwd=tmp_path)
+    assert newest.returncode == 0 and "run succeeded" in newest.stdout
+    assert "stage kubespray: TASK Record that cluster.yml ran on this host" in newest.stdout
+    old = deepctl("logs", str(spec), failed_id[:-2], cwd=tmp_path)
+    assert old.returncode == 0 and "Host key verification failed" in old.stdout
+    as_json = json.loads(deepctl("logs", str(spec), failed_id, "--json", cwd=tmp_path).stdout)
+    assert as_json["run"] == failed_id and as_json["text"] == old.stdout
+    unknown = deepctl("logs", str(spec), "nosuchrun", cwd=tmp_path)
+    assert unknown.returncode == 2 and "no run matching 'nosuchrun'" in unknown.stderr
+
+
+# -- add-node of a control plane, remove-node --force ----------------------------------------
+
+
+def test_add_a_control_plane_then_force_remove_a_dead_node(farm: HostFarm,
+                                                          tmp_path: Path) -> None:
+    cp1, wk1, cp2 = farm["cp1"], farm["wk1"], farm["cp2"]
+    spec = write_spec(tmp_path, farm, {cp1: ["control-plane", "worker"], wk1: ["etcd", "worker"]},
+                      cp1)
+    (state_dir(tmp_path) / "known_hosts").write_text(farm.known_hosts([cp1, wk1, cp2]))
+    original = spec.read_text()
+
+    added = deepctl("add-node", str(spec), "--name", "cp2", "--address", cp2.address,
+                    *port_args(cp2), "--role", "control-plane", "--yes", cwd=tmp_path)
+    assert added.returncode == 0, added.stdout + added.stderr
+    # Kubespray's procedure for a control plane: cluster.yml on every host, no scale.yml
+    assert [markers(tmp_path, h) for h in ("cp1", "wk1", "cp2")] == [["cluster.yml"]] * 3
+    inventory = yaml.safe_load((state_dir(tmp_path) / "inventory" / "hosts.yaml").read_text())
+    assert list(inventory["all"]["children"]["kube_control_plane"]["hosts"]) == ["cp1", "cp2"]
+
+    quorum = deepctl("remove-node", str(spec), "wk1", "--yes", cwd=tmp_path)
+    assert quorum.returncode == 2 and "etcd loses quorum" in quorum.stderr
+    first = deepctl("remove-node", str(spec), "cp1", "--yes", cwd=tmp_path)
+    assert first.returncode == 2 and "first control plane" in first.stderr
+
+    cp2.stop()  # dead: --force removes it without contacting it
+    try:
+        removed = deepctl("remove-node", str(spec), "cp2", "--force", "--yes", cwd=tmp_path)
+    finally:
+        cp2.start()
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert markers(tmp_path, "cp2") == ["cluster.yml"]
+    deletion = (tmp_path / "standin" / "markers" / "cp1.log").read_text().splitlines()[-1]
+    assert deletion.startswith("remove-node.yml limit=all kube_version= node=cp2 deleted=cp2 "
+                               "reset_nodes=False allow_ungraceful_removal=True")
+    assert spec.read_text() == original
+
+
+# -- add-node of a GPU node: failed, then resumed ---------------------------------------------
+
+
+def test_failed_gpu_add_node_stays_pending_and_resumes(farm: HostFarm, tmp_path: Path) -> None:
+    cp1, gpu3 = farm["cp1"], farm["gpu3"]
+    spec = write_spec(tmp_path, farm, {cp1: ALL_ROLES}, cp1, addons={"gpu": {"enabled": True}})
+    (state_dir(tmp_path) / "known_hosts").write_text(farm.known_hosts([cp1, gpu3]))
+    node = {"metadata": {"name": "gpu3"}, "status": {"allocatable": {
+        "cpu": "2", "nvidia.com/gpu": "8"}}}
+    cp1.set_kube_response("kubectl", "get node gpu3", stdout=json.dumps(node))
+    command = ("add-node", str(spec), "--name", "gpu3", "--address", gpu3.address,
+               *port_args(gpu3), "--gpu", "--yes")
+
+    (tmp_path / "standin" / "fail-hosts").write_text("gpu3\n")
+    failed = deepctl(*command, cwd=tmp_path)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "stand-in failure injected for gpu3" in failed.stdout + failed.stderr
+    assert f"resume with: deepctl add-node {spec} --name gpu3" in failed.stdout + failed.stderr
+    text = spec.read_text()
+    assert text.count("name: gpu3") == 1
+    pending = json.loads((state_dir(tmp_path) / "pending-nodes.json").read_text())
+    assert list(pending) == ["gpu3"]
+    assert [(r["command"], r["result"]) for r in json.loads(
+        deepctl("runs", str(spec), "--json", cwd=tmp_path).stdout)["runs"]] == [
+        ("add-node", "failed")]
+
+    (tmp_path / "standin" / "fail-hosts").unlink()
+    resumed = deepctl(*command, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "resuming add-node gpu3" in resumed.stdout
+    assert spec.read_text() == text  # not added twice
+    assert json.loads((state_dir(tmp_path) / "pending-nodes.json").read_text()) == {}
+    assert markers(tmp_path, "gpu3") == ["facts.yml", "facts.yml", "scale.yml"]
+    assert markers(tmp_path, "cp1") == ["facts.yml", "facts.yml"]
+    asked = [c["argv"] for c in cp1.calls("kubectl")]
+    assert ["get", "node", "gpu3", "--output", "json"] in asked
+    state = run_state(tmp_path)
+    assert state["stages"]["gpu-ready"]["status"] == "succeeded"  # type: ignore[index]
+    log = (state_dir(tmp_path) / "runs" / str(state["id"]) / "deepctl.log").read_text()
+    assert "gpu3: allocatable nvidia.com/gpu=8" in log
