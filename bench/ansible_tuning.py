@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from _common import table, write_results
+from _common import table
 from _synthetic import (
     KUBESPRAY_TREE,
     HostFarm,
@@ -38,6 +38,7 @@ from _synthetic import (
     load_average,
     require_hosts,
     reset_dir,
+    save,
     start_hosts,
     stock_cfg,
     time_ansible_playbook,
@@ -55,6 +56,7 @@ class Case:
         self.name, self.cfg, self.fact_files = name, cfg, fact_files
         self.control_dir, self.env = control_dir, env or {}
         self.seconds: list[float] = []
+        self.cpu: list[float] = []
 
     def run_once(self, work: Path) -> None:
         for path in self.fact_files:
@@ -63,7 +65,9 @@ class Case:
             else:
                 path.unlink(missing_ok=True)
         try:
-            self.seconds.append(time_ansible_playbook(self.cfg, work, env=self.env))
+            elapsed, cpu = time_ansible_playbook(self.cfg, work, env=self.env)
+            self.seconds.append(elapsed)
+            self.cpu.append(cpu)
         finally:
             close_masters(self.control_dir)
 
@@ -91,17 +95,19 @@ def build_cases(work: Path, farm: HostFarm, hosts: list[Any], skip_mitogen: bool
     return cases
 
 
-def report(cases: list[Case], args: argparse.Namespace, origin: str) -> dict[str, Any]:
+def report(cases: list[Case]) -> dict[str, Any]:
     stock = statistics.median(cases[0].seconds)
     results: dict[str, Any] = {}
     rows = []
     for case in cases:
-        median = statistics.median(case.seconds)
+        median, cpu = statistics.median(case.seconds), statistics.median(case.cpu)
         results[case.name] = {"median_s": median, "all_s": case.seconds,
-                              "speedup_vs_stock": stock / median}
+                              "speedup_vs_stock": stock / median, "tree_cpu_s": cpu,
+                              "all_cpu_s": case.cpu}
         rows.append([case.name, f"{median:.1f} s", f"{min(case.seconds):.1f} s",
-                     f"{median / stock:.2f}x", f"{stock / median:.2f}x"])
-    print(table(rows, ["settings", "median", "min", "time vs stock", "speed-up"]))
+                     f"{median / stock:.2f}x", f"{stock / median:.2f}x", f"{cpu:.1f} s"])
+    print(table(rows, ["settings", "median", "min", "time vs stock", "speed-up",
+                       "controller CPU"]))
     return results
 
 
@@ -111,6 +117,7 @@ def main() -> int:
     parser.add_argument("--tasks", type=int, default=16)
     parser.add_argument("--runs", type=int, default=3, help="timed runs per case (median kept)")
     parser.add_argument("--no-mitogen", action="store_true", help="skip the Mitogen case")
+    parser.add_argument("--output", type=Path, help="results file (default bench/results/)")
     args = parser.parse_args()
     require_hosts()
     _, origin = stock_cfg()
@@ -126,7 +133,7 @@ def main() -> int:
         finally:
             for host in hosts:
                 (Path("/tmp") / host.name).unlink(missing_ok=True)
-    results = report(cases, args, origin)
+    results = report(cases)
     load_after = load_average()
     verdicts = {"deepctl_not_slower": results[cases[1].name]["speedup_vs_stock"] >= 1.0}
     if len(cases) > 2:
@@ -135,10 +142,10 @@ def main() -> int:
           f"{origin}; load average before {load_before}, after {load_after}")
     for name, met in verdicts.items():
         print(f"target {name}: {'met' if met else 'MISSED'}")
-    path = write_results("ansible_tuning", {
+    path = save("ansible_tuning", {
         "hosts": args.hosts, "tasks": args.tasks, "runs": args.runs, "stock_cfg": origin,
         "load_average_before": load_before, "load_average_after": load_after,
-        "results": results, "targets": verdicts})
+        "results": results, "targets": verdicts}, args.output)
     print(f"results: {path}")
     return 0
 

@@ -11,8 +11,12 @@ Part 1: one synthetic playbook (facts, then 30 tiny tasks) on 10 loopback test h
                          display, run log) with the off-terminal display, in its own process;
   deepctl, live view     the same with the rich live view, on a null terminal-like console.
 
-Target: deepctl within 1.10x of plain ansible-playbook. Each deepctl process also reports the
-CPU seconds it spent itself (event handling, progress, display), apart from Ansible's.
+Target: deepctl within 1.10x of plain ansible-playbook. The timed deepctl runs know the
+playbook's task count from an earlier run (any re-run does); the very first run, which also
+counts the tasks with ``ansible-playbook --list-tasks`` beside the real run, is reported on
+its own row. Besides wall time, each row has the CPU seconds of the whole process tree
+(Ansible, its workers, ssh: steadier than wall time on a shared machine) and, for deepctl,
+those of its own process (event handling, progress, display).
 
 Part 2: replay an event stream recorded in part 1 (ansible-runner's job_events), cycled to
 100,000 events, through the same ``Ansible.run`` code path with ansible-runner replaced by
@@ -30,16 +34,15 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from _common import PYTHON, table, write_results
+from _common import PYTHON, table
 from _replay import PLAYBOOK, STAGE, engine, replay_rates
 from _synthetic import (
     ANSIBLE_PLAYBOOK,
@@ -48,6 +51,8 @@ from _synthetic import (
     load_average,
     require_hosts,
     reset_dir,
+    run_tree,
+    save,
     spec_text,
     start_hosts,
     stock_cfg,
@@ -111,18 +116,16 @@ def child(mode: str, spec: Path, state: Path) -> None:
     print(json.dumps({"cpu_s": times.user + times.system, "run_dir": str(ansible.record.dir)}))
 
 
-def time_child(mode: str, spec: Path, state: Path) -> tuple[float, dict[str, Any]]:
+def time_child(mode: str, spec: Path, state: Path, log: Path) -> tuple[float, float, dict[str, Any]]:
     argv = [PYTHON, __file__, "--child", mode, "--spec", str(spec), "--state", str(state)]
-    begun = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, check=False,
-                          stdin=subprocess.DEVNULL)
-    elapsed = time.perf_counter() - begun
-    if done.returncode != 0:
-        raise SystemExit(f"deepctl run ({mode}) failed:\n{done.stdout}\n{done.stderr[-6000:]}")
-    return elapsed, json.loads(done.stdout.strip().splitlines()[-1])
+    elapsed, cpu, rc = run_tree(argv, None, log)
+    out = log.read_text(encoding="utf-8")
+    if rc != 0:
+        raise SystemExit(f"deepctl run ({mode}) failed:\n{out[-6000:]}")
+    return elapsed, cpu, json.loads(out.strip().splitlines()[-1])
 
 
-def time_plain(spec: Path, state: Path) -> float:
+def time_plain(spec: Path, state: Path) -> tuple[float, float]:
     """Plain ansible-playbook with the settings of a run deepctl prepared (not run)."""
     from deepctl.engine.display import PlainDisplay
 
@@ -136,17 +139,13 @@ def time_plain(spec: Path, state: Path) -> float:
         argv.insert(1, "--become")
     env = {**os.environ, "ANSIBLE_HOST_KEY_CHECKING": "True", **ansible.envvars()}
     log = ansible.record.dir / "ansible-playbook.log"
-    begun = time.perf_counter()
     try:
-        with log.open("w", encoding="utf-8") as out:
-            rc = subprocess.run(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, check=False).returncode
+        elapsed, cpu, rc = run_tree(argv, env, log)
     finally:
-        elapsed = time.perf_counter() - begun
         close_masters(ansible.settings.control_dir)
     if rc != 0:
         raise SystemExit(f"ansible-playbook failed (exit {rc}); see {log}")
-    return elapsed
+    return elapsed, cpu
 
 
 def recorded_events(run_dir: Path) -> list[dict[str, Any]]:
@@ -156,30 +155,62 @@ def recorded_events(run_dir: Path) -> list[dict[str, Any]]:
     return sorted(events, key=lambda e: int(e.get("counter", 0)))
 
 
+def mode_states(state: Path) -> dict[str, Path]:
+    """A copy of the prepared state per way of running (the ansible-runner-only way records
+    no task count; it must not take the count away from the others)."""
+    states = {"ansible-playbook": state}
+    for mode in MODES:
+        states[mode] = shutil.copytree(state, state.parent / f"state-{mode}",
+                                       ignore=shutil.ignore_patterns("runs", "ssh"))
+    return states
+
+
 def measure_runs(spec: Path, state: Path, runs: int) -> tuple[dict[str, Any], Path]:
-    seconds: dict[str, list[float]] = {"ansible-playbook": [], **{m: [] for m in MODES.values()}}
-    cpu: dict[str, list[float]] = {m: [] for m in MODES.values()}
+    """Time every way ``runs`` times, interleaved. Before them, one deepctl run as a first run
+    is (it counts the playbook's tasks with ``--list-tasks`` beside it): reported apart."""
+    first_s, first_cpu, _ = time_child("plain", spec, state, state.parent / "first.log")
+    states = mode_states(state)
+    labels = ["ansible-playbook", *MODES.values()]
+    wall: dict[str, list[float]] = {label: [] for label in labels}
+    tree_cpu: dict[str, list[float]] = {label: [] for label in labels}
+    own_cpu: dict[str, list[float]] = {label: [] for label in MODES.values()}
     run_dir = Path()
     for _ in range(runs):
-        seconds["ansible-playbook"].append(time_plain(spec, state))
+        elapsed, cpu = time_plain(spec, state)
+        wall["ansible-playbook"].append(elapsed)
+        tree_cpu["ansible-playbook"].append(cpu)
         for mode, label in MODES.items():
-            elapsed, info = time_child(mode, spec, state)
-            seconds[label].append(elapsed)
-            cpu[label].append(info["cpu_s"])
-            run_dir = Path(info["run_dir"])
-    base = statistics.median(seconds["ansible-playbook"])
-    results = {label: {"median_s": statistics.median(values), "all_s": values,
-                       "ratio": statistics.median(values) / base,
-                       "deepctl_cpu_s": statistics.median(cpu[label]) if label in cpu else None}
-               for label, values in seconds.items()}
+            elapsed, cpu, info = time_child(mode, spec, states[mode],
+                                            state.parent / f"{mode}.log")
+            wall[label].append(elapsed)
+            tree_cpu[label].append(cpu)
+            own_cpu[label].append(info["cpu_s"])
+            if mode != "runner":
+                run_dir = Path(info["run_dir"])
+    base = statistics.median(wall["ansible-playbook"])
+    base_cpu = statistics.median(tree_cpu["ansible-playbook"])
+    results = {label: {
+        "median_s": statistics.median(wall[label]), "all_s": wall[label],
+        "ratio": statistics.median(wall[label]) / base,
+        "tree_cpu_s": statistics.median(tree_cpu[label]),
+        "cpu_ratio": statistics.median(tree_cpu[label]) / base_cpu,
+        "deepctl_cpu_s": statistics.median(own_cpu[label]) if label in own_cpu else None,
+    } for label in labels}
+    results["deepctl, first run (tasks counted beside)"] = {
+        "median_s": first_s, "all_s": [first_s], "ratio": first_s / base, "tree_cpu_s": first_cpu,
+        "cpu_ratio": first_cpu / base_cpu, "deepctl_cpu_s": None}
     return results, run_dir
 
 
 def print_runs(results: dict[str, Any]) -> None:
     rows = [[label, f"{r['median_s']:.2f} s", f"{min(r['all_s']):.2f} s", f"{r['ratio']:.3f}x",
+             f"{r['tree_cpu_s']:.1f} s", f"{r['cpu_ratio']:.3f}x",
              "" if r["deepctl_cpu_s"] is None else f"{r['deepctl_cpu_s']:.2f} s"]
             for label, r in results.items()]
-    print(table(rows, ["run by", "median", "min", "vs ansible-playbook", "deepctl process CPU"]))
+    print(table(rows, ["run by", "median", "min", "wall vs a-p", "tree CPU", "CPU vs a-p",
+                       "deepctl process CPU"]))
+    print("(a-p: plain ansible-playbook; tree CPU: the process and all its descendants, i.e.\n"
+          " Ansible, its workers and ssh clients; deepctl process CPU: that process alone)")
 
 
 def main() -> int:
@@ -191,6 +222,7 @@ def main() -> int:
     parser.add_argument("--child", choices=sorted(MODES), help=argparse.SUPPRESS)
     parser.add_argument("--spec", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--state", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--output", type=Path, help="results file (default bench/results/)")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.spec, args.state)
@@ -202,7 +234,7 @@ def main() -> int:
         spec = prepare(Path(tmp), farm, hosts, args.tasks)
         runs, run_dir = measure_runs(spec, Path(tmp) / "state", args.runs)
         events = recorded_events(run_dir)
-        rates = replay_rates(spec, Path(tmp) / "state", events, args.events)
+        rates = replay_rates(spec, Path(tmp) / "state-plain", events, args.events)
     load_after = load_average()
     print_runs(runs)
     worst = max(runs[label]["ratio"] for label in (MODES["plain"], MODES["live"]))
@@ -216,12 +248,12 @@ def main() -> int:
     print(f"no-terminal rate {rate:,.0f} events/s (target >= 20,000: "
           f"{'met' if rate >= 20_000 else 'MISSED'})")
     print(f"load average before {load_before}, after {load_after}")
-    path = write_results("runner_overhead", {
+    path = save("runner_overhead", {
         "hosts": args.hosts, "tasks": args.tasks, "runs": args.runs,
         "load_average_before": load_before, "load_average_after": load_after,
         "results": runs, "worst_ratio": worst, "target_ratio": 1.10,
         "replay": {"events": args.events, "recorded": len(events), "rates": rates,
-                   "target_events_per_s": 20_000}})
+                   "target_events_per_s": 20_000}}, args.output)
     print(f"results: {path}")
     return 0
 

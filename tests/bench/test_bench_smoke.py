@@ -39,3 +39,31 @@ def test_spec_scale_benchmark_reports_each_size() -> None:
 def test_preflight_benchmark_runs_on_two_hosts() -> None:
     out = run_bench("preflight.py", "--hosts", "1,2", "--runs", "1")
     assert "2" in out
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0,
+                                reason="the Ansible benchmarks start sshd test hosts (root)")
+
+
+@needs_root
+def test_runner_overhead_benchmark_runs_each_way_and_replays(tmp_path: Path) -> None:
+    out = run_bench("runner_overhead.py", "--hosts", "1", "--tasks", "2", "--runs", "1",
+                    "--events", "2000", "--output", str(tmp_path / "r.json"))
+    for way in ("ansible-playbook", "ansible-runner alone", "deepctl, plain lines",
+                "deepctl, live view", "plain lines (no terminal)"):
+        assert way in out
+    assert "events/s (target >= 20,000" in out and (tmp_path / "r.json").exists()
+
+
+@needs_root
+def test_ansible_tuning_benchmark_runs_stock_deepctl_and_mitogen(tmp_path: Path) -> None:
+    out = run_bench("ansible_tuning.py", "--hosts", "2", "--tasks", "2", "--runs", "1",
+                    "--output", str(tmp_path / "t.json"))
+    assert "stock (Kubespray's ansible.cfg)" in out and "deepctl + mitogen_linear" in out
+    assert "target mitogen_2x:" in out and (tmp_path / "t.json").exists()
+
+
+@needs_root
+def test_memory_benchmark_measures_a_stand_in_deploy(tmp_path: Path) -> None:
+    out = run_bench("memory.py", "--hosts", "2", "--output", str(tmp_path / "m.json"))
+    assert "deepctl process peak RSS (VmHWM)" in out and (tmp_path / "m.json").exists()

@@ -173,8 +173,12 @@ def test_first_deploy_runs_addons_in_dependency_order_then_verifies(lab: Lab) ->
         "get nodes",
         f"apply Namespace/deepctl-verify,Job/{SMOKE_JOB}",
     ]
-    nfs_values = Path("/var/lib/deepctl/addons/nfs-subdir-external-provisioner.values.yaml")
+    run_dir = lab.tmp / ".deepctl" / "lab" / "runs" / str(run_state(lab.tmp)["id"])
+    nfs_values = run_dir / "addons" / "storage" / "files" / "nfs-subdir-external-provisioner.values.yaml"
     assert yaml.safe_load(nfs_values.read_text())["nfs"]["server"] == "192.0.2.50"
+    upgrade = next(argv for tool, argv, _ in calls(lab.cp1) if argv[:1] == ["upgrade"])
+    assert upgrade[-2:] == ["--values",
+                            "/var/lib/deepctl/addons/nfs-subdir-external-provisioner.values.yaml"]
     assert lab.gpu1.calls("helm") == [] and lab.gpu1.calls("kubectl") == []
 
 
@@ -203,7 +207,7 @@ def test_second_deploy_installs_nothing_and_verify_names_a_failed_smoke_job(lab:
     again = deepctl("deploy", str(lab.spec), "--yes", cwd=lab.tmp, timeout=400)
     helm = [argv for tool, argv, _ in calls(lab.cp1) if tool == "helm"]
     assert [a for a in helm if a[0] in ("upgrade", "rollback", "uninstall")] == []
-    assert [a[6] for a in helm if a[0] == "list"] == [
+    assert [a[5] for a in helm if a[0] == "list"] == [
         "^nfs-subdir-external-provisioner$", "^gpu-operator$", "^kube-prometheus-stack$",
         "^loki$", "^alloy$"]
     states = stage_states(lab.tmp)

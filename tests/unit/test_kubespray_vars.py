@@ -60,12 +60,15 @@ spec:
   hosts:
     - {name: cp1, address: 192.0.2.11, internalAddress: 10.0.0.11, roles: [control-plane, etcd],
        taints: ["node-role.kubernetes.io/control-plane=:NoSchedule"]}
-    - {name: cp2, address: 192.0.2.12, internalAddress: 10.0.0.12, roles: [control-plane, etcd]}
-    - {name: cp3, address: 192.0.2.13, internalAddress: 10.0.0.13, roles: [control-plane, etcd]}
+    - {name: cp2, address: 192.0.2.12, internalAddress: 10.0.0.12, roles: [control-plane, etcd],
+       cephDevices: [/dev/nvme1n1]}
+    - {name: cp3, address: 192.0.2.13, internalAddress: 10.0.0.13, roles: [control-plane, etcd],
+       cephDevices: [/dev/nvme1n1]}
     - {name: gpu1, address: 192.0.2.31, internalAddress: 10.0.0.31, roles: [worker], gpu: true,
        labels: {team: ml}, taints: ["nvidia.com/gpu=present:NoSchedule"],
        ssh: {user: dgx, port: 22, identityFile: /keys/dgx}}
-    - {name: st1, address: 192.0.2.41, internalAddress: 10.0.0.41, roles: [worker]}
+    - {name: st1, address: 192.0.2.41, internalAddress: 10.0.0.41, roles: [worker],
+       cephDevices: [/dev/nvme1n1]}  # Ceph needs devices on 3 hosts (spec rule)
   addons:
     gpu: {enabled: true, driver: {install: true, version: "580.95.05"}, mig: {strategy: mixed}}
     monitoring: {enabled: true, retention: 30d, storageSize: 100Gi}

@@ -21,7 +21,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from deepctl.engine.progress import Notice, PlaybookProgress
+from deepctl.engine.progress import HostCounts, Notice, PlaybookProgress
 
 if TYPE_CHECKING:
     from deepctl.engine.playbooks import PlaybookFailed
@@ -211,14 +211,8 @@ class LiveDisplay(Display):
                                  border_style="red", expand=False))
 
     def render(self) -> RenderableType:
-        table = Table.grid(padding=(0, 1))
         now = time.monotonic()
-        for name, (title, status, started, note) in self.stages.items():
-            when = _duration(now - started) if status == "running" and started else (note or "")
-            style = {"failed": "red", "succeeded": "green", "running": "bold"}.get(status, "dim")
-            table.add_row(Text(STAGE_MARK.get(status, "?"), style=style), Text(name, style=style),
-                          Text(title), Text(when, style="dim"))
-        parts: list[RenderableType] = [table]
+        parts: list[RenderableType] = [stage_lines(self.stages, now)]
         if self.progress is not None:
             parts.extend(self._playbook(self.progress, now))
         return Group(*parts)
@@ -232,16 +226,69 @@ class LiveDisplay(Display):
         line = Table.grid(padding=(0, 1))
         line.add_row(bar, Text(f"tasks {count}  elapsed {_duration(p.elapsed(now))}"
                                + (f"  eta {_duration(eta)}" if eta is not None else "")))
-        hosts = Table("host", "ok", "changed", "failed", "unreachable", box=None)
-        for host, c in sorted(p.hosts.items()):
-            hosts.add_row(host, str(c.ok), str(c.changed), str(c.failed), str(c.unreachable))
-        task = Text(f"{p.playbook}: {p.play or ''} > {p.task or ''}", overflow="ellipsis")
-        return [line, task, hosts]
+        task = Text(f"{p.playbook}: {p.play or ''} > {p.task or ''}", overflow="ellipsis",
+                    no_wrap=True)
+        return [line, task, host_table(host_rows(p.hosts))]
 
     def close(self) -> None:
         if self.live is not None:
             self.live.stop()
             self.live = None
+
+
+# The live view is redrawn 4 times a second: it is built from plain aligned lines (a rich
+# Table costs ~1 ms per row to lay out) and shows at most MAX_HOST_ROWS hosts, so that its
+# cost does not grow with the cluster (bench/runner_overhead.py measures it).
+MAX_HOST_ROWS = 12
+HOST_HEADER = ("host", "ok", "changed", "failed", "unreachable")
+
+
+def stage_lines(stages: dict[str, list[Any]], now: float) -> Text:
+    """The stage list: mark, name, title, time; one line per stage (pure)."""
+    rows = []
+    for name, (title, status, started, note) in stages.items():
+        when = _duration(now - started) if status == "running" and started else (note or "")
+        style = {"failed": "red", "succeeded": "green", "running": "bold"}.get(status, "dim")
+        rows.append((STAGE_MARK.get(status, "?"), name, str(title), when, style))
+    name_w = max((len(r[1]) for r in rows), default=0)
+    title_w = max((len(r[2]) for r in rows), default=0)
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for i, (mark, name, title, when, style) in enumerate(rows):
+        if i:
+            text.append("\n")
+        text.append(f"{mark} {name.ljust(name_w)}", style=style)
+        text.append(f" {title.ljust(title_w)} ")
+        text.append(when, style="dim")
+    return text
+
+
+def host_rows(hosts: dict[str, HostCounts], limit: int = MAX_HOST_ROWS) -> list[tuple[str, ...]]:
+    """Rows of the live host table (pure): hosts with failures first, then by name; past
+    ``limit`` hosts, the last row adds up the hosts not shown."""
+    def row(name: str, c: HostCounts) -> tuple[str, ...]:
+        return (name, str(c.ok), str(c.changed), str(c.failed), str(c.unreachable))
+
+    troubled = sorted(h for h, c in hosts.items() if c.failed or c.unreachable)
+    ordered = troubled + sorted(h for h, c in hosts.items() if not (c.failed or c.unreachable))
+    if len(ordered) <= limit:
+        return [row(h, hosts[h]) for h in ordered]
+    rest = [hosts[h] for h in ordered[limit - 1:]]
+    total = HostCounts(ok=sum(c.ok for c in rest), changed=sum(c.changed for c in rest),
+                       failed=sum(c.failed for c in rest),
+                       unreachable=sum(c.unreachable for c in rest))
+    shown = [row(h, hosts[h]) for h in ordered[:limit - 1]]
+    return [*shown, row(f"… {len(rest)} more hosts", total)]
+
+
+def host_table(rows: list[tuple[str, ...]]) -> Text:
+    """``rows`` under a bold header, in aligned columns."""
+    widths = [max(len(r[i]) for r in [HOST_HEADER, *rows]) for i in range(len(HOST_HEADER))]
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(" ".join(h.ljust(w) for h, w in zip(HOST_HEADER, widths, strict=True)).rstrip(),
+                style="bold")
+    for row in rows:
+        text.append("\n" + " ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return text
 
 
 def make_display(as_json: bool, stream: IO[str] | None = None) -> Display:

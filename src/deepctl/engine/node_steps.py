@@ -89,12 +89,13 @@ def wait_for_gpus(ctx: StageContext, stage: str, name: str) -> dict[str, int]:
         if isinstance(error, HostKeyMismatch):
             raise
         found = gpu_allocatable(seen[-1]) if seen else {}
-        error.message = (f"{name} offers no NVIDIA GPUs to the scheduler after "
-                         f"{GPU_WAIT_S // 60} min (allocatable: {found or 'none'})")
-        error.hint = (f"look at the GPU Operator's pods on {name} (kubectl get pods -A -o wide "
-                      f"--field-selector spec.nodeName={name}), then run the same add-node "
-                      "again: it resumes")
-        raise
+        raise PlaybookFailed(
+            f"{name} offers no NVIDIA GPUs to the scheduler after {GPU_WAIT_S // 60} min "
+            f"(allocatable: {found or 'none'})", error.failures, error.stage,
+            error.artifact_dir,
+            hint=f"look at the GPU Operator's pods on {name} (kubectl get pods -A -o wide "
+            f"--field-selector spec.nodeName={name}), then run the same add-node again: it "
+            "resumes") from None
     found = gpu_allocatable(seen[-1]) if seen else {}
     ctx.record.log(f"{name}: allocatable " + ", ".join(f"{k}={v}" for k, v in sorted(found.items())))
     return found

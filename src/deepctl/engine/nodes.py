@@ -75,12 +75,13 @@ def _add_to_spec(ws: Workspace, entry: dict[str, Any]) -> Workspace:
     try:
         load_spec_text(new_text, ws.spec.path)  # every problem, with positions, before writing
     except SpecError as error:
-        error.message = f"with {entry['name']} added, the spec would be invalid: {error.message}"
+        hint = error.hint
         if "etcd" in entry.get("roles", []):
-            error.hint = ("etcd needs an odd number of members, so add-node cannot add one: add "
-                          "two etcd hosts to the spec and follow Kubespray's 'Adding an etcd "
-                          "node' (docs/operations/nodes.md), or add this host without --role etcd")
-        raise
+            hint = ("etcd needs an odd number of members, so add-node cannot add one: add two "
+                    "etcd hosts to the spec and follow Kubespray's 'Adding an etcd node' "
+                    "(docs/operations/nodes.md), or add this host without --role etcd")
+        raise SpecError(f"with {entry['name']} added, the spec would be invalid: "
+                        f"{error.message}", error.problems, hint) from None
     write_spec(ws.spec.path, new_text)
     _set_pending(ws.state, str(entry["name"]), {"since": utc_now(), "entry": entry})
     return open_workspace(ws.spec.path, ws.state.root)
@@ -155,9 +156,8 @@ def check_removal(ws: Workspace, name: str) -> str:
     try:
         load_spec_text(new_text, ws.spec.path)
     except SpecError as error:
-        error.message = f"without {name} the spec would be invalid: {error.message}"
-        error.hint = "nothing was changed; fix the spec first (see above), then remove the host"
-        raise
+        raise SpecError(f"without {name} the spec would be invalid: {error.message}",
+                        error.problems, "nothing was changed; see the problems above") from None
     return new_text
 
 

@@ -101,26 +101,11 @@ class Ansible:
         self.record.log(f"stage {stage}: ansible-playbook {playbook}"
                         + (f" --limit {limit}" if limit else ""))
         data_dir = ensure_private_dir(self.record.dir / "ansible" / stage)
-        counter = None if known else self._count_tasks(stage, playbook, data_dir, progress,
-                                                       limit, extravars)
-        announced = known is not None
-
-        def handle(event: dict[str, Any]) -> None:
-            nonlocal announced
-            if on_event is not None:
-                on_event(event)
-            if not announced and progress.total_tasks:
-                announced = True
-                self.display.playbook_total(stage, progress)
-            notices = apply_event(progress, event)
-            for notice in notices:
-                if notice.kind != "task":
-                    self.record.log(f"stage {stage}: {notice.kind}: {notice.text}")
-                else:
-                    self.record.log(f"stage {stage}: TASK {notice.text}")
-            if notices:
-                self.display.playbook_event(stage, progress, notices)
-
+        # Kubespray's playbooks are long: count their tasks when no earlier run did; deepctl's
+        # own (absolute paths: verify, addons, node checks) are a few tasks, not worth it.
+        counter = None if known or Path(playbook).is_absolute() else self._count_tasks(
+            stage, playbook, data_dir, progress, limit, extravars)
+        handle = self._event_handler(stage, progress, on_event, announced=known is not None)
         run = PlaybookRun(
             private_data_dir=data_dir, playbook=self.tree.playbook(playbook),
             inventory=self.state.inventory_dir, envvars=self.envvars(),
@@ -129,12 +114,53 @@ class Ansible:
             ident=Path(playbook).stem, settings={"pexpect_timeout": 0.5},
             fact_cache=self.settings.fact_cache,
         )
+        hop_offset = self._bastion_log_size()
         try:
             result = run_playbook(run, handle, lambda: self.token.canceled)
         finally:
             if counter is not None:
                 counter.stop()
-        return self._check(stage, playbook, key, result, progress)
+        return self._check(stage, playbook, key, result, progress, hop_offset)
+
+    def _bastion_log_size(self) -> int:
+        log = self.settings.bastion_log
+        try:
+            return log.stat().st_size if log is not None else 0
+        except OSError:
+            return 0
+
+    def _bastion_errors(self, offset: int) -> list[str]:
+        """What the bastion hop's ssh logged since ``offset`` (its stderr is not kept)."""
+        if self.settings.bastion_log is None:
+            return []
+        try:
+            with self.settings.bastion_log.open("rb") as handle:
+                handle.seek(offset)
+                text = handle.read().decode("utf-8", errors="replace")
+        except OSError:
+            return []
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def _event_handler(self, stage: str, progress: PlaybookProgress,
+                       on_event: Callable[[dict[str, Any]], None] | None, *, announced: bool
+                       ) -> Callable[[dict[str, Any]], None]:
+        """Events -> progress, the run's log and the display (and ``on_event``)."""
+        told = [announced]  # the total, once --list-tasks found it
+
+        def handle(event: dict[str, Any]) -> None:
+            if on_event is not None:
+                on_event(event)
+            if not told[0] and progress.total_tasks:
+                told[0] = True
+                self.display.playbook_total(stage, progress)
+            notices = apply_event(progress, event)
+            for notice in notices:
+                what = "TASK" if notice.kind == "task" else f"{notice.kind}:"
+                self.record.log(f"stage {stage}: {what} {notice.text}")
+            if notices:
+                self.display.playbook_event(stage, progress, notices)
+
+        return handle
 
     def _count_tasks(self, stage: str, playbook: str, data_dir: Path,
                      progress: PlaybookProgress, limit: str | None,
@@ -165,11 +191,12 @@ class Ansible:
             return None
 
     def _check(self, stage: str, playbook: str, key: str, result: PlaybookResult,
-               progress: PlaybookProgress) -> PlaybookResult:
+               progress: PlaybookProgress, hop_offset: int = 0) -> PlaybookResult:
         if result.status == "canceled" or self.token.canceled:
             raise Canceled(f"canceled during {playbook} (stage {stage})")
         if result.rc != 0 or result.status != "successful":
-            raise failed_error(stage, playbook, result, progress.failures, self.state)
+            raise failed_error(stage, playbook, result, progress.failures, self.state,
+                               self._bastion_errors(hop_offset))
         counts = self._task_counts()
         counts[key] = progress.tasks_started
         atomic_write_json(self.state.root / TASK_COUNTS_FILE, counts)
@@ -184,18 +211,24 @@ class Ansible:
 
 
 def failed_error(stage: str, playbook: str, result: PlaybookResult, failures: list[HostFailure],
-                 state: StateDir) -> PlaybookFailed:
-    """The error for a failed playbook; a refused host key gets its own (exit 3)."""
+                 state: StateDir, hop_errors: list[str] | None = None) -> PlaybookFailed:
+    """The error for a failed playbook; a refused host key gets its own (exit 3).
+
+    ``hop_errors`` is what the bastion hop's ssh logged during the run (if any).
+    """
     hosts = sorted({f.host for f in failures})
     where = f" on {', '.join(hosts)}" if hosts else ""
+    hop = list(dict.fromkeys(hop_errors or []))[-3:]
+    via = f" (through the bastion: {'; '.join(hop)})" if hop else ""
     output = f"ansible output: {result.artifact_dir / 'stdout'}"
-    key_refused = sorted({f.host for f in failures if HOST_KEY_FAILED in f.message})
-    if key_refused:
+    refused = sorted({f.host for f in failures if HOST_KEY_FAILED in f.message})
+    if refused or any(HOST_KEY_FAILED in line for line in hop):
+        whose = ", ".join(refused) if refused else "the bastion (spec.ssh.bastion)"
         return HostKeyMismatch(
-            f"{playbook} failed{where}: ssh refused the host key of {', '.join(key_refused)} "
-            "(or of the bastion on the way)", failures, stage, result.artifact_dir,
-            hint=f"the key the host presented is not the one in {state.known_hosts}; if the "
-            "host (or bastion) was reinstalled, remove its old line there and run "
-            "`deepctl preflight SPEC --accept-new-hosts` to record the new key; " + output)
-    return PlaybookFailed(f"{playbook} failed{where} (rc {result.rc})", failures, stage,
+            f"{playbook} failed{where}: ssh refused the host key of {whose}{via}", failures,
+            stage, result.artifact_dir,
+            hint=f"the key presented is not the one in {state.known_hosts}; if that machine "
+            "was reinstalled, remove its old line there and run `deepctl preflight SPEC "
+            "--accept-new-hosts` to record the new key; " + output)
+    return PlaybookFailed(f"{playbook} failed{where} (rc {result.rc}){via}", failures, stage,
                           result.artifact_dir, hint=output)

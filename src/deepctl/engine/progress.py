@@ -98,7 +98,11 @@ def apply_event(progress: PlaybookProgress, event: dict[str, Any]) -> list[Notic
     kind = event.get("event", "")
     data = event.get("event_data") or {}
     host = str(data.get("host") or "")
-    counts = progress.hosts.setdefault(host, HostCounts()) if host else None
+    counts = None
+    if host:  # (not setdefault: that would build a HostCounts for every event)
+        counts = progress.hosts.get(host)
+        if counts is None:
+            counts = progress.hosts[host] = HostCounts()
     if kind == "playbook_on_play_start":
         progress.play = str(data.get("play", ""))
         return [Notice("play", progress.play)]

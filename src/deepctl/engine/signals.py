@@ -71,8 +71,12 @@ def kill_descendants() -> int:
     return killed
 
 
-def close_ssh_masters(control_dir: Path) -> None:
-    """Stop the SSH multiplexing masters this run left, so no ssh outlives deepctl."""
+def close_ssh_masters(control_dir: Path, wait_s: float = 3.0) -> None:
+    """Stop the SSH multiplexing masters this run left, so no ssh outlives deepctl.
+
+    ``ssh -O exit`` only asks; a master removes its socket as it exits, so wait (at most
+    ``wait_s``) for the sockets to go.
+    """
     try:
         sockets = [p for p in control_dir.iterdir() if p.is_socket()]
     except OSError:
@@ -81,6 +85,9 @@ def close_ssh_masters(control_dir: Path) -> None:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             subprocess.run(["ssh", "-O", "exit", "-o", f"ControlPath={sock}", "deepctl-master"],
                            capture_output=True, timeout=5, check=False)
+    deadline = time.monotonic() + wait_s
+    while any(sock.exists() for sock in sockets) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @contextlib.contextmanager

@@ -55,6 +55,8 @@ class TaskCounter:
         self._proc = subprocess.Popen(
             argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+        with contextlib.suppress(OSError):  # an estimate: never compete with the real run
+            os.setpriority(os.PRIO_PROCESS, self._proc.pid, 10)
         self._thread = threading.Thread(target=self._wait, args=(on_total,), daemon=True,
                                         name="deepctl-list-tasks")
         self._thread.start()

@@ -97,9 +97,8 @@ def _scalar_end(line: str, col: int, flow: bool) -> int:
     if quote in ("'", '"'):
         i = col + 1
         while i < len(body):
-            if quote == '"' and body[i] == "\\":
-                i += 2
-            elif body[i] == quote and quote == "'" and body[i + 1:i + 2] == "'":
+            escaped = body[i] == "\\" if quote == '"' else body[i:i + 2] == "''"
+            if escaped:
                 i += 2
             elif body[i] == quote:
                 return i + 1

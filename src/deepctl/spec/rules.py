@@ -6,49 +6,31 @@ stop at the first problem; the loader attaches file positions and reports all of
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from ipaddress import IPv4Address, ip_address
 
-from deepctl.errors import Severity
 from deepctl.kubespray_release import load_release
+from deepctl.spec.addon_rules import (
+    INVENTORY_ONLY_VARS,
+    OWNED_KUBESPRAY_VARS,
+    check_addons,
+    check_kubespray_vars,
+    check_storage,
+)
+from deepctl.spec.finding import Finding, PathKey, closest, did_you_mean
 from deepctl.spec.models import RFC1123_LABEL, Cluster, Host
 
-PathKey = tuple[str | int, ...]
-
-# Variables deepctl itself writes from the spec: kubesprayVars must not override them.
-OWNED_KUBESPRAY_VARS = frozenset(
-    {
-        "kube_version",
-        "kube_network_plugin",
-        "kube_pods_subnet",
-        "kube_service_addresses",
-        "kube_network_node_prefix",
-        "kube_proxy_mode",
-        "container_manager",
-        "dns_domain",
-        "kubeconfig_localhost",
-        "helm_enabled",
-        "loadbalancer_apiserver",
-        "loadbalancer_apiserver_localhost",
-        "ansible_user",
-        "ansible_host",
-        "ansible_port",
-        "ansible_become",
-        "ansible_ssh_private_key_file",
-        "ip",
-        "access_ip",
-        "node_labels",
-        "node_taints",
-    }
-)
-# Names an inventory may set that are not role defaults (connection and host variables).
-INVENTORY_ONLY_VARS = frozenset(
-    {"ansible_ssh_common_args", "ansible_python_interpreter", "etcd_member_name"}
-)
+__all__ = [
+    "INVENTORY_ONLY_VARS",
+    "OWNED_KUBESPRAY_VARS",
+    "RULES",
+    "Finding",
+    "check",
+    "closest",
+    "did_you_mean",
+]
 
 LABEL_KEY = re.compile(
     r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
@@ -56,26 +38,6 @@ LABEL_KEY = re.compile(
 )
 LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?\Z")
 DEFAULT_MAX_PODS = 110
-MAX_LISTED = 20  # unknown kubesprayVars names listed in one warning
-
-
-@dataclass(frozen=True)
-class Finding:
-    path: PathKey
-    message: str
-    severity: Severity = "error"
-
-
-def closest(word: str, choices: list[str] | set[str] | frozenset[str]) -> str | None:
-    """The nearest name to ``word`` among ``choices``, if one is near enough."""
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.75)
-    return close[0] if close else None
-
-
-def did_you_mean(word: str, choices: list[str] | set[str] | frozenset[str]) -> str:
-    """'; did you mean X?' when a near name exists, else ''."""
-    near = closest(word, choices)
-    return f"; did you mean {near!r}?" if near else ""
 
 
 def _host_path(index: int, *rest: str | int) -> PathKey:
@@ -274,110 +236,6 @@ def check_labels_and_taints(cluster: Cluster) -> Iterator[Finding]:
                     _host_path(i, "labels", key),
                     f"{value!r} is not a valid label value (at most 63 of A-Z a-z 0-9 - _ .)",
                 )
-
-
-def check_addons(cluster: Cluster) -> Iterator[Finding]:
-    addons = cluster.spec.addons
-    gpu = addons.gpu
-    if gpu.enabled and not cluster.gpu_hosts:
-        yield Finding(
-            ("spec", "addons", "gpu", "enabled"),
-            "the GPU addon is enabled but no host has 'gpu: true'; the GPU Operator will "
-            "find nothing to manage",
-            "warning",
-        )
-    if not gpu.enabled and gpu.mig.strategy != "none":
-        yield Finding(
-            ("spec", "addons", "gpu", "mig", "strategy"),
-            f"MIG strategy {gpu.mig.strategy!r} needs the GPU addon (addons.gpu.enabled: true)",
-        )
-    if gpu.driver.install and not gpu.driver.version:
-        yield Finding(
-            ("spec", "addons", "gpu", "driver", "version"),
-            "driver.install is true but no driver version is given; the operator default "
-            "will be used",
-            "warning",
-        )
-    nfs = addons.storage.nfs
-    if nfs.enabled and nfs.server is None and nfs.external_server is None:
-        yield Finding(
-            ("spec", "addons", "storage", "nfs", "server"),
-            "NFS storage is enabled but no server host is named (set server to one of the "
-            "hosts, or externalServer to an NFS server deepctl does not manage)",
-        )
-    if nfs.server is not None and cluster.host(nfs.server) is None:
-        names = {h.name for h in cluster.spec.hosts}
-        yield Finding(
-            ("spec", "addons", "storage", "nfs", "server"),
-            f"NFS server {nfs.server!r} is not a host of this spec{did_you_mean(nfs.server, names)}",
-        )
-
-
-def check_kubespray_vars(cluster: Cluster) -> Iterator[Finding]:
-    variables = cluster.spec.kubespray_vars
-    if not variables:
-        return
-    known = load_release().variables | INVENTORY_ONLY_VARS
-    owned = set(OWNED_KUBESPRAY_VARS)
-    if cluster.spec.addons.gpu.enabled and cluster.spec.kubernetes.container_runtime == "containerd":
-        owned.add("containerd_additional_runtimes")  # carries the NVIDIA runtime (docs/addons.md)
-    unknown = []
-    for name in variables:
-        if name in owned:
-            yield Finding(
-                ("spec", "kubesprayVars", name),
-                f"{name!r} is set by deepctl from the spec; change the spec field instead "
-                "of overriding it here",
-            )
-        elif name not in known:
-            unknown.append(name)
-    if unknown:
-        # Suggestions cost a fuzzy search over ~3,000 names each: only for the first few.
-        shown = [_with_suggestion(name, known) for name in unknown[:MAX_LISTED]]
-        more = f" and {len(unknown) - MAX_LISTED} more" if len(unknown) > MAX_LISTED else ""
-        yield Finding(
-            ("spec", "kubesprayVars"),
-            f"Kubespray {load_release().tag} defines no variable named: {', '.join(shown)}{more}",
-            "warning",
-        )
-
-
-def _with_suggestion(name: str, known: frozenset[str]) -> str:
-    near = closest(name, known)
-    return f"{name} (did you mean {near}?)" if near else name
-
-
-CEPH_REPLICAS = 3  # the rook-ceph-cluster chart's default block pool: 3 replicas, one per host
-DEVICE_PATH = re.compile(r"^/dev/[A-Za-z0-9_.:+@-]+(/[A-Za-z0-9_.:+@-]+)*\Z")
-
-
-def check_storage(cluster: Cluster) -> Iterator[Finding]:
-    """NFS server xor external server; Ceph devices are /dev paths on enough hosts."""
-    storage = cluster.spec.addons.storage
-    nfs = storage.nfs
-    if nfs.server is not None and nfs.external_server is not None:
-        yield Finding(("spec", "addons", "storage", "nfs", "externalServer"),
-                      f"both server ({nfs.server!r}, managed by deepctl) and externalServer "
-                      f"({nfs.external_server!r}) are set; keep one of them")
-    for i, host in enumerate(cluster.spec.hosts):
-        for j, device in enumerate(host.ceph_devices):
-            if not DEVICE_PATH.match(device) or ".." in device.split("/"):
-                yield Finding(_host_path(i, "cephDevices", j),
-                              f"{device!r} is not an absolute device path such as /dev/nvme1n1 "
-                              "or /dev/disk/by-id/...")
-            elif device in host.ceph_devices[:j]:
-                yield Finding(_host_path(i, "cephDevices", j), f"{device} is listed twice")
-    with_devices = [h.name for h in cluster.spec.hosts if h.ceph_devices]
-    if storage.ceph.enabled and len(with_devices) < CEPH_REPLICAS:
-        found = f" (only {', '.join(with_devices)})" if with_devices else ""
-        yield Finding(("spec", "addons", "storage", "ceph", "enabled"),
-                      f"Ceph needs cephDevices on at least {CEPH_REPLICAS} hosts: its default "
-                      f"block pool keeps {CEPH_REPLICAS} replicas on different hosts; "
-                      f"{len(with_devices)} host(s) list devices{found}")
-    elif not storage.ceph.enabled and with_devices:
-        yield Finding(("spec", "addons", "storage", "ceph", "enabled"),
-                      f"cephDevices are listed ({', '.join(with_devices)}) but Ceph is not "
-                      "enabled; they are ignored", "warning")
 
 
 def check_bastion(cluster: Cluster) -> Iterator[Finding]:

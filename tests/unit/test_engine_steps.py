@@ -1,0 +1,212 @@
+"""Pure parts of the engine's node operations and progress total: add-node's procedure,
+GPU readiness parsing, remove-node refusals, ``--list-tasks`` counting, the version edit,
+host-key failures and JSON-lines output."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from deepctl.ansible.runner import PlaybookResult
+from deepctl.engine import ansible_settings
+from deepctl.engine.display import JsonDisplay
+from deepctl.engine.node_steps import PlaybookStep, add_node_steps, gpu_allocatable
+from deepctl.engine.nodes import check_removal
+from deepctl.engine.playbooks import HostKeyMismatch, PlaybookFailed, failed_error
+from deepctl.engine.progress import HostFailure, PlaybookProgress
+from deepctl.engine.tasklist import TaskCounter, count_listed_tasks, list_tasks_argv
+from deepctl.errors import SpecError, UsageError
+from deepctl.spec.edit import set_kube_version_text
+from deepctl.statedir import StateDir
+from deepctl.workspace import open_workspace
+
+LISTED = """
+playbook: cluster.yml
+
+  play #1 (k8s_cluster:etcd): Stand-in cluster.yml\tTAGS: []
+    tasks:
+      Read the stand-in's controls on the controller\tTAGS: []
+      Sleep as the stand-in was told to\tTAGS: []
+      kubernetes/preinstall : Flush handlers\tTAGS: [resolvconf]
+
+  play #2 (kube_control_plane[0]): Stand-in kubeconfig_localhost\tTAGS: []
+    tasks:
+      Write admin kubeconfig on the controller\tTAGS: []
+"""
+
+
+def test_count_listed_tasks() -> None:
+    assert count_listed_tasks(LISTED) == 4
+    assert count_listed_tasks("\nplaybook: x.yml\n") is None
+    assert list_tasks_argv("/v/ansible-playbook", Path("/ks/scale.yml"), Path("/s/inventory"),
+                           limit="wk2", extravars_file=Path("/r/vars.json")) == [
+        "/v/ansible-playbook", "-i", "/s/inventory", "--list-tasks", "/ks/scale.yml",
+        "--limit", "wk2", "-e", "@/r/vars.json"]
+
+
+def test_task_counter_reports_the_total_and_stops(tmp_path: Path) -> None:
+    got: list[int] = []
+    done = threading.Event()
+
+    def on_total(total: int) -> None:
+        got.append(total)
+        done.set()
+
+    script = f"print({LISTED!r})"
+    counter = TaskCounter([sys.executable, "-c", script], {}, tmp_path, on_total)
+    assert done.wait(20)
+    counter.stop()
+    assert got == [4]
+    slow = TaskCounter([sys.executable, "-c", "import time; time.sleep(60)"], {}, tmp_path,
+                       on_total)
+    slow.stop()  # killed at once, no total
+    assert got == [4]
+
+
+def test_add_node_follows_kubesprays_procedure() -> None:
+    assert add_node_steps("wk2", ["worker"]) == [
+        PlaybookStep("playbooks/facts.yml"), PlaybookStep("scale.yml", limit="wk2")]
+    assert add_node_steps("cp2", ["control-plane"]) == [PlaybookStep("cluster.yml")]
+    assert add_node_steps("cp2", ["control-plane", "etcd", "worker"]) == [
+        PlaybookStep("cluster.yml")]
+
+
+def test_gpu_allocatable() -> None:
+    node = {"status": {"allocatable": {"cpu": "64", "nvidia.com/gpu": "8",
+                                       "nvidia.com/mig-1g.10gb": "7", "x": "y"}}}
+    assert gpu_allocatable(json.dumps(node)) == {"nvidia.com/gpu": 8,
+                                                 "nvidia.com/mig-1g.10gb": 7}
+    assert gpu_allocatable('{"status": {}}') == {}
+    assert gpu_allocatable("Error from server (NotFound)") == {}
+
+
+HOSTS = """\
+apiVersion: deepctl/v1alpha1
+kind: Cluster
+metadata:
+  name: lab
+spec:
+  hosts:
+{hosts}
+  addons:
+    gpu: {{enabled: false}}
+"""
+
+
+def workspace(tmp_path: Path, hosts: list[tuple[str, str]]) -> Path:
+    lines = [f"    - {{name: {n}, address: 192.0.2.{10 + i}, roles: [{r}]}}"
+             for i, (n, r) in enumerate(hosts)]
+    spec = tmp_path / "cluster.yaml"
+    spec.write_text(HOSTS.format(hosts="\n".join(lines)))
+    return spec
+
+
+def test_remove_node_refusals(tmp_path: Path) -> None:
+    three = workspace(tmp_path, [("cp1", "control-plane, etcd, worker"),
+                                 ("cp2", "control-plane, etcd, worker"),
+                                 ("cp3", "control-plane, etcd, worker"), ("wk1", "worker")])
+    original = three.read_text()
+    ws = open_workspace(three, tmp_path / "state")
+    assert "wk1" not in check_removal(ws, "wk1")
+    with pytest.raises(UsageError, match="cp1 is the first control plane"):
+        check_removal(ws, "cp1")
+    with pytest.raises(SpecError, match="without cp3 the spec would be invalid") as even:
+        check_removal(ws, "cp3")
+    assert "odd number" in " ".join(p.message for p in even.value.problems)
+    with pytest.raises(UsageError, match="no host named 'cp9'"):
+        check_removal(ws, "cp9")
+    assert three.read_text() == original  # checking writes nothing
+
+    single = workspace(tmp_path, [("cp1", "control-plane, etcd, worker"), ("wk1", "worker")])
+    with pytest.raises(UsageError, match="last control plane"):
+        check_removal(open_workspace(single, tmp_path / "state"), "cp1")
+    lone_etcd = workspace(tmp_path, [("cp1", "control-plane, worker"),
+                                     ("cp2", "control-plane, worker"), ("e1", "etcd, worker")])
+    with pytest.raises(UsageError, match=r"leaves 0 of 1 etcd member.*quorum"):
+        check_removal(open_workspace(lone_etcd, tmp_path / "state"), "e1")
+
+
+@pytest.mark.parametrize("text", [
+    "spec:\n  kubernetes: {version: 1.34.7, networkPlugin: calico}  # pinned\n  hosts: []\n",
+    'spec:\n  kubernetes: { networkPlugin: calico, version: "1.34.7" }\n',
+    "spec:\n  kubernetes: {networkPlugin: calico}\n",
+    "spec:\n  kubernetes:\n    version: 1.34.7  # pinned\n    networkPlugin: calico\n",
+    "spec:\n  kubernetes:   # none yet\n  hosts: []\n",
+])
+def test_version_edit_keeps_everything_else(text: str) -> None:
+    out = set_kube_version_text(text, "1.35.4")
+    before, after = yaml.safe_load(text)["spec"], yaml.safe_load(out)["spec"]
+    assert after["kubernetes"]["version"] == "1.35.4"
+    assert {k: v for k, v in (after["kubernetes"] or {}).items() if k != "version"} == {
+        k: v for k, v in (before["kubernetes"] or {}).items() if k != "version"}
+    assert ("# pinned" in out) == ("# pinned" in text)
+    assert len(out.splitlines()) - len(text.splitlines()) in (0, 1)
+
+
+def test_flow_style_version_is_edited_in_place() -> None:
+    text = "spec:\n  kubernetes: {version: 1.34.7, networkPlugin: calico}  # pinned\n"
+    assert set_kube_version_text(text, "1.35.4") == (
+        'spec:\n  kubernetes: {version: "1.35.4", networkPlugin: calico}  # pinned\n')
+
+
+def test_refused_host_key_is_its_own_error(tmp_path: Path) -> None:
+    result = PlaybookResult(rc=4, status="failed", stats={}, artifact_dir=tmp_path)
+    state = StateDir(tmp_path / "state")
+    refused = [HostFailure("cp1", "Stand-in work", "Failed to connect to the host via ssh: "
+                           "Host key verification failed.", unreachable=True)]
+    error = failed_error("kubespray", "cluster.yml", result, refused, state)
+    assert isinstance(error, HostKeyMismatch) and error.exit_code == 3
+    assert "ssh refused the host key of cp1" in error.message
+    assert str(state.known_hosts) in (error.hint or "")
+    plain = failed_error("kubespray", "cluster.yml", result,
+                         [HostFailure("wk1", "t", "boom")], state)
+    assert type(plain) is PlaybookFailed and plain.message == "cluster.yml failed on wk1 (rc 4)"
+    # through a bastion, ssh drops the hop's stderr: deepctl reads what the hop logged
+    closed = [HostFailure("cp1", "t", "Failed to connect to the host via ssh: "
+                          "kex_exchange_identification: Connection closed", unreachable=True)]
+    hop = failed_error("kubespray", "cluster.yml", result, closed, state,
+                       ["@@@ WARNING", "Host key verification failed."])
+    assert isinstance(hop, HostKeyMismatch)
+    assert hop.message == ("cluster.yml failed on cp1: ssh refused the host key of the bastion "
+                           "(spec.ssh.bastion) (through the bastion: @@@ WARNING; Host key "
+                           "verification failed.)")
+    down = failed_error("kubespray", "cluster.yml", result, closed, state,
+                        ["ssh: connect to host 192.0.2.1 port 22: Connection refused"])
+    assert type(down) is PlaybookFailed and down.message.endswith(
+        "(rc 4) (through the bastion: ssh: connect to host 192.0.2.1 port 22: Connection refused)")
+
+
+def test_bastion_hop_logs_its_errors_and_checks_keys(tmp_path: Path) -> None:
+    spec = tmp_path / "cluster.yaml"
+    spec.write_text(HOSTS.format(hosts="    - {name: cp1, address: 192.0.2.10, roles: "
+                                 "[control-plane, etcd, worker]}").replace(
+        "  hosts:", "  ssh: {user: ops, identityFile: /k/id, bastion: {address: 192.0.2.1, "
+        "port: 2222}}\n  hosts:"))
+    cluster = open_workspace(spec, tmp_path / "state").cluster
+    settings = ansible_settings.settings_for(cluster, Path("/s"), Path("/s/known_hosts"))
+    assert settings.bastion_log == Path("/s/bastion-ssh.log")
+    assert settings.proxy_jump == (
+        "-o ProxyCommand='ssh -W %h:%p -p 2222 -i /k/id -o UserKnownHostsFile=/s/known_hosts "
+        "-o StrictHostKeyChecking=yes -o BatchMode=yes -E /s/bastion-ssh.log ops@192.0.2.1'")
+
+
+def test_json_display_writes_one_object_per_line() -> None:
+    out = io.StringIO()
+    display = JsonDisplay(out)
+    display.stages_planned([("preflight", "Check hosts"), ("kubespray", "Install")])
+    progress = PlaybookProgress("cluster.yml")
+    display.playbook_started("kubespray", progress)
+    progress.total_tasks = 12
+    display.playbook_total("kubespray", progress)
+    display.message("two\nlines")
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [e["event"] for e in events] == [
+        "stages_planned", "playbook_started", "playbook_total", "message"]
+    assert events[0]["stages"][1] == {"stage": "kubespray", "title": "Install"}
+    assert (events[1]["total_tasks"], events[2]["total_tasks"]) == (None, 12)
