@@ -8,7 +8,8 @@ One synthetic playbook (facts gathered, then 16 tiny tasks) on 30 loopback test 
            forks left at 5, jsonfile fact cache in the shared /tmp, host key checking off;
   deepctl  the ansible.cfg deepctl generates for a deploy (Kubespray's file + deepctl's
            settings: host key checking ON against the cluster's known_hosts, a per-cluster
-           fact cache, forks sized to the host count); target: not slower than stock;
+           fact cache, forks sized to the host count); target: not slower than stock
+           (median within 5%, the noise of one case's runs here being +-10%);
   mitogen  the same with ``spec.ansible.strategy: mitogen`` (``mitogen_linear``); target: at
            least 2x faster than stock.
 
@@ -45,6 +46,7 @@ from _synthetic import (
     write_workdir,
 )
 
+NOISE = 0.05
 HOST_PREFIX = "dcbench"  # stock caches facts as /tmp/<host>: names we can find and remove
 
 
@@ -135,7 +137,8 @@ def main() -> int:
                 (Path("/tmp") / host.name).unlink(missing_ok=True)
     results = report(cases)
     load_after = load_average()
-    verdicts = {"deepctl_not_slower": results[cases[1].name]["speedup_vs_stock"] >= 1.0}
+    # "not slower": equal within NOISE (runs of one case spread by +-10% on this machine)
+    verdicts = {"deepctl_not_slower": results[cases[1].name]["speedup_vs_stock"] >= 1 - NOISE}
     if len(cases) > 2:
         verdicts["mitogen_2x"] = results[cases[2].name]["speedup_vs_stock"] >= 2.0
     print(f"\n{args.hosts} hosts x {args.tasks} tasks, {args.runs} run(s) each; stock cfg: "

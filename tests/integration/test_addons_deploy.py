@@ -11,8 +11,9 @@ host's PATH, so the NFS client is found and nothing is installed on the shared t
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,29 @@ class Lab:
     cp1: TestHost
     gpu1: TestHost
     first: Any  # the first deploy's CompletedProcess
+    cmdlines: set[str] = field(default_factory=set)  # every command line seen during it
+
+
+class CmdlineRecorder(threading.Thread):
+    """Reads every process's /proc/PID/cmdline every few ms while a deploy runs."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.seen: set[str] = set()
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.005):
+            for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+                try:
+                    self.seen.add(cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+                except OSError:
+                    continue
+
+    def stop(self) -> set[str]:
+        self.done.set()
+        self.join()
+        return self.seen
 
 
 def write_spec(tmp: Path, farm: HostFarm, cp1: TestHost, gpu1: TestHost) -> Path:
@@ -119,8 +143,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         for host in (cp1, gpu1):
             mount_nfs_standin(host)
         script_cluster(cp1)
-        first = deepctl("deploy", str(spec), "--yes", cwd=tmp, timeout=400)
-        yield Lab(tmp, spec, cp1, gpu1, first)
+        recorder = CmdlineRecorder()
+        recorder.start()
+        try:
+            first = deepctl("deploy", str(spec), "--yes", cwd=tmp, timeout=400)
+        finally:
+            seen = recorder.stop()
+        yield Lab(tmp, spec, cp1, gpu1, first, seen)
 
 
 def calls(host: TestHost) -> list[tuple[str, list[str], str | None]]:
@@ -245,3 +274,20 @@ def test_verify_names_the_node_with_fewer_gpus_than_preflight_saw(lab: Lab) -> N
     assert "gpu1: 7 nvidia.com/gpu allocatable, expected 8 (preflight saw 8 GPU(s))" in said
     assert [c["argv"][1:3] for c in lab.cp1.calls("kubectl")] == [["get", "nodes"]]  # no smoke
     assert run_state(lab.tmp)["failed_stage"] == "verify"
+
+
+def test_grafana_password_is_in_its_0600_secret_file_only(lab: Lab) -> None:
+    state = lab.tmp / ".deepctl" / "lab"
+    secret_file = state / "secrets" / "monitoring.grafana-admin.yaml"
+    assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
+    password = yaml.safe_load(secret_file.read_text())["stringData"]["admin-password"]
+    assert len(password) >= 24
+    assert len(lab.cmdlines) > 50  # the recorder really saw the deploy's processes
+    assert [c for c in lab.cmdlines if password in c] == []  # no process argument, anywhere
+    recorded = [c for tool in ("helm", "kubectl") for c in lab.cp1.calls(tool)]
+    assert not any(password in " ".join(c["argv"]) for c in recorded)
+    # every file deepctl or Ansible wrote (logs, run records, artifacts, values, inventory)
+    leaks = [p for p in lab.tmp.rglob("*") if p.is_file() and p != secret_file
+             and password.encode() in p.read_bytes()]
+    assert leaks == []
+    assert password not in lab.first.stdout + lab.first.stderr

@@ -28,6 +28,7 @@ def test_mitogen_strategy_points_ansible_at_the_installed_plugins() -> None:
     assert "strategy = mitogen_linear\n" in text
     assert f"strategy_plugins = {plugins}\n" in text
     assert "host_key_checking = True\n" in text and "StrictHostKeyChecking=yes" in text
+    assert "interpreter_python = /usr/bin/python3\n" in text  # no discovery: one bootstrap
 
 
 def test_linear_has_no_strategy_plugins() -> None:
@@ -35,6 +36,7 @@ def test_linear_has_no_strategy_plugins() -> None:
     text = ansible_settings.render_ansible_cfg(settings)
     assert settings.strategy_plugins is None
     assert "strategy = linear\n" in text and "strategy_plugins" not in text
+    assert "interpreter_python = auto_silent\n" in text
 
 
 def test_mitogen_missing_is_a_clear_error_with_the_install_command() -> None:
