@@ -22,7 +22,7 @@ SERVER = re.compile(r"^(\s*server:\s*)https://([^:/\s]+|\[[^\]]+\])(:\d+)?", re.
 
 def reset(spec: Path, state_dir: Path | None, display: Display) -> RunRecord:
     """Kubespray ``reset.yml`` on every host; the state forgets the finished stages."""
-    ws = open_workspace(spec, state_dir)
+    ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
 
     def body(ctx: StageContext) -> None:
         ctx.record.set_stage("kubespray", "running")
@@ -60,7 +60,7 @@ def check_upgrade(current: str, target: str, tag: str) -> str:
 
 
 def upgrade(spec: Path, state_dir: Path | None, to: str, display: Display) -> RunRecord:
-    ws = open_workspace(spec, state_dir)
+    ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
     target = check_upgrade(ws.cluster.spec.kubernetes.version, to,
                            ws.cluster.spec.kubespray.version)
 

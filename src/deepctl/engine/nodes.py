@@ -89,7 +89,7 @@ def _add_to_spec(ws: Workspace, entry: dict[str, Any]) -> Workspace:
 
 def add_node(spec: Path, state_dir: Path | None, entry: dict[str, Any], display: Display,
              *, accept_new_hosts: bool = False) -> RunRecord:
-    ws = open_workspace(spec, state_dir)
+    ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
     name = str(entry["name"])
     if ws.cluster.host(name) is None:
         ws = _add_to_spec(ws, entry)
@@ -163,7 +163,7 @@ def check_removal(ws: Workspace, name: str) -> str:
 
 def remove_node(spec: Path, state_dir: Path | None, name: str, display: Display,
                 *, force: bool = False) -> RunRecord:
-    ws = open_workspace(spec, state_dir)
+    ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
     check_removal(ws, name)
     extravars: dict[str, Any] = {"node": name, "skip_confirmation": True}
     if force:
