@@ -21,7 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
+    rich_markup_mode=None,
 )
 kubespray_app = typer.Typer(help="Manage the Kubespray tree deepctl drives.", no_args_is_help=True)
 app.add_typer(kubespray_app, name="kubespray")
@@ -88,11 +88,11 @@ def init(
 ) -> None:
     """Write a commented cluster spec.
 
+    \b
     Examples:
-
-    * `deepctl init --example gpu-cluster -o cluster.yaml`
-    * `deepctl init --name lab --control-plane 10.0.0.11 --gpu-worker 10.0.0.31 --user ubuntu`
-    * `deepctl init` (asks interactively on a terminal)
+      deepctl init --example gpu-cluster -o cluster.yaml
+      deepctl init --name lab --control-plane 10.0.0.11 --gpu-worker 10.0.0.31
+      deepctl init        (asks interactively on a terminal)
     """
     from deepctl.commands import init as impl
 

@@ -11,13 +11,14 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from deepctl.errors import DeepctlError, ExitCode
+
+if TYPE_CHECKING:  # rich is imported when something is printed, not at start-up
+    from rich.console import Console
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -34,10 +35,14 @@ def debug_enabled() -> bool:
 
 
 def stdout() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=True)
 
 
 def stderr() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -61,6 +66,8 @@ def render_error(error: DeepctlError, as_json: bool) -> None:
         }
         print_json(payload, one_line=True)  # also ends a JSON-lines stream (deploy --json)
         return
+    from rich.markup import escape
+
     console = stderr()
     problems = getattr(error, "problems", [])
     for problem in problems:
