@@ -24,6 +24,7 @@ Needs root (the test hosts). Writes bench/results/ansible_tuning.json.
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import tempfile
 from pathlib import Path
@@ -50,6 +51,17 @@ NOISE = 0.05
 HOST_PREFIX = "dcbench"  # stock caches facts as /tmp/<host>: names we can find and remove
 
 
+def facts_seconds(log: Path) -> float:
+    """The fact-gathering task's time, from Kubespray's ``profile_tasks`` summary (0 if none).
+
+    It is also where each host is first contacted (and, with Mitogen, bootstrapped)."""
+    for line in log.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"Gathering Facts -+ ([0-9.]+)s$", line.strip())
+        if match:
+            return float(match.group(1))
+    return 0.0
+
+
 class Case:
     """One way of running the playbook: an ansible.cfg and what to reset before each run."""
 
@@ -59,6 +71,7 @@ class Case:
         self.control_dir, self.env = control_dir, env or {}
         self.seconds: list[float] = []
         self.cpu: list[float] = []
+        self.facts: list[float] = []
 
     def run_once(self, work: Path) -> None:
         for path in self.fact_files:
@@ -70,6 +83,7 @@ class Case:
             elapsed, cpu = time_ansible_playbook(self.cfg, work, env=self.env)
             self.seconds.append(elapsed)
             self.cpu.append(cpu)
+            self.facts.append(facts_seconds(work / "ansible-playbook.log"))
         finally:
             close_masters(self.control_dir)
 
@@ -103,13 +117,15 @@ def report(cases: list[Case]) -> dict[str, Any]:
     rows = []
     for case in cases:
         median, cpu = statistics.median(case.seconds), statistics.median(case.cpu)
+        facts = statistics.median(case.facts)
         results[case.name] = {"median_s": median, "all_s": case.seconds,
                               "speedup_vs_stock": stock / median, "tree_cpu_s": cpu,
-                              "all_cpu_s": case.cpu}
+                              "all_cpu_s": case.cpu, "facts_s": facts, "all_facts_s": case.facts}
         rows.append([case.name, f"{median:.1f} s", f"{min(case.seconds):.1f} s",
-                     f"{median / stock:.2f}x", f"{stock / median:.2f}x", f"{cpu:.1f} s"])
+                     f"{median / stock:.2f}x", f"{stock / median:.2f}x", f"{cpu:.1f} s",
+                     f"{facts:.1f} s", f"{median - facts:.1f} s"])
     print(table(rows, ["settings", "median", "min", "time vs stock", "speed-up",
-                       "controller CPU"]))
+                       "controller CPU", "facts (1st contact)", "after facts"]))
     return results
 
 

@@ -36,8 +36,9 @@ def test_spec_scale_benchmark_reports_each_size() -> None:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="preflight benchmark starts sshd test hosts (root)")
-def test_preflight_benchmark_runs_on_two_hosts() -> None:
-    out = run_bench("preflight.py", "--hosts", "1,2", "--runs", "1")
+def test_preflight_benchmark_runs_on_two_hosts(tmp_path: Path) -> None:
+    out = run_bench("preflight.py", "--hosts", "1,2", "--runs", "1",
+                    "--output", str(tmp_path / "p.json"))
     assert "2" in out
 
 
