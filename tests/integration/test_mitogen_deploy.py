@@ -27,8 +27,9 @@ def test_mitogen_deploy_runs_and_keeps_host_key_checking(ssh_host_farm: HostFarm
     # wk1's key in known_hosts is another host's: Mitogen's ssh must refuse it
     known_hosts.write_text(good.replace(wk1.host_key_public, other.host_key_public))
     refused = deepctl("deploy", str(spec), "--yes", "--skip", "preflight", cwd=tmp_path)
-    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert refused.returncode == 3, refused.stdout + refused.stderr  # as without Mitogen
     assert "wk1: unreachable" in refused.stdout and "host key" in refused.stdout
+    assert "ssh refused the host key of wk1" in refused.stderr
     assert markers(tmp_path, "wk1") == [] and markers(tmp_path, "cp1") == ["cluster.yml"]
 
     known_hosts.write_text(good)

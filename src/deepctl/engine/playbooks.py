@@ -28,7 +28,13 @@ from deepctl.spec.models import Cluster
 from deepctl.statedir import StateDir
 
 TASK_COUNTS_FILE = "task-counts.json"
-HOST_KEY_FAILED = "Host key verification failed"
+HOST_KEY_FAILED = "Host key verification failed"  # OpenSSH
+MITOGEN_HOST_KEY_FAILED = "SSH reported an unrecognized or mismatching host key"  # Mitogen
+
+
+def host_key_refused(text: str) -> bool:
+    """Pure: does this error text say ssh refused a host key (plain ssh or Mitogen)?"""
+    return HOST_KEY_FAILED in text or MITOGEN_HOST_KEY_FAILED in text
 
 
 class PlaybookFailed(AnsibleError):
@@ -221,8 +227,8 @@ def failed_error(stage: str, playbook: str, result: PlaybookResult, failures: li
     hop = list(dict.fromkeys(hop_errors or []))[-3:]
     via = f" (through the bastion: {'; '.join(hop)})" if hop else ""
     output = f"ansible output: {result.artifact_dir / 'stdout'}"
-    refused = sorted({f.host for f in failures if HOST_KEY_FAILED in f.message})
-    if refused or any(HOST_KEY_FAILED in line for line in hop):
+    refused = sorted({f.host for f in failures if host_key_refused(f.message)})
+    if refused or any(host_key_refused(line) for line in hop):
         whose = ", ".join(refused) if refused else "the bastion (spec.ssh.bastion)"
         return HostKeyMismatch(
             f"{playbook} failed{where}: ssh refused the host key of {whose}{via}", failures,
