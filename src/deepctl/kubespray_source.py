@@ -36,8 +36,10 @@ class KubesprayTree:
 
 
 def is_populated(path: Path) -> bool:
-    """A usable Kubespray tree has cluster.yml and the roles deepctl relies on."""
-    return (path / "cluster.yml").is_file() and (path / "roles" / "kubespray_defaults").is_dir()
+    """A usable Kubespray tree has the entry playbooks deepctl runs and a roles directory."""
+    return all(
+        (path / name).is_file() for name in ("cluster.yml", "scale.yml", "playbooks/facts.yml")
+    ) and (path / "roles").is_dir()
 
 
 def cache_root() -> Path:
@@ -74,8 +76,8 @@ def find(cluster: Cluster, spec_dir: Path) -> KubesprayTree | None:
     if configured is not None:
         if not is_populated(configured):
             raise KubesprayNotFound(
-                f"spec.kubespray.path {configured} is not a Kubespray tree (no cluster.yml "
-                "or roles/kubespray_defaults)",
+                f"spec.kubespray.path {configured} is not a Kubespray tree (no cluster.yml, "
+                "scale.yml, playbooks/facts.yml or roles/)",
                 hint="point spec.kubespray.path at a Kubespray checkout, or remove it",
             )
         return KubesprayTree(configured, "spec", tag)

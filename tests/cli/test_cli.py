@@ -401,9 +401,11 @@ def test_help_is_fast_as_a_subprocess(run_deepctl: Run) -> None:
 def make_kubespray_remote(root: Path, tag: str = "v2.31.0") -> Path:
     """A bare git repository holding a tiny stand-in Kubespray tree tagged ``tag``."""
     source = root / "kubespray-src"
-    (source / "roles" / "kubespray_defaults" / "defaults").mkdir(parents=True)
-    (source / "cluster.yml").write_text("# stand-in for Kubespray's cluster.yml\n")
-    (source / "roles" / "kubespray_defaults" / "defaults" / "main.yml").write_text("x: 1\n")
+    (source / "roles" / "standin" / "defaults").mkdir(parents=True)
+    (source / "playbooks").mkdir()
+    for playbook in ("cluster.yml", "scale.yml", "playbooks/facts.yml"):
+        (source / playbook).write_text(f"# stand-in for Kubespray's {playbook}\n")
+    (source / "roles" / "standin" / "defaults" / "main.yml").write_text("x: 1\n")
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid",
            "-c", "init.defaultBranch=master", "-c", "commit.gpgsign=false"]
     for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "stand-in"],
