@@ -15,23 +15,11 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from deepctl.cli import app
+from tests.specs import MINIMAL_SPEC
 
 VENV_BIN = Path(sys.executable).parent
 DEEPCTL = VENV_BIN / "deepctl"
 
-MINIMAL_SPEC = """\
-apiVersion: deepctl/v1alpha1
-kind: Cluster
-metadata:
-  name: lab
-spec:
-  hosts:
-    - name: cp1
-      address: 192.0.2.11
-      roles: [control-plane, etcd, worker]
-  addons:
-    gpu: {enabled: false}
-"""
 
 
 @dataclass

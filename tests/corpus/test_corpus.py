@@ -22,6 +22,7 @@ import yaml
 from typer.testing import CliRunner
 
 from deepctl.cli import app
+from tests.specs import MINIMAL_SPEC as VALID_SPEC
 
 HERE = Path(__file__).resolve().parent
 SPECS = HERE / "specs"
@@ -31,19 +32,6 @@ CPU_LIMIT_S = 2.0
 RSS_LIMIT_KB = 200 * 1024
 WALL_GUARD_S = 10.0  # a hang guard only: wall time depends on the load of a shared machine
 
-VALID_SPEC = """\
-apiVersion: deepctl/v1alpha1
-kind: Cluster
-metadata:
-  name: lab
-spec:
-  hosts:
-    - name: cp1
-      address: 192.0.2.11
-      roles: [control-plane, etcd, worker]
-  addons:
-    gpu: {enabled: false}
-"""
 
 
 @dataclass(frozen=True)
