@@ -21,9 +21,9 @@ from deepctl.ansible.runner import PlaybookResult, PlaybookRun
 from deepctl.engine import playbooks
 from deepctl.engine.display import Display, JsonDisplay, LiveDisplay, PlainDisplay
 from deepctl.engine.playbooks import Ansible
-from deepctl.engine.runrecord import start_run
 from deepctl.engine.signals import CancelToken
 from deepctl.kubespray_source import KubesprayTree
+from deepctl.state.record import start_run
 from deepctl.workspace import Workspace, open_workspace
 
 STAGE = "bench"
@@ -34,7 +34,7 @@ def engine(ws: Workspace, display: Display) -> Ansible:
     """The engine's Ansible runner for a fresh run record, as ``deepctl deploy`` makes it."""
     record = start_run(ws.state, "bench", ws.spec.path, "bench")
     tree = KubesprayTree(Path(str(ws.cluster.spec.kubespray.path)), "spec", "bench")
-    return Ansible(ws.state, record, tree, ws.cluster, display, CancelToken())
+    return Ansible(ws, record, tree, display, CancelToken())
 
 
 @contextlib.contextmanager

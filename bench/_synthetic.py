@@ -24,10 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 from tests.harness import HostFarm, HostProfile, TestHost, missing_requirements
 
-from deepctl.engine import ansible_settings
+from deepctl.ansible import settings as ansible_settings
 from deepctl.engine.signals import close_ssh_masters
 from deepctl.spec.loader import load_spec_text
 from deepctl.spec.models import Cluster
+from deepctl.state import StateDir
 
 KUBESPRAY_TREE = Path.home() / ".cache" / "deepctl" / "kubespray" / "v2.31.0"
 
@@ -136,9 +137,14 @@ def cluster_for(farm: HostFarm, hosts: list[TestHost], work: Path,
 
 def deepctl_cfg(cluster: Cluster, state_root: Path, known_hosts: Path, base_cfg: str,
                 base_dir: Path) -> tuple[Path, ansible_settings.AnsibleSettings]:
-    """Write the ansible.cfg deepctl generates for ``cluster`` (as a deploy run does)."""
-    settings = ansible_settings.settings_for(cluster, state_root, known_hosts)
+    """Write the ansible.cfg deepctl generates for ``cluster`` (as a deploy run does).
+
+    ``known_hosts`` is copied to where the state directory keeps it.
+    """
+    state = StateDir(state_root)
+    settings = ansible_settings.settings_for(cluster, state)
     reset_dir(state_root)
+    state.known_hosts.write_bytes(known_hosts.read_bytes())
     reset_dir(settings.control_dir)
     path = state_root / "ansible.cfg"
     path.write_text(ansible_settings.render_ansible_cfg(settings, base_cfg, base_dir),

@@ -1,9 +1,12 @@
 """Command-line wiring. Each command parses its options and calls one function of
 :mod:`deepctl.commands`; heavy libraries (ansible, paramiko, kubernetes) are imported only
 inside those, so ``deepctl --help`` stays fast.
+
+No ``from __future__ import annotations`` here: with it every annotation is a string that
+Typer evaluates again (``typing.get_type_hints``) for each command on every start, which
+cost more than half of ``deepctl --help`` (bench/startup.py).
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Optional
@@ -34,6 +37,9 @@ StateDirOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Print the stage plan; contact no host, change nothing.")
+]
 AcceptNewHostsOpt = Annotated[
     bool,
     typer.Option("--accept-new-hosts", help="Trust and record unknown SSH host keys (first use)."),
@@ -234,13 +240,27 @@ def runs(
     limit: Annotated[
         Optional[int], typer.Option("--limit", min=1, help="Show at most N runs.")  # noqa: UP045
     ] = None,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Delete old runs: keep the newest --keep runs and "
+                           "each command's last successful one.")
+    ] = False,
+    keep: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--keep", min=1, help="Runs --prune keeps (default: $DEEPCTL_KEEP_RUNS or 20)."),
+    ] = None,
 ) -> None:
     """List the runs of a cluster, newest first: id, command, start, duration, result.
 
-    Example: `deepctl runs cluster.yaml`
+    Every run is pruned the same way after it ends (DEEPCTL_KEEP_RUNS, default 20).
+
+    Examples: `deepctl runs cluster.yaml`, `deepctl runs cluster.yaml --json` (with per-stage
+    durations), `deepctl runs cluster.yaml --prune --keep 5`
     """
     from deepctl.commands import runs as impl
 
+    if prune:
+        impl.prune(spec, state_dir=state_dir, keep=keep, as_json=json_output)
+        return
     impl.runs(spec, state_dir=state_dir, limit=limit, as_json=json_output)
 
 
@@ -298,6 +318,7 @@ def add_node(
     yes: YesOpt = False,
     accept_new_hosts: AcceptNewHostsOpt = False,
     json_output: JsonOpt = False,
+    dry_run: DryRunOpt = False,
 ) -> None:
     """Add a host to the spec (comments kept, backup beside it) and to the cluster.
 
@@ -311,8 +332,8 @@ def add_node(
     impl.add_node(spec, state_dir=state_dir, name=name, address=address,
                   internal_address=internal_address, roles=role or [], gpu=gpu,
                   labels=label or [], taints=taint or [], ssh_port=ssh_port, ssh_user=ssh_user,
-                  yes=yes,
-                  accept_new_hosts=accept_new_hosts, as_json=json_output)
+                  yes=yes, accept_new_hosts=accept_new_hosts, as_json=json_output,
+                  dry_run=dry_run)
 
 
 @app.command("remove-node")
@@ -326,6 +347,7 @@ def remove_node(
     state_dir: StateDirOpt = None,
     yes: YesOpt = False,
     json_output: JsonOpt = False,
+    dry_run: DryRunOpt = False,
 ) -> None:
     """Drain and remove a node (Kubespray remove-node.yml), then drop it from the spec.
 
@@ -336,14 +358,14 @@ def remove_node(
     from deepctl.commands import nodes as impl
 
     impl.remove_node(spec, name, state_dir=state_dir, force=force, yes=yes,
-                     as_json=json_output)
+                     as_json=json_output, dry_run=dry_run)
 
 
 @app.command()
 @command
 def reset(
     spec: SpecArg, state_dir: StateDirOpt = None, yes: YesOpt = False,
-    json_output: JsonOpt = False,
+    json_output: JsonOpt = False, dry_run: DryRunOpt = False,
 ) -> None:
     """Wipe Kubernetes from every host (Kubespray reset.yml). Asks first unless --yes.
 
@@ -351,7 +373,7 @@ def reset(
     """
     from deepctl.commands import nodes as impl
 
-    impl.reset(spec, state_dir=state_dir, yes=yes, as_json=json_output)
+    impl.reset(spec, state_dir=state_dir, yes=yes, as_json=json_output, dry_run=dry_run)
 
 
 @app.command()
@@ -362,6 +384,7 @@ def upgrade(
     state_dir: StateDirOpt = None,
     yes: YesOpt = False,
     json_output: JsonOpt = False,
+    dry_run: DryRunOpt = False,
 ) -> None:
     """Upgrade Kubernetes one minor version (Kubespray upgrade-cluster.yml); updates the spec.
 
@@ -369,7 +392,8 @@ def upgrade(
     """
     from deepctl.commands import nodes as impl
 
-    impl.upgrade(spec, state_dir=state_dir, to=to, yes=yes, as_json=json_output)
+    impl.upgrade(spec, state_dir=state_dir, to=to, yes=yes, as_json=json_output,
+                 dry_run=dry_run)
 
 
 @app.command()

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Protocol
 
 Severity = Literal["error", "warning"]
 
 
 class ExitCode:
+    """Every exit code deepctl uses; each error class below names one (docs/exit-codes.md)."""
+
     OK = 0
     WARNINGS = 1  # preflight: warnings only, under --strict; status: degraded
     FAILED = 1  # a run or operation failed
@@ -151,3 +154,47 @@ class Canceled(DeepctlError):
 
     exit_code = ExitCode.CANCELED
     kind = "canceled"
+
+
+class SSHError(DeepctlError):
+    """A host cannot be reached, refuses our key, or a command on it failed to run."""
+
+    exit_code = ExitCode.PREFLIGHT
+    kind = "ssh"
+
+    def __init__(self, message: str, hint: str | None = None, *, reason: str = "connect") -> None:
+        super().__init__(message, hint)
+        self.reason = reason  # "connect" | "auth" | "bastion" | "timeout" | "exec"
+
+
+class CommandTimeout(SSHError):
+    """A remote command did not finish within its timeout."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint, reason="timeout")
+
+
+class JsonDetail(Protocol):
+    def to_json(self) -> dict[str, Any]: ...
+
+
+class PlaybookFailed(AnsibleError):
+    """A playbook failed on one or more hosts; carries what failed where."""
+
+    def __init__(self, message: str, failures: Sequence[JsonDetail], stage: str,
+                 artifact_dir: Path, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.failures = list(failures)
+        self.stage = stage
+        self.artifact_dir = artifact_dir
+
+    def details(self) -> dict[str, Any]:
+        return {"stage": self.stage, "failures": [f.to_json() for f in self.failures],
+                "artifacts": str(self.artifact_dir)}
+
+
+class HostKeyMismatch(PlaybookFailed, HostKeyError):
+    """Ansible's ssh refused a host key (of a host, or of the bastion on the way)."""
+
+    exit_code = ExitCode.PREFLIGHT
+    kind = "host-key"

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from deepctl import __version__
-from deepctl.addons.containerd import gpu_kubespray_vars
+from deepctl.gpu_runtime import gpu_kubespray_vars
 from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.spec.models import Cluster, Host
 

@@ -29,3 +29,8 @@ def environment() -> jinja2.Environment:
 
 def render(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)
+
+
+def playbook_path(name: str) -> Path:
+    """One of deepctl's own playbooks (``templates/playbooks/``: verify, GPU, addons)."""
+    return templates_dir() / "playbooks" / name

@@ -8,7 +8,7 @@ from pathlib import Path
 from deepctl.inventory import render_inventory, write_inventory
 from deepctl.spec.loader import LoadedSpec, load_spec
 from deepctl.spec.models import Cluster
-from deepctl.statedir import StateDir
+from deepctl.state import StateDir
 
 
 @dataclass

@@ -23,7 +23,8 @@ import typer
 from deepctl import __version__
 from deepctl.cli import app
 from deepctl.spec.loader import load_spec
-from deepctl.stages.catalog import CATALOG, ordered
+from deepctl.stages.sequences import DEPLOY as CATALOG
+from deepctl.stages.sequences import deploy_stages
 from tests.cli.conftest import DEEPCTL, MINIMAL_SPEC, Invoke, Run, Sandbox
 
 HEAVY_MODULES = ("ansible", "ansible_runner", "paramiko", "kubernetes")
@@ -286,7 +287,7 @@ def test_deploy_dry_run_prints_the_plan(cli: Invoke, sandbox: Sandbox) -> None:
     assert "playbooks: cluster.yml" in out
     assert "local API load balancer" in out  # HA without apiServerLoadBalancer
     rows = re.findall(r"^│\s*(\d+) │ (\S+)", out, re.M)
-    assert rows == [(str(i), s.name) for i, s in enumerate(ordered(), start=1)]
+    assert rows == [(str(i), s.name) for i, s in enumerate(deploy_stages(), start=1)]
     assert (sandbox.work / ".deepctl" / "ha" / "inventory" / "hosts.yaml").is_file()
 
 

@@ -6,7 +6,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import yaml
@@ -86,3 +87,12 @@ def run_state(tmp_path: Path, run_id: str | None = None) -> dict[str, object]:
     target = runs[-1] if run_id is None else next(r for r in runs if r.name == run_id)
     data: dict[str, object] = json.loads((target / "state.json").read_text())
     return data
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting")

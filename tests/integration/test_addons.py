@@ -19,8 +19,8 @@ import yaml
 from deepctl.addons.playbook import addon_playbook_runs, plan_addon
 from deepctl.addons.registry import get_addon
 from deepctl.addons.secrets import grafana_admin_secret, read_secret_value
+from deepctl.ansible import settings as ansible_settings
 from deepctl.ansible.runner import PlaybookResult, run_playbook
-from deepctl.engine import ansible_settings
 from deepctl.fsutil import atomic_write
 from deepctl.workspace import Workspace, open_workspace
 from tests.harness import HostFarm, HostProfile, TestHost
@@ -53,7 +53,7 @@ def workspace(tmp_path: Path, farm: HostFarm, host: TestHost, addons: dict[str, 
 
 
 def run_addon(ws: Workspace, addon: str, work: Path, remote: Path) -> list[PlaybookResult]:
-    settings = ansible_settings.settings_for(ws.cluster, ws.state.root, ws.state.known_hosts)
+    settings = ansible_settings.settings_for(ws.cluster, ws.state)
     cfg = work.parent / f"{work.name}.ansible.cfg"
     atomic_write(cfg, ansible_settings.render_ansible_cfg(settings))
     runs = addon_playbook_runs(ws, addon, work, envvars={"ANSIBLE_CONFIG": str(cfg)},

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from deepctl.engine.lock import acquire
-from deepctl.statedir import StateDir
+from deepctl.state import StateDir
 from tests.harness import HostFarm, HostProfile
-from tests.integration.engine_support import DEEPCTL, deepctl, run_state, write_spec
+from tests.integration.engine_support import DEEPCTL, deepctl, run_state, wait_for, write_spec
 
 pytestmark = pytest.mark.integration
 
@@ -30,15 +30,6 @@ def processes_mentioning(text: str) -> list[str]:
         if text in args and int(cmdline.parent.name) != os.getpid():
             found.append(f"{cmdline.parent.name}: {args}")
     return found
-
-
-def wait_for(predicate: object, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting")
 
 
 def test_sigint_cancels_and_a_second_deploy_is_locked_out(ssh_host_farm: HostFarm,

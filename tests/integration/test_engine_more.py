@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from deepctl.engine.lock import acquire
-from deepctl.statedir import StateDir
+from deepctl.state import StateDir
 from deepctl.workspace import open_workspace
 from tests.harness import HostFarm, HostProfile, TestHost
 from tests.harness.fixtures import require_real_sshd_hosts

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from deepctl.preflight import PreflightReport, load_facts, run_preflight
-from deepctl.statedir import StateDir
+from deepctl.state import StateDir
 from deepctl.workspace import open_workspace
 from tests.harness import Endpoint, HostFarm, HostProfile, TestHost, unreachable_endpoint
 from tests.harness.fixtures import require_real_sshd_hosts

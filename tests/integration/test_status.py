@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from deepctl.cli import app
 from deepctl.preflight.model import Gpu, HostFacts
-from deepctl.statedir import StateDir
+from deepctl.state import StateDir
 from tests.fixtures import k8s_objects as k
 from tests.fixtures.k8s_api_standin import KubeApiStandin
 

@@ -21,7 +21,7 @@ from deepctl.addons.manifests import addon_manifests, gpu_dashboard_json
 from deepctl.addons.registry import get_addon
 from deepctl.addons.secrets import grafana_admin_secret, read_secret_value
 from deepctl.spec.models import Cluster
-from deepctl.statedir import StateDir
+from deepctl.state import StateDir
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "charts"
 

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from deepctl.engine import ansible_settings
-from deepctl.engine.history import list_runs, read_state
+from deepctl.ansible import settings as ansible_settings
 from deepctl.engine.lock import acquire
 from deepctl.engine.progress import PlaybookProgress, apply_event
-from deepctl.engine.runrecord import start_run
 from deepctl.engine.selection import StageChoice, select_stages
 from deepctl.errors import LockHeld, StateError, UsageError
-from deepctl.stages.base import inputs_hash
+from deepctl.stages.stage import inputs_hash
 from deepctl.stages.verify import not_ready, ready_nodes
-from deepctl.statedir import StateDir
+from deepctl.state import StateDir
+from deepctl.state.record import start_run
+from deepctl.state.runs import list_runs, read_state
 
 ORDER = ["preflight", "inventory", "kubespray", "kubeconfig", "verify"]
 
@@ -107,8 +107,8 @@ def test_ansible_cfg_overrides_kubespray_and_keeps_its_paths(tmp_path: Path) -> 
 
 
 def test_control_dir_falls_back_when_state_path_is_long() -> None:
-    assert ansible_settings.control_dir_for(Path("/s")) == Path("/s/ssh")
-    long = ansible_settings.control_dir_for(Path("/x" * 60))
+    assert ansible_settings.control_dir_for(StateDir(Path("/s"))) == Path("/s/ssh")
+    long = ansible_settings.control_dir_for(StateDir(Path("/x" * 60)))
     assert len(str(long)) < 60
 
 

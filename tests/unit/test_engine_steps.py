@@ -9,21 +9,24 @@ import json
 import sys
 import threading
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 import yaml
 
+from deepctl.ansible import settings as ansible_settings
 from deepctl.ansible.runner import PlaybookResult
-from deepctl.engine import ansible_settings
+from deepctl.ansible.tasklist import TaskCounter, count_listed_tasks, list_tasks_argv
 from deepctl.engine.display import JsonDisplay
-from deepctl.engine.node_steps import PlaybookStep, add_node_steps, gpu_allocatable
 from deepctl.engine.nodes import check_removal
-from deepctl.engine.playbooks import HostKeyMismatch, PlaybookFailed, failed_error
+from deepctl.engine.playbooks import failed_error
 from deepctl.engine.progress import HostFailure, PlaybookProgress
-from deepctl.engine.tasklist import TaskCounter, count_listed_tasks, list_tasks_argv
-from deepctl.errors import SpecError, UsageError
+from deepctl.errors import HostKeyMismatch, PlaybookFailed, SpecError, UsageError
 from deepctl.spec.edit import set_kube_version_text
-from deepctl.statedir import StateDir
+from deepctl.stages.gpu_ready import gpu_allocatable
+from deepctl.stages.sequences import add_node_stages
+from deepctl.state import StateDir
 from deepctl.workspace import open_workspace
 
 LISTED = """
@@ -69,12 +72,36 @@ def test_task_counter_reports_the_total_and_stops(tmp_path: Path) -> None:
     assert got == [4]
 
 
+class RecordingRunner:
+    """Records the playbooks a stage asks for (the one boundary patched here)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str | None]] = []
+
+    def run(self, stage: str, playbook: str, *, limit: str | None = None,
+            extravars: dict[str, Any] | None = None, on_event: Any = None) -> object:
+        self.calls.append((stage, playbook, limit))
+        return None
+
+    def use(self, workspace: Any) -> None:
+        raise AssertionError("not expected")
+
+
 def test_add_node_follows_kubesprays_procedure() -> None:
-    assert add_node_steps("wk2", ["worker"]) == [
-        PlaybookStep("playbooks/facts.yml"), PlaybookStep("scale.yml", limit="wk2")]
-    assert add_node_steps("cp2", ["control-plane"]) == [PlaybookStep("cluster.yml")]
-    assert add_node_steps("cp2", ["control-plane", "etcd", "worker"]) == [
-        PlaybookStep("cluster.yml")]
+    worker = add_node_stages("wk2", ["worker"])
+    assert [s.name for s in worker] == ["preflight", "facts", "scale", "gpu-ready", "verify"]
+    runner = RecordingRunner()
+    ctx = cast(Any, SimpleNamespace(ansible=runner))
+    for stage in worker[1:3]:
+        stage.run(ctx)
+    assert runner.calls == [("facts", "playbooks/facts.yml", None), ("scale", "scale.yml", "wk2")]
+    assert worker[2].establishes == ("inventory", "kubespray", "kubeconfig")
+    for roles in (["control-plane"], ["control-plane", "etcd", "worker"]):
+        stages = add_node_stages("cp2", roles)
+        assert [s.name for s in stages] == ["preflight", "kubespray", "gpu-ready", "verify"]
+        runner = RecordingRunner()
+        stages[1].run(cast(Any, SimpleNamespace(ansible=runner)))
+        assert runner.calls == [("kubespray", "cluster.yml", None)]
 
 
 def test_gpu_allocatable() -> None:
@@ -189,7 +216,7 @@ def test_bastion_hop_logs_its_errors_and_checks_keys(tmp_path: Path) -> None:
         "  hosts:", "  ssh: {user: ops, identityFile: /k/id, bastion: {address: 192.0.2.1, "
         "port: 2222}}\n  hosts:"))
     cluster = open_workspace(spec, tmp_path / "state").cluster
-    settings = ansible_settings.settings_for(cluster, Path("/s"), Path("/s/known_hosts"))
+    settings = ansible_settings.settings_for(cluster, StateDir(Path("/s")))
     assert settings.bastion_log == Path("/s/bastion-ssh.log")
     assert settings.proxy_jump == (
         "-o ProxyCommand='ssh -W %h:%p -p 2222 -i /k/id -o UserKnownHostsFile=/s/known_hosts "

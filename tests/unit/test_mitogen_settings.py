@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from deepctl.engine import ansible_settings
+from deepctl.ansible import settings as ansible_settings
 from deepctl.errors import AnsibleError
 from deepctl.spec.models import Cluster
+from deepctl.state import StateDir
 
 
 def cluster(strategy: str) -> Cluster:
@@ -20,7 +21,7 @@ def cluster(strategy: str) -> Cluster:
 
 
 def test_mitogen_strategy_points_ansible_at_the_installed_plugins() -> None:
-    settings = ansible_settings.settings_for(cluster("mitogen"), Path("/s"), Path("/s/kh"))
+    settings = ansible_settings.settings_for(cluster("mitogen"), StateDir(Path("/s")))
     plugins = ansible_settings.mitogen_strategy_dir()
     assert plugins is not None and (plugins / "mitogen_linear.py").is_file()
     assert (settings.strategy, settings.strategy_plugins) == ("mitogen_linear", plugins)
@@ -32,7 +33,7 @@ def test_mitogen_strategy_points_ansible_at_the_installed_plugins() -> None:
 
 
 def test_linear_has_no_strategy_plugins() -> None:
-    settings = ansible_settings.settings_for(cluster("linear"), Path("/s"), Path("/s/kh"))
+    settings = ansible_settings.settings_for(cluster("linear"), StateDir(Path("/s")))
     text = ansible_settings.render_ansible_cfg(settings)
     assert settings.strategy_plugins is None
     assert "strategy = linear\n" in text and "strategy_plugins" not in text

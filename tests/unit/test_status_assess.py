@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from deepctl.engine.history import RunSummary
 from deepctl.preflight.model import Gpu, HostFacts
 from deepctl.spec.models import Cluster
-from deepctl.statedir import StateDir
+from deepctl.state import StateDir
+from deepctl.state.runs import RunSummary
 from deepctl.status.assess import assess, endpoint, workload
 from deepctl.status.facts import expected_gpus, gpu_count
 from deepctl.status.model import (

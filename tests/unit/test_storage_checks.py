@@ -16,7 +16,7 @@ from deepctl.preflight.storage import check_ceph_devices, check_device
 from deepctl.spec import rules
 from deepctl.spec.loader import load_spec_text
 from deepctl.spec.models import Cluster
-from deepctl.stages.catalog import CATALOG
+from deepctl.stages.sequences import DEPLOY as CATALOG
 
 
 def cluster(storage: dict[str, Any], devices: list[list[str]] | None = None) -> Cluster:

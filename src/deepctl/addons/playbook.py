@@ -4,7 +4,7 @@
 values text, manifests). :func:`addon_playbook_runs` writes that plan into a work directory
 (files 0600), makes sure the addon's secrets exist in the state directory, and returns the
 :class:`~deepctl.ansible.runner.PlaybookRun`\\ s to execute in order (empty: nothing to do,
-the addon is disabled). The playbooks live in ``templates/addons/playbooks/``.
+the addon is disabled). The playbooks live in ``templates/playbooks/``.
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from deepctl.addons.values import addon_context, nfs_server_address, render_valu
 from deepctl.ansible.runner import PlaybookRun
 from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.spec.models import Cluster
-from deepctl.templates import templates_dir
+from deepctl.templates import playbook_path
 from deepctl.workspace import Workspace
 
-PLAYBOOKS = "addons/playbooks"
 ADDON_PLAYBOOK = "addon.yml"
 DEFAULT_REMOTE_DIR = "/var/lib/deepctl/addons"
 
@@ -45,10 +44,6 @@ class AddonPlan:
     @property
     def empty(self) -> bool:
         return not self.releases
-
-
-def playbook_path(name: str) -> Path:
-    return templates_dir() / PLAYBOOKS / name
 
 
 def plan_addon(cluster: Cluster, addon: Addon) -> AddonPlan:

@@ -20,7 +20,7 @@ from deepctl.addons.values import GRAFANA_ADMIN_SECRET
 from deepctl.errors import StateError
 from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.spec.models import Cluster
-from deepctl.statedir import StateDir
+from deepctl.state import StateDir
 
 SECRETS_DIR = "secrets"
 GRAFANA_ADMIN_USER = "admin"
@@ -36,7 +36,7 @@ class ManagedSecret:
 
 
 def secrets_dir(state: StateDir) -> Path:
-    return state.root / SECRETS_DIR
+    return state.secrets_dir
 
 
 def secret_manifest(name: str, namespace: str, data: dict[str, str]) -> str:

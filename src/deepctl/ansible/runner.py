@@ -5,7 +5,10 @@
 - A ``cancel_callback`` is always passed, so ansible-runner does not install SIGINT/SIGTERM
   handlers of its own; whatever handlers were in place are restored afterwards anyway.
 - ``ansible-playbook`` is taken from beside the running interpreter before PATH, so deepctl
-  works from a virtual environment that is not activated.
+  works from a virtual environment that is not activated (:func:`ansible_playbook_binary`;
+  :func:`deepctl.ansible.environment.ansible_env` puts its directory first on PATH).
+- The arguments are built by a pure function (:func:`~deepctl.ansible.environment.runner_kwargs`);
+  this module and :mod:`.tasklist` are the only ones that start Ansible.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deepctl.ansible.environment import runner_kwargs
 from deepctl.errors import AnsibleError
 
 EventHandler = Callable[[dict[str, Any]], None]
@@ -43,7 +47,7 @@ class PlaybookRun:
     private_data_dir: Path
     playbook: Path
     inventory: Path
-    envvars: Mapping[str, str] = field(default_factory=dict)
+    envvars: Mapping[str, str] = field(default_factory=dict)  # complete: see ansible_env
     extravars: Mapping[str, Any] = field(default_factory=dict)
     cmdline: str | None = None
     limit: str | None = None
@@ -80,38 +84,13 @@ def run_playbook(
         return bool(should_cancel and should_cancel())
 
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    kwargs: dict[str, Any] = {}
-    if run.cmdline:
-        kwargs["cmdline"] = run.cmdline
-    if run.limit:
-        kwargs["limit"] = run.limit
-    if run.forks:
-        kwargs["forks"] = run.forks
-    if run.settings:
-        kwargs["settings"] = dict(run.settings)
-    if run.fact_cache is not None:
-        kwargs["fact_cache"] = str(run.fact_cache)  # absolute: os.path.join keeps it as is
-    binary = ansible_playbook_binary()
-    envvars = {
-        "ANSIBLE_HOST_KEY_CHECKING": "True",  # ansible-runner defaults it to False
-        **run.envvars,
-        # ansible-runner runs "ansible-playbook" from PATH: put ours first.
-        "PATH": os.pathsep.join([str(Path(binary).parent), os.environ.get("PATH", "")]),
-    }
+    kwargs = runner_kwargs(
+        private_data_dir=run.private_data_dir, playbook=run.playbook, inventory=run.inventory,
+        envvars=run.envvars, extravars=run.extravars, ident=run.ident, cmdline=run.cmdline,
+        limit=run.limit, forks=run.forks, settings=run.settings, fact_cache=run.fact_cache)
     umask = os.umask(0o077)  # artifacts, fact cache and whatever Ansible writes: private
     try:
-        runner = ansible_runner.run(
-            private_data_dir=str(run.private_data_dir),
-            playbook=str(run.playbook),
-            inventory=str(run.inventory),
-            envvars=envvars,
-            extravars=dict(run.extravars),
-            ident=run.ident,
-            quiet=True,
-            event_handler=handle,
-            cancel_callback=cancel,
-            **kwargs,
-        )
+        runner = ansible_runner.run(event_handler=handle, cancel_callback=cancel, **kwargs)
     finally:
         os.umask(umask)
         for sig, handler in saved.items():

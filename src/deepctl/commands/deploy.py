@@ -10,8 +10,10 @@ from rich.table import Table
 from deepctl import kubespray_source
 from deepctl.cli_support import print_json, stdout
 from deepctl.commands.confirm import confirm
-from deepctl.plan import Plan, build_plan
-from deepctl.stages.catalog import check_stage_names
+from deepctl.engine.deploy import DeployOptions, deploy_plan
+from deepctl.engine.plan import Plan
+from deepctl.stages.sequences import DEPLOY_STAGE_NAMES
+from deepctl.stages.stage import check_stage_names
 from deepctl.workspace import open_workspace
 
 
@@ -20,25 +22,22 @@ def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_j
         only: list[str] | None = None, skip: list[str] | None = None,
         restart: bool = False) -> None:
     # Bad stage names are usage errors, with or without --dry-run, before anything else.
-    check_stage_names([*([from_stage] if from_stage else []), *(only or []), *(skip or [])])
+    check_stage_names([*([from_stage] if from_stage else []), *(only or []), *(skip or [])],
+                      DEPLOY_STAGE_NAMES)
     ws = open_workspace(spec, state_dir, strict=strict)
+    options = DeployOptions(from_stage=from_stage, only=list(only or []),
+                            skip=list(skip or []), restart=restart,
+                            accept_new_hosts=accept_new_hosts)
     if dry_run:
-        ws.render_inventory()
+        ws.render_inventory()  # for people to read; no run reads <state>/inventory
         tree = kubespray_source.find(ws.cluster, ws.spec.directory)
-        plan = build_plan(ws.cluster, tree)
-        if as_json:
-            print_json({"dryRun": True, "stateDir": str(ws.state.root), **plan.to_json()})
-            return
-        print_plan(plan, str(ws.state.root))
+        show_plan(deploy_plan(ws, options, tree), str(ws.state.root), as_json)
         return
-    from deepctl.engine.deploy import DeployOptions, deploy
+    from deepctl.engine.deploy import deploy
     from deepctl.engine.display import make_display
 
     hosts = ", ".join(h.name for h in ws.cluster.spec.hosts)
     confirm(f"Deploy cluster {ws.cluster.name} on {hosts}?", yes)
-    options = DeployOptions(from_stage=from_stage, only=list(only or []),
-                            skip=list(skip or []), restart=restart,
-                            accept_new_hosts=accept_new_hosts)
     record = deploy(ws, options, make_display(as_json))
     finished(record.id, record.data.get("duration_s"), str(ws.state.kubeconfig), as_json)
 
@@ -52,9 +51,18 @@ def finished(run_id: str, duration: object, kubeconfig: str, as_json: bool) -> N
                    f"kubeconfig: {escape(kubeconfig)}")
 
 
+def show_plan(plan: Plan, state_dir: str, as_json: bool) -> None:
+    if as_json:
+        print_json({"dryRun": True, "stateDir": state_dir, **plan.to_json()})
+    else:
+        print_plan(plan, state_dir)
+
+
 def print_plan(plan: Plan, state_dir: str) -> None:
     console = stdout()
-    console.print(f"[bold]Plan for cluster {escape(plan.cluster)}[/] (dry run: nothing is contacted)")
+    what = "" if plan.command == "deploy" else f"{plan.command} on "
+    console.print(f"[bold]Plan for {what}cluster {escape(plan.cluster)}[/] "
+                  "(dry run: nothing is contacted)")
     console.print(f"  Kubernetes {plan.kubernetes_version} with {escape(plan.kubespray_source)}")
     console.print(f"  state directory: {escape(state_dir)}")
     roles = Table(title="Hosts per role", title_justify="left")
@@ -63,14 +71,15 @@ def print_plan(plan: Plan, state_dir: str) -> None:
     for role, names in plan.roles.items():
         roles.add_row(role, ", ".join(names) or "-")
     console.print(roles)
-    console.print(f"  playbooks: {', '.join(plan.playbooks)}")
+    console.print(f"  playbooks: {', '.join(plan.playbooks) or '-'}")
     stages = Table(title="Stages, in order", title_justify="left")
     stages.add_column("#", justify="right")
     stages.add_column("stage")
     stages.add_column("what it does")
     for i, stage in enumerate(plan.stages, start=1):
-        what = stage.description if stage.enabled else "[dim]skipped: not enabled in the spec[/]"
-        stages.add_row(str(i), stage.name, what if not stage.enabled else escape(what))
+        what = (escape(stage.description) if stage.skipped is None
+                else f"[dim]skipped: {escape(stage.skipped)}[/]")
+        stages.add_row(str(i), stage.name, what)
     console.print(stages)
     for note in plan.notes:
         console.print(f"  note: {escape(note)}")

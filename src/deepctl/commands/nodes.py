@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
 from deepctl.cli_support import print_json, stdout
 from deepctl.commands.confirm import confirm
 from deepctl.errors import UsageError
-from deepctl.workspace import open_workspace
+from deepctl.workspace import Workspace, open_workspace
+
+if TYPE_CHECKING:
+    from deepctl.engine.session import Operation
 
 
 def _done(what: str, record: Any, as_json: bool, **extra: Any) -> None:
@@ -31,12 +34,23 @@ def parse_labels(labels: list[str]) -> dict[str, str]:
     return out
 
 
+def _dry_run(ws: Workspace, op: Operation, as_json: bool) -> None:
+    from deepctl import kubespray_source
+    from deepctl.commands.deploy import show_plan
+    from deepctl.engine.lifecycle import plan_of
+
+    tree = kubespray_source.find(ws.cluster, ws.spec.directory)
+    show_plan(plan_of(ws, op, tree), str(ws.state.root), as_json)
+
+
 def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
              internal_address: str | None, roles: list[str], gpu: bool, labels: list[str],
              taints: list[str], yes: bool, accept_new_hosts: bool, as_json: bool,
-             ssh_port: int | None = None, ssh_user: str | None = None) -> None:
+             ssh_port: int | None = None, ssh_user: str | None = None,
+             dry_run: bool = False) -> None:
     from deepctl.engine.display import make_display
     from deepctl.engine.nodes import add_node as engine_add
+    from deepctl.engine.nodes import add_node_operation, prepare_add
 
     entry: dict[str, Any] = {"name": name, "address": address}
     if internal_address:
@@ -51,6 +65,10 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
     ssh = {k: v for k, v in (("user", ssh_user), ("port", ssh_port)) if v is not None}
     if ssh:
         entry["ssh"] = ssh
+    if dry_run:
+        ws = prepare_add(open_workspace(spec, state_dir, create=False), entry, None, write=False)
+        _dry_run(ws, add_node_operation(ws, entry), as_json)
+        return
     confirm(f"Add {name} ({address}) to the cluster of {spec}?", yes)
     record = engine_add(spec, state_dir, entry, make_display(as_json),
                         accept_new_hosts=accept_new_hosts)
@@ -58,29 +76,47 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
 
 
 def remove_node(spec: Path, name: str, *, state_dir: Path | None, force: bool, yes: bool,
-                as_json: bool) -> None:
+                as_json: bool, dry_run: bool = False) -> None:
     from deepctl.engine.display import make_display
     from deepctl.engine.nodes import remove_node as engine_remove
+    from deepctl.engine.nodes import remove_node_operation
+
+    if dry_run:
+        ws = open_workspace(spec, state_dir, create=False)
+        _dry_run(ws, remove_node_operation(ws, name, force), as_json)
+        return
 
     confirm(f"Remove {name} from the cluster{' (forced: host not reset)' if force else ''}?", yes)
     record = engine_remove(spec, state_dir, name, make_display(as_json), force=force)
     _done(f"removed {name}", record, as_json, node=name)
 
 
-def reset(spec: Path, *, state_dir: Path | None, yes: bool, as_json: bool) -> None:
+def reset(spec: Path, *, state_dir: Path | None, yes: bool, as_json: bool,
+          dry_run: bool = False) -> None:
     from deepctl.engine.display import make_display
     from deepctl.engine.lifecycle import reset as engine_reset
+    from deepctl.engine.lifecycle import reset_operation
 
     ws = open_workspace(spec, state_dir, create=False)
+    if dry_run:
+        _dry_run(ws, reset_operation(ws), as_json)
+        return
     hosts = ", ".join(h.name for h in ws.cluster.spec.hosts)
     confirm(f"Reset cluster {ws.cluster.name}: wipe Kubernetes from {hosts}?", yes)
     record = engine_reset(spec, state_dir, make_display(as_json))
     _done(f"reset cluster {ws.cluster.name}", record, as_json)
 
 
-def upgrade(spec: Path, *, state_dir: Path | None, to: str, yes: bool, as_json: bool) -> None:
+def upgrade(spec: Path, *, state_dir: Path | None, to: str, yes: bool, as_json: bool,
+            dry_run: bool = False) -> None:
     from deepctl.engine.display import make_display
     from deepctl.engine.lifecycle import upgrade as engine_upgrade
+    from deepctl.engine.lifecycle import upgrade_operation
+
+    if dry_run:
+        ws = open_workspace(spec, state_dir, create=False)
+        _dry_run(ws, upgrade_operation(ws, to), as_json)
+        return
 
     confirm(f"Upgrade the cluster of {spec} to Kubernetes {to}?", yes)
     record = engine_upgrade(spec, state_dir, to, make_display(as_json))

@@ -10,8 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from deepctl.cli_support import print_json, stdout
-from deepctl.engine.history import list_runs, run_dirs
 from deepctl.errors import StateError, UsageError
+from deepctl.state.runs import list_runs, run_dirs
 from deepctl.workspace import open_workspace
 
 
@@ -40,6 +40,27 @@ def runs(spec: Path, *, state_dir: Path | None, limit: int | None, as_json: bool
         table.add_row(run.id, run.command, run.started_at, _duration(run.duration_s),
                       f"[{style[run.result]}]{run.result}[/]", run.failed_stage or "-")
     stdout().print(table)
+
+
+def prune(spec: Path, *, state_dir: Path | None, keep: int | None, as_json: bool) -> None:
+    from deepctl.engine.lock import cluster_lock
+    from deepctl.state.retention import keep_from_env, prune_runs
+
+    ws = open_workspace(spec, state_dir, create=False)
+    count = keep if keep is not None else keep_from_env()
+    if not ws.state.runs_dir.is_dir():
+        removed = []
+    else:
+        with cluster_lock(ws.state, "runs --prune"):
+            removed = prune_runs(ws.state, count)
+    if as_json:
+        print_json({"stateDir": str(ws.state.root), "kept": count,
+                    "removed": [p.name for p in removed]})
+        return
+    for path in removed:
+        print(f"removed {path}")
+    stdout().print(f"{len(removed)} run(s) removed; kept the newest {count} and each command's "
+                   "last successful run")
 
 
 def logs(spec: Path, run_id: str | None, *, state_dir: Path | None, as_json: bool) -> None:

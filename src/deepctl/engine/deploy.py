@@ -1,17 +1,15 @@
-"""``deploy``: the catalog's stages, in order, as one recorded run (resumable)."""
+"""``deploy``: the deploy stages, in order, as one recorded run (resumable)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from deepctl.engine.display import Display
-from deepctl.engine.history import summarize
-from deepctl.engine.pipeline import run_stages
-from deepctl.engine.runrecord import RunRecord, last_run
-from deepctl.engine.selection import select_stages
-from deepctl.engine.session import run_session, spec_hash
-from deepctl.stages.base import StageContext
-from deepctl.stages.catalog import check_stage_names, ordered
+from deepctl.engine.plan import Plan, build_plan
+from deepctl.engine.session import Operation, Selection, run_operation
+from deepctl.kubespray_source import KubesprayTree
+from deepctl.stages.sequences import deploy_stages
+from deepctl.state.record import RunRecord
 from deepctl.workspace import Workspace
 
 
@@ -23,39 +21,20 @@ class DeployOptions:
     restart: bool = False
     accept_new_hosts: bool = False
 
+    def selection(self) -> Selection:
+        return Selection(self.from_stage, tuple(self.only), tuple(self.skip), self.restart)
 
-def resume_note(ws: Workspace) -> str | None:
-    """Say so when this deploy continues a failed or canceled one of the same spec."""
-    last = last_run(ws.state, "deploy")
-    if not last or last.get("result") == "succeeded":
-        return None
-    if last.get("spec_hash") != spec_hash(ws):
-        return (f"the last deploy ({last.get('id')}) did not finish, but the spec changed "
-                "since: stages whose inputs changed run again")
-    stage = last.get("failed_stage")
-    try:
-        result = summarize(last).result  # a dead process's "running" run reads "interrupted"
-    except (KeyError, TypeError, ValueError):
-        result = str(last.get("result"))
-    return (f"resuming deploy {last.get('id')} ({result}): the spec is unchanged, "
-            f"finished stages are skipped" + (f", continuing at {stage}" if stage else ""))
+
+def deploy_operation(ws: Workspace, options: DeployOptions) -> Operation:
+    return Operation("deploy", deploy_stages(), f"deepctl deploy {ws.spec.path}",
+                     options.selection(), accept_new_hosts=options.accept_new_hosts)
 
 
 def deploy(ws: Workspace, options: DeployOptions, display: Display) -> RunRecord:
-    names = [n for n in [options.from_stage, *options.only, *options.skip] if n]
-    check_stage_names(names)
-    stages = ordered()
-    choices = select_stages([s.name for s in stages], from_stage=options.from_stage,
-                            only=options.only, skip=options.skip)
-    note = None if options.restart else resume_note(ws)
-    if note:
-        display.message(note)
+    return run_operation(ws, deploy_operation(ws, options), display)
 
-    def body(ctx: StageContext) -> None:
-        run_stages(ctx, stages, choices, restart=options.restart)
 
-    args = {"from": options.from_stage, "only": options.only, "skip": options.skip,
-            "restart": options.restart}
-    return run_session(ws, "deploy", body, display=display, args=args,
-                       accept_new_hosts=options.accept_new_hosts,
-                       resume_hint=f"deepctl deploy {ws.spec.path}")
+def deploy_plan(ws: Workspace, options: DeployOptions, tree: KubesprayTree | None) -> Plan:
+    """``deploy --dry-run``: the plan, honouring ``--from/--only/--skip``."""
+    op = deploy_operation(ws, options)
+    return build_plan(ws.cluster, tree, op.stages, op.choices())

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
@@ -21,10 +21,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from deepctl.engine.progress import HostCounts, Notice, PlaybookProgress
-
-if TYPE_CHECKING:
-    from deepctl.engine.playbooks import PlaybookFailed
+from deepctl.engine.progress import HostCounts, HostFailure, Notice, PlaybookProgress
+from deepctl.errors import PlaybookFailed
 
 STAGE_MARK = {"pending": "·", "running": "▶", "succeeded": "✓", "skipped": "-",
               "failed": "✗", "canceled": "■"}
@@ -66,6 +64,8 @@ def failure_lines(error: PlaybookFailed, log: Path, resume: str | None) -> list[
     """The failure panel's content as plain lines (pure)."""
     lines = [f"stage {error.stage} failed: {error.message}"]
     for failure in error.failures:
+        if not isinstance(failure, HostFailure):
+            continue
         kind = "unreachable" if failure.unreachable else "failed"
         lines.append(f"  {failure.host}: {kind} at task {failure.task!r}: {failure.message}")
         lines.extend(f"    | {line}" for line in failure.stderr_tail)

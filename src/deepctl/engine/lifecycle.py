@@ -6,33 +6,27 @@ import re
 from pathlib import Path
 
 from deepctl.engine.display import Display
-from deepctl.engine.nodes import mark_cluster_current
-from deepctl.engine.pipeline import clear_ledger
-from deepctl.engine.runrecord import RunRecord
-from deepctl.engine.session import run_session
+from deepctl.engine.plan import Plan, build_plan
+from deepctl.engine.session import Operation, run_operation
 from deepctl.errors import StateError, UsageError
 from deepctl.fsutil import atomic_write
 from deepctl.kubespray_release import load_release
-from deepctl.spec.edit import set_kube_version_text, write_spec
-from deepctl.stages.base import StageContext
-from deepctl.workspace import open_workspace
+from deepctl.kubespray_source import KubesprayTree
+from deepctl.stages.sequences import reset_stages, upgrade_stages
+from deepctl.state.record import RunRecord
+from deepctl.workspace import Workspace, open_workspace
 
 SERVER = re.compile(r"^(\s*server:\s*)https://([^:/\s]+|\[[^\]]+\])(:\d+)?", re.MULTILINE)
+
+
+def reset_operation(ws: Workspace) -> Operation:
+    return Operation("reset", reset_stages(), f"deepctl reset {ws.spec.path} --yes")
 
 
 def reset(spec: Path, state_dir: Path | None, display: Display) -> RunRecord:
     """Kubespray ``reset.yml`` on every host; the state forgets the finished stages."""
     ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
-
-    def body(ctx: StageContext) -> None:
-        ctx.record.set_stage("kubespray", "running")
-        ctx.ansible.run("kubespray", "reset.yml", extravars={"reset_confirmation": "yes"})
-        ctx.record.set_stage("kubespray", "succeeded")
-        clear_ledger(ctx.ws.state)
-        ctx.ws.state.kubeconfig.unlink(missing_ok=True)
-
-    return run_session(ws, "reset", body, display=display,
-                       resume_hint=f"deepctl reset {spec} --yes")
+    return run_operation(ws, reset_operation(ws), display)
 
 
 def minor(version: str) -> tuple[int, int]:
@@ -59,23 +53,21 @@ def check_upgrade(current: str, target: str, tag: str) -> str:
     return target
 
 
-def upgrade(spec: Path, state_dir: Path | None, to: str, display: Display) -> RunRecord:
-    ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
+def upgrade_operation(ws: Workspace, to: str) -> Operation:
     target = check_upgrade(ws.cluster.spec.kubernetes.version, to,
                            ws.cluster.spec.kubespray.version)
+    return Operation("upgrade", upgrade_stages(target),
+                     f"deepctl upgrade {ws.spec.path} --to {target}",
+                     params={"to": target})
 
-    def body(ctx: StageContext) -> None:
-        ctx.record.set_stage("kubespray", "running")
-        ctx.ansible.run("kubespray", "upgrade-cluster.yml", extravars={"kube_version": target})
-        ctx.record.set_stage("kubespray", "succeeded")
-        text = ctx.ws.spec.path.read_text(encoding="utf-8")
-        write_spec(ctx.ws.spec.path, set_kube_version_text(text, target))
-        ctx.ws = open_workspace(ctx.ws.spec.path, ctx.ws.state.root)
-        ctx.ws.render_inventory()
-        mark_cluster_current(ctx)
 
-    return run_session(ws, "upgrade", body, display=display, args={"to": target},
-                       resume_hint=f"deepctl upgrade {spec} --to {target}")
+def upgrade(spec: Path, state_dir: Path | None, to: str, display: Display) -> RunRecord:
+    ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
+    return run_operation(ws, upgrade_operation(ws, to), display)
+
+
+def plan_of(ws: Workspace, op: Operation, tree: KubesprayTree | None) -> Plan:
+    return build_plan(ws.cluster, tree, op.stages, op.choices(), command=op.command)
 
 
 def fix_server(text: str, address: str) -> str:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from deepctl.errors import LockHeld, StateError
-from deepctl.statedir import StateDir
+from deepctl.state import StateDir
 
 
 @dataclass(frozen=True)

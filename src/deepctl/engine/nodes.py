@@ -1,9 +1,9 @@
 """``add-node`` and ``remove-node``: change one host, leave the others alone.
 
-add-node: the host is added to the spec file (comments kept, ``<spec>.bak`` beside it),
-marked pending in ``<state>/pending-nodes.json``, preflighted alone, then Kubespray's
-documented procedure runs (:mod:`deepctl.engine.node_steps`) and the node-scoped checks
-(GPU readiness). A failed add-node leaves the host pending; the same add-node resumes it.
+add-node: the host is added to the spec file (comments kept, ``<spec>.bak`` beside it) and
+marked pending in the state; then its stages run (:func:`~deepctl.stages.sequences.add_node_stages`):
+preflight of the new host, Kubespray's documented procedure, GPU readiness, verify. A failed
+add-node leaves the host pending; the same add-node resumes it at the failed stage.
 
 remove-node: refused before anything runs when it would remove the last or the first
 control plane, break etcd quorum, or leave the spec invalid.
@@ -11,69 +11,26 @@ control plane, break etcd quorum, or leave the spec invalid.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from deepctl.engine.display import Display
-from deepctl.engine.node_steps import add_node_steps, wait_for_gpus
-from deepctl.engine.pipeline import load_ledger, save_ledger, stage_hashes
-from deepctl.engine.runrecord import RunRecord, utc_now
-from deepctl.engine.session import run_session
+from deepctl.engine.session import Operation, run_operation
 from deepctl.errors import SpecError, UsageError
-from deepctl.fsutil import atomic_write_json
 from deepctl.spec.edit import add_host_text, remove_host_text, write_spec
-from deepctl.spec.loader import load_spec_text
-from deepctl.stages.base import StageContext
-from deepctl.stages.catalog import ordered
-from deepctl.stages.preflight import run_checks
-from deepctl.statedir import StateDir
+from deepctl.spec.loader import LoadedSpec, load_spec_text
+from deepctl.stages.context import StageContext
+from deepctl.stages.sequences import add_node_stages, remove_node_stages
+from deepctl.state.pending import load_pending, set_pending
+from deepctl.state.record import RunRecord, utc_now
 from deepctl.workspace import Workspace, open_workspace
 
-PENDING_FILE = "pending-nodes.json"
-KUBESPRAY_STAGES = ("inventory", "kubespray", "kubeconfig")
 
-
-def load_pending(state: StateDir) -> dict[str, Any]:
+def spec_with_host(ws: Workspace, entry: dict[str, Any]) -> tuple[str, LoadedSpec]:
+    """The spec text with ``entry`` added, and what it loads to; every problem before writing."""
+    new_text = add_host_text(ws.spec.path.read_text(encoding="utf-8"), entry)
     try:
-        data = json.loads((state.root / PENDING_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _set_pending(state: StateDir, name: str, value: dict[str, Any] | None) -> None:
-    pending = load_pending(state)
-    if value is None:
-        pending.pop(name, None)
-    else:
-        pending[name] = value
-    atomic_write_json(state.root / PENDING_FILE, pending)
-
-
-def mark_cluster_current(ctx: StageContext) -> None:
-    """After a node operation the cluster matches the spec: record Kubespray's stages so."""
-    hashes = stage_hashes(ctx, ordered())
-    ledger = load_ledger(ctx.ws.state)
-    for name in KUBESPRAY_STAGES:
-        ledger[name] = {"inputs_hash": hashes[name], "finished_at": utc_now(),
-                        "run_id": ctx.record.id}
-    save_ledger(ctx.ws.state, ledger)
-
-
-def _stage(ctx: StageContext, name: str, status: str) -> None:
-    ctx.record.set_stage(name, status)
-    if status == "running":
-        ctx.display.stage_started(name, name.replace("-", " "))
-    else:
-        ctx.display.stage_finished(name, status, None, None)
-
-
-def _add_to_spec(ws: Workspace, entry: dict[str, Any]) -> Workspace:
-    text = ws.spec.path.read_text(encoding="utf-8")
-    new_text = add_host_text(text, entry)
-    try:
-        load_spec_text(new_text, ws.spec.path)  # every problem, with positions, before writing
+        return new_text, load_spec_text(new_text, ws.spec.path)
     except SpecError as error:
         hint = error.hint
         if "etcd" in entry.get("roles", []):
@@ -82,48 +39,51 @@ def _add_to_spec(ws: Workspace, entry: dict[str, Any]) -> Workspace:
                     "(docs/operations/nodes.md), or add this host without --role etcd")
         raise SpecError(f"with {entry['name']} added, the spec would be invalid: "
                         f"{error.message}", error.problems, hint) from None
+
+
+def add_node_operation(ws: Workspace, entry: dict[str, Any], *, accept_new_hosts: bool = False
+                       ) -> Operation:
+    name = str(entry["name"])
+    host = ws.cluster.host(name)
+    assert host is not None, "the host is in the spec by now"
+
+    def done(ctx: StageContext) -> None:
+        set_pending(ctx.ws.state, name, None)
+
+    return Operation(
+        "add-node", add_node_stages(name, host.roles),
+        f"deepctl add-node {ws.spec.path} --name {name} --address {host.address} --yes",
+        params={"host": entry}, accept_new_hosts=accept_new_hosts, on_success=done)
+
+
+def prepare_add(ws: Workspace, entry: dict[str, Any], display: Display | None,
+                write: bool) -> Workspace:
+    """The workspace with the host in its spec: written (and marked pending) when ``write``,
+    else only in memory (``--dry-run``). Refuses a host already in the cluster."""
+    name = str(entry["name"])
+    if ws.cluster.host(name) is not None:
+        if name in load_pending(ws.state):
+            if display is not None:
+                display.message(f"resuming add-node {name}: it is in the spec and still pending")
+            return ws
+        raise UsageError(f"host {name!r} is already in the spec and in the cluster",
+                         hint="pick another --name, or remove it first with remove-node")
+    new_text, loaded = spec_with_host(ws, entry)
+    if not write:
+        return Workspace(loaded, ws.state)
     write_spec(ws.spec.path, new_text)
-    _set_pending(ws.state, str(entry["name"]), {"since": utc_now(), "entry": entry})
+    set_pending(ws.state.create(), name, {"since": utc_now(), "entry": entry})
+    if display is not None:
+        display.message(f"added {name} to {ws.spec.path} (backup: {ws.spec.path.name}.bak)")
     return open_workspace(ws.spec.path, ws.state.root)
 
 
 def add_node(spec: Path, state_dir: Path | None, entry: dict[str, Any], display: Display,
              *, accept_new_hosts: bool = False) -> RunRecord:
     ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
-    name = str(entry["name"])
-    if ws.cluster.host(name) is None:
-        ws = _add_to_spec(ws, entry)
-        display.message(f"added {name} to {spec} (backup: {spec.name}.bak)")
-    elif name in load_pending(ws.state):
-        display.message(f"resuming add-node {name}: it is in the spec and still pending")
-    else:
-        raise UsageError(f"host {name!r} is already in the spec and in the cluster",
-                         hint="pick another --name, or remove it first with remove-node")
-    host = ws.cluster.host(name)
-    assert host is not None
-    steps = add_node_steps(name, host.roles)
-    wait_gpus = host.gpu and ws.cluster.spec.addons.gpu.enabled
-
-    def body(ctx: StageContext) -> None:
-        _stage(ctx, "preflight", "running")
-        run_checks(ctx, hosts=[name])
-        _stage(ctx, "preflight", "succeeded")
-        _stage(ctx, "kubespray", "running")
-        for step in steps:
-            ctx.ansible.run("kubespray", step.playbook, limit=step.limit,
-                            extravars=step.extravars or None)
-        _stage(ctx, "kubespray", "succeeded")
-        mark_cluster_current(ctx)
-        if wait_gpus:
-            _stage(ctx, "gpu-ready", "running")
-            wait_for_gpus(ctx, "gpu-ready", name)
-            _stage(ctx, "gpu-ready", "succeeded")
-        _set_pending(ctx.ws.state, name, None)
-
-    return run_session(ws, "add-node", body, display=display, args={"host": entry},
-                       accept_new_hosts=accept_new_hosts,
-                       resume_hint=f"deepctl add-node {spec} --name {name} --address "
-                       f"{host.address} --yes")
+    ws = prepare_add(ws, entry, display, write=True)
+    return run_operation(ws, add_node_operation(ws, entry, accept_new_hosts=accept_new_hosts),
+                         display)
 
 
 def check_removal(ws: Workspace, name: str) -> str:
@@ -161,26 +121,14 @@ def check_removal(ws: Workspace, name: str) -> str:
     return new_text
 
 
+def remove_node_operation(ws: Workspace, name: str, force: bool) -> Operation:
+    check_removal(ws, name)
+    return Operation("remove-node", remove_node_stages(name, force),
+                     f"deepctl remove-node {ws.spec.path} {name}" + (" --force" if force else ""),
+                     params={"node": name, "force": force})
+
+
 def remove_node(spec: Path, state_dir: Path | None, name: str, display: Display,
                 *, force: bool = False) -> RunRecord:
     ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
-    check_removal(ws, name)
-    extravars: dict[str, Any] = {"node": name, "skip_confirmation": True}
-    if force:
-        extravars.update(reset_nodes=False, allow_ungraceful_removal=True)
-
-    def body(ctx: StageContext) -> None:
-        _stage(ctx, "kubespray", "running")
-        ctx.ansible.run("kubespray", "remove-node.yml", extravars=extravars)
-        _stage(ctx, "kubespray", "succeeded")
-        text = ctx.ws.spec.path.read_text(encoding="utf-8")
-        write_spec(ctx.ws.spec.path, remove_host_text(text, name))
-        ctx.ws = open_workspace(ctx.ws.spec.path, ctx.ws.state.root)
-        ctx.ws.render_inventory()
-        mark_cluster_current(ctx)
-        ctx.record.log(f"removed {name} from {ctx.ws.spec.path}")
-
-    return run_session(ws, "remove-node", body, display=display,
-                       args={"node": name, "force": force},
-                       resume_hint=f"deepctl remove-node {spec} {name}"
-                       + (" --force" if force else ""))
+    return run_operation(ws, remove_node_operation(ws, name, force), display)

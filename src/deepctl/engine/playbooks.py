@@ -2,32 +2,34 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deepctl.ansible import settings as ansible_settings
+from deepctl.ansible.environment import ansible_env, kubespray_dirs
 from deepctl.ansible.runner import (
     PlaybookResult,
     PlaybookRun,
     ansible_playbook_binary,
     run_playbook,
 )
-from deepctl.engine import ansible_settings
+from deepctl.ansible.tasklist import TaskCounter, list_tasks_argv
 from deepctl.engine.display import Display
 from deepctl.engine.progress import HostFailure, PlaybookProgress, apply_event
-from deepctl.engine.runrecord import RunRecord, copy_inventory
 from deepctl.engine.signals import CancelToken
-from deepctl.engine.tasklist import TaskCounter, list_tasks_argv
-from deepctl.errors import AnsibleError, Canceled, DeepctlError, ExitCode
+from deepctl.errors import Canceled, DeepctlError, HostKeyMismatch, PlaybookFailed
 from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
+from deepctl.inventory import render_inventory, write_inventory
 from deepctl.kubespray_source import KubesprayTree
 from deepctl.spec.models import Cluster
-from deepctl.statedir import StateDir
+from deepctl.state import StateDir
+from deepctl.state.record import RunRecord
+from deepctl.state.taskcounts import load_task_counts, save_task_count
+from deepctl.workspace import Workspace
 
-TASK_COUNTS_FILE = "task-counts.json"
 HOST_KEY_FAILED = "Host key verification failed"  # OpenSSH
 MITOGEN_HOST_KEY_FAILED = "SSH reported an unrecognized or mismatching host key"  # Mitogen
 
@@ -37,60 +39,61 @@ def host_key_refused(text: str) -> bool:
     return HOST_KEY_FAILED in text or MITOGEN_HOST_KEY_FAILED in text
 
 
-class PlaybookFailed(AnsibleError):
-    """A playbook failed on one or more hosts; carries what failed where."""
-
-    def __init__(self, message: str, failures: list[HostFailure], stage: str,
-                 artifact_dir: Path, hint: str | None = None) -> None:
-        super().__init__(message, hint)
-        self.failures = failures
-        self.stage = stage
-        self.artifact_dir = artifact_dir
-
-    def details(self) -> dict[str, Any]:
-        return {"stage": self.stage, "failures": [f.to_json() for f in self.failures],
-                "artifacts": str(self.artifact_dir)}
-
-
-class HostKeyMismatch(PlaybookFailed):
-    """Ansible's ssh refused a host key (of a host, or of the bastion on the way)."""
-
-    exit_code = ExitCode.PREFLIGHT
-    kind = "host-key"
-
-
 @dataclass
 class Ansible:
-    """Runs playbooks of one Kubespray tree for one run, with deepctl's settings."""
+    """Runs playbooks of one Kubespray tree for one run, with deepctl's settings.
 
-    state: StateDir
+    It is the engine's side of :class:`deepctl.stages.context.PlaybookRunner`.
+    """
+
+    workspace: Workspace
     record: RunRecord
     tree: KubesprayTree
-    cluster: Cluster
     display: Display
     token: CancelToken
     settings: ansible_settings.AnsibleSettings = field(init=False)
 
+    @property
+    def state(self) -> StateDir:
+        return self.workspace.state
+
+    @property
+    def cluster(self) -> Cluster:
+        return self.workspace.cluster
+
     def __post_init__(self) -> None:
-        self.settings = ansible_settings.settings_for(self.cluster, self.state.root,
-                                                      self.state.known_hosts)
+        self.settings = ansible_settings.settings_for(self.cluster, self.state)
 
     @property
     def config_path(self) -> Path:
         return self.record.dir / "ansible.cfg"
 
     def prepare(self) -> None:
-        """Write this run's ansible.cfg and env.json; create the cache and socket dirs."""
+        """Write this run's ansible.cfg, env.json and inventory; create the cache and socket
+        directories."""
         ensure_private_dir(self.settings.fact_cache)
         ensure_private_dir(self.settings.control_dir)
         text = ansible_settings.render_ansible_cfg(
             self.settings, ansible_settings.read_base_cfg(self.tree.path), self.tree.path)
         atomic_write(self.config_path, text)
         atomic_write_json(self.record.dir / "env.json", self.envvars())
+        self.render_inventory()
+
+    def render_inventory(self) -> None:
+        """Render the spec as it is now into this run's own inventory (what it reads)."""
+        files = render_inventory(self.workspace.cluster, self.workspace.spec.path.name)
+        write_inventory(self.record.inventory_dir, files)
+
+    def use(self, workspace: Workspace) -> None:
+        """The spec changed during the run (node commands): render it for the next playbooks."""
+        self.workspace = workspace
+        self.render_inventory()
 
     def envvars(self) -> dict[str, str]:
-        return {"ANSIBLE_CONFIG": str(self.config_path), "ANSIBLE_FORCE_COLOR": "0",
-                "ANSIBLE_NOCOLOR": "1"}
+        return ansible_env(self.config_path, ansible_playbook_binary())
+
+    def extravars(self, extra: dict[str, Any] | None) -> dict[str, Any]:
+        return {**kubespray_dirs(self.state), **(extra or {})}
 
     def run(self, stage: str, playbook: str, *, limit: str | None = None,
             extravars: dict[str, Any] | None = None,
@@ -98,10 +101,9 @@ class Ansible:
         """Run ``playbook`` (relative to the tree); raise on failure or cancel."""
         if not self.config_path.exists():
             self.prepare()
-        if not (self.record.dir / "inventory").exists():
-            copy_inventory(self.record)
+        extravars = self.extravars(extravars)
         key = playbook + (f"@{limit}" if limit else "")
-        known = self._task_counts().get(key)
+        known = load_task_counts(self.state).get(key)
         progress = PlaybookProgress(playbook, total_tasks=known)
         self.display.playbook_started(stage, progress)
         self.record.log(f"stage {stage}: ansible-playbook {playbook}"
@@ -114,8 +116,8 @@ class Ansible:
         handle = self._event_handler(stage, progress, on_event, announced=known is not None)
         run = PlaybookRun(
             private_data_dir=data_dir, playbook=self.tree.playbook(playbook),
-            inventory=self.state.inventory_dir, envvars=self.envvars(),
-            extravars=extravars or {}, limit=limit, forks=self.settings.forks,
+            inventory=self.record.inventory_dir, envvars=self.envvars(),
+            extravars=extravars, limit=limit, forks=self.settings.forks,
             cmdline="--become" if self.cluster.spec.ssh.become else None,
             ident=Path(playbook).stem, settings={"pexpect_timeout": 0.5},
             fact_cache=self.settings.fact_cache,
@@ -178,12 +180,11 @@ class Ansible:
                 vars_file = data_dir / "list-tasks-extravars.json"
                 atomic_write_json(vars_file, extravars)
             binary = ansible_playbook_binary()
-            argv = list_tasks_argv(binary, self.tree.playbook(playbook), self.state.inventory_dir,
+            argv = list_tasks_argv(binary, self.tree.playbook(playbook), self.record.inventory_dir,
                                    limit=limit, extravars_file=vars_file)
         except (DeepctlError, TypeError, ValueError):
             return None  # no total then: the bar stays indeterminate
-        path = os.pathsep.join([str(Path(binary).parent), os.environ.get("PATH", "")])
-        env = {**os.environ, "ANSIBLE_HOST_KEY_CHECKING": "True", **self.envvars(), "PATH": path}
+        env = {**os.environ, **self.envvars()}
 
         def on_total(total: int) -> None:
             if progress.total_tasks is None:
@@ -203,17 +204,8 @@ class Ansible:
         if result.rc != 0 or result.status != "successful":
             raise failed_error(stage, playbook, result, progress.failures, self.state,
                                self._bastion_errors(hop_offset))
-        counts = self._task_counts()
-        counts[key] = progress.tasks_started
-        atomic_write_json(self.state.root / TASK_COUNTS_FILE, counts)
+        save_task_count(self.state, key, progress.tasks_started)
         return result
-
-    def _task_counts(self) -> dict[str, int]:
-        try:
-            data = json.loads((self.state.root / TASK_COUNTS_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return {str(k): int(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 def failed_error(stage: str, playbook: str, result: PlaybookResult, failures: list[HostFailure],

@@ -1,25 +1,66 @@
-"""One engine run from start to end: lock, run record, signals, Ansible settings, cleanup.
+"""One engine run from start to end: lock, run record, signals, Ansible, the stages, cleanup.
 
-Every command that changes hosts (deploy, add-node, remove-node, reset, upgrade) is a
-``body`` run inside :func:`run_session`; the session records how it ended whatever happens.
+Every command that changes hosts (deploy, add-node, remove-node, upgrade, reset) is a
+:class:`Operation`: its list of stages, the user's stage selection and its arguments, run by
+:func:`run_operation` the same way: one lock, one run record with per-stage durations, one
+progress display, one way to resume, and old runs pruned after it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from deepctl import kubespray_source
 from deepctl.engine.display import Display
 from deepctl.engine.lock import cluster_lock
 from deepctl.engine.orphans import stop_leftovers
-from deepctl.engine.playbooks import Ansible, PlaybookFailed
-from deepctl.engine.runrecord import RunRecord, mark_interrupted, start_run
+from deepctl.engine.playbooks import Ansible
+from deepctl.engine.runner import check_from, first_to_run, run_stages
+from deepctl.engine.selection import StageChoice, select_stages
 from deepctl.engine.signals import CancelToken, cancel_on_signals, close_ssh_masters
-from deepctl.errors import Canceled, DeepctlError
+from deepctl.errors import Canceled, DeepctlError, PlaybookFailed
 from deepctl.kubespray_source import KubesprayTree
-from deepctl.stages.base import StageContext, inputs_hash
+from deepctl.stages.context import StageContext
+from deepctl.stages.stage import Stage, check_stage_names, inputs_hash
+from deepctl.state.ledger import forget
+from deepctl.state.record import RunRecord, last_run, mark_interrupted, start_run
+from deepctl.state.retention import keep_from_env, prune_runs
+from deepctl.state.runs import summarize
 from deepctl.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Selection:
+    """``--from``, ``--only``, ``--skip`` and ``--restart`` as given."""
+
+    from_stage: str | None = None
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    restart: bool = False
+
+    def names(self) -> list[str]:
+        return [n for n in (self.from_stage, *self.only, *self.skip) if n]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A command as the engine runs it."""
+
+    command: str  # "deploy", "add-node", ...
+    stages: Sequence[Stage]
+    resume_hint: str  # the command line that resumes it, as the user would type it
+    selection: Selection = Selection()
+    params: Mapping[str, Any] = field(default_factory=dict)
+    accept_new_hosts: bool = False
+    on_success: Callable[[StageContext], None] | None = None
+
+    def choices(self) -> list[StageChoice]:
+        names = [s.name for s in self.stages]
+        check_stage_names(self.selection.names(), names)
+        return select_stages(names, from_stage=self.selection.from_stage,
+                             only=list(self.selection.only), skip=list(self.selection.skip))
 
 
 def spec_hash(ws: Workspace) -> str:
@@ -41,57 +82,92 @@ def stage_with(record: RunRecord, statuses: tuple[str, ...]) -> str | None:
     return None
 
 
-def run_session(ws: Workspace, command: str, body: Callable[[StageContext], None], *,
-                display: Display, args: dict[str, Any] | None = None,
-                accept_new_hosts: bool = False, resume_hint: str | None = None) -> RunRecord:
-    """Run ``body`` under the cluster lock as a recorded run; raise its error, recorded."""
+def resume_note(ws: Workspace, command: str, last: dict[str, Any] | None,
+                first: str | None) -> str | None:
+    """Say so when this run continues ``last``, a failed or canceled run of the same spec;
+    ``first`` is the first stage this run will run (from the stage ledger)."""
+    if not last or last.get("result") == "succeeded":
+        return None
+    if last.get("spec_hash") != spec_hash(ws):
+        return (f"the last {command} ({last.get('id')}) did not finish, but the spec changed "
+                "since: stages whose inputs changed run again")
+    try:
+        result = summarize(last).result  # a dead process's "running" run reads "interrupted"
+    except (KeyError, TypeError, ValueError):
+        result = "interrupted"
+    return (f"resuming {command} {last.get('id')} ({result}): the spec is unchanged, finished "
+            "stages are skipped" + (f", continuing at {first}" if first else ""))
+
+
+def run_operation(ws: Workspace, op: Operation, display: Display) -> RunRecord:
+    """Run ``op`` under the cluster lock as a recorded run; raise its error, recorded."""
+    choices = op.choices()  # bad stage names are usage errors before anything else
     tree = require_tree(ws)
-    with cluster_lock(ws.state, command) as lock:
+    with cluster_lock(ws.state, op.command) as lock:
         if lock.taken_over is not None:
-            dead = lock.taken_over
-            marked = mark_interrupted(ws.state, dead.pid, dead.host)
-            display.message(f"took over the cluster lock left by PID {dead.pid} on {dead.host} "
-                            f"(that process is gone)" + "".join(
-                                f"; run {run_id} recorded as interrupted" for run_id in marked))
-            stopped = stop_leftovers(ws.state.root)
-            if stopped:
-                display.message("stopped Ansible processes the interrupted run left behind: "
-                                f"PID {', '.join(map(str, stopped))}")
-        record = start_run(ws.state, command, ws.spec.path, spec_hash(ws), args)
+            _took_over(ws, lock.taken_over.pid, lock.taken_over.host, display)
+        args = {"from": op.selection.from_stage, "only": list(op.selection.only),
+                "skip": list(op.selection.skip), "restart": op.selection.restart,
+                **op.params}
+        if op.selection.from_stage and not op.selection.restart:
+            check_from(op.command, op.stages, choices, ws, op.resume_hint)
+        previous = None if op.selection.restart else last_run(ws.state, op.command)
+        record = start_run(ws.state, op.command, ws.spec.path, spec_hash(ws), args)
         token = CancelToken()
-        ansible = Ansible(ws.state, record, tree, ws.cluster, display, token)
-        ctx = StageContext(ws, tree, record, display, token, ansible, accept_new_hosts)
+        ansible = Ansible(ws, record, tree, display, token)
+        ctx = StageContext(ws, tree, record, display, token, ansible, op.accept_new_hosts,
+                           op.params)
         try:
-            _run_body(ctx, body, resume_hint)
+            _run(ctx, op, choices, display, ansible, token, previous)
         finally:
             close_ssh_masters(ansible.settings.control_dir)
             display.close()
+            prune_runs(ws.state, keep_from_env())
         return record
 
 
-def _run_body(ctx: StageContext, body: Callable[[StageContext], None],
-              resume_hint: str | None) -> None:
+def _took_over(ws: Workspace, pid: int, host: str, display: Display) -> None:
+    marked = mark_interrupted(ws.state, pid, host)
+    display.message(f"took over the cluster lock left by PID {pid} on {host} "
+                    "(that process is gone)" + "".join(
+                        f"; run {run_id} recorded as interrupted" for run_id in marked))
+    stopped = stop_leftovers(ws.state.root)
+    if stopped:
+        display.message("stopped Ansible processes the interrupted run left behind: "
+                        f"PID {', '.join(map(str, stopped))}")
+
+
+def _run(ctx: StageContext, op: Operation, choices: list[StageChoice], display: Display,
+         ansible: Ansible, token: CancelToken, previous: dict[str, Any] | None) -> None:
     record = ctx.record
     where = f"log: {record.log_path}"
-    resume = f"; resume with: {resume_hint}" if resume_hint else ""
+    resume = f"; resume with: {op.resume_hint}"
     try:
-        with cancel_on_signals(ctx.token, ctx.display.message):
-            ctx.ansible.prepare()
-            # Every playbook sees the inventory of the spec as it is now, even when the
-            # stage that renders it is not selected (--only/--from/--skip, node commands).
-            ctx.ws.render_inventory()
-            body(ctx)
+        with cancel_on_signals(token, display.message):
+            if not op.selection.restart:
+                first = first_to_run(ctx, op.command, op.stages, choices)
+                note = resume_note(ctx.ws, op.command, previous, first)
+                if note:
+                    display.message(note)
+            # Every playbook reads the run's own inventory of the spec as it is now, even
+            # when the stage that publishes it is not selected (--only/--from/--skip).
+            ansible.prepare()
+            run_stages(ctx, op.command, op.stages, choices, display, op.selection.restart)
+            if op.on_success is not None:
+                op.on_success(ctx)
+            if op.command != "deploy":
+                forget(ctx.ws.state, prefix=op.command)  # done: the next one starts afresh
     except (Canceled, KeyboardInterrupt):
         stage = stage_with(record, ("canceled", "running"))
-        how = "stopped at once" if ctx.token.hard else "canceled"
-        record.finish("canceled", failed_stage=stage, error=how if ctx.token.hard else None)
+        how = "stopped at once" if token.hard else "canceled"
+        record.finish("canceled", failed_stage=stage, error=how if how != "canceled" else None)
         raise Canceled(f"{how}{' during stage ' + stage if stage else ''}; run "
                        f"{record.id} recorded as canceled", hint=where + resume) from None
     except DeepctlError as error:
         stage = stage_with(record, ("failed", "running"))
         record.finish("failed", failed_stage=stage, error=error.message)
         if isinstance(error, PlaybookFailed):
-            ctx.display.failure(error, record.log_path, resume_hint)
+            display.failure(error, record.log_path, op.resume_hint)
         error.hint = "; ".join(p for p in (error.hint, where + resume) if p)
         raise
     except BaseException as error:

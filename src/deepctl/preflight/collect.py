@@ -25,7 +25,7 @@ from deepctl.preflight.storage import devices_to_check
 from deepctl.spec.models import Cluster, Host
 from deepctl.ssh import NewHostKey, open_bastion, open_client, run_command
 from deepctl.ssh.connect import host_endpoint
-from deepctl.statedir import StateDir
+from deepctl.state import StateDir
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -156,7 +156,7 @@ def save_facts(state: StateDir, host: Host, facts: HostFacts) -> Path:
     """``STATE/facts/<host>.json`` (0600): :meth:`HostFacts.to_json` plus ``host``,
     ``address`` and ``gathered_at``."""
     ensure_private_dir(state.facts_dir)
-    path = state.facts_dir / f"{host.name}.json"
+    path = state.facts_file(host.name)
     atomic_write_json(path, {
         **facts.to_json(),
         "host": host.name,
@@ -168,7 +168,7 @@ def save_facts(state: StateDir, host: Host, facts: HostFacts) -> Path:
 
 def load_facts(state: StateDir, host_name: str) -> HostFacts | None:
     """The facts preflight saved for ``host_name`` last time, or ``None``."""
-    path = state.facts_dir / f"{host_name}.json"
+    path = state.facts_file(host_name)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return HostFacts.from_json(data)

@@ -5,9 +5,9 @@ Imports paramiko; import this package lazily (never from ``deepctl.cli``).
 
 from __future__ import annotations
 
+from deepctl.errors import CommandTimeout, SSHError
 from deepctl.ssh.cluster import open_bastion, open_client, sudo_works
 from deepctl.ssh.connect import Endpoint, NewHostKey, bastion_endpoint, host_endpoint
-from deepctl.ssh.errors import CommandTimeout, SSHError
 from deepctl.ssh.exec import run_command
 from deepctl.ssh.known_hosts import fingerprint, host_key_name
 

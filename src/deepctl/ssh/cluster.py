@@ -6,6 +6,7 @@ from pathlib import Path
 
 import paramiko
 
+from deepctl.errors import SSHError
 from deepctl.spec.models import Cluster, Host
 from deepctl.ssh.connect import (
     ClusterSSHClient,
@@ -16,9 +17,8 @@ from deepctl.ssh.connect import (
     connect_endpoint,
     host_endpoint,
 )
-from deepctl.ssh.errors import SSHError
 from deepctl.ssh.exec import run_command
-from deepctl.statedir import StateDir
+from deepctl.state import StateDir
 
 
 def open_bastion(

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import paramiko
 
-from deepctl.errors import HostKeyError
+from deepctl.errors import HostKeyError, SSHError
 from deepctl.spec.models import Cluster, Host
 from deepctl.ssh import known_hosts
-from deepctl.ssh.errors import SSHError
 
 
 @dataclass(frozen=True)

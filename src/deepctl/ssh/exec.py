@@ -7,7 +7,7 @@ import time
 
 import paramiko
 
-from deepctl.ssh.errors import CommandTimeout, SSHError
+from deepctl.errors import CommandTimeout, SSHError
 
 _CHUNK = 65536
 _POLL_S = 0.05  # stderr has no wake-up pipe; stdout and exit wake select() at once

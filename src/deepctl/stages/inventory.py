@@ -1,4 +1,9 @@
-"""Stage ``inventory``: render the Kubespray inventory into the state directory."""
+"""Stage ``inventory``: publish the run's inventory as the cluster's current one.
+
+Every run renders its own inventory (``runs/<id>/inventory``, what its playbooks read)
+before its first stage. This stage records that rendering as done and copies it to
+``<state>/inventory`` for people to read; its inputs change whenever the rendering does.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +11,30 @@ from typing import Any
 
 from deepctl import __version__
 from deepctl.inventory import render_inventory
-from deepctl.stages.base import Stage, StageContext
+from deepctl.stages.context import StageContext
+from deepctl.stages.stage import Stage
 
 
 def rendered(ctx: StageContext) -> dict[str, str]:
     return render_inventory(ctx.cluster, ctx.ws.spec.path.name)
 
 
-class InventoryStage(Stage):
-    name = "inventory"
+def _inputs(ctx: StageContext) -> Any:
+    return {"files": rendered(ctx), "deepctl": __version__}
 
-    def inputs(self, ctx: StageContext) -> Any:
-        return {"files": rendered(ctx), "deepctl": __version__}
 
-    def should_run(self, ctx: StageContext, previous_hash: str | None, current_hash: str
-                   ) -> tuple[bool, str]:
-        if not ctx.ws.state.hosts_file.exists():
-            return True, "inventory missing"
-        return super().should_run(ctx, previous_hash, current_hash)
+def _publish(ctx: StageContext) -> None:
+    ctx.ws.render_inventory()
 
-    def run(self, ctx: StageContext) -> None:
-        ctx.ws.render_inventory()
+
+def _missing(ctx: StageContext) -> str | None:
+    return None if ctx.ws.state.hosts_file.exists() else "inventory missing"
+
+
+INVENTORY = Stage(
+    "inventory", "Render Kubespray inventory",
+    lambda c: "render hosts.yaml and group_vars for this run, and keep a copy in the state "
+    "directory",
+    run=_publish, after=("preflight",), inputs=_inputs,
+    rerun=_missing,
+)

@@ -3,33 +3,32 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from deepctl.errors import StateError
-from deepctl.stages.base import Stage, StageContext
+from deepctl.stages.context import StageContext
 from deepctl.stages.kubespray import tree_inputs
+from deepctl.stages.stage import Stage
 
 
-class KubeconfigStage(Stage):
-    name = "kubeconfig"
+def _missing(ctx: StageContext) -> str | None:
+    return None if ctx.ws.state.kubeconfig.exists() else "no admin kubeconfig yet"
 
-    def inputs(self, ctx: StageContext) -> Any:
-        return tree_inputs(ctx)
 
-    def should_run(self, ctx: StageContext, previous_hash: str | None, current_hash: str
-                   ) -> tuple[bool, str]:
-        if not ctx.ws.state.kubeconfig.exists():
-            return True, "no admin kubeconfig yet"
-        return super().should_run(ctx, previous_hash, current_hash)
+def keep_kubeconfig(ctx: StageContext) -> None:
+    path = ctx.ws.state.kubeconfig
+    if not path.is_file():
+        raise StateError(
+            f"Kubespray did not write the admin kubeconfig {path}",
+            hint="Kubespray writes it at the end of cluster.yml (role kubernetes/client); run "
+            f"`deepctl deploy {ctx.ws.spec.path} --from kubespray` and look at that role's tasks "
+            f"in `deepctl logs {ctx.ws.spec.path}`")
+    os.chmod(path, 0o600)
+    os.chmod(path.parent, 0o700)
+    ctx.record.log(f"admin kubeconfig: {path}")
 
-    def run(self, ctx: StageContext) -> None:
-        path = ctx.ws.state.kubeconfig
-        if not path.is_file():
-            raise StateError(
-                f"Kubespray did not write the admin kubeconfig {path}",
-                hint="check that kubeconfig_localhost is not overridden to false in "
-                "spec.kubesprayVars, then run `deepctl deploy --only kubespray` again",
-            )
-        os.chmod(path, 0o600)
-        os.chmod(path.parent, 0o700)
-        ctx.record.log(f"admin kubeconfig: {path}")
+
+KUBECONFIG = Stage(
+    "kubeconfig", "Fetch admin kubeconfig",
+    lambda c: "keep Kubespray's artifacts/admin.conf (0600) in the state directory",
+    run=keep_kubeconfig, after=("kubespray",), inputs=tree_inputs, rerun=_missing,
+)

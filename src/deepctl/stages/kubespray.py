@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from deepctl.inventory import render_inventory
-from deepctl.stages.base import Stage, StageContext
+from deepctl.spec.models import Cluster
+from deepctl.stages.context import StageContext
+from deepctl.stages.stage import Stage
 
 PLAYBOOK = "cluster.yml"
 
@@ -18,11 +20,18 @@ def tree_inputs(ctx: StageContext) -> dict[str, Any]:
     }
 
 
-class KubesprayStage(Stage):
-    name = "kubespray"
+def _cluster_yml(ctx: StageContext) -> None:
+    ctx.ansible.run("kubespray", PLAYBOOK)
 
-    def inputs(self, ctx: StageContext) -> Any:
-        return tree_inputs(ctx)
 
-    def run(self, ctx: StageContext) -> None:
-        ctx.ansible.run(self.name, PLAYBOOK)
+def _describe(c: Cluster) -> str:
+    k8s = c.spec.kubernetes
+    return (f"ansible-playbook cluster.yml on {len(c.spec.hosts)} host(s): Kubernetes "
+            f"{k8s.version}, {k8s.network_plugin}, {k8s.container_runtime}")
+
+
+KUBESPRAY = Stage(
+    "kubespray", "Install Kubernetes (Kubespray cluster.yml)", _describe,
+    run=_cluster_yml, after=("inventory",),
+    inputs=tree_inputs,
+)

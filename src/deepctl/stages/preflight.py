@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from deepctl.errors import PreflightFailed
-from deepctl.stages.base import Stage, StageContext
+from deepctl.spec.models import Cluster
+from deepctl.stages.context import StageContext
+from deepctl.stages.stage import Stage
 
 
 def run_checks(ctx: StageContext, hosts: list[str] | None = None) -> Any:
@@ -26,17 +28,30 @@ def run_checks(ctx: StageContext, hosts: list[str] | None = None) -> Any:
     return report
 
 
-class PreflightStage(Stage):
-    name = "preflight"
+def preflight_inputs(ctx: StageContext) -> Any:
+    spec = ctx.cluster.spec
+    return {
+        "hosts": [h.model_dump(mode="json") for h in spec.hosts],
+        "ssh": spec.ssh.model_dump(mode="json"),
+        "kubernetes": spec.kubernetes.model_dump(mode="json"),
+        "gpu": spec.addons.gpu.model_dump(mode="json"),
+    }
 
-    def inputs(self, ctx: StageContext) -> Any:
-        spec = ctx.cluster.spec
-        return {
-            "hosts": [h.model_dump(mode="json") for h in spec.hosts],
-            "ssh": spec.ssh.model_dump(mode="json"),
-            "kubernetes": spec.kubernetes.model_dump(mode="json"),
-            "gpu": spec.addons.gpu.model_dump(mode="json"),
-        }
 
-    def run(self, ctx: StageContext) -> None:
-        run_checks(ctx)
+def _describe(cluster: Cluster) -> str:
+    names = ", ".join(h.name for h in cluster.spec.hosts)
+    return (f"SSH to {len(cluster.spec.hosts)} host(s) ({names}) and check OS, resources, "
+            "ports, uniqueness, GPUs; changes nothing")
+
+
+PREFLIGHT = Stage("preflight", "Check hosts", _describe, run=run_checks, inputs=preflight_inputs)
+
+
+def preflight_new_host(name: str) -> Stage:
+    """add-node's ``preflight``: the new host alone, against the cluster's spec."""
+    return Stage(
+        "preflight", f"Check the new host {name}",
+        lambda c: f"SSH to {name} and check OS, resources, ports, uniqueness, GPUs against the "
+        "other hosts' recorded facts; changes nothing",
+        run=lambda ctx: run_checks(ctx, hosts=[name]),
+        inputs=lambda ctx: {"node": name, **preflight_inputs(ctx)})

@@ -1,8 +1,8 @@
 """Stage ``verify``: the cluster does what the spec says, asked on the first control plane.
 
-1. every host of the spec is a Ready node (``data/playbooks/verify.yml``);
+1. every host of the spec is a Ready node (``templates/playbooks/verify.yml``);
 2. with the GPU addon on: every GPU node offers the GPUs preflight saw, and a CUDA smoke Job
-   (``nvidia-smi`` with one GPU) completes on each (``data/playbooks/gpu-smoke.yml``).
+   (``nvidia-smi`` with one GPU) completes on each (``templates/playbooks/gpu-smoke.yml``).
    The checks themselves are pure (:mod:`deepctl.stages.verify_gpu`); a failure names the node.
 Every ``kubectl`` runs on the host, from Kubespray's ``bin_dir`` with the admin kubeconfig.
 """
@@ -10,15 +10,17 @@ Every ``kubectl`` runs on the host, from Kubespray's ``bin_dir`` with the admin 
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from deepctl.errors import DeepctlError
 from deepctl.fsutil import atomic_write, ensure_private_dir
+from deepctl.spec.models import Cluster
 from deepctl.stages import verify_gpu
-from deepctl.stages.base import Stage, StageContext
+from deepctl.stages.context import StageContext
+from deepctl.stages.stage import Stage
+from deepctl.stages.verify_gpu import SMOKE_IMAGE
 from deepctl.status.model import ApiObject
+from deepctl.templates import playbook_path
 
 TASK = "List nodes"
 SMOKE_JOBS_TASK = "Wait for the smoke Jobs to finish"
@@ -26,10 +28,6 @@ SMOKE_PODS_TASK = "Smoke pods"
 SMOKE_LOGS_TASK = "Smoke Job logs"
 
 Event = dict[str, Any]
-
-
-def playbook_path(name: str = "verify.yml") -> Path:
-    return Path(str(resources.files("deepctl.data") / "playbooks" / name))
 
 
 def ready_nodes(kubectl_json: str) -> dict[str, bool]:
@@ -70,19 +68,23 @@ def _smoke_capture(sink: dict[str, str], logs: dict[str, str]) -> Callable[[Even
     return capture
 
 
-class VerifyStage(Stage):
+class VerifyStage:
+    """The checks of the ``verify`` stage; ``only`` restricts them to some hosts (add-node)."""
+
     name = "verify"
 
-    def should_run(self, ctx: StageContext, previous_hash: str | None, current_hash: str
-                   ) -> tuple[bool, str]:
-        return True, "always checks"
+    def __init__(self, only: list[str] | None = None) -> None:
+        self.only = only
+
+    def _hosts(self, hosts: list[str]) -> list[str]:
+        return [h for h in hosts if self.only is None or h in self.only]
 
     def run(self, ctx: StageContext) -> None:
         sink: dict[str, str] = {}
-        ctx.ansible.run(self.name, str(playbook_path()), on_event=_stdout_of(TASK, sink))
+        ctx.ansible.run(self.name, str(playbook_path("verify.yml")), on_event=_stdout_of(TASK, sink))
         text = sink.get(TASK, "")
         nodes = ready_nodes(text)
-        missing = not_ready([h.name for h in ctx.cluster.spec.hosts], nodes)
+        missing = not_ready(self._hosts([h.name for h in ctx.cluster.spec.hosts]), nodes)
         if missing:
             raise DeepctlError(
                 f"not Ready: {', '.join(missing)} ({len(nodes)} node(s) reported by the API)",
@@ -90,15 +92,17 @@ class VerifyStage(Stage):
                 f"`deepctl deploy {ctx.ws.spec.path} --only verify`",
             )
         ctx.record.log(f"verify: {len(nodes)} node(s) Ready")
-        if ctx.cluster.spec.addons.gpu.enabled and ctx.cluster.gpu_hosts:
-            by_name = {str(n.get("metadata", {}).get("name")): n for n in verify_gpu.items(text)}
+        gpu_hosts = self._hosts([h.name for h in ctx.cluster.gpu_hosts])
+        if ctx.cluster.spec.addons.gpu.enabled and gpu_hosts:
+            by_name = {str(n.get("metadata", {}).get("name")): n for n in verify_gpu.items(text)
+                       if self.only is None or n.get("metadata", {}).get("name") in self.only}
             self._check_gpus(ctx, by_name)
             self._smoke(ctx, by_name)
 
     def _check_gpus(self, ctx: StageContext, nodes: dict[str, ApiObject]) -> None:
         from deepctl.status.facts import expected_gpus  # preflight's own gpu_count per facts file
 
-        hosts = [h.name for h in ctx.cluster.gpu_hosts]
+        hosts = self._hosts([h.name for h in ctx.cluster.gpu_hosts])
         seen = expected_gpus(ctx.ws.state, hosts)
         for name in hosts:
             if name not in seen:
@@ -151,3 +155,30 @@ class VerifyStage(Stage):
                 f"`deepctl deploy {ctx.ws.spec.path} --only verify`",
             )
         ctx.record.log(f"verify: GPU smoke Job completed on {', '.join(names)}")
+
+
+def _describe(cluster: Cluster) -> str:
+    gpus = cluster.spec.addons.gpu.enabled and cluster.gpu_hosts
+    return "all nodes Ready" + (
+        "; nvidia.com/gpu allocatable as preflight saw; CUDA smoke Job (nvidia-smi, "
+        f"{SMOKE_IMAGE}) on {', '.join(h.name for h in cluster.gpu_hosts)}" if gpus else "")
+
+
+def _always_checks(_: StageContext) -> str:
+    return "always checks"
+
+
+VERIFY = Stage(
+    "verify", "Verify the cluster", _describe, run=lambda ctx: VerifyStage().run(ctx),
+    after=("kubeconfig", "gpu"), rerun=_always_checks,
+)
+
+
+def verify_new_node(name: str) -> Stage:
+    """add-node's ``verify``: the new node is Ready and, with the GPU addon, runs CUDA."""
+    return Stage(
+        "verify", f"Verify {name}",
+        lambda c: f"{name} is a Ready node" + (
+            "; its GPUs allocatable and a CUDA smoke Job on it"
+            if c.spec.addons.gpu.enabled and name in {h.name for h in c.gpu_hosts} else ""),
+        run=lambda ctx: VerifyStage([name]).run(ctx), rerun=_always_checks)

@@ -27,7 +27,7 @@ from deepctl.status.nodes import assess_nodes, quantity
 from deepctl.status.platform import ServiceLookup, enabled_addons, enabled_endpoints
 
 if TYPE_CHECKING:
-    from deepctl.engine.history import RunSummary
+    from deepctl.state.runs import RunSummary
 
 DEFAULT_CLASS_ANNOTATIONS = (
     "storageclass.kubernetes.io/is-default-class",

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from deepctl.statedir import StateDir
+from deepctl.state import StateDir
 
 
 def gpu_count(facts: Any) -> int | None:
@@ -34,7 +34,7 @@ def expected_gpus(state: StateDir, hosts: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for host in hosts:
         try:
-            data = json.loads((state.facts_dir / f"{host}.json").read_text(encoding="utf-8"))
+            data = json.loads(state.facts_file(host).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError):
             continue
         count = gpu_count(data)

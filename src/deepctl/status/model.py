@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from deepctl.engine.history import RunSummary
+    from deepctl.state.runs import RunSummary
 
 ApiObject = dict[str, Any]
 Health = Literal["healthy", "degraded", "unknown"]
@@ -148,7 +148,10 @@ class StatusReport:
 
     def to_json(self) -> dict[str, Any]:
         """The report as one JSON document (camelCase keys)."""
-        data = _camel(dataclasses.asdict(self))
+        raw = dataclasses.asdict(self)
+        for run in raw["history"]:
+            run.pop("stages", None)  # per-stage detail is `deepctl runs --json`'s
+        data = _camel(raw)
         assert isinstance(data, dict)
         return data
 

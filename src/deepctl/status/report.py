@@ -17,7 +17,7 @@ def status_report(ws: Workspace, history_limit: int = HISTORY_LIMIT) -> StatusRe
     Without a kubeconfig in the state directory the cluster is not deployed yet and the API
     is not contacted. Raises :class:`~deepctl.errors.ApiUnreachable` when the API cannot be read.
     """
-    from deepctl.engine.history import list_runs
+    from deepctl.state.runs import list_runs
 
     cluster = ws.cluster
     runs = list_runs(ws.state, limit=history_limit)

@@ -1,6 +1,6 @@
 """Reading the run history of a cluster: one directory per run under ``state.runs_dir``.
 
-Each run directory holds a ``state.json`` written by :mod:`deepctl.engine.runrecord`. This
+Each run directory holds a ``state.json`` written by :mod:`deepctl.state.record`. This
 module only reads; it is tolerant of run directories that are half-written or corrupt (they
 are skipped), so ``deepctl runs`` and ``deepctl status`` never fail on a broken old run.
 """
@@ -15,11 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from deepctl.errors import StateError
-from deepctl.statedir import StateDir
+from deepctl.state.paths import StateDir
+from deepctl.state.types import RUN_RESULTS, SCHEMA_VERSION, STAGE_STATUSES, RunResult, StageStatus
 
 STATE_FILE = "state.json"
-SCHEMA_VERSION = 1
-RESULTS = ("succeeded", "failed", "canceled", "interrupted", "running")
+RESULTS = RUN_RESULTS
+
+
+@dataclass(frozen=True)
+class StageSummary:
+    """One stage of a run: how it ended and how long it took (None: it did not run)."""
+
+    name: str
+    status: StageStatus
+    duration_s: float | None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -30,8 +40,9 @@ class RunSummary:
     command: str
     started_at: str  # ISO 8601 UTC
     duration_s: float | None
-    result: str  # "succeeded" | "failed" | "canceled" | "interrupted" | "running"
+    result: RunResult
     failed_stage: str | None
+    stages: tuple[StageSummary, ...] = ()
 
 
 def read_state(run_dir: Path) -> dict[str, Any]:
@@ -63,9 +74,7 @@ def read_state(run_dir: Path) -> dict[str, Any]:
 def summarize(data: dict[str, Any]) -> RunSummary:
     """A :class:`RunSummary` from a parsed ``state.json`` (``KeyError``/``TypeError`` if bad)."""
     duration = data.get("duration_s")
-    result = str(data["result"])
-    if result not in RESULTS:
-        raise TypeError(f"unknown result {result!r}")
+    result: RunResult = check_result(data["result"])
     failed = data.get("failed_stage")
     if result == "running" and not _still_running(data):
         result = "interrupted"
@@ -76,7 +85,31 @@ def summarize(data: dict[str, Any]) -> RunSummary:
         duration_s=float(duration) if duration is not None else None,
         result=result,
         failed_stage=str(failed) if failed is not None else None,
+        stages=stage_summaries(data.get("stages") or {}),
     )
+
+
+def check_result(value: object) -> RunResult:
+    if value not in RUN_RESULTS:
+        raise TypeError(f"unknown result {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def check_status(value: object) -> StageStatus:
+    if value not in STAGE_STATUSES:
+        raise TypeError(f"unknown stage status {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def stage_summaries(stages: dict[str, Any]) -> tuple[StageSummary, ...]:
+    """The stages of a ``state.json``, in the order they were recorded."""
+    out = []
+    for name, entry in stages.items():
+        duration = entry.get("duration_s")
+        out.append(StageSummary(str(name), check_status(entry.get("status")),
+                                float(duration) if duration is not None else None,
+                                entry.get("reason")))
+    return tuple(out)
 
 
 def _still_running(data: dict[str, Any]) -> bool:

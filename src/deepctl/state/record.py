@@ -9,13 +9,16 @@ Layout of ``<state>/runs/<run-id>/`` (docs/runs.md)::
     env.json          environment deepctl set for ansible-playbook (no secrets)
     deepctl.log       the human log
     ansible/<stage>/  ansible-runner's private data dir and artifacts, per playbook
+
+The run's ``inventory/`` is rendered for this run alone: Ansible reads it and nothing else
+writes it, so ``validate`` or ``deploy --dry-run`` of the same spec during the run (they
+render into ``<state>/inventory/``) cannot change what the run's playbooks see.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import socket
 import time
 from dataclasses import dataclass, field
@@ -23,10 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from deepctl.engine.history import SCHEMA_VERSION, STATE_FILE, read_all, read_state, run_dirs
 from deepctl.errors import StateError
 from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
-from deepctl.statedir import StateDir
+from deepctl.state.paths import StateDir
+from deepctl.state.runs import STATE_FILE, read_all, read_state, run_dirs
+from deepctl.state.types import SCHEMA_VERSION, RunResult, StageStatus
 
 
 def utc_now() -> str:
@@ -52,6 +56,11 @@ class RunRecord:
         return str(self.data["id"])
 
     @property
+    def inventory_dir(self) -> Path:
+        """The inventory this run's playbooks read (rendered by the engine at the start)."""
+        return self.dir / "inventory"
+
+    @property
     def log_path(self) -> Path:
         return self.dir / "deepctl.log"
 
@@ -67,19 +76,19 @@ class RunRecord:
         stages: dict[str, Any] = self.data["stages"]
         return stages.setdefault(name, {"status": "pending"})  # type: ignore[no-any-return]
 
-    def set_stage(self, name: str, status: str, **fields: Any) -> None:
+    def set_stage(self, name: str, status: StageStatus, **fields: Any) -> None:
         entry = self.stage(name)
         entry["status"] = status
         if status == "running":
             entry["started_at"] = utc_now()
         elif status in ("succeeded", "failed", "canceled"):
             entry["finished_at"] = utc_now()
-        entry.update({k: v for k, v in fields.items()})
+        entry.update(dict(fields.items()))
         self.save()
         self.log(f"stage {name}: {status}" + (f" ({fields['reason']})" if "reason" in fields
                                               else ""))
 
-    def finish(self, result: str, failed_stage: str | None = None, error: str | None = None
+    def finish(self, result: RunResult, failed_stage: str | None = None, error: str | None = None
                ) -> None:
         self.data["result"] = result
         self.data["failed_stage"] = failed_stage
@@ -120,14 +129,6 @@ def start_run(state: StateDir, command: str, spec_path: Path, spec_hash: str,
     record.save()
     record.log(f"run {run_id}: deepctl {command} {spec_path}")
     return record
-
-
-def copy_inventory(record: RunRecord) -> None:
-    """Keep the inventory as used by this run beside its state."""
-    target = record.dir / "inventory"
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(record.state.inventory_dir, target,
-                    ignore=shutil.ignore_patterns("artifacts", "credentials"))
 
 
 def last_run(state: StateDir, command: str) -> dict[str, Any] | None:

@@ -26,12 +26,13 @@ from pathlib import Path
 
 from deepctl.errors import AnsibleError
 from deepctl.spec.models import Cluster
+from deepctl.state import StateDir
 
 MAX_FORKS = 50
 SSH_RETRIES = 3
 SOCKET_PATH_LIMIT = 100  # sun_path is 104-108 bytes; Ansible adds a 10-char hash, ssh a suffix
 PATH_KEYS = {("defaults", "library"), ("defaults", "roles_path")}
-BASTION_LOG = "bastion-ssh.log"  # in the state directory
+
 MITOGEN_STRATEGY = "mitogen_linear"
 MITOGEN_REQUIREMENT = "mitogen>=0.3.54"  # the release benchmarked with ansible-core 2.18
 # With Mitogen, interpreter discovery bootstraps Mitogen twice per host (the discovery, then
@@ -62,12 +63,12 @@ def forks_for(cluster: Cluster) -> int:
     return max(1, min(MAX_FORKS, len(cluster.spec.hosts)))
 
 
-def control_dir_for(state_root: Path) -> Path:
+def control_dir_for(state: StateDir) -> Path:
     """A directory for SSH control sockets: in the state dir when its path is short enough."""
-    preferred = state_root / "ssh"
+    preferred = state.ssh_dir
     if len(str(preferred)) + 30 <= SOCKET_PATH_LIMIT:
         return preferred
-    digest = hashlib.sha256(str(state_root).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(str(state.root).encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"deepctl-{os.getuid()}" / digest
 
 
@@ -103,14 +104,15 @@ def mitogen_strategy_dir() -> Path | None:
     return None
 
 
-def settings_for(cluster: Cluster, state_root: Path, known_hosts: Path) -> AnsibleSettings:
+def settings_for(cluster: Cluster, state: StateDir) -> AnsibleSettings:
     mitogen = cluster.spec.ansible.strategy == "mitogen"
-    bastion_log = state_root / BASTION_LOG if cluster.spec.ssh.bastion is not None else None
+    bastion_log = state.bastion_log if cluster.spec.ssh.bastion is not None else None
+    known_hosts = state.known_hosts
     return AnsibleSettings(
         forks=forks_for(cluster),
         known_hosts=known_hosts,
-        fact_cache=state_root / "facts-cache",
-        control_dir=control_dir_for(state_root),
+        fact_cache=state.fact_cache,
+        control_dir=control_dir_for(state),
         strategy=MITOGEN_STRATEGY if mitogen else cluster.spec.ansible.strategy,
         proxy_jump=bastion_proxy(cluster, known_hosts, bastion_log),
         strategy_plugins=mitogen_strategy_dir() if mitogen else None,

@@ -1,49 +1,25 @@
-"""What add-node runs for one new host: Kubespray's procedure, then node-scoped checks.
+"""Stage ``gpu-ready``: add-node waits until a new GPU node offers its GPUs to the scheduler.
 
-The procedure follows Kubespray v2.31.0's ``docs/operations/nodes.md``:
-
-- a worker: ``playbooks/facts.yml`` on every host (``scale.yml --limit`` needs the facts of
-  all of them), then ``scale.yml --limit NEW``; the other hosts are not reconfigured;
-- a control plane: ``cluster.yml`` on every host ("You can NOT use scale.yml for that"); the
-  new host comes last in ``kube_control_plane`` because add-node appends it to the spec.
-  The nginx-proxy/haproxy restart that document asks for is not needed with v2.31.0: their
-  static pods carry a checksum of their configuration, so kubelet restarts them itself.
-
-Node labels and taints reach the node through Kubespray (``node_labels``/``node_taints`` in
-the inventory). A ``gpu: true`` host, when the GPU addon is on, is then waited for until it
-offers ``nvidia.com/gpu`` (or MIG) resources, asked on the first control plane.
+Asked on the first control plane (``playbooks/gpu-node-ready.yml``): the GPU Operator builds
+or loads the driver, then the container toolkit and the device plugin, before the node's
+``nvidia.com/gpu`` (or MIG) resources appear. Enabled for a ``gpu: true`` host with the GPU
+addon on.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from deepctl.engine.playbooks import HostKeyMismatch, PlaybookFailed
-from deepctl.stages.base import StageContext
+from deepctl.errors import HostKeyMismatch, PlaybookFailed
+from deepctl.stages.context import StageContext
+from deepctl.stages.stage import Stage
+from deepctl.templates import playbook_path
 
 GPU_WAIT_S = 900  # the operator builds/loads the driver, then the toolkit and device plugin
 GPU_POLL_S = 15
 GPU_TASK_PREFIX = "Wait for nvidia.com/gpu allocatable"
 GPU_RESOURCE_PREFIXES = ("nvidia.com/gpu", "nvidia.com/mig-")
-
-
-@dataclass(frozen=True)
-class PlaybookStep:
-    playbook: str
-    limit: str | None = None
-    extravars: dict[str, Any] = field(default_factory=dict)
-
-
-def add_node_steps(name: str, roles: Sequence[str]) -> list[PlaybookStep]:
-    """The Kubespray playbooks that add host ``name`` with ``roles`` (pure)."""
-    if {"control-plane", "etcd"} & set(roles):
-        return [PlaybookStep("cluster.yml")]
-    return [PlaybookStep("playbooks/facts.yml"), PlaybookStep("scale.yml", limit=name)]
 
 
 def gpu_allocatable(node_json: str) -> dict[str, int]:
@@ -67,10 +43,6 @@ def gpu_ready_vars(name: str) -> dict[str, Any]:
             "deepctl_delay": GPU_POLL_S}
 
 
-def _playbook(name: str) -> str:
-    return str(Path(str(resources.files("deepctl.data") / "playbooks" / name)))
-
-
 def wait_for_gpus(ctx: StageContext, stage: str, name: str) -> dict[str, int]:
     """Wait until node ``name`` offers GPUs; raise with what to look at when it does not."""
     seen: list[str] = []
@@ -83,7 +55,7 @@ def wait_for_gpus(ctx: StageContext, stage: str, name: str) -> dict[str, int]:
                 seen.append(res["stdout"])
 
     try:
-        ctx.ansible.run(stage, _playbook("gpu-node-ready.yml"), extravars=gpu_ready_vars(name),
+        ctx.ansible.run(stage, str(playbook_path("gpu-node-ready.yml")), extravars=gpu_ready_vars(name),
                         on_event=capture)
     except PlaybookFailed as error:
         if isinstance(error, HostKeyMismatch):
@@ -99,3 +71,18 @@ def wait_for_gpus(ctx: StageContext, stage: str, name: str) -> dict[str, int]:
     found = gpu_allocatable(seen[-1]) if seen else {}
     ctx.record.log(f"{name}: allocatable " + ", ".join(f"{k}={v}" for k, v in sorted(found.items())))
     return found
+
+
+def gpu_ready(name: str) -> Stage:
+    def run(ctx: StageContext) -> None:
+        wait_for_gpus(ctx, "gpu-ready", name)
+
+    def enabled(cluster: Any) -> bool:
+        host = cluster.host(name)
+        return bool(host is not None and host.gpu and cluster.spec.addons.gpu.enabled)
+
+    return Stage(
+        "gpu-ready", f"Wait for {name}'s GPUs",
+        lambda c: f"wait up to {GPU_WAIT_S // 60} min until {name} offers nvidia.com/gpu (or MIG) "
+        "resources, asked on the first control plane",
+        run=run, enabled=enabled, rerun=lambda ctx: "always checks")

@@ -1,0 +1,1 @@
+"""Ansible plugins deepctl ships: its decisions, in Python, for its own playbooks."""

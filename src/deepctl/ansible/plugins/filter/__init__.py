@@ -1,0 +1,1 @@
+"""Filter plugins (ANSIBLE_FILTER_PLUGINS points here: see deepctl.ansible.environment)."""

@@ -1,0 +1,57 @@
+"""Every command that changes a cluster, as the list of stages it runs (molecule's sequences).
+
+``deploy`` is a constant list; the node commands' lists are built from their arguments (the
+host being added or removed, the target version). The engine runs each the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from deepctl.stages.addons import ADDON_STAGES
+from deepctl.stages.facts import FACTS
+from deepctl.stages.gpu_ready import gpu_ready
+from deepctl.stages.inventory import INVENTORY
+from deepctl.stages.kubeconfig import KUBECONFIG
+from deepctl.stages.kubespray import KUBESPRAY
+from deepctl.stages.preflight import PREFLIGHT, preflight_new_host
+from deepctl.stages.remove_node import drop_from_spec, remove_host
+from deepctl.stages.reset import FORGET, RESET
+from deepctl.stages.scale import ESTABLISHES, scale_new_host
+from deepctl.stages.stage import Stage, ordered
+from deepctl.stages.upgrade import set_version, upgrade_to
+from deepctl.stages.verify import VERIFY, verify_new_node
+
+DEPLOY: tuple[Stage, ...] = (PREFLIGHT, INVENTORY, KUBESPRAY, KUBECONFIG, *ADDON_STAGES, VERIFY)
+DEPLOY_STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in ordered(DEPLOY))
+
+
+def deploy_stages() -> list[Stage]:
+    return ordered(DEPLOY)
+
+
+def add_node_stages(name: str, roles: Sequence[str]) -> list[Stage]:
+    """A worker: facts on all hosts, then ``scale.yml --limit NAME``; a control plane or etcd
+    member: ``cluster.yml`` on every host ("You can NOT use scale.yml for that")."""
+    if {"control-plane", "etcd"} & set(roles):
+        join = [replace(KUBESPRAY, title=f"Join {name} (Kubespray cluster.yml on every host)",
+                        after=("preflight",), establishes=ESTABLISHES)]
+    else:
+        join = [FACTS, scale_new_host(name)]
+    last = join[-1].name
+    return ordered([preflight_new_host(name), *join,
+                    replace(gpu_ready(name), after=(last,)),
+                    replace(verify_new_node(name), after=(last, "gpu-ready"))])
+
+
+def remove_node_stages(name: str, force: bool) -> list[Stage]:
+    return ordered([remove_host(name, force), drop_from_spec(name)])
+
+
+def upgrade_stages(version: str) -> list[Stage]:
+    return ordered([upgrade_to(version), set_version(version)])
+
+
+def reset_stages() -> list[Stage]:
+    return ordered([RESET, FORGET])

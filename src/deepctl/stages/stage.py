@@ -1,0 +1,87 @@
+"""The one kind of stage. Every command that changes a cluster is a list of these.
+
+A :class:`Stage` is declared once, as one object in one module (k0sctl's phase is the model):
+
+- ``name``, ``title``: how runs, plans and ``--from/--only/--skip`` name it;
+- ``after``: stages it depends on (order and the "inputs changed" chain);
+- ``enabled(cluster)``: whether the spec turns it on;
+- ``describe(cluster)``: what it would do, for ``--dry-run``;
+- ``inputs(ctx)``: what it depends on; when unchanged since it succeeded, it is up to date;
+- ``rerun(ctx)``: a reason to run even when up to date (an output is missing, a check that
+  always runs), or None;
+- ``run(ctx)``: the work; ``cleanup(ctx)``: undo half-done work after a failure (optional);
+- ``establishes``: deploy stages whose outcome this stage's success also reaches (add-node's
+  ``scale`` reaches what deploy's ``kubespray`` would make of the same inventory).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from deepctl.errors import UsageError
+from deepctl.spec.models import Cluster
+from deepctl.stages.context import StageContext
+
+
+def always(_: Cluster) -> bool:
+    return True
+
+
+def no_inputs(_: StageContext) -> object:
+    return None
+
+
+def no_rerun(_: StageContext) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    title: str
+    describe: Callable[[Cluster], str]
+    run: Callable[[StageContext], None]
+    after: tuple[str, ...] = ()
+    enabled: Callable[[Cluster], bool] = always
+    inputs: Callable[[StageContext], object] = no_inputs
+    rerun: Callable[[StageContext], str | None] = no_rerun
+    cleanup: Callable[[StageContext], None] | None = None
+    establishes: tuple[str, ...] = ()
+
+
+def inputs_hash(inputs: object) -> str:
+    """A stable hash of JSON-able inputs (key order does not matter)."""
+    text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def ordered(stages: Sequence[Stage]) -> list[Stage]:
+    """Stages in dependency order (stable: list order among independent stages)."""
+    names = {s.name for s in stages}
+    done: list[Stage] = []
+    placed: set[str] = set()
+    remaining = list(stages)
+    while remaining:
+        for stage in remaining:
+            if all(dep in placed or dep not in names for dep in stage.after):
+                done.append(stage)
+                placed.add(stage.name)
+                remaining.remove(stage)
+                break
+        else:
+            cycle = ", ".join(s.name for s in remaining)
+            raise RuntimeError(f"stage dependencies form a cycle among: {cycle}")
+    return done
+
+
+def check_stage_names(names: Sequence[str], known: Sequence[str]) -> None:
+    """:class:`UsageError` (with "did you mean") for a name that is not a stage of the command."""
+    for name in names:
+        if name not in known:
+            from deepctl.spec.rules import did_you_mean
+
+            raise UsageError(f"unknown stage {name!r}{did_you_mean(name, set(known))}",
+                             hint=f"stages are: {', '.join(known)}")

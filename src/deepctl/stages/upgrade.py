@@ -1,0 +1,42 @@
+"""Stages of ``upgrade``: Kubespray's ``upgrade-cluster.yml``, then the spec's new version."""
+
+from __future__ import annotations
+
+from deepctl.spec.edit import set_kube_version_text, write_spec
+from deepctl.stages.context import StageContext
+from deepctl.stages.kubespray import tree_inputs
+from deepctl.stages.scale import ESTABLISHES
+from deepctl.stages.stage import Stage
+from deepctl.workspace import open_workspace
+
+PLAYBOOK = "upgrade-cluster.yml"
+
+
+def upgrade_to(version: str) -> Stage:
+    def run(ctx: StageContext) -> None:
+        ctx.ansible.run("upgrade", PLAYBOOK, extravars={"kube_version": version})
+
+    return Stage(
+        "upgrade", f"Upgrade Kubernetes to {version} (Kubespray upgrade-cluster.yml)",
+        lambda c: f"ansible-playbook upgrade-cluster.yml -e kube_version={version}: "
+        f"{c.spec.kubernetes.version} -> {version}, one node at a time (drained, upgraded, "
+        "uncordoned)",
+        run=run, inputs=lambda ctx: {"to": version, **tree_inputs(ctx)})
+
+
+def set_version(version: str) -> Stage:
+    def run(ctx: StageContext) -> None:
+        path = ctx.ws.spec.path
+        if ctx.cluster.spec.kubernetes.version != version:
+            write_spec(path, set_kube_version_text(path.read_text(encoding="utf-8"), version))
+            ctx.ws = open_workspace(path, ctx.ws.state.root)
+            ctx.ansible.use(ctx.ws)
+        ctx.record.log(f"spec.kubernetes.version: {version} in {path}")
+
+    return Stage(
+        "spec", f"Write version {version} into the spec",
+        lambda c: f"set spec.kubernetes.version to {version} in the spec file (backup beside "
+        "it), comments and layout kept",
+        run=run, after=("upgrade",), establishes=ESTABLISHES,
+        rerun=lambda ctx: "the spec has another version"
+        if ctx.cluster.spec.kubernetes.version != version else None)

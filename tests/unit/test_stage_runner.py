@@ -1,0 +1,99 @@
+"""The one stage runner: selection, "up to date", --from refusals, plans of every command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deepctl.engine.plan import build_plan
+from deepctl.engine.runner import check_from
+from deepctl.engine.selection import select_stages
+from deepctl.errors import UsageError
+from deepctl.stages.sequences import (
+    DEPLOY_STAGE_NAMES,
+    add_node_stages,
+    deploy_stages,
+    remove_node_stages,
+    reset_stages,
+    upgrade_stages,
+)
+from deepctl.stages.stage import Stage, check_stage_names, ordered
+from deepctl.state.ledger import LedgerEntry, record_entry
+from deepctl.workspace import Workspace, open_workspace
+from tests.specs import MINIMAL_SPEC
+
+
+def workspace(tmp_path: Path) -> Workspace:
+    spec = tmp_path / "cluster.yaml"
+    spec.write_text(MINIMAL_SPEC)
+    return open_workspace(spec)
+
+
+def test_every_stage_name_is_unique_per_command_and_ordered_by_after() -> None:
+    for stages in (deploy_stages(), add_node_stages("wk2", ["worker"]),
+                   add_node_stages("cp2", ["control-plane"]), remove_node_stages("wk2", False),
+                   upgrade_stages("1.35.4"), reset_stages()):
+        names = [s.name for s in stages]
+        assert len(names) == len(set(names))
+        for i, stage in enumerate(stages):
+            assert set(stage.after) & set(names[i:]) == set(), (stage.name, stage.after)
+    assert DEPLOY_STAGE_NAMES == ("preflight", "inventory", "kubespray", "kubeconfig", "storage",
+                                  "gpu", "monitoring", "logging", "slurm", "jupyterhub", "verify")
+
+
+def test_a_cycle_in_after_is_refused() -> None:
+    def noop(_: object) -> None:
+        return None
+
+    a = Stage("a", "A", lambda c: "", noop, after=("b",))
+    b = Stage("b", "B", lambda c: "", noop, after=("a",))
+    with pytest.raises(RuntimeError, match="cycle among: a, b"):
+        ordered([a, b])
+
+
+def test_unknown_stage_names_get_a_suggestion() -> None:
+    with pytest.raises(UsageError) as raised:
+        check_stage_names(["kubspray"], DEPLOY_STAGE_NAMES)
+    assert "did you mean 'kubespray'" in raised.value.message
+
+
+def test_from_past_a_stage_that_never_succeeded_is_refused(tmp_path: Path) -> None:
+    ws = workspace(tmp_path)
+    stages = deploy_stages()
+    choices = select_stages([s.name for s in stages], from_stage="kubeconfig")
+    with pytest.raises(UsageError) as raised:
+        check_from("deploy", stages, choices, ws, f"deepctl deploy {ws.spec.path}")
+    assert raised.value.message == ("--from kubeconfig would skip preflight, inventory, "
+                                    "kubespray, which never succeeded for this cluster")
+    assert raised.value.hint is not None
+    assert f"run `deepctl deploy {ws.spec.path}`" in raised.value.hint
+    assert "kubeconfig_localhost" not in raised.value.hint
+    for name in ("preflight", "inventory", "kubespray"):
+        record_entry(ws.state, name, LedgerEntry("h", "t", "r1"))
+    check_from("deploy", stages, choices, ws, "deepctl deploy x")  # now it may start there
+
+
+def test_plan_honours_the_selection(tmp_path: Path) -> None:
+    ws = workspace(tmp_path)
+    stages = deploy_stages()
+    plan = build_plan(ws.cluster, None, stages,
+                      select_stages([s.name for s in stages], only=["verify"]))
+    doc = plan.to_json()
+    assert [s["name"] for s in doc["stages"] if s["selected"]] == ["verify"]
+    assert {s["name"]: s["skipped"] for s in doc["stages"]}["kubespray"] == "not in --only"
+    assert {s["name"]: s["skipped"] for s in doc["stages"]}["gpu"] == "not in --only"
+    assert doc["playbooks"] == []
+    full = build_plan(ws.cluster, None, stages).to_json()
+    assert full["playbooks"] == ["cluster.yml"]
+    assert {s["name"]: s["skipped"] for s in full["stages"]}["gpu"] == "not enabled in the spec"
+
+
+def test_node_command_plans_describe_their_playbooks(tmp_path: Path) -> None:
+    ws = workspace(tmp_path)
+    plan = build_plan(ws.cluster, None, remove_node_stages("cp1", True), command="remove-node")
+    assert plan.playbooks == ["remove-node.yml"]
+    assert "without resetting it" in plan.stages[0].description
+    plan = build_plan(ws.cluster, None, upgrade_stages("1.35.4"), command="upgrade")
+    assert plan.playbooks == ["upgrade-cluster.yml"]
+    assert plan.to_json()["command"] == "upgrade"
