@@ -41,6 +41,8 @@ class AddonContext:
         default_factory=lambda: dict(SERVICE_MONITOR_LABELS)
     )
     loki_url: str = LOKI_URL
+    mig_manager: bool = False  # the operator's MIG manager runs (spec, else: MIG in use)
+    operator_mig_strategy: str = "single"  # the operator's mig.strategy ("none" is not one)
 
 
 def nfs_server_address(cluster: Cluster) -> str | None:
@@ -84,7 +86,22 @@ def addon_context(cluster: Cluster) -> AddonContext:
             for h in cluster.spec.hosts if h.ceph_devices
         ],
         gpu_nodes=[h.name for h in cluster.gpu_hosts],
+        mig_manager=mig_manager_on(cluster),
+        operator_mig_strategy=operator_mig_strategy(cluster),
     )
+
+
+def mig_manager_on(cluster: Cluster) -> bool:
+    """The spec's ``mig.manager``; unset: on exactly when a MIG strategy is chosen."""
+    mig = cluster.spec.addons.gpu.mig
+    return mig.manager if mig.manager is not None else mig.strategy != "none"
+
+
+def operator_mig_strategy(cluster: Cluster) -> str:
+    """The GPU Operator knows ``single`` and ``mixed``; the spec's ``none`` renders as single
+    (harmless on GPUs without MIG partitions)."""
+    strategy = cluster.spec.addons.gpu.mig.strategy
+    return strategy if strategy != "none" else "single"
 
 
 def _to_json(value: Any) -> str:
