@@ -9,12 +9,15 @@ Secrets (see :mod:`deepctl.addons.secrets`) that the values only name.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import yaml
 
 from deepctl.addons.registry import Release
+from deepctl.addons.slurm import SlurmLayout, slurm_layout
+from deepctl.preflight.gpu import GpuInventory
 from deepctl.spec.models import Cluster
 from deepctl.templates import render
 
@@ -41,6 +44,7 @@ class AddonContext:
         default_factory=lambda: dict(SERVICE_MONITOR_LABELS)
     )
     loki_url: str = LOKI_URL
+    slurm: SlurmLayout | None = None  # with Slurm on: NodeSets and partitions (addons.slurm)
 
 
 def nfs_server_address(cluster: Cluster) -> str | None:
@@ -69,8 +73,8 @@ def rook_device_name(path: str) -> str:
     return name if "/" not in name else path
 
 
-def addon_context(cluster: Cluster) -> AddonContext:
-    """The shared facts for ``cluster`` (pure)."""
+def addon_context(cluster: Cluster, gpus: Mapping[str, GpuInventory] | None = None) -> AddonContext:
+    """The shared facts for ``cluster`` (pure); ``gpus``: what preflight saw per host."""
     storage_class, default_class = _storage_classes(cluster)
     addons = cluster.spec.addons
     return AddonContext(
@@ -84,6 +88,7 @@ def addon_context(cluster: Cluster) -> AddonContext:
             for h in cluster.spec.hosts if h.ceph_devices
         ],
         gpu_nodes=[h.name for h in cluster.gpu_hosts],
+        slurm=slurm_layout(cluster, gpus or {}) if addons.slurm.enabled else None,
     )
 
 
