@@ -62,7 +62,9 @@ CATALOG: tuple[StageInfo, ...] = (
         enabled=lambda c: c.spec.addons.storage.nfs.enabled or c.spec.addons.storage.ceph.enabled,
     ),
     StageInfo(
-        "gpu", "NVIDIA GPU Operator", describer("gpu"), after=("kubeconfig",),
+        # after monitoring: the operator creates the DCGM exporter's ServiceMonitor only
+        # when the Prometheus Operator's CRDs already exist
+        "gpu", "NVIDIA GPU Operator", describer("gpu"), after=("kubeconfig", "monitoring"),
         enabled=lambda c: c.spec.addons.gpu.enabled,
     ),
     StageInfo(
@@ -76,7 +78,7 @@ CATALOG: tuple[StageInfo, ...] = (
         enabled=lambda c: c.spec.addons.logging.enabled,
     ),
     StageInfo(
-        "slurm", "Slurm on Kubernetes (experimental)", describer("slurm"),
+        "slurm", "Slurm on Kubernetes (Slinky)", describer("slurm"),
         after=("kubeconfig", "gpu"),
         enabled=lambda c: c.spec.addons.slurm.enabled,
     ),
@@ -91,7 +93,7 @@ CATALOG: tuple[StageInfo, ...] = (
             "; nvidia.com/gpu allocatable as preflight saw; CUDA smoke Job (nvidia-smi, "
             f"{SMOKE_IMAGE}) on {', '.join(h.name for h in c.gpu_hosts)}"
             if c.spec.addons.gpu.enabled and c.gpu_hosts else ""
-        ),
+        ) + ("; srun smoke job on each Slurm GPU partition" if c.spec.addons.slurm.enabled else ""),
         after=("kubeconfig", "gpu"),
     ),
 )

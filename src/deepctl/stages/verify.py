@@ -3,7 +3,8 @@
 1. every host of the spec is a Ready node (``data/playbooks/verify.yml``);
 2. with the GPU addon on: every GPU node offers the GPUs preflight saw, and a CUDA smoke Job
    (``nvidia-smi`` with one GPU) completes on each (``data/playbooks/gpu-smoke.yml``).
-   The checks themselves are pure (:mod:`deepctl.stages.verify_gpu`); a failure names the node.
+   The checks themselves are pure (:mod:`deepctl.stages.verify_gpu`); a failure names the node;
+3. with Slurm on: an ``srun`` smoke job on each GPU partition (:mod:`deepctl.stages.verify_slurm`).
 Every ``kubectl`` runs on the host, from Kubespray's ``bin_dir`` with the admin kubeconfig.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 
 from deepctl.errors import DeepctlError
 from deepctl.fsutil import atomic_write, ensure_private_dir
-from deepctl.stages import verify_gpu
+from deepctl.stages import verify_gpu, verify_slurm
 from deepctl.stages.base import Stage, StageContext
 from deepctl.status.model import ApiObject
 
@@ -94,6 +95,8 @@ class VerifyStage(Stage):
             by_name = {str(n.get("metadata", {}).get("name")): n for n in verify_gpu.items(text)}
             self._check_gpus(ctx, by_name)
             self._smoke(ctx, by_name)
+        if ctx.cluster.spec.addons.slurm.enabled:
+            verify_slurm.run_slurm_smoke(ctx)
 
     def _check_gpus(self, ctx: StageContext, nodes: dict[str, ApiObject]) -> None:
         from deepctl.status.facts import expected_gpus  # preflight's own gpu_count per facts file
