@@ -195,7 +195,8 @@ def test_slurm_partitions_gres_login_and_accounting_render() -> None:
     assert nodes == {"slurm-worker-h100-x8": "Gres=gpu:h100:8", "slurm-worker-a100-x4": "Gres=gpu:a100:4",
                      "slurm-worker-cpu": None}
     h100 = objects.one("NodeSet", "slurm-worker-h100-x8")["spec"]["template"]["spec"]
-    assert {"key": "dedicated", "operator": "Equal", "value": "ml", "effect": "NoSchedule"} in h100["tolerations"]
+    dedicated = {"key": "dedicated", "operator": "Equal", "value": "ml", "effect": "NoSchedule"}
+    assert dedicated in h100["tolerations"]
     assert objects.one("ConfigMap", "slurm-config-extra")["data"]["gres.conf"].strip() == "AutoDetect=nvidia"
     login = objects.one("LoginSet")["spec"]
     assert login["replicas"] == 1 and login["service"]["spec"]["type"] == "NodePort"

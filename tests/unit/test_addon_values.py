@@ -58,7 +58,8 @@ ALLOWED_USER_MAPS["slurm"] = {
     "nodesets.*.podSpec",  # a PodSpec (runtimeClassName, affinity, tolerations)
     "partitions.*.configMap",  # partition options (Default, MaxTime, State)
 }
-GPU_FACTS = {"gpu1": GpuInventory(8, "NVIDIA H100 80GB HBM3"), "gpu2": GpuInventory(4, "NVIDIA A100-SXM4-40GB")}
+GPU_FACTS = {"gpu1": GpuInventory(8, "NVIDIA H100 80GB HBM3"),
+             "gpu2": GpuInventory(4, "NVIDIA A100-SXM4-40GB")}
 
 
 def cluster(**addons: Any) -> Cluster:

@@ -13,7 +13,6 @@ from deepctl.preflight.gpu import GpuInventory, gpu_inventory
 from deepctl.preflight.model import Gpu, HostFacts
 from deepctl.spec.models import Cluster
 from deepctl.spec.slurm_rules import check_slurm
-from deepctl.statedir import StateDir
 from deepctl.stages.verify_slurm import (
     describe_failure,
     kube_nodes,
@@ -21,6 +20,7 @@ from deepctl.stages.verify_slurm import (
     smoke_outcome,
     srun_argv,
 )
+from deepctl.statedir import StateDir
 from deepctl.status.facts import gpu_inventories
 
 H100 = GpuInventory(8, "NVIDIA H100 80GB HBM3")
@@ -54,8 +54,8 @@ def test_gres_type_is_a_short_model_name(model: str, expected: str | None) -> No
 
 def test_a_nodeset_per_model_and_count_a_partition_per_model_and_one_for_cpus() -> None:
     c = lab("gpu1", "gpu2", "gpu3", "gpu4", cpu=("cpu1", "cpu2"))
-    gpus = {"gpu1": H100, "gpu2": GpuInventory(8, "H100 SXM5 80GB"), "gpu3": GpuInventory(4, "NVIDIA H100 PCIe"),
-            "gpu4": GpuInventory(2, "NVIDIA L40S")}
+    gpus = {"gpu1": H100, "gpu2": GpuInventory(8, "H100 SXM5 80GB"),
+            "gpu3": GpuInventory(4, "NVIDIA H100 PCIe"), "gpu4": GpuInventory(2, "NVIDIA L40S")}
     layout = slurm_layout(c, gpus)
     assert layout == SlurmLayout(
         nodesets=(
@@ -180,7 +180,8 @@ def test_the_slurm_stage_refuses_gpu_nodes_preflight_never_counted(tmp_path: Pat
     (ws.state.facts_dir / "gpu1.json").write_text(json.dumps(facts.to_json()))
     with pytest.raises(DeepctlError) as error:
         prepare_addon(ws, "slurm", tmp_path / "work")
-    assert error.value.message.startswith("slurm: preflight has not counted the GPUs of gpu2 (no usable facts in ")
+    assert error.value.message.startswith(
+        "slurm: preflight has not counted the GPUs of gpu2 (no usable facts in ")
     assert error.value.hint == (f"run `deepctl preflight {spec}`, then `deepctl deploy {spec} --only slurm`")
     (ws.state.facts_dir / "gpu2.json").write_text(json.dumps(facts.to_json()))
     playbooks = prepare_addon(ws, "slurm", tmp_path / "work")
