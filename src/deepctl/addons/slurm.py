@@ -21,9 +21,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from deepctl.preflight.gpu import GpuInventory
 from deepctl.spec.models import TAINT, Cluster, Host
+
+if TYPE_CHECKING:  # deepctl.preflight's package imports the workspace, which imports addons
+    from deepctl.preflight.gpu import GpuInventory
 
 GPU_RESOURCE = "nvidia.com/gpu"
 RUNTIME_CLASS = "nvidia"
@@ -129,7 +132,8 @@ def slurm_layout(cluster: Cluster, gpus: Mapping[str, GpuInventory]) -> SlurmLay
     gpu_on = cluster.spec.addons.gpu.enabled
     workers = cluster.workers
     gpu_workers = [h for h in workers if gpu_on and h.gpu]
-    missing = tuple(h.name for h in gpu_workers if gpus.get(h.name, GpuInventory(0)).count <= 0)
+    missing = tuple(h.name for h in gpu_workers
+                    if (seen := gpus.get(h.name)) is None or seen.count <= 0)
     counted = [h for h in gpu_workers if h.name not in missing]
     nodesets = _gpu_nodesets(counted, gpus)
     cpu_hosts = [h for h in workers if h not in gpu_workers]

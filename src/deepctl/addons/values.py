@@ -11,15 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from deepctl.addons.registry import Release
 from deepctl.addons.slurm import SlurmLayout, slurm_layout
-from deepctl.preflight.gpu import GpuInventory
 from deepctl.spec.models import Cluster
 from deepctl.templates import render
+
+if TYPE_CHECKING:
+    from deepctl.preflight.gpu import GpuInventory
 
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 NFS_STORAGE_CLASS = "nfs-client"
