@@ -1,11 +1,12 @@
 """The addon stages and verify through the engine: ``deepctl deploy`` as a user runs it.
 
-Two loopback hosts (cp1: control plane, no GPU; gpu1: 8 H100 stand-ins), the Kubespray
+Two loopback hosts (cp1: control plane and CPU worker; gpu1: 8 H100 stand-ins), the Kubespray
 stand-in as ``spec.kubespray.path`` and cp1's recording ``helm``/``kubectl`` stand-ins as
 Kubespray's ``bin_dir``. Real: preflight over SSH (it records the 8 GPUs verify compares
 with), the engine, Ansible, the shipped playbooks. Stood in for: Kubespray, helm, kubectl
-(scripted answers: nodes, smoke Jobs, pods, logs), and ``mount.nfs`` (a stand-in on each
-host's PATH, so the NFS client is found and nothing is installed on the shared test machine).
+(scripted answers: nodes, smoke Jobs, pods, logs, the Slurm login pod's ``srun``), and
+``mount.nfs`` (a stand-in on each host's PATH, so the NFS client is found and nothing is
+installed on the shared test machine).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from deepctl.addons.playbook import plan_addon
+from deepctl.addons.playbook import plan_addon, saved_gpus
 from deepctl.addons.registry import get_addon
 from deepctl.workspace import open_workspace
 from tests.fixtures.k8s_objects import node
@@ -30,9 +31,13 @@ from tests.integration.engine_support import STANDIN, deepctl, host_entry, run_s
 
 pytestmark = pytest.mark.integration
 
-ADDONS = ("storage", "gpu", "monitoring", "logging")
+ADDONS = ("storage", "gpu", "monitoring", "logging", "slurm")
 SMOKE_JOB = "deepctl-gpu-smoke-gpu1"
+SLINKY = "oci://ghcr.io/slinkyproject/charts"
 NVIDIA_SMI_OK = "| NVIDIA-SMI 570.133.20   Driver Version: 570.133.20   CUDA Version: 12.8 |\n"
+LOGIN_POD = "slurm-login-login-6c9f7d-x2k4p"
+SRUN_OK = "deepctl-node=h100-x8-0\n" + "".join(
+    f"GPU {i}: NVIDIA H100 80GB HBM3 (UUID: GPU-{i})\n" for i in range(8))
 
 
 @dataclass
@@ -78,7 +83,7 @@ def write_spec(tmp: Path, farm: HostFarm, cp1: TestHost, gpu1: TestHost) -> Path
             "ssh": {"user": "root", "identityFile": str(farm.client_key)},
             "hosts": hosts,
             "addons": {"gpu": {"enabled": True}, "monitoring": {"enabled": True},
-                       "logging": {"enabled": True},
+                       "logging": {"enabled": True}, "slurm": {"enabled": True},
                        "storage": {"nfs": {"enabled": True, "externalServer": "192.0.2.50"}}},
             "kubesprayVars": {"standin_dir": str(tmp / "standin"), "bin_dir": str(cp1.kube_bin_dir)},
         },
@@ -117,13 +122,27 @@ def script_cluster(cp1: TestHost, *, gpus: int = 8, smoke: str = "Complete",
                                              "state": {"terminated": terminated}}]}}
     cp1.set_kube_response("kubectl", "get pods", stdout=json.dumps({"items": [pod]}))
     cp1.set_kube_response("kubectl", f"logs job/{SMOKE_JOB}", stdout=log)
+    script_slurm(cp1)
+
+
+def script_slurm(cp1: TestHost, *, rc: int = 0, stdout: str = SRUN_OK, stderr: str = "") -> None:
+    """kubectl on cp1: the slurm namespace's pods, the running login pod, its ``srun``."""
+    pods = [{"metadata": {"name": "slurm-worker-h100-x8-0"},
+             "spec": {"hostname": "h100-x8-0", "nodeName": "gpu1"}},
+            {"metadata": {"name": LOGIN_POD}, "spec": {"nodeName": "cp1"}}]
+    cp1.set_kube_response("kubectl", "get pods --namespace slurm --output",
+                          stdout=json.dumps({"items": pods}))
+    cp1.set_kube_response("kubectl", "get pods --namespace slurm --selector", stdout=LOGIN_POD)
+    cp1.set_kube_response("kubectl", f"exec --namespace slurm {LOGIN_POD} --", rc=rc,
+                          stdout=stdout, stderr=stderr)
 
 
 def script_releases_deployed(cp1: TestHost, spec: Path) -> None:
     """helm on cp1: every release of the addons is deployed with the values deepctl renders."""
-    cluster = open_workspace(spec).cluster
+    ws = open_workspace(spec)
+    gpus = saved_gpus(ws)  # Slurm's values are made from preflight's facts
     for addon in ADDONS:
-        for item in plan_addon(cluster, get_addon(addon)).releases:
+        for item in plan_addon(ws.cluster, get_addon(addon), gpus).releases:
             rel, ns = item.release.name, item.release.namespace
             entry = {"name": rel, "namespace": ns, "status": "deployed",
                      "chart": f"{item.release.chart.name}-{item.version}"}
@@ -170,6 +189,8 @@ def milestones(host: TestHost) -> list[str]:
             out.append("apply " + ",".join(f"{d['kind']}/{d['metadata']['name']}" for d in docs))
         elif tool == "kubectl" and argv[:2] == ["get", "nodes"]:
             out.append("get nodes")
+        elif tool == "kubectl" and argv[:1] == ["exec"]:
+            out.append(" ".join(a for a in argv if a.startswith(("srun", "--partition", "--gres"))))
     return out
 
 
@@ -184,23 +205,31 @@ def test_first_deploy_runs_addons_in_dependency_order_then_verifies(lab: Lab) ->
     assert stage_states(lab.tmp) == {
         "preflight": "succeeded", "inventory": "succeeded", "kubespray": "succeeded",
         "kubeconfig": "succeeded", "storage": "succeeded", "gpu": "succeeded",
-        "monitoring": "succeeded", "logging": "succeeded", "slurm": "skipped",
+        "monitoring": "succeeded", "logging": "succeeded", "slurm": "succeeded",
         "jupyterhub": "skipped", "verify": "succeeded"}
     assert milestones(lab.cp1) == [
         "apply Namespace/nfs-provisioner",
         "helm nfs-subdir-external-provisioner "
         "nfs-subdir-external-provisioner/nfs-subdir-external-provisioner 4.0.18",
-        "apply Namespace/gpu-operator",
-        "helm gpu-operator nvidia/gpu-operator v26.3.3",
+        # monitoring before the GPU Operator: the Prometheus Operator's CRDs exist when the
+        # operator creates the DCGM exporter's ServiceMonitor
         "apply Namespace/monitoring",
         "apply ConfigMap/deepctl-gpu-dashboard",
         "apply Secret/grafana-admin",
         "helm kube-prometheus-stack prometheus-community/kube-prometheus-stack 87.5.1",
+        "apply Namespace/gpu-operator",
+        "helm gpu-operator nvidia/gpu-operator v26.3.3",
         "apply Namespace/logging",
         "helm loki grafana-community/loki 18.11.0",
         "helm alloy grafana/alloy 1.11.1",
+        "apply Namespace/slinky",
+        "apply Namespace/slurm",
+        f"helm slurm-operator-crds {SLINKY}/slurm-operator-crds 1.2.1",
+        f"helm slurm-operator {SLINKY}/slurm-operator 1.2.1",
+        f"helm slurm {SLINKY}/slurm 1.2.1",
         "get nodes",
         f"apply Namespace/deepctl-verify,Job/{SMOKE_JOB}",
+        "srun --partition=h100 --gres=gpu:8",
     ]
     run_dir = lab.tmp / ".deepctl" / "lab" / "runs" / str(run_state(lab.tmp)["id"])
     nfs_values = run_dir / "addons" / "storage" / "files" / "nfs-subdir-external-provisioner.values.yaml"
@@ -212,7 +241,8 @@ def test_first_deploy_runs_addons_in_dependency_order_then_verifies(lab: Lab) ->
 
 
 def test_verify_pins_one_smoke_job_to_each_gpu_node(lab: Lab) -> None:
-    verify = [argv for tool, argv, _ in calls(lab.cp1) if tool == "kubectl"][-6:]
+    verify = [argv for tool, argv, _ in calls(lab.cp1) if tool == "kubectl"
+              and "slurm" not in argv][-6:]
     assert [a[:2] for a in verify] == [["get", "nodes"], ["delete", "jobs"], ["apply", "--filename"],
                                         ["get", "jobs"], ["get", "pods"], ["logs", f"job/{SMOKE_JOB}"]]
     applied = next(stdin for tool, argv, stdin in calls(lab.cp1) if argv[:1] == ["apply"]
@@ -228,6 +258,22 @@ def test_verify_pins_one_smoke_job_to_each_gpu_node(lab: Lab) -> None:
     assert "verify: GPU smoke Job completed on gpu1" in log.read_text()
 
 
+def test_slurm_gets_every_gpu_preflight_saw_and_srun_runs_on_its_partition(lab: Lab) -> None:
+    """The GRES count comes from the real preflight over SSH (gpu1's 8 H100 stand-ins)."""
+    run_dir = lab.tmp / ".deepctl" / "lab" / "runs" / str(run_state(lab.tmp)["id"])
+    values = yaml.safe_load((run_dir / "addons" / "slurm" / "files" / "slurm.values.yaml").read_text())
+    h100 = values["nodesets"]["h100-x8"]
+    assert h100["slurmd"]["resources"]["limits"] == {"nvidia.com/gpu": 8}
+    assert h100["extraConfMap"] == {"Gres": ["gpu:h100:8"]} and h100["replicas"] == 1
+    assert values["nodesets"]["cpu"]["replicas"] == 1  # cp1 is a CPU worker
+    assert sorted(values["partitions"]) == ["cpu", "h100"]
+    (srun,) = [argv for tool, argv, _ in calls(lab.cp1) if argv[:1] == ["exec"]]
+    assert srun[:5] == ["exec", "--namespace", "slurm", LOGIN_POD, "--"]
+    assert srun[7:12] == ["srun", "--partition=h100", "--nodes=1", "--ntasks=1", "--gres=gpu:8"]
+    log = (run_dir / "deepctl.log").read_text()
+    assert "verify: srun smoke job completed on partition h100 (h100-x8-0)" in log
+
+
 def test_second_deploy_installs_nothing_and_verify_names_a_failed_smoke_job(lab: Lab) -> None:
     """A re-deploy on a cluster whose GPU node broke: no release is touched, verify says where."""
     script_releases_deployed(lab.cp1, lab.spec)
@@ -237,8 +283,8 @@ def test_second_deploy_installs_nothing_and_verify_names_a_failed_smoke_job(lab:
     helm = [argv for tool, argv, _ in calls(lab.cp1) if tool == "helm"]
     assert [a for a in helm if a[0] in ("upgrade", "rollback", "uninstall")] == []
     assert [a[5] for a in helm if a[0] == "list"] == [
-        "^nfs-subdir-external-provisioner$", "^gpu-operator$", "^kube-prometheus-stack$",
-        "^loki$", "^alloy$"]
+        "^nfs-subdir-external-provisioner$", "^kube-prometheus-stack$", "^gpu-operator$",
+        "^loki$", "^alloy$", "^slurm-operator-crds$", "^slurm-operator$", "^slurm$"]
     states = stage_states(lab.tmp)
     assert states["kubespray"] == "skipped" and states["preflight"] == "skipped"
     assert states["logging"] == "succeeded" and states["verify"] == "failed"
@@ -291,3 +337,19 @@ def test_grafana_password_is_in_its_0600_secret_file_only(lab: Lab) -> None:
              and password.encode() in p.read_bytes()]
     assert leaks == []
     assert password not in lab.first.stdout + lab.first.stderr
+
+
+def test_verify_names_the_slurm_partition_and_node_whose_srun_failed(lab: Lab) -> None:
+    script_cluster(lab.cp1)
+    script_slurm(lab.cp1, rc=1, stdout="deepctl-node=h100-x8-0\n",
+                 stderr="Failed to initialize NVML: Unknown Error\n"
+                 "srun: error: h100-x8-0: task 0: Exited with exit code 9\n")
+    lab.cp1.clear_calls()
+    failed = deepctl("deploy", str(lab.spec), "--yes", "--only", "verify", cwd=lab.tmp)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    said = failed.stdout + failed.stderr
+    assert "Slurm smoke test failed on partition h100" in said
+    assert ("srun smoke job failed on partition h100, Slurm node h100-x8-0 (Kubernetes node gpu1): "
+            "exit code 1") in said
+    assert "Failed to initialize NVML: Unknown Error" in said
+    assert "kubectl -n slurm get pods -o wide" in said

@@ -70,7 +70,7 @@ spec:
     - {name: st1, address: 192.0.2.41, internalAddress: 10.0.0.41, roles: [worker],
        cephDevices: [/dev/nvme1n1]}  # Ceph needs devices on 3 hosts (spec rule)
   addons:
-    gpu: {enabled: true, driver: {install: true, version: "580.95.05"}, mig: {strategy: mixed}}
+    gpu: {enabled: true, driver: {install: true, version: "580.95.05"}}  # no MIG: Slurm is on
     monitoring: {enabled: true, retention: 30d, storageSize: 100Gi}
     logging: {enabled: true}
     storage: {nfs: {enabled: true, server: st1, path: /srv/nfs}, ceph: {enabled: true}}

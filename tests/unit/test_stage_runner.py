@@ -39,7 +39,7 @@ def test_every_stage_name_is_unique_per_command_and_ordered_by_after() -> None:
         for i, stage in enumerate(stages):
             assert set(stage.after) & set(names[i:]) == set(), (stage.name, stage.after)
     assert DEPLOY_STAGE_NAMES == ("preflight", "inventory", "kubespray", "kubeconfig", "storage",
-                                  "gpu", "monitoring", "logging", "slurm", "jupyterhub", "verify")
+                                  "monitoring", "gpu", "logging", "slurm", "jupyterhub", "verify")
 
 
 def test_a_cycle_in_after_is_refused() -> None:

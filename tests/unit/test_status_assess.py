@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from deepctl.preflight.model import Gpu, HostFacts
+from deepctl.preflight.saved import expected_gpus, gpu_count
 from deepctl.spec.models import Cluster
 from deepctl.state import StateDir
 from deepctl.state.runs import RunSummary
 from deepctl.status.assess import assess, endpoint, workload
-from deepctl.status.facts import expected_gpus, gpu_count
 from deepctl.status.model import (
     AddonStatus,
     ClusterData,

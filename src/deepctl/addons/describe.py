@@ -60,7 +60,14 @@ def _jupyterhub(c: Cluster) -> str:
 
 
 def _slurm(c: Cluster) -> str:
-    return f"GPU nodes ({len(c.gpu_hosts)}) as GRES; experimental"
+    slurm = c.spec.addons.slurm
+    gpu_workers = [h for h in c.workers if h.gpu and c.spec.addons.gpu.enabled]
+    cpu = len(c.workers) - len(gpu_workers)
+    accounting = (f", accounting in {slurm.accounting.database} on {slurm.accounting.storage_host}"
+                  if slurm.accounting.enabled else ", no accounting")
+    return (f"a partition per GPU model on {len(gpu_workers)} GPU node(s) (all their GPUs as "
+            f"GRES, from preflight's facts)" + (f", partition cpu on {cpu} node(s)" if cpu else "")
+            + f", login node ({slurm.login.service_type}){accounting}")
 
 
 DETAILS: dict[str, Callable[[Cluster], str]] = {

@@ -17,9 +17,12 @@ from typing import Any
 from deepctl.addons.manifests import addon_manifests
 from deepctl.addons.registry import Addon, Release, get_addon
 from deepctl.addons.secrets import addon_secrets
+from deepctl.addons.slurm import slurm_layout
 from deepctl.addons.values import addon_context, nfs_server_address, render_values
 from deepctl.ansible.runner import PlaybookRun
+from deepctl.errors import DeepctlError
 from deepctl.fsutil import atomic_write, ensure_private_dir
+from deepctl.preflight.gpu import GpuInventory
 from deepctl.spec.models import Cluster
 from deepctl.templates import playbook_path
 from deepctl.workspace import Workspace
@@ -46,9 +49,13 @@ class AddonPlan:
         return not self.releases
 
 
-def plan_addon(cluster: Cluster, addon: Addon) -> AddonPlan:
-    """What ``addon`` installs for ``cluster`` (pure; empty when the addon is disabled)."""
-    context = addon_context(cluster)
+def plan_addon(cluster: Cluster, addon: Addon,
+               gpus: Mapping[str, GpuInventory] | None = None) -> AddonPlan:
+    """What ``addon`` installs for ``cluster`` (pure; empty when the addon is disabled).
+
+    ``gpus``: what preflight saw per host (Slurm's NodeSets and GRES are made from it).
+    """
+    context = addon_context(cluster, gpus)
     releases = tuple(
         ReleasePlan(r, r.version(cluster), render_values(cluster, r, context))
         for r in addon.active_releases(cluster)
@@ -99,6 +106,24 @@ def nfs_host_vars(cluster: Cluster) -> dict[str, Any]:
             "deepctl_nfs_clients": clients, "deepctl_nfs_server": nfs_server_address(cluster)}
 
 
+def saved_gpus(ws: Workspace) -> dict[str, GpuInventory]:
+    """The GPUs preflight saw on the spec's hosts (``<state>/facts/<host>.json``)."""
+    from deepctl.preflight.saved import gpu_inventories
+
+    return gpu_inventories(ws.state, [h.name for h in ws.cluster.spec.hosts])
+
+
+def require_gpu_facts(ws: Workspace, missing: tuple[str, ...]) -> None:
+    """Refuse to size Slurm's GPU nodes without knowing their GPUs."""
+    if missing:
+        raise DeepctlError(
+            f"slurm: preflight has not counted the GPUs of {', '.join(missing)} "
+            f"(no usable facts in {ws.state.facts_dir}): their Slurm nodes' GRES would be unknown",
+            hint=f"run `deepctl preflight {ws.spec.path}`, then "
+            f"`deepctl deploy {ws.spec.path} --only slurm`",
+        )
+
+
 @dataclass(frozen=True)
 class AddonPlaybook:
     """One playbook of an addon stage, with its extra vars."""
@@ -118,9 +143,12 @@ def prepare_addon(
     """
     cluster = ws.cluster
     addon = get_addon(addon_name)
-    plan = plan_addon(cluster, addon)
+    gpus = saved_gpus(ws) if addon_name == "slurm" else None
+    plan = plan_addon(cluster, addon, gpus)
     if plan.empty:
         return []
+    if gpus is not None:
+        require_gpu_facts(ws, slurm_layout(cluster, gpus).missing_facts)
     ensure_private_dir(work_dir)
     extravars = write_plan(plan, work_dir)
     extravars["deepctl_remote_dir"] = remote_dir

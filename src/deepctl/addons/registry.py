@@ -93,9 +93,9 @@ NFS_PROVISIONER = Chart(
 ROOK_CEPH = Chart("rook-release", ROOK, "rook-ceph", "v1.20.6")
 ROOK_CEPH_CLUSTER = Chart("rook-release", ROOK, "rook-ceph-cluster", "v1.20.6")
 JUPYTERHUB_CHART = Chart("jupyterhub", JUPYTERHUB, "jupyterhub", "4.4.0")
-SLURM_OPERATOR_CRDS = Chart("slinky", SLINKY, "slurm-operator-crds", "1.1.3")
-SLURM_OPERATOR = Chart("slinky", SLINKY, "slurm-operator", "1.1.3")
-SLURM = Chart("slinky", SLINKY, "slurm", "1.1.3")
+SLURM_OPERATOR_CRDS = Chart("slinky", SLINKY, "slurm-operator-crds", "1.2.1")
+SLURM_OPERATOR = Chart("slinky", SLINKY, "slurm-operator", "1.2.1")
+SLURM = Chart("slinky", SLINKY, "slurm", "1.2.1")
 
 
 def monitoring_on(c: Cluster) -> bool:
@@ -131,6 +131,9 @@ ADDONS: tuple[Addon, ...] = (
                     lambda c: c.spec.addons.gpu.operator_version, timeout="20m"),
         ),
         enabled=lambda c: c.spec.addons.gpu.enabled,
+        # after monitoring: the operator creates the DCGM exporter's ServiceMonitor only when
+        # the Prometheus Operator's CRDs already exist
+        depends_on=("monitoring",),
     ),
     Addon(
         "monitoring", "Monitoring (Prometheus, Grafana, DCGM dashboards)",
@@ -154,7 +157,7 @@ ADDONS: tuple[Addon, ...] = (
         depends_on=("storage", "monitoring"),
     ),
     Addon(
-        "slurm", "Slurm on Kubernetes (experimental)",
+        "slurm", "Slurm on Kubernetes (Slinky)",
         releases=(
             Release("slurm-operator-crds", "slinky", SLURM_OPERATOR_CRDS, "addons/slurm/crds-values.yaml.j2",
                     lambda c: c.spec.addons.slurm.chart_version),
@@ -165,7 +168,6 @@ ADDONS: tuple[Addon, ...] = (
         ),
         enabled=lambda c: c.spec.addons.slurm.enabled,
         depends_on=("gpu",),
-        experimental=True,
     ),
     Addon(
         "jupyterhub", "JupyterHub",

@@ -9,14 +9,19 @@ Secrets (see :mod:`deepctl.addons.secrets`) that the values only name.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from deepctl.addons.registry import Release
+from deepctl.addons.slurm import SlurmLayout, slurm_layout
 from deepctl.spec.models import Cluster
 from deepctl.templates import render
+
+if TYPE_CHECKING:
+    from deepctl.preflight.gpu import GpuInventory
 
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 NFS_STORAGE_CLASS = "nfs-client"
@@ -43,6 +48,7 @@ class AddonContext:
     loki_url: str = LOKI_URL
     mig_manager: bool = False  # the operator's MIG manager runs (spec, else: MIG in use)
     operator_mig_strategy: str = "single"  # the operator's mig.strategy ("none" is not one)
+    slurm: SlurmLayout | None = None  # with Slurm on: NodeSets and partitions (addons.slurm)
 
 
 def nfs_server_address(cluster: Cluster) -> str | None:
@@ -71,8 +77,8 @@ def rook_device_name(path: str) -> str:
     return name if "/" not in name else path
 
 
-def addon_context(cluster: Cluster) -> AddonContext:
-    """The shared facts for ``cluster`` (pure)."""
+def addon_context(cluster: Cluster, gpus: Mapping[str, GpuInventory] | None = None) -> AddonContext:
+    """The shared facts for ``cluster`` (pure); ``gpus``: what preflight saw per host."""
     storage_class, default_class = _storage_classes(cluster)
     addons = cluster.spec.addons
     return AddonContext(
@@ -88,6 +94,7 @@ def addon_context(cluster: Cluster) -> AddonContext:
         gpu_nodes=[h.name for h in cluster.gpu_hosts],
         mig_manager=mig_manager_on(cluster),
         operator_mig_strategy=operator_mig_strategy(cluster),
+        slurm=slurm_layout(cluster, gpus or {}) if addons.slurm.enabled else None,
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from dataclasses import dataclass
 
 from deepctl.preflight.model import Finding, HostFacts, error, ok, warning
 from deepctl.spec.models import Cluster, Host
@@ -16,6 +18,30 @@ def pci_gpu_count(facts: HostFacts) -> int:
 
 def gpu_count(facts: HostFacts) -> int:
     return len(facts.gpus) or pci_gpu_count(facts)
+
+
+PCI_MODEL = re.compile(r"NVIDIA Corporation [^\[]*\[(?P<model>[^\]]+)\] \[10de:")
+
+
+@dataclass(frozen=True)
+class GpuInventory:
+    """A host's GPUs as preflight saw them: how many, and the (most common) model's name."""
+
+    count: int
+    model: str = ""  # "NVIDIA H100 80GB HBM3" (nvidia-smi) or "H100 SXM5 80GB" (lspci); "": unknown
+
+
+def gpu_model(facts: HostFacts) -> str:
+    """nvidia-smi's name of the most common GPU, else the bracketed lspci name, else ""."""
+    if facts.gpus:
+        return Counter(g.name for g in facts.gpus).most_common(1)[0][0]
+    names = [m["model"] for line in facts.pci_gpus if any(c in line for c in GPU_PCI_CLASSES)
+             if (m := PCI_MODEL.search(line))]
+    return Counter(names).most_common(1)[0][0] if names else ""
+
+
+def gpu_inventory(facts: HostFacts) -> GpuInventory:
+    return GpuInventory(gpu_count(facts), gpu_model(facts))
 
 
 def describe_gpus(facts: HostFacts) -> str:

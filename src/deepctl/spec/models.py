@@ -251,13 +251,47 @@ class StorageAddon(SpecModel):
     ceph: CephStorage = Field(default_factory=CephStorage, description="Ceph storage.")
 
 
+class SlurmAccounting(SpecModel):
+    """Slurm accounting (slurmdbd) on a MySQL/MariaDB database you run."""
+
+    enabled: bool = Field(False, description="Run slurmdbd and record jobs (sacct, fair share).")
+    storage_host: str | None = Field(
+        None, description="Address of the MySQL/MariaDB server (required when enabled)."
+    )
+    storage_port: int = Field(3306, ge=1, le=65535, description="Port of the database server.")
+    database: str = Field("slurm_acct_db", description="Database slurmdbd writes into.")
+    user: str = Field("slurm", description="Database user slurmdbd connects as.")
+    password_secret: str = Field(
+        "slurm-accounting-db",
+        pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$",
+        description="Name of a Secret you create in namespace slurm, key `password`: the "
+        "database user's password (deepctl never reads it).",
+    )
+
+
+class SlurmLogin(SpecModel):
+    """The Slurm login node (a LoginSet: sackd, sshd, sssd) users submit jobs from."""
+
+    service_type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = Field(
+        "ClusterIP", description="How the login node's SSH Service is exposed."
+    )
+    ssh_authorized_keys: list[str] = Field(
+        default_factory=list,
+        description="SSH public keys allowed to log in as root on the login node.",
+    )
+
+
 class SlurmAddon(SpecModel):
-    """Slurm on Kubernetes (experimental)."""
+    """Slurm on Kubernetes (Slinky): partitions and GPUs (GRES) from the hosts preflight saw."""
 
     enabled: bool = Field(False, description="Install the Slurm operator and a cluster.")
     chart_version: str = Field(
-        "1.1.3", description="Slinky slurm-operator and slurm chart version (experimental)."
+        "1.2.1", description="Slinky slurm-operator-crds, slurm-operator and slurm chart version."
     )
+    accounting: SlurmAccounting = Field(
+        default_factory=SlurmAccounting, description="Job accounting (optional)."
+    )
+    login: SlurmLogin = Field(default_factory=SlurmLogin, description="The login node.")
 
 
 class JupyterhubAddon(SpecModel):

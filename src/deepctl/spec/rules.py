@@ -21,6 +21,7 @@ from deepctl.spec.addon_rules import (
 )
 from deepctl.spec.finding import Finding, PathKey, closest, did_you_mean
 from deepctl.spec.models import RFC1123_LABEL, Cluster, Host
+from deepctl.spec.slurm_rules import check_slurm
 
 __all__ = [
     "INVENTORY_ONLY_VARS",
@@ -258,6 +259,7 @@ RULES: tuple[Callable[[Cluster], Iterator[Finding]], ...] = (
     check_labels_and_taints,
     check_addons,
     check_storage,
+    check_slurm,
     check_kubespray_vars,
     check_bastion,
 )

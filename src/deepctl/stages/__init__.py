@@ -1,1 +1,2 @@
-"""The deploy pipeline as data: an ordered list of stages (see :mod:`deepctl.stages.catalog`)."""
+"""Stages: one ``Stage`` type (:mod:`.stage`), one module per stage, each command a list
+(:mod:`.sequences`)."""

@@ -10,14 +10,15 @@ with the same chart version and values alone, and repairs failed or stuck ones.
 from __future__ import annotations
 
 from deepctl.addons.describe import describer
-from deepctl.addons.playbook import plan_addon, prepare_addon
+from deepctl.addons.playbook import plan_addon, prepare_addon, saved_gpus
 from deepctl.addons.registry import ADDONS, Addon
 from deepctl.stages.context import StageContext
 from deepctl.stages.stage import Stage
 
 
 def _inputs(addon: Addon, ctx: StageContext) -> object:
-    plan = plan_addon(ctx.cluster, addon)
+    gpus = saved_gpus(ctx.ws) if addon.name == "slurm" else None  # Slurm's GRES come from them
+    plan = plan_addon(ctx.cluster, addon, gpus)
     return {
         "releases": [[r.release.name, r.version, r.values] for r in plan.releases],
         "manifests": dict(plan.manifests),

@@ -3,7 +3,8 @@
 1. every host of the spec is a Ready node (``templates/playbooks/verify.yml``);
 2. with the GPU addon on: every GPU node offers the GPUs preflight saw, and a CUDA smoke Job
    (``nvidia-smi`` with one GPU) completes on each (``templates/playbooks/gpu-smoke.yml``).
-   The checks themselves are pure (:mod:`deepctl.stages.verify_gpu`); a failure names the node.
+   The checks themselves are pure (:mod:`deepctl.stages.verify_gpu`); a failure names the node;
+3. with Slurm on: an ``srun`` smoke job on each GPU partition (:mod:`deepctl.stages.verify_slurm`).
 Every ``kubectl`` runs on the host, from Kubespray's ``bin_dir`` with the admin kubeconfig.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 from deepctl.errors import DeepctlError
 from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.spec.models import Cluster
-from deepctl.stages import verify_gpu
+from deepctl.stages import verify_gpu, verify_slurm
 from deepctl.stages.context import StageContext
 from deepctl.stages.stage import Stage
 from deepctl.stages.verify_gpu import SMOKE_IMAGE
@@ -98,9 +99,11 @@ class VerifyStage:
                        if self.only is None or n.get("metadata", {}).get("name") in self.only}
             self._check_gpus(ctx, by_name)
             self._smoke(ctx, by_name)
+        if self.gpus and ctx.cluster.spec.addons.slurm.enabled:
+            verify_slurm.run_slurm_smoke(ctx)
 
     def _check_gpus(self, ctx: StageContext, nodes: dict[str, ApiObject]) -> None:
-        from deepctl.status.facts import expected_gpus  # preflight's own gpu_count per facts file
+        from deepctl.preflight.saved import expected_gpus  # preflight's own gpu_count per facts file
 
         hosts = self._hosts([h.name for h in ctx.cluster.gpu_hosts])
         seen = expected_gpus(ctx.ws.state, hosts)
@@ -161,7 +164,9 @@ def _describe(cluster: Cluster) -> str:
     gpus = cluster.spec.addons.gpu.enabled and cluster.gpu_hosts
     return "all nodes Ready" + (
         "; nvidia.com/gpu allocatable as preflight saw; CUDA smoke Job (nvidia-smi, "
-        f"{SMOKE_IMAGE}) on {', '.join(h.name for h in cluster.gpu_hosts)}" if gpus else "")
+        f"{SMOKE_IMAGE}) on {', '.join(h.name for h in cluster.gpu_hosts)}" if gpus else "") + (
+        "; srun smoke job on each Slurm GPU partition" if cluster.spec.addons.slurm.enabled
+        else "")
 
 
 def _always_checks(_: StageContext) -> str:

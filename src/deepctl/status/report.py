@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from deepctl.preflight.saved import expected_gpus
 from deepctl.status.assess import assess
-from deepctl.status.facts import expected_gpus
 from deepctl.status.model import StatusReport
 from deepctl.status.platform import namespaces_to_read
 from deepctl.workspace import Workspace

@@ -2,17 +2,21 @@
 
 A facts file is :meth:`deepctl.preflight.model.HostFacts.to_json`; the count is preflight's own
 (:func:`deepctl.preflight.gpu.gpu_count`: ``nvidia-smi`` rows, else NVIDIA GPUs on the PCI bus).
-Tolerant by design: a host without a facts file, or with one that cannot be read, is left out
-("expected: unknown"); ``deepctl status`` never fails on facts.
+Saved by preflight, read by status, verify and the Slurm addon. Tolerant by design: a host
+without a facts file, or with one that cannot be read, is left out ("expected: unknown");
+``deepctl status`` never fails on facts.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deepctl.state import StateDir
+
+if TYPE_CHECKING:
+    from deepctl.preflight.gpu import GpuInventory
 
 
 def gpu_count(facts: Any) -> int | None:
@@ -29,15 +33,35 @@ def gpu_count(facts: Any) -> int | None:
         return len(gpus) if isinstance(gpus, list) else None
 
 
+def _load(state: StateDir, host: str) -> Any:
+    try:
+        return json.loads(state.facts_file(host).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
 def expected_gpus(state: StateDir, hosts: Iterable[str]) -> dict[str, int]:
     """GPUs per host as preflight saw them, for the hosts it has facts about."""
     found: dict[str, int] = {}
     for host in hosts:
-        try:
-            data = json.loads(state.facts_file(host).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):
-            continue
-        count = gpu_count(data)
+        count = gpu_count(_load(state, host))
         if count is not None:
             found[host] = count
+    return found
+
+
+def gpu_inventories(state: StateDir, hosts: Iterable[str]) -> dict[str, GpuInventory]:
+    """GPU count and model per host as preflight saw them (hosts without usable facts left out)."""
+    from deepctl.preflight.gpu import gpu_inventory
+    from deepctl.preflight.model import HostFacts
+
+    found: dict[str, GpuInventory] = {}
+    for host in hosts:
+        data = _load(state, host)
+        if gpu_count(data) is None:
+            continue
+        try:
+            found[host] = gpu_inventory(HostFacts.from_json(data))
+        except (TypeError, ValueError, AttributeError):
+            continue
     return found
