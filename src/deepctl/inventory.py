@@ -13,8 +13,8 @@ from typing import Any
 import yaml
 
 from deepctl import __version__
-from deepctl.gpu_runtime import gpu_kubespray_vars
 from deepctl.fsutil import atomic_write, ensure_private_dir
+from deepctl.gpu_runtime import gpu_kubespray_vars
 from deepctl.spec.models import Cluster, Host
 
 GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
