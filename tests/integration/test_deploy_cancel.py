@@ -47,6 +47,7 @@ def test_sigint_cancels_and_a_second_deploy_is_locked_out(ssh_host_farm: HostFar
         second = deepctl("deploy", str(spec), "--yes", "--skip", "preflight", cwd=tmp_path)
         assert second.returncode == 5, second.stdout + second.stderr
         assert f"locked by PID {first.pid} on " in second.stderr
+        assert "resuming" not in second.stdout + second.stderr  # locked out before any note
         assert " since " in second.stderr
 
         first.send_signal(signal.SIGINT)

@@ -36,6 +36,8 @@ def test_deploy_then_rerun_skips_then_failure_resumes(ssh_host_farm: HostFarm,
     done = deepctl("deploy", str(spec), "--yes", *SKIP_PREFLIGHT, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "resuming deploy" in done.stdout
+    assert "continuing at kubespray" in done.stdout  # the first stage to run, from the ledger
+    assert done.stdout.index("resuming deploy") < done.stdout.index("[kubespray]")
     state = run_state(tmp_path)
     stages = state["stages"]
     assert isinstance(stages, dict)
@@ -62,3 +64,17 @@ def test_deploy_then_rerun_skips_then_failure_resumes(ssh_host_farm: HostFarm,
     assert runs.returncode == 0, runs.stderr
     assert [r["result"] for r in __import__("json").loads(runs.stdout)["runs"]] == [
         "succeeded", "succeeded", "failed"]
+
+
+def test_from_past_a_stage_that_never_succeeded_is_refused(ssh_host_farm: HostFarm,
+                                                           tmp_path: Path) -> None:
+    (cp1,) = ssh_host_farm.add_many([HostProfile("cp1")])
+    spec = write_spec(tmp_path, ssh_host_farm, {cp1: ["control-plane", "etcd", "worker"]}, cp1)
+    refused = deepctl("deploy", str(spec), "--yes", "--from", "kubeconfig", cwd=tmp_path)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert ("--from kubeconfig would skip preflight, inventory, kubespray, which never "
+            "succeeded for this cluster") in refused.stderr
+    assert f"run `deepctl deploy {spec}`" in refused.stderr
+    assert "kubeconfig_localhost" not in refused.stderr  # never hint at what validate refuses
+    assert markers(tmp_path, "cp1") == []
+    assert not (tmp_path / ".deepctl" / "lab" / "runs").exists()  # no run was started

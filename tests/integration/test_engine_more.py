@@ -22,6 +22,7 @@ import yaml
 
 from deepctl.engine.lock import acquire
 from deepctl.state import StateDir
+from deepctl.state.pending import load_pending
 from deepctl.workspace import open_workspace
 from tests.harness import HostFarm, HostProfile, TestHost
 from tests.harness.fixtures import require_real_sshd_hosts
@@ -30,10 +31,12 @@ from tests.integration.engine_support import (
     STANDIN,
     deepctl,
     markers,
+    ready_nodes,
     run_state,
+    wait_for,
     write_spec,
 )
-from tests.integration.test_deploy_cancel import processes_mentioning, wait_for
+from tests.integration.test_deploy_cancel import processes_mentioning
 
 pytestmark = pytest.mark.integration
 
@@ -169,9 +172,10 @@ def test_deploy_through_a_bastion_with_preflight_json_and_logs(farm: HostFarm,
     assert refused.returncode == 3, refused.stdout + refused.stderr
     assert "ssh refused the host key of the bastion" in refused.stderr
     assert "Host key verification failed." in refused.stderr
-    inventory = (state_dir(tmp_path) / "inventory" / "hosts.yaml").read_text()
-    assert "!unsafe 'team': !unsafe 'ml'" in inventory
     failed_id = str(run_state(tmp_path)["id"])
+    # what the run's playbooks read: its own inventory, rendered from the spec as it is now
+    inventory = (state_dir(tmp_path) / "runs" / failed_id / "inventory" / "hosts.yaml").read_text()
+    assert "!unsafe 'team': !unsafe 'ml'" in inventory
     cfg = (state_dir(tmp_path) / "runs" / failed_id / "ansible.cfg").read_text()
     assert f"ProxyCommand='ssh -W %h:%p -p {bastion.port}" in cfg
     assert f"UserKnownHostsFile={known} -o StrictHostKeyChecking=yes" in cfg
@@ -211,6 +215,7 @@ def test_add_a_control_plane_then_force_remove_a_dead_node(farm: HostFarm,
                       cp1)
     (state_dir(tmp_path) / "known_hosts").write_text(farm.known_hosts([cp1, wk1, cp2]))
     original = spec.read_text()
+    ready_nodes(cp1, ["cp1", "wk1", "cp2"])  # add-node's verify asks whether cp2 is Ready
 
     added = deepctl("add-node", str(spec), "--name", "cp2", "--address", cp2.address,
                     *port_args(cp2), "--role", "control-plane", "--yes", cwd=tmp_path)
@@ -247,6 +252,7 @@ def test_failed_gpu_add_node_stays_pending_and_resumes(farm: HostFarm, tmp_path:
     node = {"metadata": {"name": "gpu3"}, "status": {"allocatable": {
         "cpu": "2", "nvidia.com/gpu": "8"}}}
     cp1.set_kube_response("kubectl", "get node gpu3", stdout=json.dumps(node))
+    ready_nodes(cp1, ["cp1", "gpu3"])  # add-node's verify asks whether gpu3 is Ready
     command = ("add-node", str(spec), "--name", "gpu3", "--address", gpu3.address,
                *port_args(gpu3), "--gpu", "--yes")
 
@@ -257,8 +263,7 @@ def test_failed_gpu_add_node_stays_pending_and_resumes(farm: HostFarm, tmp_path:
     assert f"resume with: deepctl add-node {spec} --name gpu3" in failed.stdout + failed.stderr
     text = spec.read_text()
     assert text.count("name: gpu3") == 1
-    pending = json.loads((state_dir(tmp_path) / "pending-nodes.json").read_text())
-    assert list(pending) == ["gpu3"]
+    assert list(load_pending(StateDir(state_dir(tmp_path)))) == ["gpu3"]
     assert [(r["command"], r["result"]) for r in json.loads(
         deepctl("runs", str(spec), "--json", cwd=tmp_path).stdout)["runs"]] == [
         ("add-node", "failed")]
@@ -268,7 +273,7 @@ def test_failed_gpu_add_node_stays_pending_and_resumes(farm: HostFarm, tmp_path:
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "resuming add-node gpu3" in resumed.stdout
     assert spec.read_text() == text  # not added twice
-    assert json.loads((state_dir(tmp_path) / "pending-nodes.json").read_text()) == {}
+    assert load_pending(StateDir(state_dir(tmp_path))) == {}
     assert markers(tmp_path, "gpu3") == ["facts.yml", "facts.yml", "scale.yml"]
     assert markers(tmp_path, "cp1") == ["facts.yml", "facts.yml"]
     asked = [c["argv"] for c in cp1.calls("kubectl")]

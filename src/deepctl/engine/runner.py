@@ -137,6 +137,8 @@ def establish(ctx: StageContext, stage: Stage, command: str) -> None:
     """Record deploy's ``stage.establishes`` stages as current for the spec as it is now."""
     hashes = stage_hashes(ctx, deploy_stages())
     by = f"{command}/{stage.name}"
+    if "inventory" in stage.establishes:
+        ctx.ws.render_inventory()  # what deploy's inventory stage would publish
     for name in stage.establishes:
         record_entry(ctx.ws.state, name, LedgerEntry(hashes[name], utc_now(), ctx.record.id, by))
     ctx.record.log(f"stage {stage.name}: deploy's {', '.join(stage.establishes)} now current "

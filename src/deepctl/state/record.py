@@ -74,6 +74,9 @@ class RunRecord:
 
     def stage(self, name: str) -> dict[str, Any]:
         stages: dict[str, Any] = self.data["stages"]
+        order: list[str] = self.data.setdefault("stage_order", [])
+        if name not in order:
+            order.append(name)  # state.json's keys are sorted: this keeps the run's order
         return stages.setdefault(name, {"status": "pending"})  # type: ignore[no-any-return]
 
     def set_stage(self, name: str, status: StageStatus, **fields: Any) -> None:

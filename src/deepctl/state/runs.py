@@ -85,7 +85,7 @@ def summarize(data: dict[str, Any]) -> RunSummary:
         duration_s=float(duration) if duration is not None else None,
         result=result,
         failed_stage=str(failed) if failed is not None else None,
-        stages=stage_summaries(data.get("stages") or {}),
+        stages=stage_summaries(data.get("stages") or {}, data.get("stage_order") or []),
     )
 
 
@@ -101,10 +101,12 @@ def check_status(value: object) -> StageStatus:
     return value  # type: ignore[return-value]
 
 
-def stage_summaries(stages: dict[str, Any]) -> tuple[StageSummary, ...]:
-    """The stages of a ``state.json``, in the order they were recorded."""
+def stage_summaries(stages: dict[str, Any], order: list[str]) -> tuple[StageSummary, ...]:
+    """The stages of a ``state.json``, in the order the run reached them (``stage_order``)."""
     out = []
-    for name, entry in stages.items():
+    names = [n for n in order if n in stages] + sorted(n for n in stages if n not in order)
+    for name in names:
+        entry = stages[name]
         duration = entry.get("duration_s")
         out.append(StageSummary(str(name), check_status(entry.get("status")),
                                 float(duration) if duration is not None else None,
