@@ -137,7 +137,8 @@ def validate_data(
 ) -> tuple[Cluster | None, list[SpecProblem]]:
     """Validate parsed data; return the cluster (if types are valid) and all problems."""
     try:
-        cluster = Cluster.model_validate(data, by_alias=True, by_name=False)
+        cluster = Cluster.model_validate(data, by_alias=True, by_name=False,
+                                         context={"spec_file": filename})
     except ValidationError as exc:
         errors = exc.errors()
         problems = [_from_pydantic(err, data, positions, filename) for err in errors]
