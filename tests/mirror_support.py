@@ -44,7 +44,7 @@ class _Handler(SimpleHTTPRequestHandler):
             time.sleep(self.delay_s)
         super().do_GET()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

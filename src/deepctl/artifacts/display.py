@@ -67,8 +67,7 @@ class LiveReporter:
     """A rich progress bar per kind, with items done, bytes and speed; failures printed."""
 
     def __init__(self, console: Console) -> None:
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.console = console
         self.progress: Progress = Progress(

@@ -43,7 +43,8 @@ def open_url(
     for key, value in (headers or {}).items():
         request.add_unredirected_header(key, value)
     try:
-        return urllib.request.urlopen(request, timeout=timeout)
+        response: http.client.HTTPResponse = urllib.request.urlopen(request, timeout=timeout)
+        return response
     except urllib.error.HTTPError as exc:
         raise ArtifactError(f"{url}: HTTP {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError) as exc:

@@ -11,8 +11,7 @@ from rich.markup import escape
 
 from deepctl import kubespray_source
 from deepctl.artifacts import layout
-from deepctl.artifacts.display import human_bytes, reporter_for, summary_lines
-from deepctl.artifacts.display import PlainReporter
+from deepctl.artifacts.display import PlainReporter, human_bytes, reporter_for, summary_lines
 from deepctl.artifacts.model import ArtifactList
 from deepctl.artifacts.progress import Reporter, Summary
 from deepctl.cli_support import print_json, stderr, stdout
