@@ -21,8 +21,8 @@ from pathlib import Path, PurePosixPath
 
 from deepctl.artifacts.model import ChartArtifact, FileArtifact
 from deepctl.errors import ArtifactError
+from deepctl.kubespray_offline import mirror_image, qualify_image, split_image
 
-DOCKER_HUB = "docker.io"
 _SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -65,24 +65,14 @@ def chart_file_name(chart: ChartArtifact) -> str:
     return f"{chart.name}-{chart.version}.tgz"
 
 
-def _has_registry(first: str) -> bool:
-    return "." in first or ":" in first or first == "localhost"
-
-
 def normalize_ref(ref: str) -> str:
     """A full reference: ``nginx:1`` -> ``docker.io/library/nginx:1``."""
-    first, _, rest = ref.partition("/")
-    if not rest:
-        return f"{DOCKER_HUB}/library/{ref}"
-    if not _has_registry(first):
-        return f"{DOCKER_HUB}/{ref}"
-    return ref
+    return qualify_image(ref)
 
 
 def split_ref(ref: str) -> tuple[str, str]:
     """(registry, repository[:tag][@digest]) of a reference."""
-    registry, _, rest = normalize_ref(ref).partition("/")
-    return registry, rest
+    return split_image(ref)
 
 
 def pullable(ref: str) -> str:
@@ -109,8 +99,7 @@ def mirror_ref(ref: str, registry: str) -> str:
     """Where ``ref`` lives in a registry with Kubespray's registry_host layout."""
     if "://" in registry:
         raise ArtifactError(f"registry {registry!r} must be HOST[:PORT][/PATH], without a scheme")
-    _, rest = split_ref(ref)
-    return f"{registry.rstrip('/')}/{rest}"
+    return mirror_image(ref, registry.rstrip("/"))
 
 
 def image_slug(ref: str) -> str:
