@@ -37,12 +37,17 @@ def list_(spec: Path, *, as_json: bool, mirror: Path | None) -> None:
         print_json(artifacts.to_json())
         return
     console = stdout()
-    console.print(f"{escape(str(spec))} needs {len(artifacts.files)} files, "
-                  f"{len(artifacts.images)} images and {len(artifacts.charts)} charts")
+    console.print(f"{escape(str(spec))} needs {counted(len(artifacts.files), 'file')}, "
+                  f"{counted(len(artifacts.images), 'image')} and "
+                  f"{counted(len(artifacts.charts), 'chart')}")
     for line in listing_lines(artifacts):
         console.print(escape(line))
     if mirror is not None:
         console.print(escape(mirror_line(artifacts, mirror)))
+
+
+def counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def listing_lines(artifacts: ArtifactList) -> list[str]:
