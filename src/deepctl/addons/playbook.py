@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from deepctl.addons.manifests import addon_manifests
+from deepctl.addons.offline import ChartSource, chart_source
 from deepctl.addons.registry import Addon, Release, get_addon
 from deepctl.addons.secrets import addon_secrets
 from deepctl.addons.values import addon_context, nfs_server_address, render_values
@@ -34,6 +35,7 @@ class ReleasePlan:
     release: Release
     version: str
     values: str
+    source: ChartSource | None = None  # None: the chart's upstream repository
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ def plan_addon(cluster: Cluster, addon: Addon) -> AddonPlan:
     """What ``addon`` installs for ``cluster`` (pure; empty when the addon is disabled)."""
     context = addon_context(cluster)
     releases = tuple(
-        ReleasePlan(r, r.version(cluster), render_values(cluster, r, context))
+        ReleasePlan(r, r.version(cluster), render_values(cluster, r, context), chart_source(cluster, r))
         for r in addon.active_releases(cluster)
     )
     manifests = addon_manifests(cluster, addon) if releases else {}
@@ -64,14 +66,16 @@ def plan_addon(cluster: Cluster, addon: Addon) -> AddonPlan:
 
 def _release_var(plan: ReleasePlan, values_file: Path) -> dict[str, Any]:
     chart = plan.release.chart
+    source = plan.source or ChartSource(chart.repo_name, chart.repo_url, chart.ref, chart.oci)
     return {
         "name": plan.release.name,
         "namespace": plan.release.namespace,
         "chart": chart.name,
-        "chart_ref": chart.ref,
-        "repo_name": chart.repo_name,
-        "repo_url": chart.repo_url,
-        "oci": chart.oci,
+        "chart_ref": source.ref,
+        "chart_file": source.file or "",
+        "repo_name": source.repo_name,
+        "repo_url": source.repo_url,
+        "oci": source.oci,
         "version": plan.version,
         "timeout": plan.release.timeout,
         "values_file": str(values_file),

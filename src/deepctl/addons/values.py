@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from deepctl.addons.offline import image_overrides, merge
 from deepctl.addons.registry import Release
 from deepctl.spec.models import Cluster
 from deepctl.templates import render
@@ -95,7 +96,7 @@ def _to_json(value: Any) -> str:
 def render_values(cluster: Cluster, release: Release, context: AddonContext | None = None) -> str:
     """The values file of ``release`` for ``cluster``, as YAML text (pure)."""
     ctx = context or addon_context(cluster)
-    return render(
+    text = render(
         release.values_template,
         cluster=cluster,
         spec=cluster.spec,
@@ -106,6 +107,15 @@ def render_values(cluster: Cluster, release: Release, context: AddonContext | No
         version=release.version(cluster),
         j=_to_json,
     )
+    overrides = image_overrides(cluster, release)
+    if not overrides:
+        return text
+    lines = text.splitlines()
+    leading = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    header = "".join(line + "\n" for line in lines[:leading])
+    merged = merge(parse_values(text), overrides)
+    return (header + "# spec.offline: every image from the mirror registry.\n"
+            + yaml.safe_dump(merged, sort_keys=False, width=1000))
 
 
 def parse_values(text: str) -> dict[str, Any]:

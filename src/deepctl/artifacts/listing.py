@@ -5,7 +5,7 @@
   kubeadm pulls; always the upstream locations, even when ``spec.offline`` is set (the list
   says what to put *into* the mirror; ``path`` says where);
 - addon images: the generated image data of each enabled release's pinned chart
-  (:mod:`deepctl.artifacts.chart_images`);
+  (:mod:`deepctl.addons.chart_images`);
 - charts: every enabled release's chart, version and upstream repository.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from deepctl.addons.registry import ADDONS
-from deepctl.artifacts.chart_images import addon_images
+from deepctl.addons.chart_images import addon_images
 from deepctl.artifacts.kubespray_downloads import Download, evaluate_downloads
 from deepctl.artifacts.model import ArtifactList, ChartArtifact, FileArtifact, ImageArtifact
 from deepctl.kubespray_offline import mirror_path, qualify_image

@@ -10,11 +10,18 @@ and the addons' image and chart settings (:mod:`deepctl.addons.offline`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
+
+from deepctl.spec.finding import Finding
+
+if TYPE_CHECKING:
+    from deepctl.spec.models import Cluster
 
 # host (DNS name, IPv4 or [IPv6]) with an optional port, then optional path segments.
 _HOST = r"(?:[A-Za-z0-9](?:[-A-Za-z0-9]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])"
@@ -46,7 +53,7 @@ class Offline(BaseModel):
     )
 
     files: str = Field(
-        description="Files mirror in Kubespray's files_repo layout (<files>/<host>/<path>), "
+        description="Files mirror in Kubespray's files_repo layout (URL/HOST/PATH serves https://HOST/PATH), "
         "e.g. http://mirror.lab:8080/files."
     )
     registry: str = Field(
@@ -56,7 +63,7 @@ class Offline(BaseModel):
     charts: str | None = Field(
         None,
         description="Helm charts: a Helm repository URL, or a local directory of "
-        "<chart>-<version>.tgz files (relative to the spec file). Required when an addon is on.",
+        "CHART-VERSION.tgz files (relative to the spec file). Required when an addon is on.",
     )
     insecure_registry: bool = Field(False, description="The registry speaks plain HTTP.")
     ca_file: Path | None = Field(
@@ -118,3 +125,39 @@ def resolve_path(path: Path, info: ValidationInfo) -> Path:
     spec_file = context.get("spec_file")
     base = Path(str(spec_file)).parent if spec_file else Path.cwd()
     return (base / path).resolve()
+
+
+OFFLINE_KUBESPRAY_VARS = ("files_repo", "registry_host")
+
+
+def _addons_on(cluster: Cluster) -> list[str]:
+    addons = cluster.spec.addons
+    flags = {
+        "gpu": addons.gpu.enabled, "monitoring": addons.monitoring.enabled,
+        "logging": addons.logging.enabled, "storage.nfs": addons.storage.nfs.enabled,
+        "storage.ceph": addons.storage.ceph.enabled, "slurm": addons.slurm.enabled,
+        "jupyterhub": addons.jupyterhub.enabled,
+    }
+    return [name for name, on in flags.items() if on]
+
+
+def check_offline(cluster: Cluster) -> Iterator[Finding]:
+    """Rules of ``spec.offline`` that need the rest of the spec."""
+    offline = cluster.spec.offline
+    if offline is None:
+        return
+    addons = _addons_on(cluster)
+    if offline.charts is None and addons:
+        yield Finding(
+            ("spec", "offline"),
+            f"offline.charts is not set but addons are on ({', '.join(addons)}): their Helm "
+            "charts would come from the internet; set offline.charts to your chart mirror "
+            "(a Helm repository URL or a directory of .tgz files)",
+        )
+    for name in OFFLINE_KUBESPRAY_VARS:
+        if name in cluster.spec.kubespray_vars:
+            yield Finding(
+                ("spec", "kubesprayVars", name),
+                f"kubesprayVars.{name} overrides what spec.offline sets; remove it from "
+                "kubesprayVars",
+            )

@@ -21,6 +21,7 @@ from deepctl.spec.addon_rules import (
 )
 from deepctl.spec.finding import Finding, PathKey, closest, did_you_mean
 from deepctl.spec.models import RFC1123_LABEL, Cluster, Host
+from deepctl.spec.offline import check_offline
 
 __all__ = [
     "INVENTORY_ONLY_VARS",
@@ -260,6 +261,7 @@ RULES: tuple[Callable[[Cluster], Iterator[Finding]], ...] = (
     check_storage,
     check_kubespray_vars,
     check_bastion,
+    check_offline,
 )
 
 
