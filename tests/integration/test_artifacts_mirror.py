@@ -166,3 +166,32 @@ def test_a_path_that_would_leave_the_mirror_is_refused(tmp_path: Path) -> None:
     summary = pull(only_files([evil]), PullOptions(dest=tmp_path / "m"))
     [failure] = summary.failures
     assert "would leave the mirror directory" in (failure.error or "")
+
+
+def test_ctrl_c_stops_the_pull_keeps_what_was_verified_and_a_rerun_resumes(tmp_path: Path) -> None:
+    import signal
+    import threading
+    import time
+
+    files = write_upstream_files(tmp_path / "upstream", 40)
+    server = LoopbackUpstream(tmp_path / "upstream", delay_s=0.1)
+    opts = PullOptions(dest=tmp_path / "mirror", files_from=server.url, workers=2)
+    main = threading.get_ident()
+    timer = threading.Timer(0.5, lambda: signal.pthread_kill(main, signal.SIGINT))
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            pull(only_files(files), opts)
+        asked = len(server.requests)
+        time.sleep(0.3)
+        assert len(server.requests) == asked < 40  # stopped, and nothing more is asked
+        kept = [f for f in files if (tmp_path / "mirror" / "files" / f.path).exists()]
+        assert kept and "verified" in (tmp_path / "mirror" / "manifest.json").read_text()
+        assert not list((tmp_path / "mirror").rglob("*.part-*"))
+
+        resumed = pull(only_files(files), opts)
+    finally:
+        timer.cancel()
+        server.close()
+    assert resumed.count("file", "skipped") == len(kept)
+    assert resumed.count("file", "fetched") == 40 - len(kept)

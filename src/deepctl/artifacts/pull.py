@@ -9,20 +9,19 @@ the returned :class:`Summary`, and nothing unverified is kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
 from deepctl.artifacts import charts, images, layout
 from deepctl.artifacts.download import fetch_file
 from deepctl.artifacts.model import ArtifactList, ChartArtifact, FileArtifact, ImageArtifact
 from deepctl.artifacts.progress import ItemResult, Kind, Reporter, SilentReporter, Summary
 from deepctl.artifacts.record import VerifiedRecord
-from deepctl.errors import DeepctlError, UsageError
-
-T = TypeVar("T")
+from deepctl.errors import Canceled, DeepctlError, UsageError
 
 
 @dataclass(frozen=True)
@@ -56,34 +55,59 @@ def check_options(opts: PullOptions) -> None:
 
 
 def pull(artifacts: ArtifactList, opts: PullOptions, reporter: Reporter | None = None) -> Summary:
-    """Fetch every artifact of ``artifacts`` into ``opts.dest``; return what happened."""
+    """Fetch every artifact of ``artifacts`` into ``opts.dest``; return what happened.
+
+    Files, charts and images are fetched at the same time, each kind by its own pool. On
+    Ctrl-C, downloads stop at their next chunk and what was verified is recorded.
+    """
     check_options(opts)
-    report = reporter or SilentReporter()
     dest = opts.dest.resolve()
     dest.mkdir(parents=True, exist_ok=True)
-    record = VerifiedRecord(layout.manifest_path(dest))
-    skopeo = _skopeo_if_needed(artifacts.images, dest, opts)
-    results: list[ItemResult] = []
+    ctx = _Context(dest, opts, VerifiedRecord(layout.manifest_path(dest)),
+                   reporter or SilentReporter(), threading.Event(), charts.RepoIndexes(),
+                   _skopeo_if_needed(artifacts.images, dest, opts))
+    pools: list[ThreadPoolExecutor] = []
+    futures: list[Future[ItemResult]] = []
+    work: list[tuple[Kind, Sequence[Any], int, Callable[[_Context, Any], ItemResult]]] = [
+        ("file", artifacts.files, opts.workers, _pull_file),
+        ("chart", artifacts.charts, opts.workers, _pull_chart),
+        ("image", artifacts.images, opts.image_workers, _pull_image),
+    ]
     try:
-        report.begin("file", len(artifacts.files))
-        results += _each(artifacts.files, opts.workers,
-                         lambda f: _pull_file(f, dest, opts, record, report))
-        report.begin("chart", len(artifacts.charts))
-        indexes = charts.RepoIndexes()
-        results += _each(artifacts.charts, opts.workers,
-                         lambda c: _pull_chart(c, dest, opts, record, indexes, report))
-        report.begin("image", len(artifacts.images))
-        results += _each(artifacts.images, opts.image_workers,
-                         lambda i: _pull_image(i, dest, opts, skopeo, report))
+        for kind, items, workers, one in work:
+            ctx.report.begin(kind, len(items))
+            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"pull-{kind}")
+            pools.append(pool)
+            futures += [pool.submit(one, ctx, item) for item in items]
+        results = tuple(f.result() for f in futures)
+    except BaseException:
+        ctx.canceled.set()
+        raise
     finally:
-        _finish(dest, artifacts, record, opts)
-        report.close()
-    return Summary("pull", tuple(results))
+        for pool in pools:
+            pool.shutdown(wait=True, cancel_futures=True)
+        _finish(dest, artifacts, ctx.record, opts)
+        ctx.report.close()
+    return Summary("pull", results)
 
 
-def _each(items: Iterable[T], workers: int, work: Callable[[T], ItemResult]) -> list[ItemResult]:
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pull") as pool:
-        return list(pool.map(work, items))
+@dataclass(frozen=True)
+class _Context:
+    dest: Path
+    opts: PullOptions
+    record: VerifiedRecord
+    report: Reporter
+    canceled: threading.Event
+    indexes: charts.RepoIndexes
+    skopeo: images.SkopeoOptions | None
+
+    def on_bytes(self, kind: Kind) -> Callable[[int], None]:
+        def advance(nbytes: int) -> None:
+            if self.canceled.is_set():
+                raise Canceled("canceled")
+            self.report.advance(kind, nbytes)
+
+        return advance
 
 
 def _skopeo_if_needed(wanted: Iterable[ImageArtifact], dest: Path,
@@ -94,68 +118,75 @@ def _skopeo_if_needed(wanted: Iterable[ImageArtifact], dest: Path,
     return images.SkopeoOptions(images.find_skopeo(), opts.arches, opts.authfile)
 
 
-def _guard(kind: Kind, name: str, report: Reporter, work: Callable[[], ItemResult]) -> ItemResult:
+def _guard(ctx: _Context, kind: Kind, name: str, work: Callable[[], ItemResult]) -> ItemResult:
     try:
         result = work()
     except DeepctlError as exc:
         result = ItemResult(kind, name, "failed", error=exc.message)
-    report.done(result)
+    ctx.report.done(result)
     return result
 
 
-def _pull_file(artifact: FileArtifact, dest: Path, opts: PullOptions, record: VerifiedRecord,
-               report: Reporter) -> ItemResult:
+def _pull_file(ctx: _Context, artifact: FileArtifact) -> ItemResult:
     def work() -> ItemResult:
-        target = layout.file_dest(dest, artifact)
+        target = layout.file_dest(ctx.dest, artifact)
         key = f"files/{artifact.path}"
-        if record.is_verified(key, target, artifact.sha256):
+        if ctx.record.is_verified(key, target, artifact.sha256):
             return ItemResult("file", artifact.path, "skipped")
-        record.forget(key)
-        size = fetch_file(layout.file_source(artifact, opts.files_from), target, artifact.sha256,
-                          lambda n: report.advance("file", n), label=f"file {artifact.path}")
-        record.remember(key, target, artifact.sha256)
+        ctx.record.forget(key)
+        size = fetch_file(layout.file_source(artifact, ctx.opts.files_from), target,
+                          artifact.sha256, ctx.on_bytes("file"), label=f"file {artifact.path}")
+        ctx.record.remember(key, target, artifact.sha256)
         return ItemResult("file", artifact.path, "fetched", size)
 
-    return _guard("file", artifact.path, report, work)
+    return _guard(ctx, "file", artifact.path, work)
 
 
-def _pull_chart(chart: ChartArtifact, dest: Path, opts: PullOptions, record: VerifiedRecord,
-                indexes: charts.RepoIndexes, report: Reporter) -> ItemResult:
+def _chart_source(chart: ChartArtifact, opts: PullOptions) -> str | None:
+    """``--charts-from``; else, for an OCI chart, its place in ``--images-from``; else None."""
+    if opts.charts_from is not None:
+        return opts.charts_from
+    if chart.repo.startswith("oci://") and opts.images_from:
+        _, rest = layout.split_ref(chart.repo.removeprefix("oci://"))
+        return f"oci://{opts.images_from.rstrip('/')}/{rest}"
+    return None
+
+
+def _pull_chart(ctx: _Context, chart: ChartArtifact) -> ItemResult:
     name = layout.chart_file_name(chart)
 
     def work() -> ItemResult:
-        target = layout.charts_dir(dest) / name
+        target = layout.charts_dir(ctx.dest) / name
         key = f"charts/{name}"
-        if record.is_verified(key, target, None):
+        if ctx.record.is_verified(key, target, None):
             return ItemResult("chart", name, "skipped")
-        source = opts.charts_from
-        if source is None and chart.repo.startswith("oci://") and opts.images_from:
-            _, rest = layout.split_ref(chart.repo.removeprefix("oci://"))
-            source = f"oci://{opts.images_from.rstrip('/')}/{rest}"
-        plain = frozenset([opts.images_from]) if opts.insecure_registry and opts.images_from else frozenset()
-        size = charts.fetch_chart(chart, target, charts_from=source, indexes=indexes,
-                                  plain_http=plain, on_bytes=lambda n: report.advance("chart", n))
-        record.remember(key, target, None)
+        opts = ctx.opts
+        plain = frozenset([opts.images_from] if opts.insecure_registry and opts.images_from else [])
+        size = charts.fetch_chart(chart, target, charts_from=_chart_source(chart, opts),
+                                  indexes=ctx.indexes, plain_http=plain,
+                                  on_bytes=ctx.on_bytes("chart"))
+        ctx.record.remember(key, target, None)
         return ItemResult("chart", name, "fetched", size)
 
-    return _guard("chart", name, report, work)
+    return _guard(ctx, "chart", name, work)
 
 
-def _pull_image(image: ImageArtifact, dest: Path, opts: PullOptions,
-                skopeo: images.SkopeoOptions | None, report: Reporter) -> ItemResult:
+def _pull_image(ctx: _Context, image: ImageArtifact) -> ItemResult:
     def work() -> ItemResult:
-        root = layout.images_dir(dest)
+        root = layout.images_dir(ctx.dest)
         if images.image_present(root, image.ref):
             return ItemResult("image", image.ref, "skipped")
-        assert skopeo is not None  # found by _skopeo_if_needed whenever an image is missing
-        ref = layout.normalize_ref(image.ref)
-        source = (layout.mirror_ref(layout.pullable(ref), opts.images_from)
-                  if opts.images_from else layout.pullable(ref))
-        images.pull_image(skopeo, image.ref, source, root,
+        if ctx.canceled.is_set():
+            raise Canceled("canceled")
+        assert ctx.skopeo is not None  # found by _skopeo_if_needed whenever one is missing
+        opts = ctx.opts
+        ref = layout.pullable(layout.normalize_ref(image.ref))
+        source = layout.mirror_ref(ref, opts.images_from) if opts.images_from else ref
+        images.pull_image(ctx.skopeo, image.ref, source, root,
                           tls_verify=not (opts.insecure_registry and opts.images_from))
         return ItemResult("image", image.ref, "fetched")
 
-    return _guard("image", image.ref, report, work)
+    return _guard(ctx, "image", image.ref, work)
 
 
 def _finish(dest: Path, artifacts: ArtifactList, record: VerifiedRecord, opts: PullOptions) -> None:
