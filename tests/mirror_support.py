@@ -211,3 +211,35 @@ def write_tiny_chart(directory: Path, name: str, version: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     package.write_bytes(buffer.getvalue())
     return package
+
+
+def push_oci_chart(registry: str, repository: str, package: Path, tag: str) -> None:
+    """Upload a packaged chart as Helm does (`helm push`): OCI manifest, Helm media types."""
+    def upload(data: bytes) -> tuple[str, int]:
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        start = urllib.request.Request(f"http://{registry}/v2/{repository}/blobs/uploads/",
+                                       method="POST")
+        with urllib.request.urlopen(start) as response:
+            location = response.headers["Location"]
+        if location.startswith("/"):
+            location = f"http://{registry}{location}"
+        separator = "&" if "?" in location else "?"
+        put = urllib.request.Request(f"{location}{separator}digest={digest}", data=data,
+                                     method="PUT",
+                                     headers={"Content-Type": "application/octet-stream"})
+        urllib.request.urlopen(put).close()
+        return digest, len(data)
+
+    config_digest, config_size = upload(b'{"name": "chart"}')
+    layer_digest, layer_size = upload(package.read_bytes())
+    manifest = {
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.cncf.helm.config.v1+json",
+                   "digest": config_digest, "size": config_size},
+        "layers": [{"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+                    "digest": layer_digest, "size": layer_size}],
+    }
+    request = urllib.request.Request(
+        f"http://{registry}/v2/{repository}/manifests/{tag}", data=json.dumps(manifest).encode(),
+        method="PUT", headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    urllib.request.urlopen(request).close()

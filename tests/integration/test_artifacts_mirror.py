@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import signal
+import threading
+import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import yaml
@@ -169,10 +175,6 @@ def test_a_path_that_would_leave_the_mirror_is_refused(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_stops_the_pull_keeps_what_was_verified_and_a_rerun_resumes(tmp_path: Path) -> None:
-    import signal
-    import threading
-    import time
-
     files = write_upstream_files(tmp_path / "upstream", 40)
     server = LoopbackUpstream(tmp_path / "upstream", delay_s=0.1)
     opts = PullOptions(dest=tmp_path / "mirror", files_from=server.url, workers=2)
@@ -195,3 +197,47 @@ def test_ctrl_c_stops_the_pull_keeps_what_was_verified_and_a_rerun_resumes(tmp_p
         server.close()
     assert resumed.count("file", "skipped") == len(kept)
     assert resumed.count("file", "fetched") == 40 - len(kept)
+
+
+class _TokenRegistryStandin(BaseHTTPRequestHandler):
+    """A loopback stand-in for a public registry's anonymous bearer-token challenge."""
+
+    seen: ClassVar[list[tuple[str, str | None]]] = []
+
+    def do_HEAD(self) -> None:
+        self.seen.append((self.path, self.headers.get("Authorization")))
+        if self.headers.get("Authorization") == "Bearer anon-token":
+            self.send_response(200)
+        else:
+            host, port = self.server.server_address[:2]
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", f'Bearer realm="http://{host!s}:{port}/token",'
+                             'service="reg.test",scope="repository:charts/x:pull"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        self.seen.append((self.path, None))
+        body = json.dumps({"token": "anon-token"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_an_oci_registry_asking_for_a_bearer_token_gets_an_anonymous_one() -> None:
+    from deepctl.artifacts.charts import _auth_headers
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _TokenRegistryStandin)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v2/charts/x/manifests/1.0.0"
+        assert _auth_headers(url) == {"Authorization": "Bearer anon-token"}
+    finally:
+        server.shutdown()
+        server.server_close()
+    token_path = "/token?service=reg.test&scope=repository%3Acharts%2Fx%3Apull"
+    assert (token_path, None) in _TokenRegistryStandin.seen

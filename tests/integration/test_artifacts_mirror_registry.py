@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from deepctl.artifacts.images import image_present, layout_refs
-from deepctl.artifacts.model import ArtifactList, ImageArtifact
+from deepctl.artifacts.model import ArtifactList, ChartArtifact, ImageArtifact
 from deepctl.artifacts.pull import PullOptions, pull
 from deepctl.artifacts.push import PushOptions, push
 from deepctl.cli import app
@@ -24,9 +24,11 @@ from deepctl.errors import ArtifactError
 from tests.mirror_support import (
     LoopbackRegistry,
     loopback_registry,
+    push_oci_chart,
     push_oci_image,
     skopeo_inspect,
     skopeo_missing,
+    write_tiny_chart,
     write_tiny_oci_image,
 )
 
@@ -113,3 +115,16 @@ def test_without_skopeo_the_error_says_how_to_install_it(
     with pytest.raises(ArtifactError, match="skopeo is not installed") as caught:
         pull(ArtifactList((), (ImageArtifact(REF),), ()), PullOptions(dest=tmp_path / "m"))
     assert caught.value.hint is not None and "apt-get install -y skopeo" in caught.value.hint
+
+
+def test_an_oci_chart_comes_from_its_place_in_the_images_from_registry(tmp_path: Path) -> None:
+    package = write_tiny_chart(tmp_path / "built", "slurm", "1.1.3")
+    with loopback_registry(tmp_path / "reg") as registry:
+        push_oci_chart(registry.host, "slinkyproject/charts/slurm", package, "1.1.3")
+        chart = ChartArtifact("slurm", "1.1.3", "oci://ghcr.io/slinkyproject/charts")
+        listed = ArtifactList((), (), (chart,))
+        summary = pull(listed, PullOptions(dest=tmp_path / "mirror", images_from=registry.host,
+                                           insecure_registry=True))
+    assert summary.count("chart", "fetched") == 1, summary.failures
+    pulled = tmp_path / "mirror" / "charts" / "slurm-1.1.3.tgz"
+    assert pulled.read_bytes() == package.read_bytes()
