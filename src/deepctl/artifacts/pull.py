@@ -41,9 +41,12 @@ class PullOptions:
 
 def check_options(opts: PullOptions) -> None:
     """Refuse contradictory or malformed options before anything is written."""
-    for flag, url in (("--files-from", opts.files_from), ("--charts-from", opts.charts_from)):
-        if url is not None and not url.startswith(("http://", "https://", "oci://")):
-            raise UsageError(f"{flag} {url!r} must be an http:// or https:// URL")
+    if opts.files_from is not None and not opts.files_from.startswith(("http://", "https://")):
+        raise UsageError(f"--files-from {opts.files_from!r} must be an http:// or https:// URL")
+    if opts.charts_from is not None and not opts.charts_from.startswith(
+            ("http://", "https://", "oci://")):
+        raise UsageError(f"--charts-from {opts.charts_from!r} must be an http://, https:// or "
+                         "oci:// URL")
     if opts.images_from is not None and "://" in opts.images_from:
         raise UsageError(f"--images-from {opts.images_from!r} must be HOST[:PORT][/PATH], "
                          "without a scheme")
