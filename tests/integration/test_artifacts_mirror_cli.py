@@ -132,3 +132,26 @@ def test_the_real_list_drives_a_pull_from_loopback_mirrors_that_refuse_every_bad
         result.output)
     assert f"/files/{kubeadm['path']}" in upstream.requests
     assert not list((tmp_path / "mirror" / "files").rglob("kubeadm"))
+
+
+def test_list_prints_counts_every_item_in_full_and_what_a_mirror_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = write_upstream_files(tmp_path / "mirror" / "files", 3, size=2000)
+    (tmp_path / "mirror" / "files" / files[2].path).unlink()
+    listed = ArtifactList(tuple(files), (ImageArtifact("quay.io/calico/node:v3.31.5"),),
+                          (ChartArtifact("tiny", "1.0.0", "https://charts.example.test"),))
+    monkeypatch.setattr("deepctl.artifacts.listing.list_artifacts", lambda cluster, tree: listed)
+    spec = spec_with_tree(tmp_path, STANDIN)
+
+    result = CliRunner().invoke(app, ["artifacts", "list", str(spec), "--mirror",
+                                      str(tmp_path / "mirror")])
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"{spec} needs 3 files, 1 image and 1 chart"
+    assert f"  {files[0].path}" in lines and "  quay.io/calico/node:v3.31.5" in lines
+    assert "  tiny 1.0.0  https://charts.example.test" in lines
+    assert lines[-1] == f"in {tmp_path / 'mirror'}: 2 of 3 files (4.0 kB on disk)"
+    as_json = CliRunner().invoke(app, ["artifacts", "list", str(spec), "--json"])
+    assert json.loads(as_json.stdout) == listed.to_json()
