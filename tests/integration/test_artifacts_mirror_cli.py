@@ -155,3 +155,24 @@ def test_list_prints_counts_every_item_in_full_and_what_a_mirror_holds(
     assert lines[-1] == f"in {tmp_path / 'mirror'}: 2 of 3 files (4.0 kB on disk)"
     as_json = CliRunner().invoke(app, ["artifacts", "list", str(spec), "--json"])
     assert json.loads(as_json.stdout) == listed.to_json()
+
+
+def test_a_failed_pull_under_json_is_one_error_document_with_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = write_upstream_files(tmp_path / "unused", 2)
+    monkeypatch.setattr("deepctl.artifacts.listing.list_artifacts",
+                        lambda cluster, tree: ArtifactList(tuple(files), (), ()))
+    spec = spec_with_tree(tmp_path, STANDIN)
+
+    result = CliRunner().invoke(app, ["artifacts", "pull", str(spec), "--dest",
+                                      str(tmp_path / "m"), "--files-from", "http://127.0.0.1:9",
+                                      "--json"])
+
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["error"]["kind"] == "artifacts"
+    assert document["error"]["message"].startswith("2 artifact(s) failed: ")
+    assert document["error"]["report"]["counts"]["file"] == {"fetched": 0, "skipped": 0,
+                                                            "failed": 2}
+    assert "--files-from http://127.0.0.1:9" in document["error"]["hint"]
