@@ -26,7 +26,10 @@ app = typer.Typer(
 kubespray_app = typer.Typer(help="Manage the Kubespray tree deepctl drives.", no_args_is_help=True)
 app.add_typer(kubespray_app, name="kubespray")
 artifacts_app = typer.Typer(
-    help="Air-gapped installs: list, pull and push exactly what a spec needs (docs/airgap.md).",
+    help="Air-gapped installs: list, pull and push exactly what a spec needs (docs/airgap.md).\n\n"
+    "Examples: `deepctl artifacts list cluster.yaml`, "
+    "`deepctl artifacts pull cluster.yaml --dest mirror/`, "
+    "`deepctl artifacts push mirror/ --registry registry.lab:5000`",
     no_args_is_help=True,
 )
 app.add_typer(artifacts_app, name="artifacts")
