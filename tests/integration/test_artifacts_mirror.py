@@ -241,3 +241,13 @@ def test_an_oci_registry_asking_for_a_bearer_token_gets_an_anonymous_one() -> No
         server.server_close()
     token_path = "/token?service=reg.test&scope=repository%3Acharts%2Fx%3Apull"
     assert (token_path, None) in _TokenRegistryStandin.seen
+
+
+def test_an_item_listed_twice_is_fetched_once(
+    tmp_path: Path, upstream: tuple[LoopbackUpstream, list[FileArtifact]]
+) -> None:
+    server, files = upstream
+    summary = pull(only_files([files[0], files[0], files[1]]),
+                   PullOptions(dest=tmp_path / "m", files_from=server.url))
+    assert [r.name for r in summary.results] == [files[0].path, files[1].path]
+    assert len(server.requests) == 2

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from deepctl.artifacts import charts, images, layout
 from deepctl.artifacts.download import fetch_file
@@ -22,6 +22,8 @@ from deepctl.artifacts.model import ArtifactList, ChartArtifact, FileArtifact, I
 from deepctl.artifacts.progress import ItemResult, Kind, Reporter, SilentReporter, Summary
 from deepctl.artifacts.record import VerifiedRecord
 from deepctl.errors import Canceled, DeepctlError, UsageError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,10 @@ def pull(artifacts: ArtifactList, opts: PullOptions, reporter: Reporter | None =
     pools: list[ThreadPoolExecutor] = []
     futures: list[Future[ItemResult]] = []
     work: list[tuple[Kind, Sequence[Any], int, Callable[[_Context, Any], ItemResult]]] = [
-        ("file", artifacts.files, opts.workers, _pull_file),
-        ("chart", artifacts.charts, opts.workers, _pull_chart),
-        ("image", artifacts.images, opts.image_workers, _pull_image),
+        ("file", _unique(artifacts.files, lambda f: f.path), opts.workers, _pull_file),
+        ("chart", _unique(artifacts.charts, layout.chart_file_name), opts.workers, _pull_chart),
+        ("image", _unique(artifacts.images, lambda i: layout.normalize_ref(i.ref)),
+         opts.image_workers, _pull_image),
     ]
     try:
         for kind, items, workers, one in work:
@@ -92,6 +95,14 @@ def pull(artifacts: ArtifactList, opts: PullOptions, reporter: Reporter | None =
         _finish(dest, artifacts, ctx.record, opts)
         ctx.report.close()
     return Summary("pull", results)
+
+
+def _unique(items: Iterable[T], key: Callable[[T], str]) -> list[T]:
+    """One item per place in the mirror (two threads must never write the same one)."""
+    seen: dict[str, T] = {}
+    for item in items:
+        seen.setdefault(key(item), item)
+    return list(seen.values())
 
 
 @dataclass(frozen=True)
