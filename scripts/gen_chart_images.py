@@ -93,8 +93,9 @@ def render_objects(source: Path, release: Release, cluster: Cluster) -> list[dic
     with helm.Chart.load(str(source)) as chart:
         manifests = chart.render(values, name=release.name, namespace=release.namespace,
                                  is_install=True)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the CRDs are megabytes
     return [doc for path, body in manifests.items() if not path.endswith("NOTES.txt")
-            for doc in yaml.safe_load_all(body) if isinstance(doc, dict)]
+            for doc in yaml.load_all(body, Loader=loader) if isinstance(doc, dict)]
 
 
 # The GPU Operator's ClusterPolicy names operands it only runs for sandbox (VM) workloads,
