@@ -86,7 +86,9 @@ def pull(spec: Path, *, dest: Path, files_from: str | None, images_from: str | N
                        "(--insecure-registry)")
     summary = run_pull(artifacts, opts, _reporter(as_json, "fetched"))
     again = shlex.join(["deepctl", "artifacts", "pull", str(spec), "--dest", str(dest),
-                        *_from_args(files_from, images_from, charts_from, insecure_registry)])
+                        *_from_args(files_from, images_from, charts_from, insecure_registry),
+                        *[a for arch in arches for a in ("--arch", arch)],
+                        *_authfile_args(authfile)])
     _conclude(summary, as_json, {"dest": str(dest.resolve())},
               hint=f"fix what is listed, then run `{again}` again: what is verified is skipped")
 
@@ -101,6 +103,10 @@ def _from_args(files_from: str | None, images_from: str | None, charts_from: str
     return args + (["--insecure-registry"] if insecure else [])
 
 
+def _authfile_args(authfile: Path | None) -> list[str]:
+    return ["--authfile", str(authfile)] if authfile is not None else []
+
+
 def push(source: Path, *, registry: str, insecure_registry: bool, authfile: Path | None,
          workers: int, as_json: bool) -> None:
     from deepctl.artifacts.push import PushOptions
@@ -113,7 +119,8 @@ def push(source: Path, *, registry: str, insecure_registry: bool, authfile: Path
                        "(--insecure-registry)")
     summary = run_push(opts, _reporter(as_json, "pushed"))
     again = shlex.join(["deepctl", "artifacts", "push", str(source), "--registry", registry,
-                        *(["--insecure-registry"] if insecure_registry else [])])
+                        *(["--insecure-registry"] if insecure_registry else []),
+                        *_authfile_args(authfile)])
     _conclude(summary, as_json, {"registry": registry},
               hint=f"fix what is listed, then run `{again}` again")
 
