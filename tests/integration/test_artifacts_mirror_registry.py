@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from deepctl.artifacts.images import image_present, layout_refs
 from deepctl.artifacts.model import ArtifactList, ChartArtifact, ImageArtifact
+from deepctl.artifacts.progress import Kind, SilentReporter
 from deepctl.artifacts.pull import PullOptions, pull
 from deepctl.artifacts.push import PushOptions, push
 from deepctl.cli import app
@@ -38,6 +39,14 @@ REF = "docker.io/library/tiny:1.0"
 QUAY_REF = "quay.io/deepctl-test/second:v2"
 
 
+class RecordingReporter(SilentReporter):
+    def __init__(self) -> None:
+        self.advanced: dict[str, list[int]] = {"file": [], "chart": [], "image": []}
+
+    def advance(self, kind: Kind, nbytes: int) -> None:
+        self.advanced[kind].append(nbytes)
+
+
 @pytest.fixture
 def registries(tmp_path: Path) -> Iterator[tuple[LoopbackRegistry, LoopbackRegistry, str]]:
     """Registry A holding two test images (registry_host layout), and an empty registry B."""
@@ -57,9 +66,13 @@ def test_pull_from_one_registry_then_push_into_another(
     mirror = tmp_path / "mirror"
     listed = ArtifactList((), (ImageArtifact("tiny:1.0"), ImageArtifact(QUAY_REF)), ())
 
-    pulled = pull(listed, PullOptions(dest=mirror, images_from=a.host, insecure_registry=True))
+    bar = RecordingReporter()
+    pulled = pull(listed, PullOptions(dest=mirror, images_from=a.host, insecure_registry=True),
+                  bar)
 
     assert pulled.count("image", "fetched") == 2, pulled.failures
+    blobs = sum(p.stat().st_size for p in (mirror / "images" / "blobs" / "sha256").iterdir())
+    assert pulled.image_bytes == blobs == sum(bar.advanced["image"])  # the bar shows bytes
     assert layout_refs(mirror / "images") == [REF, QUAY_REF]
     inspected = subprocess.run(["skopeo", "inspect", f"oci:{mirror / 'images'}:{REF}"],
                                capture_output=True, text=True, check=True)
@@ -83,7 +96,8 @@ def test_a_second_pull_skips_every_image_and_a_damaged_one_is_fetched_again(
     opts = PullOptions(dest=mirror, images_from=a.host, insecure_registry=True)
     pull(listed, opts)
 
-    assert pull(listed, opts).count("image", "skipped") == 1
+    again = pull(listed, opts)
+    assert again.count("image", "skipped") == 1 and again.transferred() == 0
     layer = max((mirror / "images" / "blobs" / "sha256").iterdir(), key=lambda p: p.stat().st_size)
     layer.unlink()
     assert not image_present(mirror / "images", REF)

@@ -10,11 +10,13 @@ path) or its default auth file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,6 +122,49 @@ def pull_image(opts: SkopeoOptions, ref: str, source: str, images_root: Path,
         os.replace(partial, final)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def bytes_on_disk(images_root: Path) -> int:
+    """Bytes of every blob in the mirror, and of those skopeo is still writing."""
+    total = 0
+    partial = refs_dir(images_root).glob(".*.partial/oci-put-blob*")
+    for path in [*blobs_dir(images_root).glob("sha256/*"), *partial]:
+        with contextlib.suppress(OSError):  # renamed or removed meanwhile
+            total += path.stat().st_size
+    return total
+
+
+class GrowthWatcher:
+    """Reports, every ``interval`` seconds, the bytes the mirror's images gained (for the bar)."""
+
+    def __init__(self, images_root: Path, on_bytes: Callable[[int], None],
+                 interval: float = 0.5) -> None:
+        self.images_root = images_root
+        self.on_bytes = on_bytes
+        self.interval = interval
+        self.start_bytes = bytes_on_disk(images_root)
+        self._last = self.start_bytes
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pull-image-bytes", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._report()
+
+    def _report(self) -> None:
+        now = bytes_on_disk(self.images_root)
+        if now > self._last:
+            self.on_bytes(now - self._last)
+            self._last = now
+
+    def stop(self) -> int:
+        """Stop watching; return the bytes the image blobs gained in all."""
+        self._stop.set()
+        self._thread.join()
+        self._report()
+        gained = sum(p.stat().st_size for p in blobs_dir(self.images_root).glob("sha256/*"))
+        return max(gained - self.start_bytes, 0)
 
 
 def _read_json(path: Path) -> Any:

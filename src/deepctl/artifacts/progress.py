@@ -62,12 +62,14 @@ class Summary:
 
     verb: str  # "pull" or "push"
     results: tuple[ItemResult, ...]
+    image_bytes: int = 0  # bytes of image blobs added to the mirror (shared layers once)
 
     def count(self, kind: Kind, status: Status) -> int:
         return sum(1 for r in self.results if r.kind == kind and r.status == status)
 
     def transferred(self) -> int:
-        return sum(r.size for r in self.results if r.status == "fetched")
+        """Bytes downloaded: files and charts, and the image blobs the mirror gained."""
+        return self.image_bytes + sum(r.size for r in self.results if r.status == "fetched")
 
     @property
     def failures(self) -> tuple[ItemResult, ...]:

@@ -71,6 +71,9 @@ def pull(artifacts: ArtifactList, opts: PullOptions, reporter: Reporter | None =
     ctx = _Context(dest, opts, VerifiedRecord(layout.manifest_path(dest)),
                    reporter or SilentReporter(), threading.Event(), charts.RepoIndexes(),
                    _skopeo_if_needed(artifacts.images, dest, opts))
+    watcher = (images.GrowthWatcher(layout.images_dir(dest),
+                                     lambda n: ctx.report.advance("image", n))
+               if ctx.skopeo is not None else None)
     pools: list[ThreadPoolExecutor] = []
     futures: list[Future[ItemResult]] = []
     work: list[tuple[Kind, Sequence[Any], int, Callable[[_Context, Any], ItemResult]]] = [
@@ -92,9 +95,10 @@ def pull(artifacts: ArtifactList, opts: PullOptions, reporter: Reporter | None =
     finally:
         for pool in pools:
             pool.shutdown(wait=True, cancel_futures=True)
+        image_bytes = watcher.stop() if watcher is not None else 0
         _finish(dest, artifacts, ctx.record, opts)
         ctx.report.close()
-    return Summary("pull", results)
+    return Summary("pull", results, image_bytes)
 
 
 def _unique(items: Iterable[T], key: Callable[[T], str]) -> list[T]:
