@@ -85,6 +85,8 @@ def test_pull_from_one_registry_then_push_into_another(
     assert "images: 2 pushed, 0 already there, 0 failed" in result.output
     assert skopeo_inspect(f"{b.host}/library/tiny:1.0")["Digest"] == digest
     assert skopeo_inspect(f"{b.host}/deepctl-test/second:v2")["RepoTags"] == ["v2"]
+    again = push(PushOptions(source=mirror, registry=b.host, insecure_registry=True))
+    assert again.count("image", "skipped") == 2  # already there with the same digest
 
 
 def test_a_second_pull_skips_every_image_and_a_damaged_one_is_fetched_again(

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from deepctl.artifacts import layout
 from deepctl.artifacts.display import LiveReporter, PlainReporter, reporter_for, summary_lines
-from deepctl.artifacts.images import SkopeoOptions, pull_argv, push_argv
+from deepctl.artifacts.images import SkopeoOptions, inspect_raw_argv, pull_argv, push_argv
 from deepctl.artifacts.model import ArtifactList, ChartArtifact, FileArtifact, ImageArtifact
 from deepctl.artifacts.progress import ItemResult, Summary
 from deepctl.artifacts.push import plan
@@ -87,6 +87,14 @@ def test_skopeo_pull_and_push_command_lines(tmp_path: Path) -> None:
         "skopeo", "copy", "--quiet", "--retry-times", "3", "--multi-arch", "all",
         "--dest-tls-verify=true", f"oci:{tmp_path}:docker.io/library/x:1",
         "docker://reg/library/x:1",
+    ]
+
+
+def test_push_asks_the_registry_for_its_manifest_first(tmp_path: Path) -> None:
+    opts = SkopeoOptions("skopeo", authfile=tmp_path / "auth.json")
+    assert inspect_raw_argv(opts, "reg/x:1", tls_verify=False) == [
+        "skopeo", "inspect", "--raw", "--retry-times", "1", "--authfile",
+        str(tmp_path / "auth.json"), "--tls-verify=false", "docker://reg/x:1",
     ]
 
 

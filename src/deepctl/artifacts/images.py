@@ -11,6 +11,7 @@ path) or its default auth file.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -81,6 +82,23 @@ def push_argv(opts: SkopeoOptions, layout: Path, ref: str, target: str,
     argv += [f"--dest-tls-verify={str(tls_verify).lower()}", f"oci:{layout}:{ref}",
              f"docker://{target}"]
     return argv
+
+
+def inspect_raw_argv(opts: SkopeoOptions, target: str, *, tls_verify: bool) -> list[str]:
+    """``skopeo inspect --raw docker://TARGET``: the manifest the registry serves."""
+    argv = [opts.binary, "inspect", "--raw", "--retry-times", "1"]
+    if opts.authfile is not None:
+        argv += ["--authfile", str(opts.authfile)]
+    return [*argv, f"--tls-verify={str(tls_verify).lower()}", f"docker://{target}"]
+
+
+def registry_digest(opts: SkopeoOptions, target: str, *, tls_verify: bool) -> str | None:
+    """The digest of what ``target`` holds now; None if it holds nothing (or cannot say)."""
+    result = subprocess.run(inspect_raw_argv(opts, target, tls_verify=tls_verify),
+                            capture_output=True, check=False, env={**os.environ, "LC_ALL": "C"})
+    if result.returncode != 0 or not result.stdout:
+        return None
+    return "sha256:" + hashlib.sha256(result.stdout).hexdigest()
 
 
 def run_skopeo(argv: Sequence[str], what: str) -> None:
@@ -220,13 +238,19 @@ def write_layout_index(images_root: Path) -> list[str]:
     return sorted(manifests)
 
 
-def layout_refs(images_root: Path) -> list[str]:
-    """The image refs the mirror's OCI layout holds (from ``images/index.json``)."""
+def layout_digests(images_root: Path) -> dict[str, str]:
+    """Each image ref the mirror's OCI layout holds, with its manifest digest."""
     index = _read_json(images_root / "index.json")
     if not isinstance(index, dict):
-        return []
-    names = (m.get("annotations", {}).get(REF_NAME) for m in index.get("manifests", []))
-    return sorted(n for n in names if n)
+        return {}
+    found = {m.get("annotations", {}).get(REF_NAME): str(m.get("digest"))
+             for m in index.get("manifests", [])}
+    return {ref: found[ref] for ref in sorted(r for r in found if r)}
+
+
+def layout_refs(images_root: Path) -> list[str]:
+    """The image refs the mirror's OCI layout holds (from ``images/index.json``)."""
+    return list(layout_digests(images_root))
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -1,5 +1,8 @@
 """``deepctl artifacts push``: the images of a mirror directory into the air-gap registry.
 
+An image the registry already holds with the same digest is skipped, so a push that stopped
+half way is simply run again.
+
 Each image goes where Kubespray's ``registry_host`` layout expects it (the source registry
 dropped, the repository path kept), so ``spec.offline.registry`` pointed at that registry
 serves every image. Files and charts need no push: any web server serves ``DIR/files`` and
@@ -60,16 +63,20 @@ def push(opts: PushOptions, reporter: Reporter | None = None) -> Summary:
     """Copy every image of ``opts.source`` into ``opts.registry``; return what happened."""
     root = check_options(opts)
     report = reporter or SilentReporter()
-    pairs = plan(images.layout_refs(root), opts.registry)
+    digests = images.layout_digests(root)
+    pairs = plan(list(digests), opts.registry)
     skopeo = images.SkopeoOptions(images.find_skopeo(), authfile=opts.authfile)
+    verify = not opts.insecure_registry
 
     def one(pair: tuple[str, str]) -> ItemResult:
         ref, target = pair
         try:
-            argv = images.push_argv(skopeo, root, ref, target,
-                                    tls_verify=not opts.insecure_registry)
-            images.run_skopeo(argv, f"image {ref} -> {target}")
-            result = ItemResult("image", ref, "fetched")
+            if images.registry_digest(skopeo, target, tls_verify=verify) == digests[ref]:
+                result = ItemResult("image", ref, "skipped")
+            else:
+                argv = images.push_argv(skopeo, root, ref, target, tls_verify=verify)
+                images.run_skopeo(argv, f"image {ref} -> {target}")
+                result = ItemResult("image", ref, "fetched")
         except DeepctlError as exc:
             result = ItemResult("image", ref, "failed", error=exc.message)
         report.done(result)
