@@ -17,7 +17,7 @@ import yaml
 
 from deepctl.artifacts.model import ArtifactList, ChartArtifact, FileArtifact
 from deepctl.artifacts.pull import PullOptions, pull
-from deepctl.errors import UsageError
+from deepctl.errors import ArtifactError, UsageError
 from tests.mirror_support import LoopbackUpstream, write_tiny_chart, write_upstream_files
 
 
@@ -251,3 +251,9 @@ def test_an_item_listed_twice_is_fetched_once(
                    PullOptions(dest=tmp_path / "m", files_from=server.url))
     assert [r.name for r in summary.results] == [files[0].path, files[1].path]
     assert len(server.requests) == 2
+
+
+def test_a_destination_that_cannot_be_written_is_refused_up_front(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(ArtifactError, match="cannot write the mirror there"):
+        pull(ArtifactList((), (), ()), PullOptions(dest=tmp_path / "file" / "mirror"))

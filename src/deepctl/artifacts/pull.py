@@ -21,7 +21,7 @@ from deepctl.artifacts.download import fetch_file
 from deepctl.artifacts.model import ArtifactList, ChartArtifact, FileArtifact, ImageArtifact
 from deepctl.artifacts.progress import ItemResult, Kind, Reporter, SilentReporter, Summary
 from deepctl.artifacts.record import VerifiedRecord
-from deepctl.errors import Canceled, DeepctlError, UsageError
+from deepctl.errors import ArtifactError, Canceled, DeepctlError, UsageError
 
 T = TypeVar("T")
 
@@ -67,7 +67,7 @@ def pull(artifacts: ArtifactList, opts: PullOptions, reporter: Reporter | None =
     """
     check_options(opts)
     dest = opts.dest.resolve()
-    dest.mkdir(parents=True, exist_ok=True)
+    _writable(dest)
     ctx = _Context(dest, opts, VerifiedRecord(layout.manifest_path(dest)),
                    reporter or SilentReporter(), threading.Event(), charts.RepoIndexes(),
                    _skopeo_if_needed(artifacts.images, dest, opts))
@@ -207,11 +207,26 @@ def _pull_image(ctx: _Context, image: ImageArtifact) -> ItemResult:
     return _guard(ctx, "image", image.ref, work)
 
 
+def _writable(dest: Path) -> None:
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        probe = dest / ".deepctl-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ArtifactError(f"{dest}: cannot write the mirror there ({exc.strerror or exc})",
+                            hint="choose a --dest on a writable disk with room for it") from None
+
+
 def _finish(dest: Path, artifacts: ArtifactList, record: VerifiedRecord, opts: PullOptions) -> None:
     """Index what is there (images layout, Helm repo) and save the record."""
     images_root = layout.images_dir(dest)
-    if images.refs_dir(images_root).is_dir():
-        images.write_layout_index(images_root)
-    if layout.charts_dir(dest).is_dir():
-        charts.write_repo_index(layout.charts_dir(dest))
-    record.save({"arches": list(opts.arches), "artifacts": artifacts.to_json()})
+    try:
+        if images.refs_dir(images_root).is_dir():
+            images.write_layout_index(images_root)
+        if layout.charts_dir(dest).is_dir():
+            charts.write_repo_index(layout.charts_dir(dest))
+        record.save({"arches": list(opts.arches), "artifacts": artifacts.to_json()})
+    except OSError as exc:
+        raise ArtifactError(f"{dest}: cannot write the mirror's indexes ({exc.strerror or exc})",
+                            hint="free some space on that disk, then run the pull again") from None
