@@ -72,4 +72,5 @@ def test_charts_from_a_mirror_repository(tmp_path: Path, ssh_host_farm: HostFarm
 
     assert helm_calls(cp1, "repo") == [
         ["helm", "repo", "add", "--force-update", "deepctl-offline", "http://127.0.0.1:8080/charts"]]
-    assert helm_calls(cp1, "upgrade")[0][3:5] == ["kube-prometheus-stack", "deepctl-offline/kube-prometheus-stack"]
+    assert helm_calls(cp1, "upgrade")[0][3:5] == [
+        "kube-prometheus-stack", "deepctl-offline/kube-prometheus-stack"]

@@ -31,7 +31,7 @@ KUBEADM = "dl.k8s.io/release/v1.35.4/bin/linux/amd64/kubeadm"
 class MirrorHandler(http.server.SimpleHTTPRequestHandler):
     """Files under /files/ from a directory; /v2/ answers 401 like a registry."""
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         if self.path == "/v2/":
             self.send_response(401)
             self.send_header("Content-Length", "0")
@@ -39,7 +39,7 @@ class MirrorHandler(http.server.SimpleHTTPRequestHandler):
             return
         super().do_GET()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         self.server.seen.append((self.command, self.path))  # type: ignore[attr-defined]
 
 

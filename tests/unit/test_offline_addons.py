@@ -45,7 +45,8 @@ needs_charts = pytest.mark.skipif(
 
 @cache
 def generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_chart_images", ROOT / "scripts" / "gen_chart_images.py")
+    path = ROOT / "scripts" / "gen_chart_images.py"
+    spec = importlib.util.spec_from_file_location("gen_chart_images", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -134,7 +134,8 @@ def test_mirror_path_is_the_files_repo_layout() -> None:
 def test_package_data_is_current() -> None:
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("gen_offline_data", ROOT / "scripts" / "gen_offline_data.py")
+    path = ROOT / "scripts" / "gen_offline_data.py"
+    spec = importlib.util.spec_from_file_location("gen_offline_data", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

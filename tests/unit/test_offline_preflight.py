@@ -12,7 +12,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -35,7 +35,7 @@ KUBEADM_PATH = "/files/dl.k8s.io/release/v1.35.4/bin/linux/amd64/kubeadm"
 class Handler(http.server.BaseHTTPRequestHandler):
     """A files mirror (one file) and a registry that wants a login, on one loopback port."""
 
-    files: set[str] = {KUBEADM_PATH}
+    files: ClassVar[set[str]] = {KUBEADM_PATH}
 
     def _answer(self, body: bool) -> None:
         if self.path in self.files:
@@ -48,13 +48,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
+    def do_HEAD(self) -> None:
         self._answer(False)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._answer(True)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         self.server.requests.append(f"{self.command} {self.path}")  # type: ignore[attr-defined]
 
 
@@ -98,7 +98,9 @@ def test_both_mirrors_answer(mirror: http.server.ThreadingHTTPServer) -> None:
     assert mirror.requests == [f"HEAD {KUBEADM_PATH}", "GET /v2/"]  # type: ignore[attr-defined]
 
 
-def test_a_file_missing_from_the_mirror(mirror: http.server.ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_missing_from_the_mirror(
+    mirror: http.server.ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(Handler, "files", set())
     port = mirror.server_address[1]
     status, message, hint = probe(cluster(port))["offline.files"]

@@ -15,6 +15,10 @@ from deepctl.spec.offline import Offline
 from deepctl.spec.schema import spec_json_schema
 from tests.specs import MINIMAL_SPEC
 
+NO_MONITORING = MINIMAL_SPEC.replace(
+    "gpu: {enabled: false}", "gpu: {enabled: false}\n    monitoring: {enabled: false}")
+WITH_LOGGING = MINIMAL_SPEC.replace(
+    "gpu: {enabled: false}", "gpu: {enabled: false}\n    logging: {enabled: true}")
 OFFLINE_BLOCK = """\
   offline:
     files: http://127.0.0.1:8080/files/
@@ -86,7 +90,7 @@ def test_a_missing_charts_directory_is_reported_with_its_line(tmp_path: Path) ->
 
 
 def test_charts_are_required_when_an_addon_is_on(tmp_path: Path) -> None:
-    text = MINIMAL_SPEC.replace("gpu: {enabled: false}", "gpu: {enabled: false}\n    logging: {enabled: true}")
+    text = WITH_LOGGING
     spec = tmp_path / "cluster.yaml"
     spec.write_text(text + "  offline: {files: 'http://127.0.0.1/f', registry: '127.0.0.1:5000'}\n")
     with pytest.raises(SpecError) as exc:
@@ -98,7 +102,7 @@ def test_charts_are_required_when_an_addon_is_on(tmp_path: Path) -> None:
 
 def test_kubespray_vars_may_not_override_the_offline_settings(tmp_path: Path) -> None:
     spec = tmp_path / "cluster.yaml"
-    spec.write_text(MINIMAL_SPEC.replace("gpu: {enabled: false}", "gpu: {enabled: false}\n    monitoring: {enabled: false}")
+    spec.write_text(NO_MONITORING
                     + "  offline: {files: 'http://127.0.0.1/f', registry: '127.0.0.1:5000'}\n"
                     + "  kubesprayVars: {files_repo: 'http://elsewhere'}\n")
     with pytest.raises(SpecError) as exc:
@@ -108,7 +112,7 @@ def test_kubespray_vars_may_not_override_the_offline_settings(tmp_path: Path) ->
 
 def test_without_addons_charts_may_be_left_out(tmp_path: Path) -> None:
     spec = tmp_path / "cluster.yaml"
-    spec.write_text(MINIMAL_SPEC.replace("gpu: {enabled: false}", "gpu: {enabled: false}\n    monitoring: {enabled: false}")
+    spec.write_text(NO_MONITORING
                     + "  offline: {files: 'http://127.0.0.1/f', registry: '127.0.0.1:5000'}\n")
     cluster: Cluster = load_spec(spec).cluster
     assert cluster.spec.offline is not None and cluster.spec.offline.charts is None

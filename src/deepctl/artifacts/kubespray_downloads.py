@@ -59,7 +59,8 @@ PLAYBOOK = """\
                 'repo': d.repo if container else none, 'tag': d.tag | string if container else none}] -%%}
           {%%- endif -%%}
           {%%- endfor -%%}
-          {%%- if not (skip_kubeadm_images | bool) and (group_names | intersect(['k8s_cluster']) | length > 0) -%%}
+          {%%- if not (skip_kubeadm_images | bool)
+                and (group_names | intersect(['k8s_cluster']) | length > 0) -%%}
           {%%- for image in %(kubeadm)s -%%}
           {%%- set ns.items = ns.items + [{'name': 'kubeadm_' ~ image, 'container': true, 'url': none,
                 'checksum': 'None', 'repo': kube_image_repo ~ '/' ~ image, 'tag': 'v' ~ kube_version}] -%%}

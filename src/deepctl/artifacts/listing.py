@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from deepctl.addons.registry import ADDONS
 from deepctl.addons.chart_images import addon_images
+from deepctl.addons.registry import ADDONS
 from deepctl.artifacts.kubespray_downloads import Download, evaluate_downloads
 from deepctl.artifacts.model import ArtifactList, ChartArtifact, FileArtifact, ImageArtifact
 from deepctl.kubespray_offline import mirror_path, qualify_image
 from deepctl.kubespray_source import KubesprayTree
 from deepctl.spec.models import Cluster
+
 
 def upstream(cluster: Cluster) -> Cluster:
     """``cluster`` without ``spec.offline``: where everything comes from on the internet."""

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from deepctl.spec.models import Cluster
 
 # host (DNS name, IPv4 or [IPv6]) with an optional port, then optional path segments.
-_HOST = r"(?:[A-Za-z0-9](?:[-A-Za-z0-9]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])"
+_LABEL = r"[A-Za-z0-9](?:[-A-Za-z0-9]{0,61}[A-Za-z0-9])?"
+_HOST = rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9A-Fa-f:.]+\])"
 REGISTRY = re.compile(rf"^{_HOST}(?::[0-9]{{1,5}})?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*\Z")
 _URL_FORBIDDEN = re.compile(r"[\s{}%'\"<>\\]")
 
