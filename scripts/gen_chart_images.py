@@ -49,20 +49,25 @@ EVERYTHING: dict[str, Any] = {
     },
 }
 # Spec changes that produce each variant of a release (releases not listed: one variant).
-VARIANT_SPECS: dict[str, list[dict[str, Any]]] = {
+# Each change maps an addon name to the settings it overrides in EVERYTHING.
+VARIANT_SPECS: dict[str, list[dict[str, dict[str, Any]]]] = {
     "gpu-operator": [
-        {"driver": {"install": install}, "mig": {"strategy": strategy}}
+        {"gpu": {"driver": {"install": install}, "mig": {"strategy": strategy}}}
         for install in (False, True) for strategy in ("none", "single")
+    ],
+    # Grafana's volume (and its busybox init container) only with a default StorageClass.
+    "kube-prometheus-stack": [
+        {}, {"storage": {"nfs": {"enabled": False}, "ceph": {"enabled": False}}},
     ],
 }
 # Chart source folder when the pinned version has none (Slinky 1.1.3 is not tagged upstream).
 SOURCE_FALLBACK = {"1.1.3": "1.1.2"}
 
 
-def cluster_with(gpu: dict[str, Any] | None = None) -> Cluster:
+def cluster_with(change: dict[str, dict[str, Any]] | None = None) -> Cluster:
     data: dict[str, Any] = yaml.safe_load(yaml.safe_dump(EVERYTHING))
-    if gpu:
-        data["spec"]["addons"]["gpu"].update(gpu)
+    for addon, settings in (change or {}).items():
+        data["spec"]["addons"][addon].update(settings)
     return Cluster.model_validate(data)
 
 

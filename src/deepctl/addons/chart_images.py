@@ -47,8 +47,17 @@ def _gpu_variant(cluster: Cluster) -> str:
     return f"driver={_on_off(gpu.driver.install)},migManager={_on_off(manager)}"
 
 
+def _grafana_variant(cluster: Cluster) -> str:
+    from deepctl.addons.values import addon_context  # values imports this module's users
+
+    return f"grafanaPersistence={_on_off(addon_context(cluster).default_class is not None)}"
+
+
 # release name -> what picks its variant (releases not listed have one variant).
-VARIANTS: dict[str, Callable[[Cluster], str]] = {"gpu-operator": _gpu_variant}
+VARIANTS: dict[str, Callable[[Cluster], str]] = {
+    "gpu-operator": _gpu_variant,
+    "kube-prometheus-stack": _grafana_variant,
+}
 
 
 def variant_key(cluster: Cluster, release: Release) -> str:
