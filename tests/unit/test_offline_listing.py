@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from deepctl.addons.chart_images import addon_images
+from deepctl.addons.chart_images import addon_images, driver_os_tag
 from deepctl.artifacts.kubespray_downloads import (
     Download,
     checksum_hex,
@@ -82,10 +82,16 @@ def test_the_list_from_downloads_and_addons() -> None:
     assert listed.to_json()["images"][0] == {"ref": "docker.io/library/nginx:1.28.2-alpine"}
 
 
-def test_the_spec_driver_version_names_the_driver_image() -> None:
+def test_the_driver_image_is_tagged_per_gpu_host_os() -> None:
     c = cluster({"gpu": {"enabled": True, "driver": {"install": True, "version": "570.172.08"}},
                  "monitoring": {"enabled": False}})
-    assert "nvcr.io/nvidia/driver:570.172.08" in addon_images(c)
+    drivers = [r for r in addon_images(c, ["ubuntu24.04", "rhel9.6", "ubuntu24.04"]) if "/driver:" in r]
+    assert drivers == ["nvcr.io/nvidia/driver:570.172.08-rhel9.6",
+                       "nvcr.io/nvidia/driver:570.172.08-ubuntu24.04"]
+    assert driver_os_tag({"ID": "ubuntu", "VERSION_ID": "22.04"}) == "ubuntu22.04"
+    pinned = cluster({"gpu": {"enabled": True, "driver": {"install": True}},
+                      "monitoring": {"enabled": False}})
+    assert [r for r in addon_images(pinned) if "/driver:" in r] == ["nvcr.io/nvidia/driver:580.126.20"]
 
 
 def test_every_enabled_chart_once_with_its_upstream_repository() -> None:

@@ -10,7 +10,7 @@ for a spec, so the list is exact for that spec without rendering anything at run
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -81,16 +81,29 @@ def release_images(cluster: Cluster, release: Release) -> list[str]:
     return images
 
 
-def addon_images(cluster: Cluster) -> list[str]:
-    """Every image of every enabled addon release, with the spec's driver version."""
-    gpu = cluster.spec.addons.gpu
+def driver_os_tag(os_release: Mapping[str, str]) -> str:
+    """The GPU Operator's driver image suffix for a host: ``ubuntu24.04``, ``rhel9.4`` ..."""
+    return f"{os_release.get('ID', '')}{os_release.get('VERSION_ID', '')}"
+
+
+def _driver_refs(ref: str, cluster: Cluster, driver_os: Iterable[str]) -> list[str]:
+    """The driver image: the operator pulls ``<version>-<os tag>`` for each node's OS."""
+    version = cluster.spec.addons.gpu.driver.version or ref.split(":", 1)[1]
+    tags = sorted(set(driver_os))
+    return [f"{GPU_DRIVER_IMAGE}:{version}-{tag}" for tag in tags] or [f"{GPU_DRIVER_IMAGE}:{version}"]
+
+
+def addon_images(cluster: Cluster, driver_os: Iterable[str] = ()) -> list[str]:
+    """Every image of every enabled addon release. ``driver_os``: the GPU hosts' OS tags
+    (:func:`driver_os_tag`), for the driver image the GPU Operator builds its tag from."""
     out: list[str] = []
     for addon in ADDONS:
         for release in addon.active_releases(cluster):
             for ref in release_images(cluster, release):
-                if ref.startswith(GPU_DRIVER_IMAGE + ":") and gpu.driver.version:
-                    ref = f"{GPU_DRIVER_IMAGE}:{gpu.driver.version}"
-                out.append(ref)
+                if ref.startswith(GPU_DRIVER_IMAGE + ":"):
+                    out.extend(_driver_refs(ref, cluster, driver_os))
+                else:
+                    out.append(ref)
     return list(dict.fromkeys(out))
 
 

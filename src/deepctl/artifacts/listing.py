@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from deepctl.addons.chart_images import addon_images
+from deepctl.addons.chart_images import addon_images, driver_os_tag
 from deepctl.addons.registry import ADDONS
 from deepctl.artifacts.kubespray_downloads import Download, evaluate_downloads
 from deepctl.artifacts.model import ArtifactList, ChartArtifact, FileArtifact, ImageArtifact
@@ -46,20 +46,33 @@ def addon_charts(cluster: Cluster) -> tuple[ChartArtifact, ...]:
     return tuple(charts.values())
 
 
-def build_list(cluster: Cluster, downloads: Iterable[Download]) -> ArtifactList:
+def build_list(
+    cluster: Cluster, downloads: Iterable[Download], driver_os: Iterable[str] = ()
+) -> ArtifactList:
     """The list from Kubespray's evaluated downloads and the addon data (pure)."""
     items = list(downloads)
     kubespray_images = [qualify_image(d.image) for d in items if d.container and d.repo and d.tag]
     return ArtifactList(
         files=files_of(items),
-        images=_unique([*kubespray_images, *addon_images(cluster)]),
+        images=_unique([*kubespray_images, *addon_images(cluster, driver_os)]),
         charts=addon_charts(cluster),
     )
 
 
 def list_artifacts(
-    cluster: Cluster, tree: KubesprayTree, *, architectures: Mapping[str, str] | None = None
+    cluster: Cluster,
+    tree: KubesprayTree,
+    *,
+    architectures: Mapping[str, str] | None = None,
+    host_os: Mapping[str, Mapping[str, str]] | None = None,
 ) -> ArtifactList:
-    """What ``cluster`` needs. ``architectures``: host name -> ``uname -m`` (default x86_64)."""
+    """What ``cluster`` needs.
+
+    ``architectures``: host name -> ``uname -m`` (default x86_64 for every host);
+    ``host_os``: host name -> its ``/etc/os-release`` (preflight's saved facts), which names the
+    GPU Operator's driver image when the operator installs the driver.
+    """
     source = upstream(cluster)
-    return build_list(source, evaluate_downloads(source, tree, architectures))
+    known = host_os or {}
+    driver_os = [driver_os_tag(known[h.name]) for h in source.gpu_hosts if h.name in known]
+    return build_list(source, evaluate_downloads(source, tree, architectures), driver_os)
