@@ -96,7 +96,7 @@ def test_charts_are_required_when_an_addon_is_on(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as exc:
         load_spec(spec)
     messages = [p.message for p in exc.value.problems]
-    assert any("offline.charts is not set but addons are on (monitoring, logging)" in m
+    assert any("offline.charts is required while addons are on (monitoring, logging)" in m
                for m in messages), messages
 
 

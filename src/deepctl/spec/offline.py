@@ -151,8 +151,8 @@ def check_offline(cluster: Cluster) -> Iterator[Finding]:
     if offline.charts is None and addons:
         yield Finding(
             ("spec", "offline"),
-            f"offline.charts is not set but addons are on ({', '.join(addons)}): their Helm "
-            "charts would come from the internet; set offline.charts to your chart mirror "
+            f"offline.charts is required while addons are on ({', '.join(addons)}): without it "
+            "their Helm charts would come from the internet; set it to your chart mirror "
             "(a Helm repository URL or a directory of .tgz files)",
         )
     for name in OFFLINE_KUBESPRAY_VARS:
