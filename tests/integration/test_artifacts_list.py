@@ -25,7 +25,7 @@ import yaml
 
 from deepctl.addons.chart_images import addon_images
 from deepctl.artifacts.kubespray_downloads import evaluate_downloads
-from deepctl.artifacts.listing import list_artifacts, upstream
+from deepctl.artifacts.listing import deepctl_images, list_artifacts, upstream
 from deepctl.inventory import render_inventory, write_inventory
 from deepctl.kubespray_offline import mirror_image, qualify_image
 from deepctl.kubespray_source import KubesprayTree
@@ -153,7 +153,8 @@ def test_the_list_is_kubesprays_own_filtered_to_the_spec(
     assert {f.url for f in listed.files} == expected_urls
     refs = {i.ref for i in listed.images}
     assert expected_images - refs == set(), "missing Kubespray images"
-    assert refs - set(addon_images(cluster)) - expected_images == set(), "extra Kubespray images"
+    deepctl_own = set(addon_images(cluster)) | set(deepctl_images(cluster))
+    assert refs - deepctl_own - expected_images == set(), "extra Kubespray images"
     assert len(listed.images) == len({i.ref for i in listed.images})
     checksums = (kubespray_copy.path / CHECKSUMS_YML).read_text()
     for item in listed.files:
@@ -181,4 +182,5 @@ def test_offline_inventory_points_every_download_at_the_mirror(
     kubespray_images = {d.image for d in evaluated if d.container}
     mirrored = {mirror_image(i.ref, registry) for i in listed.images}
     assert kubespray_images <= mirrored
-    assert mirrored - kubespray_images <= {mirror_image(r, registry) for r in addon_images(cluster)}
+    own = [*addon_images(cluster), *deepctl_images(cluster)]
+    assert mirrored - kubespray_images <= {mirror_image(r, registry) for r in own}

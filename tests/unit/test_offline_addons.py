@@ -144,6 +144,17 @@ def test_no_url_outside_the_mirror_in_what_deepctl_renders() -> None:
     assert outside == []
 
 
+def test_the_gpu_smoke_job_runs_the_mirrored_image() -> None:
+    from deepctl.stages.verify_gpu import SMOKE_IMAGE, smoke_jobs
+
+    nodes = {"gpu1": {"status": {"allocatable": {"nvidia.com/gpu": "8"}}}}
+    for cluster, image in ((everything(), SMOKE_IMAGE),
+                           (offline_cluster(), mirror_image(SMOKE_IMAGE, REGISTRY))):
+        jobs = smoke_jobs(cluster, nodes)
+        assert [j["spec"]["template"]["spec"]["containers"][0]["image"] for j in jobs] == [image]
+    assert mirror_image(SMOKE_IMAGE, REGISTRY) == f"{REGISTRY}/nvidia/cuda:12.8.1-base-ubuntu24.04"
+
+
 def test_merge_keeps_both_sides() -> None:
     base = {"image": {"tag": "1"}, "other": 1}
     assert merge(base, {"image": {"repository": "m/x"}}) == {

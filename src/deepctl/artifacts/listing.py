@@ -20,6 +20,7 @@ from deepctl.artifacts.model import ArtifactList, ChartArtifact, FileArtifact, I
 from deepctl.kubespray_offline import mirror_path, qualify_image
 from deepctl.kubespray_source import KubesprayTree
 from deepctl.spec.models import Cluster
+from deepctl.stages.verify_gpu import SMOKE_IMAGE
 
 
 def upstream(cluster: Cluster) -> Cluster:
@@ -46,6 +47,11 @@ def addon_charts(cluster: Cluster) -> tuple[ChartArtifact, ...]:
     return tuple(charts.values())
 
 
+def deepctl_images(cluster: Cluster) -> list[str]:
+    """Images deepctl itself runs: the GPU smoke Job of stage ``verify``."""
+    return [SMOKE_IMAGE] if cluster.spec.addons.gpu.enabled and cluster.gpu_hosts else []
+
+
 def build_list(
     cluster: Cluster, downloads: Iterable[Download], driver_os: Iterable[str] = ()
 ) -> ArtifactList:
@@ -54,7 +60,7 @@ def build_list(
     kubespray_images = [qualify_image(d.image) for d in items if d.container and d.repo and d.tag]
     return ArtifactList(
         files=files_of(items),
-        images=_unique([*kubespray_images, *addon_images(cluster, driver_os)]),
+        images=_unique([*kubespray_images, *addon_images(cluster, driver_os), *deepctl_images(cluster)]),
         charts=addon_charts(cluster),
     )
 
