@@ -105,7 +105,7 @@ def test_a_file_missing_from_the_mirror(
     port = mirror.server_address[1]
     status, message, hint = probe(cluster(port))["offline.files"]
     assert (status, message) == ("error", f"files mirror answered HTTP 404 for http://127.0.0.1:{port}{KUBEADM_PATH}")
-    assert hint is not None and "deepctl artifacts pull" in hint
+    assert hint is not None and "artifacts pull" in hint and "spec.offline.files" in hint
 
 
 def test_a_registry_nobody_serves(mirror: http.server.ThreadingHTTPServer) -> None:

@@ -132,8 +132,9 @@ def check_files(host: Host, probe: dict[str, Any]) -> Finding:
     if status is not None:
         return error(host.name, GROUP, "offline.files",
                      f"files mirror answered HTTP {status} for {url}",
-                     "fill the mirror with `deepctl artifacts pull` and serve its files/ "
-                     "directory at spec.offline.files (docs/airgap.md)")
+                     "the mirror lacks this spec's files: fill it with deepctl's artifacts pull "
+                     "for this spec and serve its files/ directory at spec.offline.files "
+                     "(docs/airgap.md, steps 2 and 5)")
     return error(host.name, GROUP, "offline.files", f"cannot reach the files mirror at {url}: {result}",
                  _unreachable_hint(result, "files mirror"))
 
