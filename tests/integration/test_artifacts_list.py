@@ -184,3 +184,19 @@ def test_offline_inventory_points_every_download_at_the_mirror(
     assert kubespray_images <= mirrored
     own = [*addon_images(cluster), *deepctl_images(cluster)]
     assert mirrored - kubespray_images <= {mirror_image(r, registry) for r in own}
+
+
+def test_each_architecture_gets_its_own_files(kubespray_copy: KubesprayTree, tmp_path: Path) -> None:
+    cluster = load_case("gpu-example", tmp_path)
+    listed = list_artifacts(cluster, kubespray_copy, architectures={"gpu2": "aarch64"})
+    kubelets = sorted(f.url for f in listed.files if f.name == "kubelet")
+    version = cluster.spec.kubernetes.version
+    assert kubelets == [f"https://dl.k8s.io/release/v{version}/bin/linux/{arch}/kubelet"
+                        for arch in ("amd64", "arm64")]
+    checksums = yaml.safe_load((kubespray_copy.path / CHECKSUMS_YML).read_text())["kubelet_checksums"]
+    by_url = {f.url: f.sha256 for f in listed.files if f.name == "kubelet"}
+    for arch in ("amd64", "arm64"):
+        url = f"https://dl.k8s.io/release/v{version}/bin/linux/{arch}/kubelet"
+        assert f"sha256:{by_url[url]}" == checksums[arch][version]
+    # kubectl is only for control planes, all amd64 here
+    assert [f.url.split("/")[-2] for f in listed.files if f.name == "kubectl"] == ["amd64"]
