@@ -28,6 +28,14 @@ app = typer.Typer(
 )
 kubespray_app = typer.Typer(help="Manage the Kubespray tree deepctl drives.", no_args_is_help=True)
 app.add_typer(kubespray_app, name="kubespray")
+artifacts_app = typer.Typer(
+    help="Air-gapped installs: list, pull and push exactly what a spec needs (docs/airgap.md).\n\n"
+    "Examples: `deepctl artifacts list cluster.yaml`, "
+    "`deepctl artifacts pull cluster.yaml --dest mirror/`, "
+    "`deepctl artifacts push mirror/ --registry registry.lab:5000`",
+    no_args_is_help=True,
+)
+app.add_typer(artifacts_app, name="artifacts")
 
 SpecArg = Annotated[Path, typer.Argument(help="The cluster spec file (YAML).", show_default=False)]
 StateDirOpt = Annotated[
@@ -445,6 +453,100 @@ def kubespray_fetch(
     from deepctl.commands import kubespray as impl
 
     impl.fetch(tag, repo)
+
+
+InsecureRegistryOpt = Annotated[
+    bool,
+    typer.Option("--insecure-registry",
+                 help="The registry speaks plain HTTP or has an unverifiable certificate."),
+]
+AuthfileOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--authfile", help="Registry credentials file (containers-auth.json format)."),
+]
+
+
+@artifacts_app.command("list")
+@command
+def artifacts_list(
+    spec: SpecArg,
+    json_output: JsonOpt = False,
+    mirror: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--mirror", help="Also say how much of the list this mirror directory has."),
+    ] = None,
+) -> None:
+    """List exactly the files, images and charts this spec needs (its enabled parts only).
+
+    Examples: `deepctl artifacts list cluster.yaml`, `deepctl artifacts list cluster.yaml --json`
+    """
+    from deepctl.commands import artifacts as impl
+
+    impl.list_(spec, as_json=json_output, mirror=mirror)
+
+
+@artifacts_app.command("pull")
+@command
+def artifacts_pull(
+    spec: SpecArg,
+    dest: Annotated[Path, typer.Option("--dest", help="The mirror directory to fill.")],
+    files_from: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--files-from", help="Files from this files_repo mirror URL, not the internet."),
+    ] = None,
+    images_from: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--images-from",
+                     help="Images from this registry (HOST:PORT, registry_host layout)."),
+    ] = None,
+    charts_from: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--charts-from", help="Charts from this Helm repository URL."),
+    ] = None,
+    insecure_registry: InsecureRegistryOpt = False,
+    arch: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--arch", help="Image architecture (repeatable; default: image_arch or amd64)."),
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Downloads at once.")] = 8,
+    authfile: AuthfileOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Fill a mirror directory: DIR/files (sha256-verified), DIR/images (OCI), DIR/charts.
+
+    Resumable: what is already there and verified is skipped. Needs skopeo for images.
+
+    Examples: `deepctl artifacts pull cluster.yaml --dest mirror/`,
+    `deepctl artifacts pull cluster.yaml --dest mirror/ --files-from http://proxy/files`
+    """
+    from deepctl.commands import artifacts as impl
+
+    impl.pull(spec, dest=dest, files_from=files_from, images_from=images_from,
+              charts_from=charts_from, insecure_registry=insecure_registry, arches=arch or [],
+              workers=workers, authfile=authfile, as_json=json_output)
+
+
+@artifacts_app.command("push")
+@command
+def artifacts_push(
+    source: Annotated[Path, typer.Argument(help="A mirror directory filled by `artifacts pull`.",
+                                           show_default=False)],
+    registry: Annotated[str, typer.Option("--registry", help="HOST:PORT of the air-gap registry.")],
+    insecure_registry: InsecureRegistryOpt = False,
+    authfile: AuthfileOpt = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Images pushed at once.")] = 4,
+    json_output: JsonOpt = False,
+) -> None:
+    """Push the images of a mirror directory into a registry (Kubespray's registry_host layout).
+
+    Files and charts need no push: serve DIR/files and DIR/charts with any web server.
+
+    Example: `deepctl artifacts push mirror/ --registry registry.lab:5000`
+    """
+    from deepctl.commands import artifacts as impl
+
+    impl.push(source, registry=registry, insecure_registry=insecure_registry, authfile=authfile,
+              workers=workers, as_json=json_output)
 
 
 def main() -> None:

@@ -198,3 +198,18 @@ class HostKeyMismatch(PlaybookFailed, HostKeyError):
 
     exit_code = ExitCode.PREFLIGHT
     kind = "host-key"
+
+
+class ArtifactError(DeepctlError):
+    """An air-gap artifact could not be downloaded, verified, copied or pushed."""
+
+    kind = "artifacts"
+
+    def __init__(
+        self, message: str, hint: str | None = None, report: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, hint)
+        self.report = report
+
+    def details(self) -> dict[str, Any]:
+        return {"report": self.report} if self.report is not None else {}

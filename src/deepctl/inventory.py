@@ -15,6 +15,7 @@ import yaml
 from deepctl import __version__
 from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.gpu_runtime import gpu_kubespray_vars
+from deepctl.kubespray_offline import OFFLINE_VARS_FILE, render_offline_vars
 from deepctl.spec.models import Cluster, Host
 
 GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
@@ -176,6 +177,10 @@ def render_inventory(cluster: Cluster, source_name: str) -> dict[str, str]:
         ALL_VARS_FILE: dump_yaml(render_all_vars(cluster), header),
         CLUSTER_VARS_FILE: dump_yaml(render_cluster_vars(cluster), header),
     }
+    offline_vars = render_offline_vars(cluster, Unsafe)
+    if offline_vars:
+        offline_header = header + "# spec.offline: Kubespray's offline variables (docs/airgap.md).\n"
+        files[OFFLINE_VARS_FILE] = dump_yaml(offline_vars, offline_header)
     if cluster.spec.kubespray_vars:
         user_header = header + "# spec.kubesprayVars, merged last. Values are Ansible templates.\n"
         files[USER_VARS_FILE] = dump_yaml(dict(cluster.spec.kubespray_vars), user_header)
@@ -192,7 +197,8 @@ def write_inventory(inventory_dir: Path, files: dict[str, str]) -> list[Path]:
             ensure_private_dir(inventory_dir / directory)
         atomic_write(path, text, 0o600)
         written.append(path)
-    stale = inventory_dir / USER_VARS_FILE
-    if USER_VARS_FILE not in files and stale.exists():
-        stale.unlink()
+    for owned in (USER_VARS_FILE, OFFLINE_VARS_FILE):
+        stale = inventory_dir / owned
+        if owned not in files and stale.exists():
+            stale.unlink()
     return written

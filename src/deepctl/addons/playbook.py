@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from deepctl.addons.manifests import addon_manifests
+from deepctl.addons.offline import ChartSource, chart_source
 from deepctl.addons.registry import Addon, Release, get_addon
 from deepctl.addons.secrets import addon_secrets
 from deepctl.addons.slurm import slurm_layout
@@ -36,6 +37,7 @@ class ReleasePlan:
     release: Release
     version: str
     values: str
+    source: ChartSource | None = None  # None: the chart's upstream repository
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def plan_addon(cluster: Cluster, addon: Addon,
     """
     context = addon_context(cluster, gpus)
     releases = tuple(
-        ReleasePlan(r, r.version(cluster), render_values(cluster, r, context))
+        ReleasePlan(r, r.version(cluster), render_values(cluster, r, context), chart_source(cluster, r))
         for r in addon.active_releases(cluster)
     )
     manifests = addon_manifests(cluster, addon) if releases else {}
@@ -66,14 +68,16 @@ def plan_addon(cluster: Cluster, addon: Addon,
 
 def _release_var(plan: ReleasePlan, values_file: Path) -> dict[str, Any]:
     chart = plan.release.chart
+    source = plan.source or ChartSource(chart.repo_name, chart.repo_url, chart.ref, chart.oci)
     return {
         "name": plan.release.name,
         "namespace": plan.release.namespace,
         "chart": chart.name,
-        "chart_ref": chart.ref,
-        "repo_name": chart.repo_name,
-        "repo_url": chart.repo_url,
-        "oci": chart.oci,
+        "chart_ref": source.ref,
+        "chart_file": source.file or "",
+        "repo_name": source.repo_name,
+        "repo_url": source.repo_url,
+        "oci": source.oci,
         "version": plan.version,
         "timeout": plan.release.timeout,
         "values_file": str(values_file),

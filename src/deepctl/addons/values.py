@@ -15,6 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from deepctl.addons.decisions import (
+    mig_manager_on,
+    operator_mig_strategy,
+    storage_classes,
+)
+from deepctl.addons.offline import image_overrides, merge
 from deepctl.addons.registry import Release
 from deepctl.addons.slurm import SlurmLayout, slurm_layout
 from deepctl.spec.models import Cluster
@@ -24,8 +30,6 @@ if TYPE_CHECKING:
     from deepctl.preflight.gpu import GpuInventory
 
 GRAFANA_ADMIN_SECRET = "grafana-admin"
-NFS_STORAGE_CLASS = "nfs-client"
-CEPH_STORAGE_CLASS = "ceph-block"
 SERVICE_MONITOR_LABELS = {"release": "kube-prometheus-stack"}
 LOKI_URL = "http://loki.logging.svc:3100"
 
@@ -62,15 +66,6 @@ def nfs_server_address(cluster: Cluster) -> str | None:
     return str(host.internal_address) if host.internal_address else host.address
 
 
-def _storage_classes(cluster: Cluster) -> tuple[str | None, str | None]:
-    storage = cluster.spec.addons.storage
-    if storage.ceph.enabled:  # Ceph block is the default class whenever Ceph is on
-        return CEPH_STORAGE_CLASS, CEPH_STORAGE_CLASS
-    if storage.nfs.enabled:
-        return NFS_STORAGE_CLASS, NFS_STORAGE_CLASS if storage.nfs.default_class else None
-    return None, None
-
-
 def rook_device_name(path: str) -> str:
     """Rook's ``devices[].name``: a kernel name (``nvme1n1``) or a full udev path (by-id)."""
     name = path.removeprefix("/dev/")
@@ -79,7 +74,7 @@ def rook_device_name(path: str) -> str:
 
 def addon_context(cluster: Cluster, gpus: Mapping[str, GpuInventory] | None = None) -> AddonContext:
     """The shared facts for ``cluster`` (pure); ``gpus``: what preflight saw per host."""
-    storage_class, default_class = _storage_classes(cluster)
+    storage_class, default_class = storage_classes(cluster)
     addons = cluster.spec.addons
     return AddonContext(
         storage_class=storage_class,
@@ -98,19 +93,6 @@ def addon_context(cluster: Cluster, gpus: Mapping[str, GpuInventory] | None = No
     )
 
 
-def mig_manager_on(cluster: Cluster) -> bool:
-    """The spec's ``mig.manager``; unset: on exactly when a MIG strategy is chosen."""
-    mig = cluster.spec.addons.gpu.mig
-    return mig.manager if mig.manager is not None else mig.strategy != "none"
-
-
-def operator_mig_strategy(cluster: Cluster) -> str:
-    """The GPU Operator knows ``single`` and ``mixed``; the spec's ``none`` renders as single
-    (harmless on GPUs without MIG partitions)."""
-    strategy = cluster.spec.addons.gpu.mig.strategy
-    return strategy if strategy != "none" else "single"
-
-
 def _to_json(value: Any) -> str:
     """YAML-safe scalar/collection text for templates (JSON is valid YAML)."""
     return json.dumps(value)
@@ -119,7 +101,7 @@ def _to_json(value: Any) -> str:
 def render_values(cluster: Cluster, release: Release, context: AddonContext | None = None) -> str:
     """The values file of ``release`` for ``cluster``, as YAML text (pure)."""
     ctx = context or addon_context(cluster)
-    return render(
+    text = render(
         release.values_template,
         cluster=cluster,
         spec=cluster.spec,
@@ -130,6 +112,15 @@ def render_values(cluster: Cluster, release: Release, context: AddonContext | No
         version=release.version(cluster),
         j=_to_json,
     )
+    overrides = image_overrides(cluster, release)
+    if not overrides:
+        return text
+    lines = text.splitlines()
+    leading = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    header = "".join(line + "\n" for line in lines[:leading])
+    merged = merge(parse_values(text), overrides)
+    return (header + "# spec.offline: every image from the mirror registry.\n"
+            + yaml.safe_dump(merged, sort_keys=False, width=1000))
 
 
 def parse_values(text: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 
-from deepctl.preflight import checks, gpu, storage
+from deepctl.preflight import checks, gpu, offline, storage
 from deepctl.preflight.model import Finding, HostFacts, error, ok
 from deepctl.spec.models import Cluster
 
@@ -25,6 +25,7 @@ HOST_CHECKS: tuple[checks.HostCheck, ...] = (
     checks.check_ports,
     checks.check_internal_address,
     checks.check_peer,
+    offline.check_offline,
     gpu.check_gpus,
     storage.check_ceph_devices,
     checks.check_runtime,

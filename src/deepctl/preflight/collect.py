@@ -18,7 +18,7 @@ import paramiko
 
 from deepctl.errors import DeepctlError, HostKeyError
 from deepctl.fsutil import atomic_write_json, ensure_private_dir
-from deepctl.preflight import script
+from deepctl.preflight import offline, script
 from deepctl.preflight.checks import effective_internal_address
 from deepctl.preflight.model import Finding, HostFacts, error
 from deepctl.preflight.storage import devices_to_check
@@ -131,7 +131,8 @@ def _gather_host(
 ) -> None:
     internal = effective_internal_address(host) or ""
     text = script.build_script(internal, peer, cluster.spec.ssh.become,
-                               devices=devices_to_check(cluster, host))
+                               devices=devices_to_check(cluster, host),
+                               extra=offline.probe_script(cluster, offline.read_ca(cluster)))
     before = time.time()
     try:
         rc, stdout, stderr = run_command(client, "sh -s", opts.timeout * SCRIPT_TIMEOUT_FACTOR,

@@ -85,6 +85,8 @@ class HostFacts:
     # Ceph devices the spec lists, by spec path: {"rc": lsblk's exit status (None: no lsblk),
     # "output": its text, "device": its first ``blockdevices`` entry or None}
     block_devices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # spec.offline probes: {"files"|"registry": {"url": ..., "result": "status 200" | "error ..."}}
+    offline: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def clock_offset(self) -> float | None:

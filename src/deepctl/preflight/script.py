@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from deepctl.preflight.model import Gpu, HostFacts
+from deepctl.preflight.offline import parse_probes
 
 GPU_QUERY = "index,name,uuid,memory.total,driver_version,mig.mode.current"
 RUNTIMES = ("kubelet", "containerd", "crio")
@@ -75,7 +76,7 @@ sec end
 
 
 def build_script(internal_address: str, peer: tuple[str, int] | None, become: bool,
-                 devices: Sequence[str] = ()) -> str:
+                 devices: Sequence[str] = (), extra: str = "") -> str:
     """The facts script for one host (all values quoted; nothing secret in it).
 
     ``devices``: block devices to describe with ``lsblk`` (the host's Ceph devices).
@@ -88,6 +89,8 @@ def build_script(internal_address: str, peer: tuple[str, int] | None, become: bo
         f"set -- {' '.join(shlex.quote(d) for d in devices)}\n"
     )
     body = _BODY.replace("GPU_QUERY", GPU_QUERY).replace("RUNTIMES", " ".join(RUNTIMES))
+    if extra:  # more probes (spec.offline's mirrors), before the end marker
+        body = body.replace("\nsec end\n", "\n" + extra.strip("\n") + "\nsec end\n")
     return head + body
 
 
@@ -251,4 +254,5 @@ def parse_output(
         peer=f"{peer[0]}:{peer[1]}" if peer else None,
         peer_reachable=None if peer is None or peer_rc in (None, "unknown") else peer_rc == "0",
         block_devices=parse_block_devices(s.get("block_devices", "")),
+        offline=parse_probes(s),
     )

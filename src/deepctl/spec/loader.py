@@ -137,13 +137,14 @@ def validate_data(
 ) -> tuple[Cluster | None, list[SpecProblem]]:
     """Validate parsed data; return the cluster (if types are valid) and all problems."""
     try:
-        cluster = Cluster.model_validate(data, by_alias=True, by_name=False)
+        cluster = Cluster.model_validate(data, by_alias=True, by_name=False,
+                                         context={"spec_file": filename})
     except ValidationError as exc:
         errors = exc.errors()
         problems = [_from_pydantic(err, data, positions, filename) for err in errors]
         # Report semantic problems too where the type errors are in optional fields: drop
         # the bad fields, and if the rest validates, run the rules on it.
-        partial = _without(data, [tuple(err["loc"]) for err in errors])
+        partial = _without(data, [tuple(err["loc"]) for err in errors], filename)
         if partial is not None:
             problems += _rule_problems(partial, data, positions, filename)
         problems.sort(key=lambda p: (p.line or 0, p.column or 0))
@@ -152,7 +153,7 @@ def validate_data(
     return cluster, problems
 
 
-def _without(data: dict[str, Any], locs: list[PathKey]) -> Cluster | None:
+def _without(data: dict[str, Any], locs: list[PathKey], filename: str) -> Cluster | None:
     pruned = copy.deepcopy(data)
     for loc in locs:
         parent: Any = pruned
@@ -165,7 +166,8 @@ def _without(data: dict[str, Any], locs: list[PathKey]) -> Cluster | None:
             return None
         del parent[loc[-1]]
     try:
-        return Cluster.model_validate(pruned, by_alias=True, by_name=False)
+        return Cluster.model_validate(pruned, by_alias=True, by_name=False,
+                                      context={"spec_file": filename})
     except ValidationError:
         return None
 

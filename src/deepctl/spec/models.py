@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from deepctl import KUBESPRAY_TAG
+from deepctl.spec.offline import Offline
 
 API_VERSION: Literal["deepctl/v1alpha1"] = "deepctl/v1alpha1"
 DEFAULT_KUBE_VERSION = "1.35.4"
@@ -347,6 +348,7 @@ class ClusterSpec(SpecModel):
     hosts: list[Host] = Field(min_length=1, description="The machines; at least one.")
     addons: Addons = Field(default_factory=Addons, description="Platform addons.")
     ansible: AnsibleConfig = Field(default_factory=AnsibleConfig, description="Ansible runs.")
+    offline: Offline | None = Field(None, description="Air-gapped install: mirrors (docs/airgap.md).")
     kubespray_vars: dict[str, Any] = Field(
         default_factory=dict,
         description="Raw Kubespray variables, merged last. Values are Ansible templates.",

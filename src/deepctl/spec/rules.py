@@ -21,6 +21,7 @@ from deepctl.spec.addon_rules import (
 )
 from deepctl.spec.finding import Finding, PathKey, closest, did_you_mean
 from deepctl.spec.models import RFC1123_LABEL, Cluster, Host
+from deepctl.spec.offline_rules import check_offline
 from deepctl.spec.slurm_rules import check_slurm
 
 __all__ = [
@@ -262,6 +263,7 @@ RULES: tuple[Callable[[Cluster], Iterator[Finding]], ...] = (
     check_slurm,
     check_kubespray_vars,
     check_bastion,
+    check_offline,
 )
 
 

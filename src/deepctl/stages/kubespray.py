@@ -32,6 +32,6 @@ def _describe(c: Cluster) -> str:
 
 KUBESPRAY = Stage(
     "kubespray", "Install Kubernetes (Kubespray cluster.yml)", _describe,
-    run=_cluster_yml, after=("inventory",),
+    run=_cluster_yml, after=("inventory", "offline-ca"),
     inputs=tree_inputs,
 )

@@ -15,6 +15,7 @@ from deepctl.stages.gpu_ready import gpu_ready
 from deepctl.stages.inventory import INVENTORY
 from deepctl.stages.kubeconfig import KUBECONFIG
 from deepctl.stages.kubespray import KUBESPRAY
+from deepctl.stages.offline_ca import OFFLINE_CA
 from deepctl.stages.preflight import PREFLIGHT, preflight_new_host
 from deepctl.stages.remove_node import drop_from_spec, remove_host
 from deepctl.stages.reset import FORGET, RESET
@@ -23,7 +24,8 @@ from deepctl.stages.stage import Stage, ordered
 from deepctl.stages.upgrade import set_version, upgrade_to
 from deepctl.stages.verify import VERIFY, verify_new_node
 
-DEPLOY: tuple[Stage, ...] = (PREFLIGHT, INVENTORY, KUBESPRAY, KUBECONFIG, *ADDON_STAGES, VERIFY)
+DEPLOY: tuple[Stage, ...] = (PREFLIGHT, INVENTORY, OFFLINE_CA, KUBESPRAY, KUBECONFIG, *ADDON_STAGES,
+                             VERIFY)
 DEPLOY_STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in ordered(DEPLOY))
 
 
@@ -40,7 +42,7 @@ def add_node_stages(name: str, roles: Sequence[str]) -> list[Stage]:
     else:
         join = [FACTS, scale_new_host(name)]
     last = join[-1].name
-    return ordered([preflight_new_host(name), *join,
+    return ordered([preflight_new_host(name), replace(OFFLINE_CA, after=("preflight",)), *join,
                     replace(gpu_ready(name), after=(last,)),
                     replace(verify_new_node(name), after=(last, "gpu-ready"))])
 

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import yaml
 
 from deepctl.addons.manifests import namespace_manifest
+from deepctl.kubespray_offline import mirror_image
 from deepctl.spec.models import TAINT, Cluster, Host
 from deepctl.status.model import ApiObject
 from deepctl.status.nodes import GPU, node_gpus
@@ -160,6 +161,12 @@ def smoke_manifest(jobs: list[dict[str, Any]]) -> str:
     return "---\n".join([namespace_manifest(SMOKE_NAMESPACE), *docs])
 
 
+def smoke_image(cluster: Cluster) -> str:
+    """The smoke Job's image: upstream, or its place in ``spec.offline.registry``."""
+    offline = cluster.spec.offline
+    return mirror_image(SMOKE_IMAGE, offline.registry) if offline else SMOKE_IMAGE
+
+
 def smoke_jobs(cluster: Cluster, nodes: Mapping[str, ApiObject]) -> list[dict[str, Any]]:
     """A Job for every GPU host whose node offers a GPU resource (spec order)."""
     out = []
@@ -167,7 +174,7 @@ def smoke_jobs(cluster: Cluster, nodes: Mapping[str, ApiObject]) -> list[dict[st
         node = nodes.get(host.name)
         resource = smoke_resource(node) if node is not None else None
         if resource is not None:
-            out.append(smoke_job(host, resource))
+            out.append(smoke_job(host, resource, smoke_image(cluster)))
     return out
 
 

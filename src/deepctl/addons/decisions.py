@@ -1,0 +1,31 @@
+"""Decisions about the addons that several modules need, made once, in Python (pure)."""
+
+from __future__ import annotations
+
+from deepctl.spec.models import Cluster
+
+NFS_STORAGE_CLASS = "nfs-client"
+CEPH_STORAGE_CLASS = "ceph-block"
+
+
+def storage_classes(cluster: Cluster) -> tuple[str | None, str | None]:
+    """(the class PVCs use, the cluster's default class), each None when there is none."""
+    storage = cluster.spec.addons.storage
+    if storage.ceph.enabled:  # Ceph block is the default class whenever Ceph is on
+        return CEPH_STORAGE_CLASS, CEPH_STORAGE_CLASS
+    if storage.nfs.enabled:
+        return NFS_STORAGE_CLASS, NFS_STORAGE_CLASS if storage.nfs.default_class else None
+    return None, None
+
+
+def mig_manager_on(cluster: Cluster) -> bool:
+    """The spec's ``mig.manager``; unset: on exactly when a MIG strategy is chosen."""
+    mig = cluster.spec.addons.gpu.mig
+    return mig.manager if mig.manager is not None else mig.strategy != "none"
+
+
+def operator_mig_strategy(cluster: Cluster) -> str:
+    """The GPU Operator knows ``single`` and ``mixed``; the spec's ``none`` renders as single
+    (harmless on GPUs without MIG partitions)."""
+    strategy = cluster.spec.addons.gpu.mig.strategy
+    return strategy if strategy != "none" else "single"

@@ -1,0 +1,1 @@
+"""Air-gap artifacts: what a spec needs, and a mirror of it."""

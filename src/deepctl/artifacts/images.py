@@ -1,0 +1,259 @@
+"""Images through skopeo: into the mirror's OCI layout, and from it into a registry.
+
+skopeo is the one boundary: its command lines are built by pure functions (tested by list
+equality) and run by :func:`run_skopeo`. Each image is copied into its own small layout under
+``images/refs/<slug>/`` with every blob in the shared ``images/blobs/`` (so copies can run at
+once), then :func:`write_layout_index` makes ``images/`` one OCI layout listing them all.
+Registry credentials are never on a command line: skopeo reads them from ``--authfile`` (a
+path) or its default auth file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deepctl.artifacts.layout import image_slug, normalize_ref
+from deepctl.errors import ArtifactError
+
+REF_NAME = "org.opencontainers.image.ref.name"
+INDEX_TYPES = ("application/vnd.oci.image.index.v1+json",
+               "application/vnd.docker.distribution.manifest.list.v2+json")
+INSTALL_HINT = ("install skopeo, a distribution package: `apt-get install -y skopeo` "
+                "(Debian, Ubuntu) or `dnf install -y skopeo` (RHEL, Fedora), then run the "
+                "command again")
+
+
+@dataclass(frozen=True)
+class SkopeoOptions:
+    """How skopeo is run: the binary, an auth file, and the architectures to copy."""
+
+    binary: str
+    arches: tuple[str, ...] = ("amd64",)
+    authfile: Path | None = None
+    retries: int = 3
+
+
+def find_skopeo() -> str:
+    found = shutil.which("skopeo")
+    if found is None:
+        raise ArtifactError("skopeo is not installed; deepctl copies images with it",
+                            hint=INSTALL_HINT)
+    return found
+
+
+def _arch_args(opts: SkopeoOptions, ref: str) -> list[str]:
+    """One architecture: that one; several, or a ref pinned by digest (an index): all."""
+    if len(opts.arches) == 1 and "@" not in ref:
+        return ["--override-arch", opts.arches[0], "--override-os", "linux"]
+    return []
+
+
+def pull_argv(opts: SkopeoOptions, source: str, layout: Path, ref: str, blobs: Path,
+              *, tls_verify: bool) -> list[str]:
+    """``skopeo copy docker://SOURCE oci:LAYOUT:REF`` with blobs in the shared directory."""
+    argv = [opts.binary, *_arch_args(opts, source), "copy", "--quiet",
+            "--retry-times", str(opts.retries)]
+    if len(opts.arches) > 1 or "@" in source:
+        argv += ["--multi-arch", "all"]
+    if opts.authfile is not None:
+        argv += ["--src-authfile", str(opts.authfile)]
+    argv += [f"--src-tls-verify={str(tls_verify).lower()}", "--dest-shared-blob-dir", str(blobs),
+             f"docker://{source}", f"oci:{layout}:{ref}"]
+    return argv
+
+
+def push_argv(opts: SkopeoOptions, layout: Path, ref: str, target: str,
+              *, tls_verify: bool) -> list[str]:
+    """``skopeo copy oci:LAYOUT:REF docker://TARGET``, every platform the layout holds."""
+    argv = [opts.binary, "copy", "--quiet", "--retry-times", str(opts.retries),
+            "--multi-arch", "all"]
+    if opts.authfile is not None:
+        argv += ["--dest-authfile", str(opts.authfile)]
+    argv += [f"--dest-tls-verify={str(tls_verify).lower()}", f"oci:{layout}:{ref}",
+             f"docker://{target}"]
+    return argv
+
+
+def inspect_raw_argv(opts: SkopeoOptions, target: str, *, tls_verify: bool) -> list[str]:
+    """``skopeo inspect --raw docker://TARGET``: the manifest the registry serves."""
+    argv = [opts.binary, "inspect", "--raw", "--retry-times", "1"]
+    if opts.authfile is not None:
+        argv += ["--authfile", str(opts.authfile)]
+    return [*argv, f"--tls-verify={str(tls_verify).lower()}", f"docker://{target}"]
+
+
+def registry_digest(opts: SkopeoOptions, target: str, *, tls_verify: bool) -> str | None:
+    """The digest of what ``target`` holds now; None if it holds nothing (or cannot say)."""
+    result = subprocess.run(inspect_raw_argv(opts, target, tls_verify=tls_verify),
+                            capture_output=True, check=False, env={**os.environ, "LC_ALL": "C"})
+    if result.returncode != 0 or not result.stdout:
+        return None
+    return "sha256:" + hashlib.sha256(result.stdout).hexdigest()
+
+
+def run_skopeo(argv: Sequence[str], what: str) -> None:
+    result = subprocess.run(list(argv), capture_output=True, text=True, check=False,
+                            env={**os.environ, "LC_ALL": "C"})
+    if result.returncode != 0:
+        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+        detail = lines[-1] if lines else f"skopeo exited with {result.returncode}"
+        raise ArtifactError(f"{what}: {detail}")
+
+
+def refs_dir(images_root: Path) -> Path:
+    return images_root / "refs"
+
+
+def blobs_dir(images_root: Path) -> Path:
+    return images_root / "blobs"
+
+
+def check_layout_path(images_root: Path) -> None:
+    if ":" in str(images_root):
+        raise ArtifactError(f"{images_root}: skopeo cannot address a directory whose path "
+                            "holds ':'", hint="choose a --dest without ':' in its path")
+
+
+def pull_image(opts: SkopeoOptions, ref: str, source: str, images_root: Path,
+               *, tls_verify: bool) -> None:
+    """Copy ``source`` into the mirror as ``ref``: into a temporary layout, then renamed."""
+    final = refs_dir(images_root) / image_slug(ref)
+    partial = final.with_name(f".{final.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    blobs_dir(images_root).mkdir(parents=True, exist_ok=True)
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    argv = pull_argv(opts, source, partial, normalize_ref(ref), blobs_dir(images_root),
+                     tls_verify=tls_verify)
+    try:
+        run_skopeo(argv, f"image {ref} (from {source})")
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(partial, final)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def bytes_on_disk(images_root: Path) -> int:
+    """Bytes of every blob in the mirror, and of those skopeo is still writing."""
+    total = 0
+    partial = refs_dir(images_root).glob(".*.partial/oci-put-blob*")
+    for path in [*blobs_dir(images_root).glob("sha256/*"), *partial]:
+        with contextlib.suppress(OSError):  # renamed or removed meanwhile
+            total += path.stat().st_size
+    return total
+
+
+class GrowthWatcher:
+    """Reports, every ``interval`` seconds, the bytes the mirror's images gained (for the bar)."""
+
+    def __init__(self, images_root: Path, on_bytes: Callable[[int], None],
+                 interval: float = 0.5) -> None:
+        self.images_root = images_root
+        self.on_bytes = on_bytes
+        self.interval = interval
+        self.start_bytes = bytes_on_disk(images_root)
+        self._last = self.start_bytes
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pull-image-bytes", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._report()
+
+    def _report(self) -> None:
+        now = bytes_on_disk(self.images_root)
+        if now > self._last:
+            self.on_bytes(now - self._last)
+            self._last = now
+
+    def stop(self) -> int:
+        """Stop watching; return the bytes the image blobs gained in all."""
+        self._stop.set()
+        self._thread.join()
+        self._report()
+        gained = sum(p.stat().st_size for p in blobs_dir(self.images_root).glob("sha256/*"))
+        return max(gained - self.start_bytes, 0)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _blob(blobs: Path, digest: str) -> Path:
+    algorithm, _, hexdigest = digest.partition(":")
+    return blobs / algorithm / hexdigest
+
+
+def _complete(blobs: Path, descriptor: dict[str, Any], depth: int = 0) -> bool:
+    """Every blob under ``descriptor`` is present with its size (manifests are followed)."""
+    path = _blob(blobs, str(descriptor.get("digest", "")))
+    if depth > 4 or not path.is_file() or path.stat().st_size != descriptor.get("size"):
+        return False
+    media = descriptor.get("mediaType", "")
+    if depth > 0 and "manifest" not in media and media not in INDEX_TYPES:
+        return True
+    document = _read_json(path)
+    if not isinstance(document, dict):
+        return False
+    children = list(document.get("manifests", []))
+    if "config" in document:
+        children.append(document["config"])
+    children += document.get("layers", [])
+    return all(_complete(blobs, child, depth + 1) for child in children)
+
+
+def image_present(images_root: Path, ref: str) -> bool:
+    """``ref`` was copied completely: its index and every blob it names are there."""
+    index = _read_json(refs_dir(images_root) / image_slug(ref) / "index.json")
+    if not isinstance(index, dict) or not index.get("manifests"):
+        return False
+    return all(_complete(blobs_dir(images_root), m) for m in index["manifests"])
+
+
+def write_layout_index(images_root: Path) -> list[str]:
+    """Make ``images/`` one OCI layout of every copied image; return their refs."""
+    manifests: dict[str, dict[str, Any]] = {}
+    for index_file in sorted(refs_dir(images_root).glob("*/index.json")):
+        index = _read_json(index_file)
+        for entry in index.get("manifests", []) if isinstance(index, dict) else []:
+            name = entry.get("annotations", {}).get(REF_NAME)
+            if name:
+                manifests[name] = entry
+    document = {"schemaVersion": 2, "manifests": [manifests[k] for k in sorted(manifests)]}
+    _write_atomic(images_root / "index.json", json.dumps(document, indent=1) + "\n")
+    _write_atomic(images_root / "oci-layout", '{"imageLayoutVersion": "1.0.0"}\n')
+    return sorted(manifests)
+
+
+def layout_digests(images_root: Path) -> dict[str, str]:
+    """Each image ref the mirror's OCI layout holds, with its manifest digest."""
+    index = _read_json(images_root / "index.json")
+    if not isinstance(index, dict):
+        return {}
+    found = {m.get("annotations", {}).get(REF_NAME): str(m.get("digest"))
+             for m in index.get("manifests", [])}
+    return {ref: found[ref] for ref in sorted(r for r in found if r)}
+
+
+def layout_refs(images_root: Path) -> list[str]:
+    """The image refs the mirror's OCI layout holds (from ``images/index.json``)."""
+    return list(layout_digests(images_root))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    os.replace(temp, path)

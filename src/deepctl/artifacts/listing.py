@@ -1,0 +1,84 @@
+"""``deepctl artifacts list``: exactly the files, images and charts one spec needs.
+
+- files and Kubespray's images: Kubespray's own ``downloads``, evaluated by Ansible for this
+  spec's inventory (:mod:`deepctl.artifacts.kubespray_downloads`), plus the kube-* images
+  kubeadm pulls; always the upstream locations, even when ``spec.offline`` is set (the list
+  says what to put *into* the mirror; ``path`` says where);
+- addon images: the generated image data of each enabled release's pinned chart
+  (:mod:`deepctl.addons.chart_images`);
+- charts: every enabled release's chart, version and upstream repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from deepctl.addons.chart_images import addon_images, driver_os_tag
+from deepctl.addons.registry import ADDONS
+from deepctl.artifacts.kubespray_downloads import Download, evaluate_downloads
+from deepctl.artifacts.model import ArtifactList, ChartArtifact, FileArtifact, ImageArtifact
+from deepctl.kubespray_offline import mirror_path, qualify_image
+from deepctl.kubespray_source import KubesprayTree
+from deepctl.spec.models import Cluster
+from deepctl.stages.verify_gpu import SMOKE_IMAGE
+
+
+def upstream(cluster: Cluster) -> Cluster:
+    """``cluster`` without ``spec.offline``: where everything comes from on the internet."""
+    return cluster.model_copy(update={"spec": cluster.spec.model_copy(update={"offline": None})})
+
+
+def files_of(downloads: Iterable[Download]) -> tuple[FileArtifact, ...]:
+    return tuple(
+        FileArtifact(name=d.name, url=d.url, sha256=d.checksum, path=mirror_path(d.url))
+        for d in downloads if not d.container and d.url
+    )
+
+
+def _unique(refs: Iterable[str]) -> tuple[ImageArtifact, ...]:
+    return tuple(ImageArtifact(ref) for ref in dict.fromkeys(refs))
+
+
+def addon_charts(cluster: Cluster) -> tuple[ChartArtifact, ...]:
+    charts = {
+        (r.chart.name, r.version(cluster)): ChartArtifact(r.chart.name, r.version(cluster), r.chart.repo_url)
+        for addon in ADDONS for r in addon.active_releases(cluster)
+    }
+    return tuple(charts.values())
+
+
+def deepctl_images(cluster: Cluster) -> list[str]:
+    """Images deepctl itself runs: the GPU smoke Job of stage ``verify``."""
+    return [SMOKE_IMAGE] if cluster.spec.addons.gpu.enabled and cluster.gpu_hosts else []
+
+
+def build_list(
+    cluster: Cluster, downloads: Iterable[Download], driver_os: Iterable[str] = ()
+) -> ArtifactList:
+    """The list from Kubespray's evaluated downloads and the addon data (pure)."""
+    items = list(downloads)
+    kubespray_images = [qualify_image(d.image) for d in items if d.container and d.repo and d.tag]
+    return ArtifactList(
+        files=files_of(items),
+        images=_unique([*kubespray_images, *addon_images(cluster, driver_os), *deepctl_images(cluster)]),
+        charts=addon_charts(cluster),
+    )
+
+
+def list_artifacts(
+    cluster: Cluster,
+    tree: KubesprayTree,
+    *,
+    architectures: Mapping[str, str] | None = None,
+    host_os: Mapping[str, Mapping[str, str]] | None = None,
+) -> ArtifactList:
+    """What ``cluster`` needs.
+
+    ``architectures``: host name -> ``uname -m`` (default x86_64 for every host);
+    ``host_os``: host name -> its ``/etc/os-release`` (preflight's saved facts), which names the
+    GPU Operator's driver image when the operator installs the driver.
+    """
+    source = upstream(cluster)
+    known = host_os or {}
+    driver_os = [driver_os_tag(known[h.name]) for h in source.gpu_hosts if h.name in known]
+    return build_list(source, evaluate_downloads(source, tree, architectures), driver_os)

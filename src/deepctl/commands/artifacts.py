@@ -1,0 +1,147 @@
+"""``deepctl artifacts list | pull | push``: the air-gap path (docs/airgap.md)."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+
+from deepctl import kubespray_source
+from deepctl.artifacts import layout
+from deepctl.artifacts.display import PlainReporter, human_bytes, reporter_for, summary_lines
+from deepctl.artifacts.model import ArtifactList
+from deepctl.artifacts.progress import Reporter, Summary
+from deepctl.cli_support import print_json, stderr, stdout
+from deepctl.errors import ArtifactError
+from deepctl.spec.loader import LoadedSpec, load_spec
+
+
+def needed(spec: Path) -> tuple[LoadedSpec, ArtifactList]:
+    """The spec, and exactly what it needs (from its Kubespray tree and enabled addons)."""
+    from deepctl.artifacts.listing import list_artifacts
+
+    loaded = load_spec(spec)
+    tree = kubespray_source.find(loaded.cluster, loaded.directory)
+    if tree is None:
+        raise kubespray_source.not_found_error(loaded.cluster.spec.kubespray.version,
+                                               "the artifact list is read from it")
+    return loaded, list_artifacts(loaded.cluster, tree)
+
+
+def list_(spec: Path, *, as_json: bool, mirror: Path | None) -> None:
+    _, artifacts = needed(spec)
+    if as_json:
+        print_json(artifacts.to_json())
+        return
+    console = stdout()
+    console.print(f"{escape(str(spec))} needs {counted(len(artifacts.files), 'file')}, "
+                  f"{counted(len(artifacts.images), 'image')} and "
+                  f"{counted(len(artifacts.charts), 'chart')}")
+    for line in listing_lines(artifacts):
+        console.print(escape(line))
+    if mirror is not None:
+        console.print(escape(mirror_line(artifacts, mirror)))
+
+
+def counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def listing_lines(artifacts: ArtifactList) -> list[str]:
+    lines = [f"files ({len(artifacts.files)}):"]
+    lines += [f"  {f.path}" + ("" if f.sha256 else "  (no checksum)") for f in artifacts.files]
+    lines.append(f"images ({len(artifacts.images)}):")
+    lines += [f"  {i.ref}" for i in artifacts.images]
+    lines.append(f"charts ({len(artifacts.charts)}):")
+    lines += [f"  {c.name} {c.version}  {c.repo}" for c in artifacts.charts]
+    return lines
+
+
+def mirror_line(artifacts: ArtifactList, mirror: Path) -> str:
+    """How much of the list a mirror directory holds, and the size of the files it has."""
+    present = [layout.file_dest(mirror, f) for f in artifacts.files]
+    have = [p for p in present if p.is_file()]
+    size = sum(p.stat().st_size for p in have)
+    return (f"in {mirror}: {len(have)} of {len(present)} files ({human_bytes(size)} on disk)")
+
+
+def pull(spec: Path, *, dest: Path, files_from: str | None, images_from: str | None,
+         charts_from: str | None, insecure_registry: bool, arches: list[str], workers: int,
+         authfile: Path | None, as_json: bool) -> None:
+    from deepctl.artifacts.pull import PullOptions, check_options
+    from deepctl.artifacts.pull import pull as run_pull
+
+    loaded, artifacts = needed(spec)
+    image_arch = loaded.cluster.spec.kubespray_vars.get("image_arch", "amd64")
+    opts = PullOptions(dest=dest, files_from=files_from, images_from=images_from,
+                       charts_from=charts_from, insecure_registry=insecure_registry,
+                       arches=tuple(arches) or (str(image_arch),), workers=workers,
+                       authfile=authfile)
+    check_options(opts)
+    if insecure_registry:
+        stderr().print(f"[yellow]note:[/] TLS verification is off for {escape(str(images_from))} "
+                       "(--insecure-registry)")
+    summary = run_pull(artifacts, opts, _reporter(as_json, "fetched"))
+    again = shlex.join(["deepctl", "artifacts", "pull", str(spec), "--dest", str(dest),
+                        *_from_args(files_from, images_from, charts_from, insecure_registry),
+                        *[a for arch in arches for a in ("--arch", arch)],
+                        *_authfile_args(authfile)])
+    _conclude(summary, as_json, {"dest": str(dest.resolve())},
+              hint=f"fix what is listed, then run `{again}` again: what is verified is skipped")
+
+
+def _from_args(files_from: str | None, images_from: str | None, charts_from: str | None,
+               insecure: bool) -> list[str]:
+    args: list[str] = []
+    for flag, value in (("--files-from", files_from), ("--images-from", images_from),
+                        ("--charts-from", charts_from)):
+        if value:
+            args += [flag, value]
+    return args + (["--insecure-registry"] if insecure else [])
+
+
+def _authfile_args(authfile: Path | None) -> list[str]:
+    return ["--authfile", str(authfile)] if authfile is not None else []
+
+
+def push(source: Path, *, registry: str, insecure_registry: bool, authfile: Path | None,
+         workers: int, as_json: bool) -> None:
+    from deepctl.artifacts.push import PushOptions
+    from deepctl.artifacts.push import push as run_push
+
+    opts = PushOptions(source=source, registry=registry, insecure_registry=insecure_registry,
+                       authfile=authfile, workers=workers)
+    if insecure_registry:
+        stderr().print(f"[yellow]note:[/] TLS verification is off for {escape(registry)} "
+                       "(--insecure-registry)")
+    summary = run_push(opts, _reporter(as_json, "pushed"))
+    again = shlex.join(["deepctl", "artifacts", "push", str(source), "--registry", registry,
+                        *(["--insecure-registry"] if insecure_registry else []),
+                        *_authfile_args(authfile)])
+    _conclude(summary, as_json, {"registry": registry},
+              hint=f"fix what is listed, then run `{again}` again")
+
+
+def _reporter(as_json: bool, verb: str) -> Reporter:
+    if as_json:  # stdout holds the JSON document only
+        return PlainReporter(sys.stderr, verb)
+    return reporter_for(stdout(), sys.stdout, verb)
+
+
+def _conclude(summary: Summary, as_json: bool, extra: dict[str, Any], *, hint: str) -> None:
+    report = {**extra, **summary.to_json()}
+    failures = summary.failures
+    if not as_json:
+        console = stdout()
+        for line in summary_lines(summary):
+            console.print(escape(line))
+    if failures:
+        shown = "; ".join(f"{f.name}: {f.error}" for f in failures[:5])
+        more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
+        raise ArtifactError(f"{len(failures)} artifact(s) failed: {shown}{more}", hint=hint,
+                            report=report if as_json else None)
+    if as_json:
+        print_json(report)

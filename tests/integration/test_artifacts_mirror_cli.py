@@ -1,0 +1,178 @@
+"""`deepctl artifacts list | pull | push` as a user types them (Typer's CliRunner).
+
+Everything a pull asks for comes from 127.0.0.1: a real HTTP upstream (files_repo layout and
+a Helm repository) and real `docker-registry` processes; nothing reaches the internet.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from deepctl.artifacts.model import ArtifactList, ChartArtifact, ImageArtifact
+from deepctl.cli import app
+from tests.mirror_support import (
+    LoopbackRegistry,
+    LoopbackUpstream,
+    loopback_registry,
+    push_oci_image,
+    skopeo_inspect,
+    skopeo_missing,
+    write_tiny_chart,
+    write_tiny_oci_image,
+    write_upstream_files,
+)
+from tests.specs import MINIMAL_SPEC
+
+ROOT = Path(__file__).resolve().parents[2]
+KUBESPRAY = ROOT.parent / "shared" / "kubespray-v2.31.0"
+STANDIN = ROOT / "tests" / "fixtures" / "kubespray-standin"
+needs_registry = pytest.mark.skipif(skopeo_missing() is not None, reason=str(skopeo_missing()))
+
+
+def spec_with_tree(directory: Path, tree: Path) -> Path:
+    spec = directory / "cluster.yaml"
+    spec.write_text(MINIMAL_SPEC.replace("spec:\n", f"spec:\n  kubespray:\n    path: {tree}\n", 1))
+    return spec
+
+
+@pytest.fixture
+def mirror_sources(tmp_path: Path) -> Iterator[tuple[LoopbackUpstream, LoopbackRegistry]]:
+    """An HTTP upstream with 5 files and a Helm repo, and a registry holding one image."""
+    web = tmp_path / "web"
+    write_upstream_files(web / "files", 5)
+    write_tiny_chart(web / "charts", "tiny", "1.0.0")
+    upstream = LoopbackUpstream(web)
+    with loopback_registry(tmp_path / "reg-a") as registry:
+        write_tiny_oci_image(tmp_path / "built", "tiny")
+        push_oci_image(tmp_path / "built", "tiny", f"{registry.host}/library/tiny:1.0")
+        try:
+            yield upstream, registry
+        finally:
+            upstream.close()
+
+
+@needs_registry
+def test_pull_then_pull_again_then_push_through_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    mirror_sources: tuple[LoopbackUpstream, LoopbackRegistry],
+) -> None:
+    """The list is replaced by a test list (the only thing patched); the rest runs for real."""
+    upstream, registry = mirror_sources
+    files = write_upstream_files(tmp_path / "unused", 5)  # same artifacts as the upstream's
+    listed = ArtifactList(tuple(files), (ImageArtifact("tiny:1.0"),),
+                          (ChartArtifact("tiny", "1.0.0", "https://charts.example.test"),))
+    monkeypatch.setattr("deepctl.artifacts.listing.list_artifacts", lambda cluster, tree: listed)
+    spec = spec_with_tree(tmp_path, STANDIN)
+    mirror = tmp_path / "mirror"
+    pull = ["artifacts", "pull", str(spec), "--dest", str(mirror),
+            "--files-from", f"{upstream.url}/files", "--images-from", registry.host,
+            "--insecure-registry", "--charts-from", f"{upstream.url}/charts"]
+
+    first = CliRunner().invoke(app, pull)
+
+    assert first.exit_code == 0, first.output
+    assert f"file {files[0].path}: fetched (1.0 kB)" in first.output
+    assert "image tiny:1.0: fetched" in first.output
+    assert "files: 5 fetched, 0 already there, 0 failed" in first.output
+    assert (mirror / "files" / files[4].path).is_file()
+    assert (mirror / "charts" / "tiny-1.0.0.tgz").is_file()
+    asked = list(upstream.requests)
+
+    again = CliRunner().invoke(app, [*pull, "--json"])
+
+    assert again.exit_code == 0, again.output
+    report = json.loads(again.stdout)
+    assert report["counts"]["file"] == {"fetched": 0, "skipped": 5, "failed": 0}
+    assert report["counts"]["image"]["skipped"] == report["counts"]["chart"]["skipped"] == 1
+    assert upstream.requests == asked  # the second pull asked the upstream nothing
+
+    with loopback_registry(tmp_path / "reg-b") as target:
+        pushed = CliRunner().invoke(app, ["artifacts", "push", str(mirror), "--registry",
+                                          target.host, "--insecure-registry", "--json"])
+        assert pushed.exit_code == 0, pushed.output
+        assert json.loads(pushed.stdout)["counts"]["image"]["fetched"] == 1
+        assert skopeo_inspect(f"{target.host}/library/tiny:1.0")["RepoTags"] == ["1.0"]
+
+
+@pytest.mark.skipif(not KUBESPRAY.is_dir(), reason=f"the real Kubespray tree is absent ({KUBESPRAY})")
+@needs_registry
+def test_the_real_list_drives_a_pull_from_loopback_mirrors_that_refuse_every_bad_file(
+    tmp_path: Path, mirror_sources: tuple[LoopbackUpstream, LoopbackRegistry],
+) -> None:
+    """Real Kubespray list; the upstream serves each listed path with the wrong content."""
+    upstream, registry = mirror_sources
+    spec = spec_with_tree(tmp_path, KUBESPRAY)
+    listed = CliRunner().invoke(app, ["artifacts", "list", str(spec), "--json"])
+    assert listed.exit_code == 0, listed.output
+    document = json.loads(listed.stdout)
+    assert set(document) == {"files", "images", "charts"}
+    kubeadm = next(f for f in document["files"] if f["name"] == "kubeadm")
+    assert set(kubeadm) == {"name", "url", "sha256", "path"}
+    assert kubeadm["url"] == f"https://{kubeadm['path']}" and len(kubeadm["sha256"]) == 64
+    assert {"ref": "registry.k8s.io/kube-apiserver:v1.35.4"} in document["images"]
+    for item in document["files"]:  # the right paths, the wrong bytes
+        served = tmp_path / "web" / "files" / item["path"]
+        served.parent.mkdir(parents=True, exist_ok=True)
+        served.write_text("not the pinned file\n")
+
+    result = CliRunner().invoke(app, [
+        "artifacts", "pull", str(spec), "--dest", str(tmp_path / "mirror"),
+        "--files-from", f"{upstream.url}/files", "--images-from", registry.host,
+        "--insecure-registry", "--charts-from", f"{upstream.url}/charts"])
+
+    assert result.exit_code == 1
+    assert f"file {kubeadm['path']}: FAILED: file {kubeadm['path']}: checksum mismatch" in (
+        result.output)
+    assert f"hint: fix what is listed, then run `deepctl artifacts pull {spec} --dest" in (
+        result.output)
+    assert f"/files/{kubeadm['path']}" in upstream.requests
+    assert not list((tmp_path / "mirror" / "files").rglob("kubeadm"))
+
+
+def test_list_prints_counts_every_item_in_full_and_what_a_mirror_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = write_upstream_files(tmp_path / "mirror" / "files", 3, size=2000)
+    (tmp_path / "mirror" / "files" / files[2].path).unlink()
+    listed = ArtifactList(tuple(files), (ImageArtifact("quay.io/calico/node:v3.31.5"),),
+                          (ChartArtifact("tiny", "1.0.0", "https://charts.example.test"),))
+    monkeypatch.setattr("deepctl.artifacts.listing.list_artifacts", lambda cluster, tree: listed)
+    spec = spec_with_tree(tmp_path, STANDIN)
+
+    result = CliRunner().invoke(app, ["artifacts", "list", str(spec), "--mirror",
+                                      str(tmp_path / "mirror")])
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"{spec} needs 3 files, 1 image and 1 chart"
+    assert f"  {files[0].path}" in lines and "  quay.io/calico/node:v3.31.5" in lines
+    assert "  tiny 1.0.0  https://charts.example.test" in lines
+    assert lines[-1] == f"in {tmp_path / 'mirror'}: 2 of 3 files (4.0 kB on disk)"
+    as_json = CliRunner().invoke(app, ["artifacts", "list", str(spec), "--json"])
+    assert json.loads(as_json.stdout) == listed.to_json()
+
+
+def test_a_failed_pull_under_json_is_one_error_document_with_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = write_upstream_files(tmp_path / "unused", 2)
+    monkeypatch.setattr("deepctl.artifacts.listing.list_artifacts",
+                        lambda cluster, tree: ArtifactList(tuple(files), (), ()))
+    spec = spec_with_tree(tmp_path, STANDIN)
+
+    result = CliRunner().invoke(app, ["artifacts", "pull", str(spec), "--dest",
+                                      str(tmp_path / "m"), "--files-from", "http://127.0.0.1:9",
+                                      "--json"])
+
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["error"]["kind"] == "artifacts"
+    assert document["error"]["message"].startswith("2 artifact(s) failed: ")
+    assert document["error"]["report"]["counts"]["file"] == {"fetched": 0, "skipped": 0,
+                                                            "failed": 2}
+    assert "--files-from http://127.0.0.1:9" in document["error"]["hint"]
