@@ -60,8 +60,8 @@ VARIANT_SPECS: dict[str, list[dict[str, dict[str, Any]]]] = {
         {}, {"storage": {"nfs": {"enabled": False}, "ceph": {"enabled": False}}},
     ],
 }
-# Chart source folder when the pinned version has none (Slinky 1.1.3 is not tagged upstream).
-SOURCE_FALLBACK = {"1.1.3": "1.1.2"}
+# Chart source folder when the pinned version has none (none today: Slinky is pinned at 1.2.1).
+SOURCE_FALLBACK: dict[str, str] = {}
 
 
 def cluster_with(change: dict[str, dict[str, Any]] | None = None) -> Cluster:

@@ -23,8 +23,6 @@ import typer
 from deepctl import __version__
 from deepctl.cli import app
 from deepctl.spec.loader import load_spec
-from deepctl.stages.sequences import DEPLOY as CATALOG
-from deepctl.stages.sequences import deploy_stages
 from tests.cli.conftest import DEEPCTL, MINIMAL_SPEC, Invoke, Run, Sandbox
 
 HEAVY_MODULES = ("ansible", "ansible_runner", "paramiko", "kubernetes")
@@ -287,6 +285,8 @@ def test_deploy_dry_run_prints_the_plan(cli: Invoke, sandbox: Sandbox) -> None:
     assert "playbooks: cluster.yml" in out
     assert "local API load balancer" in out  # HA without apiServerLoadBalancer
     rows = re.findall(r"^│\s*(\d+) │ (\S+)", out, re.M)
+    from deepctl.stages.sequences import deploy_stages  # not at import: --help tests load this
+
     assert rows == [(str(i), s.name) for i, s in enumerate(deploy_stages(), start=1)]
     assert (sandbox.work / ".deepctl" / "ha" / "inventory" / "hosts.yaml").is_file()
 
@@ -303,8 +303,10 @@ def test_deploy_dry_run_json_orders_stages_by_their_dependencies(
         "worker": ["gpu1", "wk1"], "gpu": ["gpu1"],
     }
     names = [s["name"] for s in plan["stages"]]
-    assert sorted(names) == sorted(s.name for s in CATALOG)
-    for stage in CATALOG:
+    from deepctl.stages.sequences import DEPLOY  # not at import: --help tests load this
+
+    assert sorted(names) == sorted(s.name for s in DEPLOY)
+    for stage in DEPLOY:
         for dependency in stage.after:
             assert names.index(dependency) < names.index(stage.name), (dependency, stage.name)
     enabled = {s["name"]: s["enabled"] for s in plan["stages"]}

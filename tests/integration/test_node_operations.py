@@ -90,7 +90,8 @@ def test_add_remove_upgrade_kubeconfig_reset(ssh_host_farm: HostFarm, tmp_path: 
     assert [r["command"] for r in history] == [
         "reset", "upgrade", "remove-node", "deploy", "add-node", "deploy"]
     stages = {r["command"]: [(s["name"], s["status"]) for s in r["stages"]] for r in history}
-    assert stages["add-node"] == [("preflight", "succeeded"), ("facts", "succeeded"),
+    assert stages["add-node"] == [("preflight", "succeeded"), ("offline-ca", "skipped"),
+                                  ("facts", "succeeded"),
                                   ("scale", "succeeded"), ("gpu-ready", "skipped"),
                                   ("verify", "succeeded")]
     assert stages["remove-node"] == [("remove", "succeeded"), ("spec", "succeeded")]

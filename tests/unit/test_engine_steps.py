@@ -89,18 +89,20 @@ class RecordingRunner:
 
 def test_add_node_follows_kubesprays_procedure() -> None:
     worker = add_node_stages("wk2", ["worker"])
-    assert [s.name for s in worker] == ["preflight", "facts", "scale", "gpu-ready", "verify"]
+    assert [s.name for s in worker] == ["preflight", "offline-ca", "facts", "scale", "gpu-ready",
+                                         "verify"]
     runner = RecordingRunner()
     ctx = cast(Any, SimpleNamespace(ansible=runner))
-    for stage in worker[1:3]:
+    for stage in worker[2:4]:
         stage.run(ctx)
     assert runner.calls == [("facts", "playbooks/facts.yml", None), ("scale", "scale.yml", "wk2")]
-    assert worker[2].establishes == ("inventory", "kubespray", "kubeconfig")
+    assert worker[3].establishes == ("inventory", "kubespray", "kubeconfig")
     for roles in (["control-plane"], ["control-plane", "etcd", "worker"]):
         stages = add_node_stages("cp2", roles)
-        assert [s.name for s in stages] == ["preflight", "kubespray", "gpu-ready", "verify"]
+        assert [s.name for s in stages] == ["preflight", "offline-ca", "kubespray", "gpu-ready",
+                                            "verify"]
         runner = RecordingRunner()
-        stages[1].run(cast(Any, SimpleNamespace(ansible=runner)))
+        stages[2].run(cast(Any, SimpleNamespace(ansible=runner)))
         assert runner.calls == [("kubespray", "cluster.yml", None)]
 
 

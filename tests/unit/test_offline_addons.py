@@ -115,11 +115,11 @@ def test_charts_from_a_local_directory_are_archives(tmp_path: Path) -> None:
     cluster = everything({"files": FILES, "registry": REGISTRY, "charts": str(tmp_path)})
     slurm = next(r for r in RELEASES if r.name == "slurm")
     source = chart_source(cluster, slurm)
-    assert source.file == str(tmp_path / "slurm-1.1.3.tgz")
+    assert source.file == str(tmp_path / "slurm-1.2.1.tgz")
     plan = plan_addon(cluster, next(a for a in ADDONS if a.name == "slurm"))
     extravars = write_plan(plan, tmp_path / "work")
     rel = next(r for r in extravars["deepctl_releases"] if r["name"] == "slurm")
-    assert (rel["chart_file"], rel["oci"]) == (str(tmp_path / "slurm-1.1.3.tgz"), False)
+    assert (rel["chart_file"], rel["oci"]) == (str(tmp_path / "slurm-1.2.1.tgz"), False)
 
 
 def test_online_specs_keep_upstream_charts_and_values() -> None:

@@ -101,9 +101,9 @@ def test_every_enabled_chart_once_with_its_upstream_repository() -> None:
         ChartArtifact("rook-ceph", "v1.20.6", "https://charts.rook.io/release"),
         ChartArtifact("rook-ceph-cluster", "v1.20.6", "https://charts.rook.io/release"),
         ChartArtifact("kube-prometheus-stack", "87.5.1", "https://prometheus-community.github.io/helm-charts"),
-        ChartArtifact("slurm-operator-crds", "1.1.3", "oci://ghcr.io/slinkyproject/charts"),
-        ChartArtifact("slurm-operator", "1.1.3", "oci://ghcr.io/slinkyproject/charts"),
-        ChartArtifact("slurm", "1.1.3", "oci://ghcr.io/slinkyproject/charts"),
+        ChartArtifact("slurm-operator-crds", "1.2.1", "oci://ghcr.io/slinkyproject/charts"),
+        ChartArtifact("slurm-operator", "1.2.1", "oci://ghcr.io/slinkyproject/charts"),
+        ChartArtifact("slurm", "1.2.1", "oci://ghcr.io/slinkyproject/charts"),
     )
 
 

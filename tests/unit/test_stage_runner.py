@@ -38,8 +38,9 @@ def test_every_stage_name_is_unique_per_command_and_ordered_by_after() -> None:
         assert len(names) == len(set(names))
         for i, stage in enumerate(stages):
             assert set(stage.after) & set(names[i:]) == set(), (stage.name, stage.after)
-    assert DEPLOY_STAGE_NAMES == ("preflight", "inventory", "kubespray", "kubeconfig", "storage",
-                                  "monitoring", "gpu", "logging", "slurm", "jupyterhub", "verify")
+    assert DEPLOY_STAGE_NAMES == ("preflight", "inventory", "offline-ca", "kubespray",
+                                  "kubeconfig", "storage", "monitoring", "gpu", "logging",
+                                  "slurm", "jupyterhub", "verify")
 
 
 def test_a_cycle_in_after_is_refused() -> None:
