@@ -34,6 +34,9 @@ def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_j
     from deepctl.engine.deploy import DeployOptions, deploy
     from deepctl.engine.display import make_display
 
+    from deepctl.ssh.keyfile import require_usable_keys
+
+    require_usable_keys(ws.spec)  # before any connection, whichever stages run
     hosts = ", ".join(h.name for h in ws.cluster.spec.hosts)
     confirm(f"Deploy cluster {ws.cluster.name} on {hosts}?", yes)
     options = DeployOptions(from_stage=from_stage, only=list(only or []),
