@@ -61,7 +61,7 @@ def test_public_key_directory_and_passphrase_key_get_their_own_fix(
         Path(f"{key}.pub").unlink()
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "a passphrase", "-f",
                         str(key)], check=True)
-        target, fragment = key, f"protected by a passphrase and deepctl asks for none"
+        target, fragment = key, "protected by a passphrase and deepctl asks for none"
     env = {k: v for k, v in sandbox.env().items() if k != "SSH_AUTH_SOCK"}
     result = run_deepctl("preflight", str(sandbox.spec(spec_text(target, ADDRESSES))),
                          "--timeout", "1", env=env)

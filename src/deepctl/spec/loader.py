@@ -16,8 +16,8 @@ from pydantic import BaseModel, ValidationError
 
 from deepctl.errors import SpecError, SpecProblem
 from deepctl.spec import rules
-from deepctl.spec.paths import anchor_key_paths
 from deepctl.spec.models import Cluster
+from deepctl.spec.paths import anchor_key_paths
 from deepctl.spec.yamlpos import Positions, YamlPositionError, parse_with_positions
 
 PathKey = tuple[str | int, ...]

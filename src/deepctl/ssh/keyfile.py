@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 from deepctl.errors import DeepctlError, Severity, SpecError, SpecProblem
 from deepctl.spec.loader import LoadedSpec, format_path, read_spec_text
 from deepctl.spec.models import Cluster
-from deepctl.ssh.errors import SSHError
 from deepctl.spec.yamlpos import Positions, YamlPositionError, parse_with_positions
+from deepctl.ssh.errors import SSHError
 
 if TYPE_CHECKING:
     import paramiko
