@@ -53,7 +53,8 @@ def test_a_group_readable_key_is_one_error_at_its_line_before_any_connection(
 def test_public_key_directory_and_passphrase_key_get_their_own_fix(
         run_deepctl: Run, sandbox: Sandbox, key: Path, what: str) -> None:
     if what == "pub":
-        target, fragment = Path(f"{key}.pub"), f"is a public key; fix: point identityFile at the private key ({key})"
+        target = Path(f"{key}.pub")
+        fragment = f"is a public key; fix: point identityFile at the private key ({key})"
     elif what == "directory":
         target, fragment = sandbox.home, "is a directory"
     else:
