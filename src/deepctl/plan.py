@@ -15,7 +15,16 @@ class PlannedStage:
     name: str
     title: str
     description: str
-    enabled: bool
+    enabled: bool  # the spec turns it on
+    reason: str | None = None  # why --from/--only/--skip leave it out (None: selected)
+
+    @property
+    def selected(self) -> bool:
+        return self.reason is None
+
+    @property
+    def runs(self) -> bool:
+        return self.enabled and self.selected
 
 
 @dataclass
@@ -38,14 +47,18 @@ class Plan:
             "playbooks": self.playbooks,
             "stages": [
                 {"name": s.name, "title": s.title, "description": s.description,
-                 "enabled": s.enabled}
+                 "enabled": s.enabled, "selected": s.selected, "reason": s.reason,
+                 "runs": s.runs}
                 for s in self.stages
             ],
             "notes": self.notes,
         }
 
 
-def build_plan(cluster: Cluster, tree: KubesprayTree | None) -> Plan:
+def build_plan(cluster: Cluster, tree: KubesprayTree | None,
+               left_out: dict[str, str] | None = None) -> Plan:
+    """The plan; ``left_out`` maps stages the selection leaves out to why (``not in --only``)."""
+    left_out = left_out or {}
     tag = cluster.spec.kubespray.version
     source = tree.describe() if tree else (
         f"Kubespray {tag}: not present yet; will be cloned into {cache_path(tag)}"
@@ -60,7 +73,8 @@ def build_plan(cluster: Cluster, tree: KubesprayTree | None) -> Plan:
     if cluster.spec.ssh.bastion is not None:
         notes.append(f"all SSH goes through the bastion {cluster.spec.ssh.bastion.address}")
     stages = [
-        PlannedStage(s.name, s.title, s.describe(cluster), s.enabled(cluster))
+        PlannedStage(s.name, s.title, s.describe(cluster), s.enabled(cluster),
+                     left_out.get(s.name))
         for s in ordered()
     ]
     return Plan(

@@ -10,8 +10,11 @@ from rich.table import Table
 from deepctl import kubespray_source
 from deepctl.cli_support import print_json, stdout
 from deepctl.commands.confirm import confirm
+from deepctl.names import summary
 from deepctl.plan import Plan, build_plan
-from deepctl.stages.catalog import check_stage_names
+from deepctl.engine.selection import select_stages
+from deepctl.stages.catalog import check_stage_names, ordered
+from deepctl.tables import print_table
 from deepctl.workspace import open_workspace
 
 
@@ -21,11 +24,14 @@ def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_j
         restart: bool = False) -> None:
     # Bad stage names are usage errors, with or without --dry-run, before anything else.
     check_stage_names([*([from_stage] if from_stage else []), *(only or []), *(skip or [])])
+    choices = select_stages([s.name for s in ordered()], from_stage=from_stage, only=only,
+                            skip=skip)  # contradictions are usage errors, dry run or not
     ws = open_workspace(spec, state_dir, strict=strict)
     if dry_run:
         ws.render_inventory()
         tree = kubespray_source.find(ws.cluster, ws.spec.directory)
-        plan = build_plan(ws.cluster, tree)
+        plan = build_plan(ws.cluster, tree,
+                          {c.name: c.reason or "" for c in choices if not c.selected})
         if as_json:
             print_json({"dryRun": True, "stateDir": str(ws.state.root), **plan.to_json()})
             return
@@ -61,18 +67,23 @@ def print_plan(plan: Plan, state_dir: str) -> None:
     console.print(f"  state directory: {escape(state_dir)}")
     roles = Table(title="Hosts per role", title_justify="left")
     roles.add_column("role")
+    roles.add_column("count", justify="right")
     roles.add_column("hosts")
-    for role, names in plan.roles.items():
-        roles.add_row(role, ", ".join(names) or "-")
-    console.print(roles)
+    for role, names in plan.roles.items():  # 2,000 names as "gpu[0001-2000]" (all in --json)
+        roles.add_row(role, str(len(names)), escape(summary(names)) or "-")
+    print_table(console, roles)
     console.print(f"  playbooks: {', '.join(plan.playbooks)}")
     stages = Table(title="Stages, in order", title_justify="left")
     stages.add_column("#", justify="right")
     stages.add_column("stage")
     stages.add_column("what it does")
     for i, stage in enumerate(plan.stages, start=1):
-        what = stage.description if stage.enabled else "[dim]skipped: not enabled in the spec[/]"
-        stages.add_row(str(i), stage.name, what if not stage.enabled else escape(what))
-    console.print(stages)
+        what = escape(stage.description)
+        if not stage.selected:
+            what = f"[dim]skipped: {escape(stage.reason or '')}[/]"
+        elif not stage.enabled:
+            what = "[dim]skipped: not enabled in the spec[/]"
+        stages.add_row(str(i), stage.name, what)
+    print_table(console, stages, keep=2)
     for note in plan.notes:
         console.print(f"  note: {escape(note)}")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from deepctl.addons.describe import describer
+from deepctl.names import summary
 from deepctl.errors import UsageError
 from deepctl.spec.models import Cluster
 from deepctl.stages.verify_gpu import SMOKE_IMAGE
@@ -30,7 +31,7 @@ class StageInfo:
 
 
 def _hosts(cluster: Cluster) -> str:
-    return ", ".join(h.name for h in cluster.spec.hosts)
+    return summary([h.name for h in cluster.spec.hosts], counted=False)  # "cp[1-3], gpu[0001-2000]"
 
 
 CATALOG: tuple[StageInfo, ...] = (
@@ -89,7 +90,7 @@ CATALOG: tuple[StageInfo, ...] = (
         "verify", "Verify the cluster",
         lambda c: "all nodes Ready" + (
             "; nvidia.com/gpu allocatable as preflight saw; CUDA smoke Job (nvidia-smi, "
-            f"{SMOKE_IMAGE}) on {', '.join(h.name for h in c.gpu_hosts)}"
+            f"{SMOKE_IMAGE}) on {summary([h.name for h in c.gpu_hosts])}"
             if c.spec.addons.gpu.enabled and c.gpu_hosts else ""
         ),
         after=("kubeconfig", "gpu"),
