@@ -212,17 +212,24 @@ def status(
     interval: Annotated[
         float, typer.Option("--interval", min=1, help="Seconds between refreshes with --watch.")
     ] = 5,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, metavar="SECONDS",
+                            help="Deadline for reading the cluster (each refresh with --watch); "
+                            "past it: exit 4.")
+    ] = 30,
 ) -> None:
     """Show nodes, GPUs, platform addons and run history of a deployed cluster.
 
-    Exit codes: 0 healthy (or not deployed yet), 1 degraded, 2 spec error, 4 API unreachable.
+    Exit codes: 0 healthy (or not deployed yet), 1 degraded, 2 spec error, 4 API unreachable
+    or not answering within --timeout.
 
     Examples: `deepctl status cluster.yaml`, `deepctl status cluster.yaml --json`,
     `deepctl status cluster.yaml --watch --interval 10`
     """
     from deepctl.commands import status as impl
 
-    impl.run(spec, state_dir=state_dir, as_json=json_output, watch=watch, interval=interval)
+    impl.run(spec, state_dir=state_dir, as_json=json_output, watch=watch, interval=interval,
+             timeout=timeout)
 
 
 @app.command()

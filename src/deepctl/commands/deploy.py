@@ -10,9 +10,9 @@ from rich.table import Table
 from deepctl import kubespray_source
 from deepctl.cli_support import print_json, stdout
 from deepctl.commands.confirm import confirm
+from deepctl.engine.selection import select_stages
 from deepctl.names import summary
 from deepctl.plan import Plan, build_plan
-from deepctl.engine.selection import select_stages
 from deepctl.stages.catalog import check_stage_names, ordered
 from deepctl.tables import print_table
 from deepctl.workspace import open_workspace

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from deepctl.addons.describe import describer
-from deepctl.names import summary
 from deepctl.errors import UsageError
+from deepctl.names import summary
 from deepctl.spec.models import Cluster
 from deepctl.stages.verify_gpu import SMOKE_IMAGE
 
