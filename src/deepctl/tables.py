@@ -80,7 +80,7 @@ def fit(table: Table, limit: int, keep: int = 1) -> list[Table]:
             part.add_column(column.header, justify=column.justify, overflow="fold",
                             style=column.style, header_style=column.header_style)
         for row in range(table.row_count):
-            part.add_row(*(cells[index][row] for index in group))  # type: ignore[arg-type]
+            part.add_row(*(cells[index][row] for index in group))
         out.append(part)
     return out
 

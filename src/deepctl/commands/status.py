@@ -5,6 +5,7 @@ Exit codes: 0 healthy (or not deployed yet), 1 degraded, 2 spec error, 4 API unr
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import datetime
 from pathlib import Path
@@ -73,10 +74,8 @@ def watch_status(ws: Workspace, interval: float, console: Console, timeout: floa
         return code
     finally:
         if live is not None:
-            try:
+            with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C while restoring
                 live.stop()
-            except KeyboardInterrupt:  # a second Ctrl-C while the screen is restored
-                pass
 
 
 def _snapshot(ws: Workspace, interval: float, console: Console | None = None,

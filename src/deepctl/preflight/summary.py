@@ -29,13 +29,13 @@ def group_notable(hosts: list[HostResult]) -> list[FindingGroup]:
         for finding in host.findings:
             if finding.status == "ok":
                 continue
-            key = (finding.status, finding.group, finding.message, finding.hint)
+            key: Key = (finding.status, finding.group, finding.message, finding.hint)
             members = holders.setdefault(key, [])
             if not members or members[-1] is not host:
                 members.append(host)
             first.setdefault(key, finding)
     groups: dict[tuple[str, ...], FindingGroup] = {}
-    for key, members in holders.items():
-        names = tuple(h.name for h in members)
-        groups.setdefault(names, FindingGroup(members)).findings.append(first[key])
+    for shared, sharing in holders.items():
+        names = tuple(h.name for h in sharing)
+        groups.setdefault(names, FindingGroup(sharing)).findings.append(first[shared])
     return list(groups.values())

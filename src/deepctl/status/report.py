@@ -16,7 +16,8 @@ def status_report(ws: Workspace, history_limit: int = HISTORY_LIMIT,
     """The status of the workspace's cluster.
 
     Without a kubeconfig in the state directory the cluster is not deployed yet and the API
-    is not contacted. ``timeout_s`` bounds reading the API as a whole. Raises :class:`~deepctl.errors.ApiUnreachable` when the API cannot be read.
+    is not contacted. ``timeout_s`` bounds reading the API as a whole. Raises
+    :class:`~deepctl.errors.ApiUnreachable` when the API cannot be read (in time).
     """
     from deepctl.engine.history import list_runs
 
