@@ -11,19 +11,20 @@ from typing import Annotated, Optional
 import typer
 
 from deepctl import __version__
+from deepctl.cli_help import DeepctlTyper
 from deepctl.cli_support import command, set_debug
 
-app = typer.Typer(
+app = DeepctlTyper(
     name="deepctl",
     help="Turn GPU servers into a Kubernetes platform for ML, from one typed cluster spec.\n\n"
     "Start with `deepctl init`, check with `deepctl validate cluster.yaml`, see the plan with "
     "`deepctl deploy cluster.yaml --dry-run`.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-kubespray_app = typer.Typer(help="Manage the Kubespray tree deepctl drives.", no_args_is_help=True)
+kubespray_app = DeepctlTyper(help="Manage the Kubespray tree deepctl drives.", no_args_is_help=True)
 app.add_typer(kubespray_app, name="kubespray")
 
 SpecArg = Annotated[Path, typer.Argument(help="The cluster spec file (YAML).", show_default=False)]
@@ -62,7 +63,11 @@ def init(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the spec.")] = Path(
         "cluster.yaml"
     ),
-    name: Annotated[Optional[str], typer.Option(help="Cluster name.")] = None,  # noqa: UP045
+    name: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(metavar="NAME", help="Cluster name (lower-case RFC 1123 label).  "
+                     "[default: gpu-lab]"),
+    ] = None,
     control_plane: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option("--control-plane", help="Control-plane address (repeatable)."),
@@ -75,14 +80,18 @@ def init(
         Optional[list[str]],  # noqa: UP045
         typer.Option("--gpu-worker", help="GPU worker address (repeatable)."),
     ] = None,
-    user: Annotated[Optional[str], typer.Option(help="SSH user.")] = None,  # noqa: UP045
+    user: Annotated[
+        Optional[str], typer.Option(help="SSH user.  [default: ubuntu]")  # noqa: UP045
+    ] = None,
     identity_file: Annotated[
-        Optional[str], typer.Option(help="SSH private key.")  # noqa: UP045
+        Optional[str],  # noqa: UP045
+        typer.Option(help="SSH private key.  [default: ~/.ssh/id_ed25519]"),
     ] = None,
     no_gpu: Annotated[bool, typer.Option("--no-gpu", help="Disable the GPU addon.")] = False,
     example: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(help="Write an example: single-node, ha or gpu-cluster."),
+        typer.Option(metavar="single-node|ha|gpu-cluster",
+                     help="Write this example spec instead (see docs/init.md)."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
