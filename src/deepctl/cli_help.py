@@ -9,10 +9,12 @@ parameter without a metavar one from :func:`metavar_for` (pure) and writes argum
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import typer
-from typer.core import TyperArgument, TyperCommand
+from typer.core import TyperArgument, TyperCommand, TyperOption
+from typer.models import CommandFunctionType
 
 # Options whose name does not say what value they take.
 NAMED: dict[str, str] = {
@@ -53,7 +55,7 @@ class DeepctlCommand(TyperCommand):
             if isinstance(param, TyperArgument):
                 param.__class__ = DeepctlArgument
                 param.metavar = (param.name or "value").upper()
-            else:
+            elif isinstance(param, TyperOption):
                 param.metavar = metavar_for(param.name or "", param.display_type(ctx))
         return params
 
@@ -71,5 +73,7 @@ class DeepctlCommand(TyperCommand):
 class DeepctlTyper(typer.Typer):
     """``typer.Typer`` whose commands are :class:`DeepctlCommand` unless told otherwise."""
 
-    def command(self, *args: Any, cls: Any = None, **kwargs: Any) -> Any:
-        return super().command(*args, cls=cls or DeepctlCommand, **kwargs)
+    def command(
+        self, name: str | None = None, *, cls: type[TyperCommand] | None = None, **kwargs: Any
+    ) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        return super().command(name, cls=cls or DeepctlCommand, **kwargs)
