@@ -39,7 +39,7 @@ def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_j
         return
     from deepctl.engine.deploy import DeployOptions, deploy
     from deepctl.engine.display import make_display
-    from deepctl.ssh.keyfile import require_usable_keys
+    from deepctl.spec_keys import require_usable_keys
 
     require_usable_keys(ws.spec)  # before any connection, whichever stages run
     hosts = ", ".join(h.name for h in ws.cluster.spec.hosts)

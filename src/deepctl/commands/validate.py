@@ -11,7 +11,7 @@ from deepctl import kubespray_source
 from deepctl.cli_support import print_json, stdout
 from deepctl.errors import SpecError, SpecProblem
 from deepctl.kubespray_check import KubesprayCheckResult, run_kubespray_validation
-from deepctl.ssh.keyfile import key_spec_problems
+from deepctl.spec_keys import key_spec_problems
 from deepctl.workspace import Workspace, open_workspace
 
 

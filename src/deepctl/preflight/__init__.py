@@ -15,8 +15,8 @@ from deepctl.preflight.cluster_checks import evaluate
 from deepctl.preflight.collect import GatherOptions, gather, load_facts, save_facts
 from deepctl.preflight.model import GROUPS, Finding, HostFacts, HostResult, PreflightReport, ok
 from deepctl.spec.models import Host
+from deepctl.spec_keys import require_usable_keys
 from deepctl.ssh.connect import NewHostKey, host_endpoint
-from deepctl.ssh.keyfile import require_usable_keys
 from deepctl.workspace import Workspace
 
 __all__ = [

@@ -8,29 +8,21 @@ no passphrase: a passphrase-protected key is used through ssh-agent (``SSH_AUTH_
 paramiko and OpenSSH alike.
 
 :func:`judge_key` is pure (facts about a file in, a verdict out); :func:`inspect_key` reads
-the file; :func:`key_problems` checks every key of a spec.
+the file. :mod:`deepctl.spec_keys` checks every key a spec names.
 """
 
 from __future__ import annotations
 
 import base64
-import os
 import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from deepctl.errors import DeepctlError, Severity, SpecError, SpecProblem
-from deepctl.spec.loader import LoadedSpec, format_path, read_spec_text
-from deepctl.spec.models import Cluster
-from deepctl.spec.yamlpos import Positions, YamlPositionError, parse_with_positions
-from deepctl.ssh.errors import SSHError
-
 if TYPE_CHECKING:
     import paramiko
 
-PathKey = tuple[str | int, ...]
 HEAD_BYTES = 64 * 1024  # private keys are a few KiB; more than this is not a key
 OPENSSH_MAGIC = b"openssh-key-v1\x00"
 PRIVATE_MARKERS = ("-----BEGIN OPENSSH PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----",
@@ -180,42 +172,12 @@ def inspect_key(path: Path) -> KeyFacts:
     return KeyFacts(path, "file", stat.S_IMODE(info.st_mode), info.st_uid, head, public)
 
 
-def resolve_key(path: Path, base_dir: Path | None) -> Path:
-    """``~`` expanded; a relative path is relative to the spec's directory (``base_dir``)."""
-    path = path.expanduser()
-    if not path.is_absolute() and base_dir is not None:
-        path = base_dir / path
-    return path
-
-
-def key_fields(cluster: Cluster, base_dir: Path | None) -> dict[Path, list[PathKey]]:
-    """Pure: every key file the spec uses (resolved) -> the fields that name it, in order."""
-    ssh = cluster.spec.ssh
-    uses: dict[Path, list[PathKey]] = {}
-
-    def add(path: Path, where: PathKey) -> None:
-        uses.setdefault(resolve_key(path, base_dir), []).append(where)
-
-    if any(h.ssh.identity_file is None for h in cluster.spec.hosts) or (
-            ssh.bastion is not None and ssh.bastion.identity_file is None):
-        add(ssh.identity_file, ("spec", "ssh", "identityFile"))
-    if ssh.bastion is not None and ssh.bastion.identity_file is not None:
-        add(ssh.bastion.identity_file, ("spec", "ssh", "bastion", "identityFile"))
-    for i, host in enumerate(cluster.spec.hosts):
-        if host.ssh.identity_file is not None:
-            add(host.ssh.identity_file, ("spec", "hosts", i, "ssh", "identityFile"))
-    return uses
-
-
-def agent_socket() -> str | None:
-    """The ssh-agent socket deepctl may use (``SSH_AUTH_SOCK``), or None."""
-    return os.environ.get("SSH_AUTH_SOCK") or None
-
-
 def agent_key(facts: KeyFacts) -> tuple[paramiko.Agent, paramiko.PKey]:
     """The ssh-agent (``SSH_AUTH_SOCK``) and its copy of the key in ``facts``; close the agent
     after use. Raises :class:`SSHError` when the agent cannot be reached or lacks the key."""
     import paramiko  # lazy: validate without an agent needs no SSH stack
+
+    from deepctl.ssh.errors import SSHError
 
     path = facts.path
     blob = public_blob(facts.head, facts.public_sibling)
@@ -231,66 +193,3 @@ def agent_key(facts: KeyFacts) -> tuple[paramiko.Agent, paramiko.PKey]:
     agent.close()
     raise SSHError(f"SSH key {path} is protected by a passphrase and the ssh-agent at "
                    "SSH_AUTH_SOCK does not hold it", hint=f"ssh-add {path}", reason="auth")
-
-
-def key_problems(cluster: Cluster, base_dir: Path | None, *, missing_ok: bool = False
-                 ) -> list[tuple[KeyVerdict, PathKey]]:
-    """Every unusable key of the spec, once each, with the first field that names it."""
-    agent = agent_socket() is not None
-    out = []
-    for path, fields in key_fields(cluster, base_dir).items():
-        facts = inspect_key(path)
-        if missing_ok and facts.kind == "missing":
-            continue
-        verdict = judge_key(facts, uid=os.getuid(), agent=agent)
-        if verdict.encrypted and verdict.problem is None:
-            try:
-                agent_key(facts)[0].close()
-            except SSHError as exc:
-                verdict = KeyVerdict(path, exc.message, exc.hint, encrypted=True)
-        if verdict.problem is not None:
-            out.append((verdict, fields[0]))
-    return out
-
-
-def key_spec_problems(spec: LoadedSpec, severity: Severity = "error", *, missing_ok: bool = False
-                      ) -> list[SpecProblem]:
-    """Every unusable key of ``spec`` as a problem at FILE:LINE of the field naming it.
-
-    ``missing_ok``: say nothing of a key that is not on this machine (``validate``: the
-    deploying machine may hold it).
-    """
-    found = key_problems(spec.cluster, spec.directory, missing_ok=missing_ok)
-    positions = _positions(spec.path) if found else None
-    problems = []
-    for verdict, where in found:
-        mark = positions.find(where) if positions is not None else None
-        problems.append(SpecProblem(format_path(where), f"{verdict.problem}; fix: {verdict.fix}",
-                                    severity, str(spec.path), mark[0] if mark else None,
-                                    mark[1] if mark else None))
-    return problems
-
-
-def require_usable_keys(spec: LoadedSpec) -> None:
-    """Raise one :class:`SpecError` (FILE:LINE per key) when a key of the spec is unusable.
-
-    Run once before the first connection, so a bad key is one message, not one per host.
-    """
-    problems = key_spec_problems(spec)
-    if not problems:
-        return
-    many = len(problems) > 1
-    first = problems[0].message.split("; fix: ", 1)
-    raise SpecError(
-        f"{len(problems)} SSH keys named in the spec cannot be used" if many
-        else "the SSH key named in the spec cannot be used",
-        problems,
-        hint="fix each key listed above, then rerun" if many else f"{first[-1]}, then rerun",
-    )
-
-
-def _positions(path: Path) -> Positions | None:
-    try:
-        return parse_with_positions(read_spec_text(path))[1]
-    except (DeepctlError, YamlPositionError):
-        return None
