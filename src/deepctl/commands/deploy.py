@@ -42,7 +42,7 @@ def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_j
     from deepctl.spec_keys import require_usable_keys
 
     require_usable_keys(ws.spec)  # before any connection, whichever stages run
-    hosts = ", ".join(h.name for h in ws.cluster.spec.hosts)
+    hosts = summary([h.name for h in ws.cluster.spec.hosts])
     confirm(f"Deploy cluster {ws.cluster.name} on {hosts}?", yes)
     options = DeployOptions(from_stage=from_stage, only=list(only or []),
                             skip=list(skip or []), restart=restart,
