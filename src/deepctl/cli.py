@@ -14,19 +14,20 @@ from typing import Annotated, Optional
 import typer
 
 from deepctl import __version__
+from deepctl.cli_help import DeepctlTyper
 from deepctl.cli_support import command, set_debug
 
-app = typer.Typer(
+app = DeepctlTyper(
     name="deepctl",
     help="Turn GPU servers into a Kubernetes platform for ML, from one typed cluster spec.\n\n"
     "Start with `deepctl init`, check with `deepctl validate cluster.yaml`, see the plan with "
     "`deepctl deploy cluster.yaml --dry-run`.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-kubespray_app = typer.Typer(help="Manage the Kubespray tree deepctl drives.", no_args_is_help=True)
+kubespray_app = DeepctlTyper(help="Manage the Kubespray tree deepctl drives.", no_args_is_help=True)
 app.add_typer(kubespray_app, name="kubespray")
 artifacts_app = typer.Typer(
     help="Air-gapped installs: list, pull and push exactly what a spec needs (docs/airgap.md).\n\n"
@@ -76,7 +77,11 @@ def init(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the spec.")] = Path(
         "cluster.yaml"
     ),
-    name: Annotated[Optional[str], typer.Option(help="Cluster name.")] = None,  # noqa: UP045
+    name: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(metavar="NAME", help="Cluster name (lower-case RFC 1123 label).  "
+                     "[default: gpu-lab]"),
+    ] = None,
     control_plane: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option("--control-plane", help="Control-plane address (repeatable)."),
@@ -89,14 +94,18 @@ def init(
         Optional[list[str]],  # noqa: UP045
         typer.Option("--gpu-worker", help="GPU worker address (repeatable)."),
     ] = None,
-    user: Annotated[Optional[str], typer.Option(help="SSH user.")] = None,  # noqa: UP045
+    user: Annotated[
+        Optional[str], typer.Option(help="SSH user.  [default: ubuntu]")  # noqa: UP045
+    ] = None,
     identity_file: Annotated[
-        Optional[str], typer.Option(help="SSH private key.")  # noqa: UP045
+        Optional[str],  # noqa: UP045
+        typer.Option(help="SSH private key.  [default: ~/.ssh/id_ed25519]"),
     ] = None,
     no_gpu: Annotated[bool, typer.Option("--no-gpu", help="Disable the GPU addon.")] = False,
     example: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(help="Write an example: single-node, ha or gpu-cluster."),
+        typer.Option(metavar="single-node|ha|gpu-cluster",
+                     help="Write this example spec instead (see docs/init.md)."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
@@ -226,17 +235,24 @@ def status(
     interval: Annotated[
         float, typer.Option("--interval", min=1, help="Seconds between refreshes with --watch.")
     ] = 5,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, metavar="SECONDS",
+                            help="Deadline for reading the cluster (each refresh with --watch); "
+                            "past it: exit 4.")
+    ] = 30,
 ) -> None:
     """Show nodes, GPUs, platform addons and run history of a deployed cluster.
 
-    Exit codes: 0 healthy (or not deployed yet), 1 degraded, 2 spec error, 4 API unreachable.
+    Exit codes: 0 healthy (or not deployed yet), 1 degraded, 2 spec error, 4 API unreachable
+    or not answering within --timeout.
 
     Examples: `deepctl status cluster.yaml`, `deepctl status cluster.yaml --json`,
     `deepctl status cluster.yaml --watch --interval 10`
     """
     from deepctl.commands import status as impl
 
-    impl.run(spec, state_dir=state_dir, as_json=json_output, watch=watch, interval=interval)
+    impl.run(spec, state_dir=state_dir, as_json=json_output, watch=watch, interval=interval,
+             timeout=timeout)
 
 
 @app.command()

@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from deepctl.errors import StateError
+from deepctl.state_guard import check_dir
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) and make it 0700."""
+    """Create ``path`` (and parents) and make it 0700; an existing ``path`` must be a real
+    directory of this user that nobody else may write to (it is never chmod-ed otherwise)."""
+    check_dir(path)
     missing = []
     probe = path
     while not probe.exists() and probe != probe.parent:

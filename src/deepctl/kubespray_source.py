@@ -16,6 +16,7 @@ from typing import Literal
 
 from deepctl import KUBESPRAY_COMMIT, KUBESPRAY_TAG
 from deepctl.errors import KubesprayNotFound
+from deepctl.kubespray_git import check_tag, clone_argv
 from deepctl.spec.models import Cluster
 
 KUBESPRAY_REPO = "https://github.com/kubernetes-sigs/kubespray.git"
@@ -103,7 +104,7 @@ def not_found_error(tag: str, reason: str = "") -> KubesprayNotFound:
 
 def fetch(tag: str = KUBESPRAY_TAG, repo: str | None = None) -> KubesprayTree:
     """Clone Kubespray ``tag`` into the cache (shallow); return the tree."""
-    target = cache_path(tag)
+    target = cache_path(check_tag(tag))  # never a path outside the cache
     if is_populated(target):
         return KubesprayTree(target, "cache", tag)
     git = shutil.which("git")
@@ -114,7 +115,7 @@ def fetch(tag: str = KUBESPRAY_TAG, repo: str | None = None) -> KubesprayTree:
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     result = subprocess.run(
-        [git, "clone", "--quiet", "--depth", "1", "--branch", tag, url, str(partial)],
+        clone_argv(git, tag, url, str(partial)),
         capture_output=True, text=True, check=False,
         env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
     )

@@ -280,8 +280,8 @@ def test_deploy_dry_run_prints_the_plan(cli: Invoke, sandbox: Sandbox) -> None:
     out = result.stdout
     assert "Plan for cluster ha (dry run: nothing is contacted)" in out
     assert "Kubernetes 1.35.4 with Kubespray v2.31.0" in out
-    assert re.search(r"control-plane\s*│\s*cp1, cp2, cp3", out)
-    assert re.search(r"worker\s*│\s*gpu1, wk1", out)
+    assert re.search(r"control-plane\s*│\s*3 │\s*cp1, cp2, cp3", out)
+    assert re.search(r"worker\s*│\s*2 │\s*gpu1, wk1", out)
     assert "playbooks: cluster.yml" in out
     assert "local API load balancer" in out  # HA without apiServerLoadBalancer
     rows = re.findall(r"^│\s*(\d+) │ (\S+)", out, re.M)

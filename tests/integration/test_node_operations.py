@@ -117,4 +117,4 @@ def plan_of(cwd: Path, *args: str) -> list[str]:
     assert done.returncode == 0, done.stdout + done.stderr
     plan = json.loads(done.stdout)
     assert plan["dryRun"] is True and plan["command"] == args[0]
-    return [s["name"] for s in plan["stages"] if s["selected"]]
+    return [s["name"] for s in plan["stages"] if s["runs"]]

@@ -260,3 +260,52 @@ def test_watch_on_a_terminal_redraws_in_place(lab: Lab) -> None:
     text = output.decode(errors="replace")
     assert "\x1b[2K\x1b[1A" in text  # erase line + cursor up: redrawn in place, not appended
     assert "cluster lab: healthy" in re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+
+
+def test_a_trickling_api_meets_one_deadline_for_the_whole_command(lab: Lab) -> None:
+    """An API that sends a byte every 0.2 s never trips a read timeout; --timeout ends it."""
+    lab.api.trickle_s = 0.2
+    begun = time.monotonic()
+    proc = subprocess.run([*DEEPCTL, "status", str(lab.spec), "--timeout", "2"],
+                          capture_output=True, text=True, timeout=60, check=False,
+                          env={**os.environ, "COLUMNS": "220"})
+    took = time.monotonic() - begun
+    assert proc.returncode == 4, proc.stderr
+    assert "no complete answer within 2 s" in proc.stderr
+    assert "Traceback" not in proc.stderr and TOKEN not in proc.stderr
+    assert took < 15, took
+
+
+@pytest.mark.parametrize("during_refresh", [False, True])
+def test_watch_stopped_by_ctrl_c_exits_the_same_way_wherever_the_signal_lands(
+        lab: Lab, during_refresh: bool) -> None:
+    """Ctrl-C exits with the last completed refresh's code, between refreshes or during one."""
+    proc = subprocess.Popen([*DEEPCTL, "status", str(lab.spec), "--watch", "--interval", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "COLUMNS": "220"})
+    seen: list[str] = []
+    try:
+        _read_until(proc, "updated ", 1, seen)
+        if during_refresh:
+            lab.api.trickle_s = 0.05  # the next refresh takes long: the signal lands in it
+            time.sleep(2.0)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        proc.kill()
+    assert "Traceback" not in proc.stderr.read()  # type: ignore[union-attr]
+
+
+def test_names_and_run_ids_stay_whole_at_80_columns_on_a_terminal_and_in_a_pipe(lab: Lab) -> None:
+    term = CliRunner().invoke(app, ["status", str(lab.spec)],
+                              env={"COLUMNS": "80", "TTY_COMPATIBLE": "1"})
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", term.stdout)
+    assert "…" not in text
+    names = {row[0] for row in rows(text)}
+    assert {"cp1", "gpu1", "gpu2"} <= names, text
+    assert max(len(line) for line in text.splitlines() if line[:1] in "┏┃┡│└") <= 80
+    pipe = subprocess.run([*DEEPCTL, "status", str(lab.spec)], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "80"}, timeout=60, check=False)
+    assert "…" not in pipe.stdout
+    assert "20261127T100000Z-deploy-bbbb" in pipe.stdout
+    assert "NVIDIA-H100-80GB-HBM3" in pipe.stdout

@@ -97,7 +97,7 @@ def test_ansible_cfg_overrides_kubespray_and_keeps_its_paths(tmp_path: Path) -> 
         "ssh_args = -o ControlMaster=auto -o ControlPersist=10m "
         "-o UserKnownHostsFile=/s/known_hosts -o StrictHostKeyChecking=yes "
         "-o ServerAliveInterval=30 -o ConnectionAttempts=3 -o BatchMode=yes "
-        "-o ProxyCommand='ssh -W %h:%p b'\n"  # as is: Ansible reads ansible.cfg raw
+        "-o IdentitiesOnly=yes -o ProxyCommand='ssh -W %h:%p b'\n"  # as is: Ansible reads ansible.cfg raw
         "control_path_dir = /s/ssh\n"
         "retries = 3\n"
         "\n"

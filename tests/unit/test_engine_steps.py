@@ -222,7 +222,8 @@ def test_bastion_hop_logs_its_errors_and_checks_keys(tmp_path: Path) -> None:
     assert settings.bastion_log == Path("/s/bastion-ssh.log")
     assert settings.proxy_jump == (
         "-o ProxyCommand='ssh -W %h:%p -p 2222 -i /k/id -o UserKnownHostsFile=/s/known_hosts "
-        "-o StrictHostKeyChecking=yes -o BatchMode=yes -E /s/bastion-ssh.log ops@192.0.2.1'")
+        "-o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes "
+        "-E /s/bastion-ssh.log ops@192.0.2.1'")
 
 
 def test_json_display_writes_one_object_per_line() -> None:

@@ -145,7 +145,8 @@ def test_no_url_outside_the_mirror_in_what_deepctl_renders() -> None:
 
 
 def test_the_gpu_smoke_job_runs_the_mirrored_image() -> None:
-    from deepctl.stages.verify_gpu import SMOKE_IMAGE, smoke_jobs
+    from deepctl.addons.decisions import SMOKE_IMAGE
+    from deepctl.stages.verify_gpu import smoke_jobs
 
     nodes = {"gpu1": {"status": {"allocatable": {"nvidia.com/gpu": "8"}}}}
     for cluster, image in ((everything(), SMOKE_IMAGE),

@@ -81,13 +81,14 @@ def test_plan_honours_the_selection(tmp_path: Path) -> None:
     plan = build_plan(ws.cluster, None, stages,
                       select_stages([s.name for s in stages], only=["verify"]))
     doc = plan.to_json()
-    assert [s["name"] for s in doc["stages"] if s["selected"]] == ["verify"]
-    assert {s["name"]: s["skipped"] for s in doc["stages"]}["kubespray"] == "not in --only"
-    assert {s["name"]: s["skipped"] for s in doc["stages"]}["gpu"] == "not in --only"
+    assert [s["name"] for s in doc["stages"] if s["runs"]] == ["verify"]
+    assert {s["name"]: s["reason"] for s in doc["stages"]}["kubespray"] == "not in --only"
+    assert {s["name"]: s["reason"] for s in doc["stages"]}["gpu"] == "not in --only"
     assert doc["playbooks"] == []
     full = build_plan(ws.cluster, None, stages).to_json()
     assert full["playbooks"] == ["cluster.yml"]
-    assert {s["name"]: s["skipped"] for s in full["stages"]}["gpu"] == "not enabled in the spec"
+    gpu = next(s for s in full["stages"] if s["name"] == "gpu")
+    assert (gpu["enabled"], gpu["selected"], gpu["runs"]) == (False, True, False)
 
 
 def test_node_command_plans_describe_their_playbooks(tmp_path: Path) -> None:

@@ -6,6 +6,8 @@ from deepctl.spec.models import Cluster
 
 NFS_STORAGE_CLASS = "nfs-client"
 CEPH_STORAGE_CLASS = "ceph-block"
+# The verify stage's CUDA smoke Job runs it on every GPU node; artifacts list names it.
+SMOKE_IMAGE = "nvcr.io/nvidia/cuda:12.8.1-base-ubuntu24.04"
 
 
 def storage_classes(cluster: Cluster) -> tuple[str | None, str | None]:

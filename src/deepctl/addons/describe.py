@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from deepctl.addons.registry import Release, get_addon
 from deepctl.addons.values import addon_context
+from deepctl.names import summary
 from deepctl.spec.models import Cluster
 
 
@@ -27,7 +28,7 @@ def _storage(c: Cluster) -> str:
         parts.append(f"{where} ({storage.nfs.path}), NFS client on every node")
     if storage.ceph.enabled:
         hosts = [h.name for h in c.spec.hosts if h.ceph_devices]
-        parts.append(f"Ceph OSDs on {', '.join(hosts) or 'no host'}")
+        parts.append(f"Ceph OSDs on {summary(hosts) or 'no host'}")
     default = addon_context(c).default_class
     parts.append(f"default StorageClass {default}" if default else "no default StorageClass")
     return "; ".join(parts)

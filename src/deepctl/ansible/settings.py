@@ -86,7 +86,7 @@ def bastion_proxy(cluster: Cluster, known_hosts: Path, log: Path | None = None) 
     inner = [
         "ssh", "-W", "%h:%p", "-p", str(bastion.port), "-i", str(key.expanduser()),
         "-o", f"UserKnownHostsFile={known_hosts}", "-o", "StrictHostKeyChecking=yes",
-        "-o", "BatchMode=yes", *(["-E", str(log)] if log else []),
+        "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", *(["-E", str(log)] if log else []),
         f"{bastion.user or ssh.user}@{bastion.address}",
     ]
     return "-o ProxyCommand=" + shlex.quote(shlex.join(inner))
@@ -141,6 +141,8 @@ def ssh_args(settings: AnsibleSettings) -> str:
         "-o ServerAliveInterval=30",
         "-o ConnectionAttempts=3",
         "-o BatchMode=yes",
+        # Only the spec's key (from its file, or its copy in ssh-agent), as preflight does.
+        "-o IdentitiesOnly=yes",
     ]
     if settings.proxy_jump:
         args.append(settings.proxy_jump)

@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from deepctl.addons.chart_images import addon_images, driver_os_tag
+from deepctl.addons.decisions import SMOKE_IMAGE
 from deepctl.addons.registry import ADDONS
 from deepctl.artifacts.kubespray_downloads import Download, evaluate_downloads
 from deepctl.artifacts.model import ArtifactList, ChartArtifact, FileArtifact, ImageArtifact
 from deepctl.kubespray_offline import mirror_path, qualify_image
 from deepctl.kubespray_source import KubesprayTree
 from deepctl.spec.models import Cluster
-from deepctl.stages.verify_gpu import SMOKE_IMAGE
 
 
 def upstream(cluster: Cluster) -> Cluster:

@@ -12,8 +12,10 @@ from deepctl.cli_support import print_json, stdout
 from deepctl.commands.confirm import confirm
 from deepctl.engine.deploy import DeployOptions, deploy_plan
 from deepctl.engine.plan import Plan
+from deepctl.names import summary
 from deepctl.stages.sequences import DEPLOY_STAGE_NAMES
 from deepctl.stages.stage import check_stage_names
+from deepctl.tables import print_table
 from deepctl.workspace import open_workspace
 
 
@@ -35,8 +37,10 @@ def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_j
         return
     from deepctl.engine.deploy import deploy
     from deepctl.engine.display import make_display
+    from deepctl.spec_keys import require_usable_keys
 
-    hosts = ", ".join(h.name for h in ws.cluster.spec.hosts)
+    require_usable_keys(ws.spec)  # before any connection, whichever stages run
+    hosts = summary([h.name for h in ws.cluster.spec.hosts])
     confirm(f"Deploy cluster {ws.cluster.name} on {hosts}?", yes)
     record = deploy(ws, options, make_display(as_json))
     finished(record.id, record.data.get("duration_s"), str(ws.state.kubeconfig), as_json)
@@ -67,19 +71,23 @@ def print_plan(plan: Plan, state_dir: str) -> None:
     console.print(f"  state directory: {escape(state_dir)}")
     roles = Table(title="Hosts per role", title_justify="left")
     roles.add_column("role")
+    roles.add_column("count", justify="right")
     roles.add_column("hosts")
-    for role, names in plan.roles.items():
-        roles.add_row(role, ", ".join(names) or "-")
-    console.print(roles)
+    for role, names in plan.roles.items():  # 2,000 names as "gpu[0001-2000]" (all in --json)
+        roles.add_row(role, str(len(names)), escape(summary(names)) or "-")
+    print_table(console, roles)
     console.print(f"  playbooks: {', '.join(plan.playbooks) or '-'}")
     stages = Table(title="Stages, in order", title_justify="left")
     stages.add_column("#", justify="right")
     stages.add_column("stage")
     stages.add_column("what it does")
     for i, stage in enumerate(plan.stages, start=1):
-        what = (escape(stage.description) if stage.skipped is None
-                else f"[dim]skipped: {escape(stage.skipped)}[/]")
+        what = escape(stage.description)
+        if not stage.selected:
+            what = f"[dim]skipped: {escape(stage.reason or '')}[/]"
+        elif not stage.enabled:
+            what = "[dim]skipped: not enabled in the spec[/]"
         stages.add_row(str(i), stage.name, what)
-    console.print(stages)
+    print_table(console, stages, keep=2)
     for note in plan.notes:
         console.print(f"  note: {escape(note)}")

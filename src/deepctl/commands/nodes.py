@@ -10,6 +10,8 @@ from rich.markup import escape
 from deepctl.cli_support import print_json, stdout
 from deepctl.commands.confirm import confirm
 from deepctl.errors import UsageError
+from deepctl.names import summary
+from deepctl.spec_keys import require_usable_keys
 from deepctl.workspace import Workspace, open_workspace
 
 if TYPE_CHECKING:
@@ -101,7 +103,8 @@ def reset(spec: Path, *, state_dir: Path | None, yes: bool, as_json: bool,
     if dry_run:
         _dry_run(ws, reset_operation(ws), as_json)
         return
-    hosts = ", ".join(h.name for h in ws.cluster.spec.hosts)
+    require_usable_keys(ws.spec)  # before any connection: one message for a bad key
+    hosts = summary([h.name for h in ws.cluster.spec.hosts])
     confirm(f"Reset cluster {ws.cluster.name}: wipe Kubernetes from {hosts}?", yes)
     record = engine_reset(spec, state_dir, make_display(as_json))
     _done(f"reset cluster {ws.cluster.name}", record, as_json)

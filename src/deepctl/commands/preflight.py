@@ -11,7 +11,10 @@ from rich.table import Table
 
 from deepctl.cli_support import print_json, stderr, stdout
 from deepctl.errors import ExitCode, PreflightFailed
-from deepctl.preflight import GROUPS, HostResult, PreflightReport, run_preflight
+from deepctl.names import hosts_label
+from deepctl.preflight import GROUPS, PreflightReport, run_preflight
+from deepctl.preflight.summary import FindingGroup, group_notable
+from deepctl.tables import print_table
 from deepctl.workspace import open_workspace
 
 MARKS = {"ok": "[green]✓[/]", "warning": "[yellow]![/]", "error": "[red]✗[/]"}
@@ -68,27 +71,29 @@ def summary_table(report: PreflightReport) -> Table:
     return table
 
 
-def print_details(host: HostResult, console: Console) -> None:
-    notable = [f for f in host.findings if f.status != "ok"]
-    if not notable:
-        return
-    console.print(f"[bold]{escape(host.name)}[/] ({escape(host.address)})")
-    for finding in notable:
-        group = escape(f"[{finding.group}]")
-        console.print(f"  {LABELS[finding.status]} {group} {escape(finding.message)}")
+def print_details(group: FindingGroup, console: Console) -> None:
+    """Findings shared by ``group.hosts``: under the host, or once for many hosts."""
+    if len(group.hosts) == 1:
+        host = group.hosts[0]
+        console.print(f"[bold]{escape(host.name)}[/] ({escape(host.address)})")
+    else:
+        console.print(f"[bold]{escape(hosts_label([h.name for h in group.hosts]))}[/]")
+    for finding in group.findings:
+        label = escape(f"[{finding.group}]")
+        console.print(f"  {LABELS[finding.status]} {label} {escape(finding.message)}")
         if finding.hint:
             console.print(f"      fix: {escape(finding.hint)}")
 
 
 def print_report(report: PreflightReport, console: Console, facts_dir: str) -> None:
-    console.print(summary_table(report))
+    print_table(console, summary_table(report))
     for key in report.new_host_keys:
         console.print(
             f"[yellow]trust on first use:[/] recorded {escape(key['type'])} host key "
             f"{escape(key['fingerprint'])} of {escape(key['host'])} ({escape(key['name'])})"
         )
-    for host in report.hosts:
-        print_details(host, console)
+    for group in group_notable(report.hosts):  # "192 hosts: swap is on" once, not 192 times
+        print_details(group, console)
     counts = {s: sum(1 for h in report.hosts if h.status == s) for s in LABELS}
     console.print(
         f"{len(report.hosts)} host(s) checked in {report.seconds:.1f} s: {counts['ok']} ok, "

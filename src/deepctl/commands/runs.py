@@ -12,6 +12,7 @@ from rich.table import Table
 from deepctl.cli_support import print_json, stdout
 from deepctl.errors import StateError, UsageError
 from deepctl.state.runs import list_runs, run_dirs
+from deepctl.tables import print_table
 from deepctl.workspace import open_workspace
 
 
@@ -39,7 +40,7 @@ def runs(spec: Path, *, state_dir: Path | None, limit: int | None, as_json: bool
     for run in history:
         table.add_row(run.id, run.command, run.started_at, _duration(run.duration_s),
                       f"[{style[run.result]}]{run.result}[/]", run.failed_stage or "-")
-    stdout().print(table)
+    print_table(stdout(), table)  # run ids whole: `deepctl logs` takes them
 
 
 def prune(spec: Path, *, state_dir: Path | None, keep: int | None, as_json: bool) -> None:

@@ -5,6 +5,7 @@ Exit codes: 0 healthy (or not deployed yet), 1 degraded, 2 spec error, 4 API unr
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from deepctl.cli_support import print_json, stdout
 from deepctl.errors import ApiUnreachable, ExitCode, UsageError
 from deepctl.status.model import NodeStatus, Platform, StatusReport
 from deepctl.status.report import status_report
+from deepctl.tables import natural_width, tables_for
 from deepctl.workspace import Workspace, open_workspace
 
 
@@ -27,24 +29,29 @@ def exit_code(report: StatusReport) -> int:
     return ExitCode.FAILED if report.health == "degraded" else ExitCode.OK
 
 
-def run(spec: Path, *, state_dir: Path | None, as_json: bool, watch: bool, interval: float) -> None:
+def run(spec: Path, *, state_dir: Path | None, as_json: bool, watch: bool, interval: float,
+        timeout: float = 30) -> None:
     if watch and as_json:
         raise UsageError("--watch and --json cannot be combined",
                          hint="for scripts, run `deepctl status SPEC --json` periodically")
     ws = open_workspace(spec, state_dir, create=False)
     if watch:
-        raise typer.Exit(watch_status(ws, interval, stdout()))
-    report = status_report(ws)
+        raise typer.Exit(watch_status(ws, interval, stdout(), timeout))
+    report = status_report(ws, timeout_s=timeout)  # one deadline for reading the cluster
     if as_json:
         print_json({**report.to_json(), "spec": str(ws.spec.path), "stateDir": str(ws.state.root),
                     "kubeconfig": str(ws.state.kubeconfig)})
     else:
-        stdout().print(render(report, ws))
+        console = stdout()
+        with natural_width(console):  # off a terminal: every name whole
+            console.print(render(report, ws, console))
     raise typer.Exit(exit_code(report))
 
 
-def watch_status(ws: Workspace, interval: float, console: Console) -> int:
-    """Refresh the screen every ``interval`` seconds until Ctrl-C; returns the last exit code.
+def watch_status(ws: Workspace, interval: float, console: Console, timeout: float = 30) -> int:
+    """Refresh the screen every ``interval`` seconds until Ctrl-C; returns the exit code of
+    the last *completed* refresh (0 before the first), wherever the Ctrl-C lands: between
+    refreshes or during one (an unfinished refresh is dropped).
 
     On a terminal the screen is redrawn in place (rich Live); otherwise (a pipe, a log file)
     each refresh is printed after the previous one.
@@ -55,38 +62,47 @@ def watch_status(ws: Workspace, interval: float, console: Console) -> int:
         if live is not None:
             live.start()
         while True:
-            screen, code = _snapshot(ws, interval)
+            screen, code = _snapshot(ws, interval, console, timeout)  # a completed refresh
             if live is not None:
                 live.update(screen, refresh=True)
             else:
-                console.print(screen)
-                console.print()
+                with natural_width(console):
+                    console.print(screen)
+                    console.print()
             time.sleep(interval)
     except KeyboardInterrupt:
         return code
     finally:
         if live is not None:
-            live.stop()
+            with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C while restoring
+                live.stop()
 
 
-def _snapshot(ws: Workspace, interval: float) -> tuple[RenderableType, int]:
+def _snapshot(ws: Workspace, interval: float, console: Console | None = None,
+              timeout: float | None = None) -> tuple[RenderableType, int]:
     footer = Text(f"updated {datetime.now():%H:%M:%S}, every {interval:g}s; Ctrl-C to stop",
                   style="dim")
     try:
-        report = status_report(ws)
+        report = status_report(ws, timeout_s=timeout)
     except ApiUnreachable as error:
         message = Text.assemble(("error: ", "bold red"), error.message)
         return Group(message, Text(f"hint: {error.hint}"), footer), error.exit_code
-    return Group(render(report, ws), footer), exit_code(report)
+    return Group(render(report, ws, console), footer), exit_code(report)
 
 
-def render(report: StatusReport, ws: Workspace) -> RenderableType:
-    """The whole status screen."""
+def render(report: StatusReport, ws: Workspace, console: Console | None = None
+           ) -> RenderableType:
+    """The whole status screen (tables split to ``console``'s width on a terminal)."""
+
+    def fitted(table: Table) -> list[RenderableType]:
+        return tables_for(console, table) if console is not None else [table]
+
     parts: list[RenderableType] = [_header(report, ws)]
     if report.state == "deployed":
-        parts += [_nodes_table(report.nodes), *_platform(report.platform), _totals(report)]
+        table, notes = _platform(report.platform)
+        parts += [*fitted(_nodes_table(report.nodes)), *fitted(table), notes, _totals(report)]
     if report.history:
-        parts.append(_history(report))
+        parts += fitted(_history(report))
     elif report.state == "not-deployed":
         parts.append(Text("no runs yet"))
     parts += _problems(report)
@@ -140,7 +156,7 @@ def _nodes_table(nodes: list[NodeStatus]) -> Table:
     return table
 
 
-def _platform(platform: Platform) -> list[RenderableType]:
+def _platform(platform: Platform) -> tuple[Table, Text]:
     table = Table(title="Platform", title_justify="left")
     for column in ("addon", "namespace", "ready", "workloads"):
         table.add_column(column)
@@ -161,7 +177,7 @@ def _platform(platform: Platform) -> list[RenderableType]:
                  else f"cluster-internal ({ep.type}); run `{ep.port_forward}`" if ep.service
                  else f"no Service found in namespace {ep.namespace}")
         lines.append(f"{ep.name}: {where}")
-    return [table, Text("\n".join(f"  {line}" for line in lines))]
+    return table, Text("\n".join(f"  {line}" for line in lines))
 
 
 def _totals(report: StatusReport) -> Text:
@@ -195,7 +211,7 @@ def _history(report: StatusReport) -> Table:
     table = Table(title="History (newest first)", title_justify="left")
     for column in ("started", "command", "result", "failed stage", "duration"):
         table.add_column(column)
-    table.add_column("run", overflow="fold")
+    table.add_column("run", no_wrap=True)
     for run in report.history:
         style = {"succeeded": "green", "running": "cyan"}.get(run.result, "red")
         duration = _duration(run.duration_s)

@@ -20,8 +20,16 @@ class PlannedStage:
     name: str
     title: str
     description: str
-    enabled: bool
-    skipped: str | None = None  # why the stage would not run (spec or selection), else None
+    enabled: bool  # the spec turns it on
+    reason: str | None = None  # why --from/--only/--skip leave it out (None: selected)
+
+    @property
+    def selected(self) -> bool:
+        return self.reason is None
+
+    @property
+    def runs(self) -> bool:
+        return self.enabled and self.selected
 
 
 @dataclass
@@ -46,7 +54,8 @@ class Plan:
             "playbooks": self.playbooks,
             "stages": [
                 {"name": s.name, "title": s.title, "description": s.description,
-                 "enabled": s.enabled, "selected": s.skipped is None, "skipped": s.skipped}
+                 "enabled": s.enabled, "selected": s.selected, "reason": s.reason,
+                 "runs": s.runs}
                 for s in self.stages
             ],
             "notes": self.notes,
@@ -60,8 +69,7 @@ def planned(cluster: Cluster, stages: Sequence[Stage], choices: Sequence[StageCh
     for stage in stages:
         enabled = stage.enabled(cluster)
         choice = chosen.get(stage.name)
-        why = choice.reason if choice is not None and choice.reason else (
-            None if enabled else "not enabled in the spec")
+        why = choice.reason if choice is not None else None
         out.append(PlannedStage(stage.name, stage.title, stage.describe(cluster), enabled, why))
     return out
 
@@ -91,7 +99,7 @@ def build_plan(cluster: Cluster, tree: KubesprayTree | None, stages: Sequence[St
         f"Kubespray {tag}: not present yet; will be cloned into {cache_path(tag)}"
     )
     steps = planned(cluster, stages, choices)
-    playbooks = [PLAYBOOK_OF[s.name] for s in steps if s.name in PLAYBOOK_OF and s.skipped is None]
+    playbooks = [PLAYBOOK_OF[s.name] for s in steps if s.name in PLAYBOOK_OF and s.runs]
     return Plan(
         command=command,
         cluster=cluster.name,

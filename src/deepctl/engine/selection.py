@@ -22,6 +22,7 @@ def select_stages(order: list[str], *, from_stage: str | None = None,
         raise UsageError("--only and --from cannot be used together")
     skip_set = set(skip or [])
     only_set = set(only or [])
+    _refuse_contradictions(order, from_stage, only_set, skip_set)
     reached = from_stage is None
     choices = []
     for name in order:
@@ -35,3 +36,20 @@ def select_stages(order: list[str], *, from_stage: str | None = None,
         else:
             choices.append(StageChoice(name, True))
     return choices
+
+
+def _refuse_contradictions(order: list[str], from_stage: str | None, only: set[str],
+                           skip: set[str]) -> None:
+    """A selection that contradicts itself, or selects nothing, is a usage error."""
+    both = [name for name in order if name in only and name in skip]
+    if both:
+        raise UsageError(f"--only and --skip both name {', '.join(both)}",
+                         hint="name a stage in one of them, not both")
+    if from_stage is not None and from_stage in skip:
+        raise UsageError(f"--from {from_stage} is also in --skip",
+                         hint=f"start from the stage after it, or drop --skip {from_stage}")
+    start = order.index(from_stage) if from_stage in order else 0
+    left = [n for n in order[start:] if (not only or n in only) and n not in skip]
+    if not left:
+        raise UsageError("this --from/--only/--skip selects no stage",
+                         hint=f"stages, in order: {', '.join(order)}")

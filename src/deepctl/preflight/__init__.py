@@ -15,6 +15,7 @@ from deepctl.preflight.cluster_checks import evaluate
 from deepctl.preflight.collect import GatherOptions, gather, load_facts, save_facts
 from deepctl.preflight.model import GROUPS, Finding, HostFacts, HostResult, PreflightReport, ok
 from deepctl.spec.models import Host
+from deepctl.spec_keys import require_usable_keys
 from deepctl.ssh.connect import NewHostKey, host_endpoint
 from deepctl.workspace import Workspace
 
@@ -41,6 +42,7 @@ def run_preflight(
     begun = time.monotonic()
     cluster = ws.cluster
     hosts = _select(ws, only_hosts)
+    require_usable_keys(ws.spec)  # a bad key: one message, not one per host
     opts = GatherOptions(accept_new_hosts, concurrency, timeout, ws.spec.directory)
     found = gather(cluster, hosts, ws.state, opts)
     findings = evaluate(cluster, found.facts)

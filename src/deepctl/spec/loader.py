@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from deepctl.errors import SpecError, SpecProblem
 from deepctl.spec import rules
 from deepctl.spec.models import Cluster
+from deepctl.spec.paths import anchor_key_paths
 from deepctl.spec.yamlpos import Positions, YamlPositionError, parse_with_positions
 
 PathKey = tuple[str | int, ...]
@@ -122,6 +123,7 @@ def load_spec_text(text: str, spec_path: Path, *, strict: bool = False) -> Loade
             f"{name}: {count} problem{'s' if count != 1 else ''} found", problems,
             hint="fix the fields above, then run `deepctl validate` again",
         )
+    cluster = anchor_key_paths(cluster, spec_path.resolve().parent)
     return LoadedSpec(cluster, spec_path.resolve(), data, [p for p in problems])
 
 

@@ -9,15 +9,25 @@ binary: a bastion is crossed with a ``direct-tcpip`` channel of the bastion's tr
 
 from __future__ import annotations
 
+import logging
+import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import paramiko
 
 from deepctl.errors import HostKeyError, SSHError
+from deepctl.keyfile import agent_key, inspect_key, judge_key
 from deepctl.spec.models import Cluster, Host
 from deepctl.ssh import known_hosts
+
+# paramiko's transport threads log failures (with tracebacks) through the "paramiko"
+# logger; with no handler Python prints them on stderr. The failure reaches the caller as
+# an exception, which becomes one message: keep the logger quiet.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
+logging.getLogger("paramiko").propagate = False
 
 
 @dataclass(frozen=True)
@@ -122,9 +132,13 @@ class ClusterSSHClient(paramiko.SSHClient):
     """An SSH client that also closes the bastion connection it owns."""
 
     owned_bastion: paramiko.SSHClient | None = None
+    agent: paramiko.Agent | None = None  # signs with a passphrase-protected key
 
     def close(self) -> None:
         super().close()
+        if self.agent is not None:
+            self.agent.close()
+            self.agent = None
         if self.owned_bastion is not None:
             self.owned_bastion.close()
             self.owned_bastion = None
@@ -134,27 +148,54 @@ def connect_endpoint(
     endpoint: Endpoint, options: ConnectOptions, sock: paramiko.Channel | None = None
 ) -> ClusterSSHClient:
     """Log in to one endpoint; every failure becomes :class:`HostKeyError` or :class:`SSHError`."""
-    if not endpoint.identity_file.is_file():
-        raise SSHError(
-            f"{endpoint.label}: SSH identity file {endpoint.identity_file} does not exist",
-            hint="set spec.ssh.identityFile (or the host's ssh.identityFile) to a private key",
-            reason="auth",
-        )
+    auth, agent = identity(endpoint)
     client = ClusterSSHClient()
+    client.agent = agent
     if options.known_hosts_file.exists():
         client.get_host_keys().load(str(options.known_hosts_file))
     client.set_missing_host_key_policy(ClusterHostKeyPolicy(endpoint, options))
     try:
         client.connect(
             endpoint.address, port=endpoint.port, username=endpoint.user,
-            key_filename=str(endpoint.identity_file), look_for_keys=False, allow_agent=False,
+            **auth, look_for_keys=False, allow_agent=False,
             timeout=options.timeout, banner_timeout=options.timeout,
             auth_timeout=options.timeout, channel_timeout=options.timeout, sock=sock,
         )
     except BaseException as exc:
+        mute = _no_banner(client, exc)
         client.close()
+        if mute:
+            raise SSHError(
+                f"{endpoint.label}: {endpoint.user}@{endpoint.address}:{endpoint.port}: no SSH "
+                f"banner within {options.timeout:g} s (the port accepts connections but no "
+                "sshd answers)", reason="timeout",
+                hint="check that sshd runs on that port and is not overloaded (MaxStartups), "
+                "or raise --timeout") from None
         raise _translate(endpoint, options, exc) from None
     return client
+
+
+def identity(endpoint: Endpoint) -> tuple[dict[str, Any], paramiko.Agent | None]:
+    """How paramiko logs in with the endpoint's key: the file, or its copy in ssh-agent.
+
+    The same key OpenSSH uses for Ansible (``IdentityFile`` with ``IdentitiesOnly``): a key
+    protected by a passphrase is taken from ssh-agent, never asked for.
+    """
+    facts = inspect_key(endpoint.identity_file)
+    verdict = judge_key(facts, uid=os.getuid(), agent=bool(os.environ.get("SSH_AUTH_SOCK")))
+    if verdict.problem is not None:
+        raise SSHError(f"{endpoint.label}: {verdict.problem}", hint=verdict.fix, reason="auth")
+    if not verdict.encrypted:
+        return {"key_filename": str(endpoint.identity_file)}, None
+    agent, key = agent_key(facts)
+    return {"pkey": key}, agent
+
+
+def _no_banner(client: paramiko.SSHClient, exc: BaseException) -> bool:
+    """Did the TCP connection open, then no SSH banner come (a mute or wedged listener)?"""
+    transport = client.get_transport()
+    return (isinstance(exc, paramiko.SSHException | EOFError | OSError)
+            and transport is not None and not transport.remote_version)
 
 
 def _translate(endpoint: Endpoint, options: ConnectOptions, exc: BaseException) -> BaseException:

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from deepctl.addons.decisions import SMOKE_IMAGE
 from deepctl.errors import DeepctlError
 from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.spec.models import Cluster
 from deepctl.stages import verify_gpu, verify_slurm
 from deepctl.stages.context import StageContext
 from deepctl.stages.stage import Stage
-from deepctl.stages.verify_gpu import SMOKE_IMAGE
 from deepctl.status.model import ApiObject
 from deepctl.templates import playbook_path
 

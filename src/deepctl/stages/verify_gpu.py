@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import yaml
 
+from deepctl.addons.decisions import SMOKE_IMAGE
 from deepctl.addons.manifests import namespace_manifest
 from deepctl.kubespray_offline import mirror_image
 from deepctl.spec.models import TAINT, Cluster, Host
@@ -33,7 +34,6 @@ SMOKE_APP = "deepctl-gpu-smoke"
 SMOKE_SELECTOR = f"app.kubernetes.io/name={SMOKE_APP}"
 NODE_LABEL = "deepctl.io/node"
 # Pinned CUDA base image: it only needs nvidia-smi, which the toolkit injects from the driver.
-SMOKE_IMAGE = "nvcr.io/nvidia/cuda:12.8.1-base-ubuntu24.04"
 SMOKE_TIMEOUT_S = 600  # image pull + run, per verify
 SMOKE_POLL_S = 5
 LOG_TAIL_LINES = 20

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deepctl.fsutil import ensure_private_dir
+from deepctl.state_guard import check_state_dir
 
 STATE_DIR_NAME = ".deepctl"
 
@@ -41,6 +42,7 @@ class StateDir:
         return cls(spec_path.resolve().parent / STATE_DIR_NAME / cluster_name)
 
     def create(self) -> StateDir:
+        check_state_dir(self.root)  # no links, foreign owners or writable dirs (state_guard)
         ensure_private_dir(self.root)
         return self
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from deepctl.errors import ApiUnreachable
+from deepctl.status.deadline import DeadlineExceeded, within
 from deepctl.status.model import ApiObject, ClusterData
 
 _CONNECTION_PREFIX = re.compile(r"^(<[^>]*>|HTTPS?Connection\([^)]*\)): ")
@@ -103,13 +104,29 @@ def _network_reason(exc: BaseException) -> str:
 
 
 def collect(kubeconfig: Path, workload_namespaces: list[str],
-            service_namespaces: list[str]) -> ClusterData:
-    """Read nodes, running pods, addon workloads and Services, ClusterPolicy, StorageClasses."""
+            service_namespaces: list[str], timeout_s: float | None = None) -> ClusterData:
+    """Read nodes, running pods, addon workloads and Services, ClusterPolicy, StorageClasses.
+
+    ``timeout_s`` bounds the whole read (not each wait for a byte): past it, the connections
+    are dropped and :class:`ApiUnreachable` says so.
+    """
+    api = api_client(kubeconfig)
+    reader = _Reader(api, kubeconfig)
+    if timeout_s is None:
+        return _read_all(api, reader, workload_namespaces, service_namespaces)
+    try:
+        return within(timeout_s, lambda: _read_all(api, reader, workload_namespaces,
+                                                   service_namespaces),
+                      abort=api.rest_client.pool_manager.clear)
+    except DeadlineExceeded:
+        raise reader._error(f"no complete answer within {timeout_s:g} s (--timeout)") from None
+
+
+def _read_all(api: Any, reader: _Reader, workload_namespaces: list[str],
+              service_namespaces: list[str]) -> ClusterData:
     from kubernetes import client
 
-    api = api_client(kubeconfig)
     try:
-        reader = _Reader(api, kubeconfig)
         core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
         nodes = reader.items(core.list_node) or []
         pods = reader.items(core.list_pod_for_all_namespaces,

@@ -11,11 +11,13 @@ from deepctl.workspace import Workspace
 HISTORY_LIMIT = 5
 
 
-def status_report(ws: Workspace, history_limit: int = HISTORY_LIMIT) -> StatusReport:
+def status_report(ws: Workspace, history_limit: int = HISTORY_LIMIT,
+                  timeout_s: float | None = None) -> StatusReport:
     """The status of the workspace's cluster.
 
     Without a kubeconfig in the state directory the cluster is not deployed yet and the API
-    is not contacted. Raises :class:`~deepctl.errors.ApiUnreachable` when the API cannot be read.
+    is not contacted. ``timeout_s`` bounds reading the API as a whole. Raises
+    :class:`~deepctl.errors.ApiUnreachable` when the API cannot be read (in time).
     """
     from deepctl.state.runs import list_runs
 
@@ -27,5 +29,5 @@ def status_report(ws: Workspace, history_limit: int = HISTORY_LIMIT) -> StatusRe
     from deepctl.status.collect import collect
 
     workload_ns, service_ns = namespaces_to_read(cluster)
-    data = collect(ws.state.kubeconfig, workload_ns, service_ns)
+    data = collect(ws.state.kubeconfig, workload_ns, service_ns, timeout_s)
     return assess(cluster, facts, data, runs)

@@ -1,0 +1,51 @@
+"""Stage selection: contradictions are usage errors; the dry-run plan honours the selection."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from deepctl.engine.selection import select_stages
+from deepctl.errors import UsageError
+from deepctl.names import compress, hosts_label, summary
+from tests.cli.conftest import Invoke, Sandbox
+
+ORDER = ["preflight", "inventory", "kubespray", "kubeconfig", "verify"]
+
+
+@pytest.mark.parametrize(("kwargs", "fragment"), [
+    ({"only": ["kubespray"], "skip": ["kubespray"]}, "--only and --skip both name kubespray"),
+    ({"from_stage": "kubespray", "skip": ["kubespray"]}, "--from kubespray is also in --skip"),
+    ({"skip": ORDER}, "selects no stage"),
+])
+def test_contradictory_selections_are_usage_errors(kwargs: dict[str, object],
+                                                   fragment: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        select_stages(ORDER, **kwargs)  # type: ignore[arg-type]
+    assert fragment in caught.value.message
+
+
+def test_dry_run_json_plan_marks_what_the_selection_leaves_out(cli: Invoke,
+                                                               sandbox: Sandbox) -> None:
+    spec = sandbox.spec()
+    result = cli("deploy", str(spec), "--dry-run", "--only", "verify", "--json")
+    assert result.exit_code == 0, result.output
+    stages = {s["name"]: s for s in json.loads(result.stdout)["stages"]}
+    assert [n for n, s in stages.items() if s["runs"]] == ["verify"]
+    assert stages["kubespray"]["selected"] is False
+    assert stages["kubespray"]["reason"] == "not in --only"
+    text = cli("deploy", str(spec), "--dry-run", "--only", "verify").stdout
+    assert "skipped: not in --only" in text
+    bad = cli("deploy", str(spec), "--dry-run", "--only", "kubespray", "--skip", "kubespray")
+    assert bad.exit_code == 2 and "--only and --skip both name kubespray" in bad.stderr
+
+
+def test_host_names_are_summarised_at_any_scale() -> None:
+    names = [f"gpu{i:04d}" for i in range(1, 2001)]
+    assert compress(["cp1", "cp2", "cp3", "gpu01", "gpu02", "x"]) == ["cp[1-3]", "gpu01", "gpu02", "x"]
+    assert summary(["cp1", "cp2"]) == "cp1, cp2"
+    assert summary(names) == "2000 hosts: gpu[0001-2000]"
+    assert summary([f"n{i}" for i in range(0, 40, 2)]) == (
+        "20 hosts: n0, n2, n4, n6, n8, n10, n12, n14 and 12 more")
+    assert hosts_label(["a", "b"]) == "2 hosts: a, b" and hosts_label(["a"]) == "a"
