@@ -29,7 +29,7 @@ app = DeepctlTyper(
 )
 kubespray_app = DeepctlTyper(help="Manage the Kubespray tree deepctl drives.", no_args_is_help=True)
 app.add_typer(kubespray_app, name="kubespray")
-artifacts_app = typer.Typer(
+artifacts_app = DeepctlTyper(
     help="Air-gapped installs: list, pull and push exactly what a spec needs (docs/airgap.md).\n\n"
     "Examples: `deepctl artifacts list cluster.yaml`, "
     "`deepctl artifacts pull cluster.yaml --dest mirror/`, "

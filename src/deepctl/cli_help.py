@@ -24,6 +24,8 @@ NAMED: dict[str, str] = {
     "state_dir": "DIR", "output": "PATH", "identity_file": "PATH", "ssh_key": "PATH",
     "limit": "N", "concurrency": "N", "timeout": "SECONDS", "interval": "SECONDS",
     "repo": "URL", "ssh_user": "USER", "user": "USER",
+    "files_from": "URL", "images_from": "REGISTRY", "charts_from": "URL", "registry": "HOST:PORT",
+    "dest": "DIR", "mirror": "DIR", "authfile": "PATH", "workers": "N", "arch": "ARCH",
 }
 BY_TYPE = {"path": "PATH", "int": "N", "int range": "N", "float": "NUMBER",
            "float range": "NUMBER"}
