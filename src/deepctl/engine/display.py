@@ -10,8 +10,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
@@ -21,10 +20,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from deepctl.engine.progress import HostCounts, Notice, PlaybookProgress
-
-if TYPE_CHECKING:
-    from deepctl.engine.playbooks import PlaybookFailed
+from deepctl.ansible.explain import hints
+from deepctl.engine.progress import HostCounts, HostFailure, Notice, PlaybookProgress, RunFailure
 
 STAGE_MARK = {"pending": "·", "running": "▶", "succeeded": "✓", "skipped": "-",
               "failed": "✗", "canceled": "■"}
@@ -56,23 +53,47 @@ class Display:
     def message(self, text: str) -> None: ...
     def close(self) -> None: ...
 
-    def failure(self, error: PlaybookFailed, log: Path, resume: str | None) -> None:
+    def failure(self, report: RunFailure) -> None:
         """What failed where, the log, and how to resume (after a failed playbook)."""
-        for line in failure_lines(error, log, resume):
+        for line in failure_lines(report):
             self.message(line)
 
 
-def failure_lines(error: PlaybookFailed, log: Path, resume: str | None) -> list[str]:
+def host_failure_lines(failure: HostFailure) -> list[str]:
+    """One failed host: the task, its component and file, then what its result said."""
+    kind = "unreachable" if failure.unreachable else "failed"
+    e = failure.explanation
+    if e is None:
+        return [f"  {failure.host}: {kind} at task {failure.task!r}: {failure.message}",
+                *(f"    | {line}" for line in failure.stderr_tail)]
+    where = ", ".join(p for p in (e.component and f"component {e.component}", e.task_path) if p)
+    after = f" after {e.attempts} attempts" if e.attempts and e.attempts > 1 else ""
+    lines = [f"  {failure.host}: {kind} at task {failure.task!r}"
+             + (f" ({where})" if where else "") + f"{after}: {failure.message}"]
+    if e.condition and e.condition not in failure.message:
+        lines.append(f"    condition: {e.condition}")
+    if e.file:
+        lines.append(f"    file: {e.file}")
+    if e.url:
+        lines.append(f"    url: {e.url}")
+    lines.extend(f"    {line}" for line in e.details)
+    lines.extend(f"    | {line}" for line in failure.stderr_tail)
+    return lines
+
+
+def failure_lines(report: RunFailure) -> list[str]:
     """The failure panel's content as plain lines (pure)."""
-    lines = [f"stage {error.stage} failed: {error.message}"]
-    for failure in error.failures:
-        kind = "unreachable" if failure.unreachable else "failed"
-        lines.append(f"  {failure.host}: {kind} at task {failure.task!r}: {failure.message}")
-        lines.extend(f"    | {line}" for line in failure.stderr_tail)
-    lines.append(f"log: {log}")
-    lines.append(f"ansible artifacts: {error.artifact_dir}")
-    if resume:
-        lines.append(f"resume with: {resume}")
+    lines = [f"stage {report.stage} failed: {report.message}"]
+    advice: list[str] = []
+    for failure in report.failures:
+        lines.extend(host_failure_lines(failure))
+        if failure.explanation is not None:
+            advice.extend(hints(failure.explanation, report.spec_path, report.resume))
+    lines.extend(f"hint: {text}" for text in dict.fromkeys(advice))
+    lines.append(f"log: {report.log}")
+    lines.append(f"ansible artifacts: {report.artifact_dir}")
+    if report.resume:
+        lines.append(f"resume with: {report.resume}")
     return lines
 
 
@@ -108,6 +129,8 @@ class PlainDisplay(Display):
                 self._line(f"[{stage}] TASK {notice.text}")
             elif notice.kind == "play":
                 self._line(f"[{stage}] PLAY {notice.text}")
+            elif notice.kind == "retry":
+                self._line(f"[{stage}] RETRY {notice.text}")
             else:
                 self._line(f"[{stage}] {notice.kind.upper()} {notice.text}")
 
@@ -150,14 +173,17 @@ class JsonDisplay(Display):
             fields: dict[str, Any] = {"stage": stage, "text": notice.text}
             if notice.failure is not None:
                 fields.update(notice.failure.to_json())
+            if notice.retry is not None:
+                fields.update(host=notice.retry.host, task=notice.retry.task,
+                              attempt=notice.retry.attempt, attempts=notice.retry.attempts,
+                              reason=notice.retry.reason)
             self._emit(notice.kind, **fields)
 
     def message(self, text: str) -> None:
         self._emit("message", text=text)
 
-    def failure(self, error: PlaybookFailed, log: Path, resume: str | None) -> None:
-        self._emit("run_failed", stage=error.stage, message=error.message, log=str(log),
-                   resume=resume, failures=[f.to_json() for f in error.failures])
+    def failure(self, report: RunFailure) -> None:
+        self._emit("run_failed", **report.to_json())
 
 
 @dataclass
@@ -204,10 +230,10 @@ class LiveDisplay(Display):
     def message(self, text: str) -> None:
         self.console.print(escape(text))
 
-    def failure(self, error: PlaybookFailed, log: Path, resume: str | None) -> None:
+    def failure(self, report: RunFailure) -> None:
         self.close()
-        body = "\n".join(escape(line) for line in failure_lines(error, log, resume))
-        self.console.print(Panel(body, title=f"[bold red]{escape(error.stage)} failed[/]",
+        body = "\n".join(escape(line) for line in failure_lines(report))
+        self.console.print(Panel(body, title=f"[bold red]{escape(report.stage)} failed[/]",
                                  border_style="red", expand=False))
 
     def render(self) -> RenderableType:
@@ -228,7 +254,10 @@ class LiveDisplay(Display):
                                + (f"  eta {_duration(eta)}" if eta is not None else "")))
         task = Text(f"{p.playbook}: {p.play or ''} > {p.task or ''}", overflow="ellipsis",
                     no_wrap=True)
-        return [line, task, host_table(host_rows(p.hosts))]
+        parts: list[RenderableType] = [line, task]
+        if p.retrying:
+            parts.append(retry_lines(p))
+        return [*parts, host_table(host_rows(p.hosts))]
 
     def close(self) -> None:
         if self.live is not None:
@@ -259,6 +288,22 @@ def stage_lines(stages: dict[str, list[Any]], now: float) -> Text:
         text.append(f"{mark} {name.ljust(name_w)}", style=style)
         text.append(f" {title.ljust(title_w)} ")
         text.append(when, style="dim")
+    return text
+
+
+MAX_RETRY_ROWS = 3
+
+
+def retry_lines(progress: PlaybookProgress, limit: int = MAX_RETRY_ROWS) -> Text:
+    """The retries under way (Kubespray's "FAILED - RETRYING"): host, task, attempt n of m."""
+    retries = sorted(progress.retrying.values(), key=lambda r: r.host)
+    text = Text(no_wrap=True, overflow="ellipsis", style="yellow")
+    for i, retry in enumerate(retries[:limit]):
+        why = f" ({retry.reason})" if retry.reason else ""
+        text.append(("\n" if i else "") + f"retrying {retry.host}: {retry.task}: attempt "
+                    f"{retry.attempt} of {retry.attempts} failed{why}")
+    if len(retries) > limit:
+        text.append(f"\n… {len(retries) - limit} more hosts retrying")
     return text
 
 

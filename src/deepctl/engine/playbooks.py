@@ -17,7 +17,14 @@ from deepctl.ansible.runner import (
 )
 from deepctl.engine import ansible_settings
 from deepctl.engine.display import Display
-from deepctl.engine.progress import HostFailure, PlaybookProgress, apply_event
+from deepctl.ansible.explain import hints
+from deepctl.engine.progress import (
+    HostFailure,
+    PlaybookProgress,
+    RunFailure,
+    apply_event,
+    failure_text,
+)
 from deepctl.engine.runrecord import RunRecord, copy_inventory
 from deepctl.engine.signals import CancelToken
 from deepctl.engine.tasklist import TaskCounter, list_tasks_argv
@@ -50,6 +57,11 @@ class PlaybookFailed(AnsibleError):
     def details(self) -> dict[str, Any]:
         return {"stage": self.stage, "failures": [f.to_json() for f in self.failures],
                 "artifacts": str(self.artifact_dir)}
+
+    def report(self, log: Path, resume: str | None, spec_path: Path | str) -> RunFailure:
+        """This failure as plain data for the display."""
+        return RunFailure(self.stage, self.message, tuple(self.failures), str(self.artifact_dir),
+                          str(log), resume, str(spec_path))
 
 
 class HostKeyMismatch(PlaybookFailed):
@@ -202,7 +214,8 @@ class Ansible:
             raise Canceled(f"canceled during {playbook} (stage {stage})")
         if result.rc != 0 or result.status != "successful":
             raise failed_error(stage, playbook, result, progress.failures, self.state,
-                               self._bastion_errors(hop_offset))
+                               self._bastion_errors(hop_offset),
+                               spec_path=str(self.record.data.get("spec_path") or "SPEC"))
         counts = self._task_counts()
         counts[key] = progress.tasks_started
         atomic_write_json(self.state.root / TASK_COUNTS_FILE, counts)
@@ -217,10 +230,12 @@ class Ansible:
 
 
 def failed_error(stage: str, playbook: str, result: PlaybookResult, failures: list[HostFailure],
-                 state: StateDir, hop_errors: list[str] | None = None) -> PlaybookFailed:
+                 state: StateDir, hop_errors: list[str] | None = None,
+                 spec_path: str = "SPEC") -> PlaybookFailed:
     """The error for a failed playbook; a refused host key gets its own (exit 3).
 
-    ``hop_errors`` is what the bastion hop's ssh logged during the run (if any).
+    ``hop_errors`` is what the bastion hop's ssh logged during the run (if any). The message
+    names the first failure (task, component, what it said); the hint adds what to do.
     """
     hosts = sorted({f.host for f in failures})
     where = f" on {', '.join(hosts)}" if hosts else ""
@@ -236,5 +251,9 @@ def failed_error(stage: str, playbook: str, result: PlaybookResult, failures: li
             hint=f"the key presented is not the one in {state.known_hosts}; if that machine "
             "was reinstalled, remove its old line there and run `deepctl preflight SPEC "
             "--accept-new-hosts` to record the new key; " + output)
-    return PlaybookFailed(f"{playbook} failed{where} (rc {result.rc}){via}", failures, stage,
-                          result.artifact_dir, hint=output)
+    first = f": {failure_text(failures[0])}" if failures else ""
+    advice = [text for f in failures if f.explanation is not None
+              for text in hints(f.explanation, spec_path)]
+    return PlaybookFailed(f"{playbook} failed{where} (rc {result.rc}){via}{first}", failures,
+                          stage, result.artifact_dir,
+                          hint="; ".join([*dict.fromkeys(advice), output]))

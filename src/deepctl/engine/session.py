@@ -91,7 +91,7 @@ def _run_body(ctx: StageContext, body: Callable[[StageContext], None],
         stage = stage_with(record, ("failed", "running"))
         record.finish("failed", failed_stage=stage, error=error.message)
         if isinstance(error, PlaybookFailed):
-            ctx.display.failure(error, record.log_path, resume_hint)
+            ctx.display.failure(error.report(record.log_path, resume_hint, ctx.ws.spec.path))
         error.hint = "; ".join(p for p in (error.hint, where + resume) if p)
         raise
     except BaseException as error:
