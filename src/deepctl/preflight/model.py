@@ -85,6 +85,12 @@ class HostFacts:
     # Ceph devices the spec lists, by spec path: {"rc": lsblk's exit status (None: no lsblk),
     # "output": its text, "device": its first ``blockdevices`` entry or None}
     block_devices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What Kubespray's preinstall asserts look at (deepctl.preflight.kubespray_asserts):
+    service_mgr: str = ""  # ansible_service_mgr as Ansible will find it ("": not probed)
+    init_probe: dict[str, str] = field(default_factory=dict)  # what service_mgr comes from
+    cgroup_fs: str | None = None  # `stat -fc %T /sys/fs/cgroup/`: cgroup2fs, tmpfs (v1)
+    cgroup_error: str | None = None  # what that stat said when it failed
+    nameservers: list[str] | None = None  # resolv.conf's nameserver IPs (None: no file)
 
     @property
     def clock_offset(self) -> float | None:
