@@ -1,4 +1,8 @@
-"""Stage ``preflight``: check every host before anything changes (see deepctl.preflight)."""
+"""Stage ``preflight``: check every host before anything changes (see deepctl.preflight).
+
+It is up to date while the spec's hosts, SSH and Kubernetes settings are unchanged *and*
+every host is the one it checked: same host keys, same machine-id (deepctl.preflight.identity).
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,19 @@ def run_checks(ctx: StageContext, hosts: list[str] | None = None) -> Any:
 class PreflightStage(Stage):
     name = "preflight"
 
+    def should_run(self, ctx: StageContext, previous_hash: str | None, current_hash: str
+                   ) -> tuple[bool, str]:
+        run, why = super().should_run(ctx, previous_hash, current_hash)
+        if run:
+            return run, why
+        from deepctl.preflight import identity  # lazy: it pulls in the SSH stack
+
+        changed = identity.changed_hosts(identity.load_identity(ctx.ws.state),
+                                         identity.current_identity(ctx.cluster, ctx.ws.state))
+        if changed:
+            return True, "host changed since it was checked: " + ", ".join(changed)
+        return False, why
+
     def inputs(self, ctx: StageContext) -> Any:
         spec = ctx.cluster.spec
         return {
@@ -39,4 +56,8 @@ class PreflightStage(Stage):
         }
 
     def run(self, ctx: StageContext) -> None:
+        from deepctl.preflight import identity
+
         run_checks(ctx)
+        identity.save_identity(ctx.ws.state,
+                               identity.current_identity(ctx.cluster, ctx.ws.state))
