@@ -166,3 +166,13 @@ def test_evaluate_runs_the_kubespray_asserts() -> None:
     facts = good_facts(service_mgr="sysvinit", cgroup_fs=None, cgroup_error="no such file")
     found = evaluate(cluster, {"cp1": facts})["cp1"]
     assert [f.check for f in found if f.status == "error"] == ["os.systemd", "os.cgroups"]
+
+
+def test_flatcar_refuses_cached_downloads() -> None:
+    facts = good_facts(os_release={"ID": "flatcar", "VERSION_ID": "4152.2.0"})
+    plain = make_cluster(CP)
+    assert ka.check_flatcar_download(plain, plain.spec.hosts[0], facts) == []
+    cached = make_cluster(CP, kubesprayVars={"download_run_once": True})
+    assert statuses(ka.check_flatcar_download(cached, cached.spec.hosts[0], facts)) == [
+        ("os.supported", "error")]
+    assert ka.check_flatcar_download(cached, cached.spec.hosts[0], good_facts()) == []

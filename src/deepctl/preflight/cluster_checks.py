@@ -19,6 +19,7 @@ HOST_CHECKS: tuple[checks.HostCheck, ...] = (
     checks.check_os,
     checks.check_arch,
     kubespray_asserts.check_service_manager,
+    kubespray_asserts.check_flatcar_download,
     kubespray_asserts.check_cgroups,
     kubespray_asserts.check_kernel,
     checks.check_cpu,

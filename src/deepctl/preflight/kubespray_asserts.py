@@ -174,3 +174,16 @@ def check_kernel(cluster: Cluster, host: Host, facts: HostFacts) -> list[Finding
             f"upgrade the kernel to {minimum} or later, or change the spec's network settings",
             role=role))
     return out
+
+
+def check_flatcar_download(cluster: Cluster, host: Host, facts: HostFacts) -> list[Finding]:
+    """Kubespray refuses download_run_once / download_force_cache on Flatcar (not gated)."""
+    cached = var_true(cluster, "download_run_once") or var_true(cluster, "download_force_cache")
+    if not cached or facts.os_release.get("ID") != "flatcar":
+        return []
+    return [assert_finding(
+        cluster, host, "os.supported", "os", True, "",
+        "download_run_once or download_force_cache is set, which Flatcar does not support",
+        "Stop if download_localhost is enabled for Flatcar Container Linux",
+        "remove download_run_once and download_force_cache from spec.kubesprayVars",
+        gated=False)]
