@@ -84,8 +84,11 @@ def _mount_script(layout: HostLayout) -> list[str]:
 def _identity_script(layout: HostLayout, profile: HostProfile) -> list[str]:
     etc = layout.etc_dir
     q = shlex.quote
+    # /etc is copied up first: files only in the lower (ext4) layer carry attributes such as
+    # "e" that tmpfs cannot take, and Ansible's backup copies (backup: true) keep attributes.
+    lines = ['cp -a /etc/. "$R/etc/"']
     copied = ("machine-id", "hostname", "hosts", "sudoers")  # copies: Kubespray may rewrite them
-    lines = [f'cp {q(str(etc / name))} "$R/etc/{name}"' for name in copied]
+    lines += [f'cp {q(str(etc / name))} "$R/etc/{name}"' for name in copied]
     if os.path.isfile("/var/lib/dbus/machine-id") and not os.path.islink("/var/lib/dbus/machine-id"):
         lines.append(f'cp {q(str(etc / "machine-id"))} "$R/var/lib/dbus/machine-id"')
     lines.append(f"hostname {q(profile.name)}")

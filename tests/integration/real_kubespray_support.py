@@ -94,3 +94,24 @@ def job_events(run_dir: Path) -> list[dict[str, Any]]:
                        key=lambda p: (str(p.parent), int(p.name.split("-", 1)[0]))):
         events.append(json.loads(path.read_text(encoding="utf-8")))
     return events
+
+
+FIXTURE_EVENTS = ("runner_on_failed", "runner_item_on_failed", "runner_on_unreachable",
+                  "runner_retry", "playbook_on_stats")
+
+
+def save_failure_events(run_dir: Path, dest: Path) -> list[Path]:
+    """Copy a run's failure-related job events (as ansible-runner wrote them) into ``dest``.
+
+    Used to refresh ``tests/fixtures/real-kubespray-events/``:
+    ``python -c 'from tests.integration.real_kubespray_support import *; ...'``.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for path in sorted(run_dir.rglob("job_events/*.json")):
+        event = json.loads(path.read_text(encoding="utf-8"))
+        if event.get("event") in FIXTURE_EVENTS:
+            target = dest / f"{path.parent.parent.name}-{path.name}"
+            target.write_text(json.dumps(event, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+            saved.append(target)
+    return saved
