@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from deepctl.ansible.explain import hints
+from deepctl.ansible.kubespray_downloads import download_url, host_facts
 from deepctl.ansible.runner import (
     PlaybookResult,
     PlaybookRun,
@@ -17,7 +19,6 @@ from deepctl.ansible.runner import (
 )
 from deepctl.engine import ansible_settings
 from deepctl.engine.display import Display
-from deepctl.ansible.explain import hints
 from deepctl.engine.progress import (
     HostFailure,
     PlaybookProgress,
@@ -213,7 +214,8 @@ class Ansible:
         if result.status == "canceled" or self.token.canceled:
             raise Canceled(f"canceled during {playbook} (stage {stage})")
         if result.rc != 0 or result.status != "successful":
-            raise failed_error(stage, playbook, result, progress.failures, self.state,
+            failures = with_download_urls(progress.failures, self._hidden_download_url)
+            raise failed_error(stage, playbook, result, failures, self.state,
                                self._bastion_errors(hop_offset),
                                spec_path=str(self.record.data.get("spec_path") or "SPEC"))
         counts = self._task_counts()
@@ -221,12 +223,39 @@ class Ansible:
         atomic_write_json(self.state.root / TASK_COUNTS_FILE, counts)
         return result
 
+    def _hidden_download_url(self, failure: HostFailure) -> str | None:
+        e = failure.explanation
+        if e is None or e.file is None:
+            return None
+        self.record.log(f"{failure.host}: rendering the URL of {e.file} (output hidden)")
+        return download_url(self.tree.path, self.state.inventory_dir, failure.host, e.file,
+                            facts=host_facts(self.settings.fact_cache, failure.host),
+                            component=e.component)
+
     def _task_counts(self) -> dict[str, int]:
         try:
             data = json.loads((self.state.root / TASK_COUNTS_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
         return {str(k): int(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def with_download_urls(failures: list[HostFailure],
+                       resolve: Callable[[HostFailure], str | None]) -> list[HostFailure]:
+    """``failures`` with the URL of each hidden download that has none (from ``resolve``;
+    called once per file name)."""
+    known: dict[str, str | None] = {}
+    out = []
+    for failure in failures:
+        e = failure.explanation
+        if e is None or not e.hidden or e.url or not e.file:
+            out.append(failure)
+            continue
+        if e.file not in known:
+            known[e.file] = resolve(failure)
+        url = known[e.file]
+        out.append(replace(failure, explanation=replace(e, url=url)) if url else failure)
+    return out
 
 
 def failed_error(stage: str, playbook: str, result: PlaybookResult, failures: list[HostFailure],

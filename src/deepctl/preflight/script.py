@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from ipaddress import ip_address
 from collections.abc import Sequence
+from ipaddress import ip_address
 from typing import Any
 
 from deepctl.preflight import init_system
