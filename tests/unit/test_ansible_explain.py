@@ -199,3 +199,24 @@ def test_a_trail_belongs_to_one_pass_through_one_file() -> None:
     assert trail.url is None  # the file was included again: the next download
     hidden = explain({"task": DOWNLOAD, "res": {"censored": "hidden", "attempts": 4}}, trail)
     assert (hidden.url, hidden.attempts, hidden.hidden) == (None, 5, True)
+
+
+def test_the_failure_panel_and_run_failed_event_carry_the_explanation() -> None:
+    progress, _ = folded()
+    report = RunFailure("kubespray", "site.yml failed", tuple(progress.failures), "/a", "/l",
+                        "deepctl deploy /s.yaml", "/s.yaml")
+    console = Console(file=io.StringIO(), width=300, force_terminal=False)
+    live = LiveDisplay(console)
+    live.failure(report)
+    panel = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "kubespray failed" in panel
+    assert "condition" not in panel  # the assert's condition is in its message already
+    assert 'assertion failed: fixture_service_mgr == "systemd"' in panel
+    assert "item broken: non-zero return code" in panel
+    assert "| error: connection refused on 127.0.0.1:9" in panel
+    out = io.StringIO()
+    JsonDisplay(out).failure(report)
+    event = json.loads(out.getvalue())
+    assert event["event"] == "run_failed"
+    assert {f["host"]: f["hidden"] for f in event["failures"]} == {
+        "hidden": True, "shown": False, "asserted": False, "retried": False, "looped": False}
