@@ -100,6 +100,15 @@ FIXTURE_EVENTS = ("runner_on_failed", "runner_item_on_failed", "runner_on_unreac
                   "runner_retry", "playbook_on_stats")
 
 
+def sets_cached_file(event: dict[str, Any]) -> bool:
+    """Kubespray's ``Download_file | Set pathname of cached file`` result: it names the file a
+    hidden (no_log) download then fails on (deepctl.ansible.explain reads it)."""
+    res = (event.get("event_data") or {}).get("res") or {}
+    facts = res.get("ansible_facts") if isinstance(res, dict) else None
+    return (event.get("event") == "runner_on_ok" and isinstance(facts, dict)
+            and "file_path_cached" in facts)
+
+
 def save_failure_events(run_dir: Path, dest: Path) -> list[Path]:
     """Copy a run's failure-related job events (as ansible-runner wrote them) into ``dest``.
 
@@ -110,7 +119,7 @@ def save_failure_events(run_dir: Path, dest: Path) -> list[Path]:
     saved = []
     for path in sorted(run_dir.rglob("job_events/*.json")):
         event = json.loads(path.read_text(encoding="utf-8"))
-        if event.get("event") in FIXTURE_EVENTS:
+        if event.get("event") in FIXTURE_EVENTS or sets_cached_file(event):
             target = dest / f"{path.parent.parent.name}-{path.name}"
             target.write_text(json.dumps(event, indent=1, sort_keys=True) + "\n", encoding="utf-8")
             saved.append(target)

@@ -175,8 +175,17 @@ def _item_lines(results: Any) -> list[str]:
     return lines
 
 
+def _command(res: Mapping[str, Any]) -> str:
+    cmd = res.get("cmd")
+    if isinstance(cmd, list):
+        cmd = " ".join(str(part) for part in cmd)
+    return _clip(cmd) if isinstance(cmd, str) and cmd.strip() else ""
+
+
 def _details(res: Mapping[str, Any]) -> list[str]:
     lines = []
+    if (command := _command(res)) and res.get("rc") not in (None, 0):
+        lines.append(f"command: {command} (exit {res['rc']})")
     details = res.get("details")
     if isinstance(details, str | list) and _text(details):
         lines += [f"details: {_clip(line)}" for line in _text(details).splitlines()]
