@@ -67,6 +67,7 @@ def test_the_facts_script_reports_init_cgroups_and_nameservers() -> None:
     assert "pid1" in facts.init_probe
     assert (facts.cgroup_fs is None) != (facts.cgroup_error is None)
     assert facts.nameservers is None or isinstance(facts.nameservers, list)
+    assert facts.ping != ""  # probed: its path, or None
 
 
 def test_nameserver_lines_keep_addresses_only() -> None:
@@ -176,3 +177,18 @@ def test_flatcar_refuses_cached_downloads() -> None:
     assert statuses(ka.check_flatcar_download(cached, cached.spec.hosts[0], facts)) == [
         ("os.supported", "error")]
     assert ka.check_flatcar_download(cached, cached.spec.hosts[0], good_facts()) == []
+
+
+def test_ping_must_be_installed_unless_kubespray_is_told_not_to_ping() -> None:
+    cluster = make_cluster(CP)
+    host = cluster.spec.hosts[0]
+    assert statuses(ka.check_ping(cluster, host, good_facts(ping="/usr/bin/ping"))) == [
+        ("network.ping", "ok")]
+    (found,) = ka.check_ping(cluster, host, good_facts(ping=None))
+    assert (found.status, found.message) == (
+        "error", "`ping` is not installed; Kubespray stops at 'Stop if access_ip is not "
+        "pingable' (kubernetes/preinstall)")
+    assert "`ping_access_ip: false` in spec.kubesprayVars" in (found.hint or "")
+    quiet = make_cluster(CP, kubesprayVars={"ping_access_ip": False})
+    assert ka.check_ping(quiet, quiet.spec.hosts[0], good_facts(ping=None)) == []
+    assert ka.check_ping(cluster, host, good_facts(ping="")) == []  # not probed

@@ -31,6 +31,7 @@ HOST_CHECKS: tuple[checks.HostCheck, ...] = (
     checks.check_internal_address,
     checks.check_peer,
     kubespray_asserts.check_nameservers,
+    kubespray_asserts.check_ping,
     gpu.check_gpus,
     storage.check_ceph_devices,
     checks.check_runtime,

@@ -187,3 +187,15 @@ def check_flatcar_download(cluster: Cluster, host: Host, facts: HostFacts) -> li
         "Stop if download_localhost is enabled for Flatcar Container Linux",
         "remove download_run_once and download_force_cache from spec.kubesprayVars",
         gated=False)]
+
+
+def check_ping(cluster: Cluster, host: Host, facts: HostFacts) -> list[Finding]:
+    """Kubespray pings each host's access address from the host itself, before it would
+    install ``ping`` on a first run (its system_packages needs main_access_ip, set later)."""
+    if facts.ping == "" or not var_true(cluster, "ping_access_ip", default=True):
+        return []
+    return [assert_finding(
+        cluster, host, "network.ping", "network", facts.ping is None, f"ping: {facts.ping}",
+        "`ping` is not installed", "Stop if access_ip is not pingable",
+        "install it on the host (Debian/Ubuntu: `apt-get install -y iputils-ping`, RHEL-like: "
+        "`dnf install -y iputils`), or set `ping_access_ip: false` in spec.kubesprayVars")]

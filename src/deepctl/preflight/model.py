@@ -91,6 +91,7 @@ class HostFacts:
     cgroup_fs: str | None = None  # `stat -fc %T /sys/fs/cgroup/`: cgroup2fs, tmpfs (v1)
     cgroup_error: str | None = None  # what that stat said when it failed
     nameservers: list[str] | None = None  # resolv.conf's nameserver IPs (None: no file)
+    ping: str | None = ""  # the path of `ping` (None: not installed; "": not probed)
 
     @property
     def clock_offset(self) -> float | None:

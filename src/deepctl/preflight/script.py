@@ -69,6 +69,7 @@ fi
 sec init
 INIT_PROBE
 sec cgroup; stat -fc %T /sys/fs/cgroup/ 2>&1; rc $?
+sec ping; command -v ping 2>/dev/null
 sec resolv
 if [ -e /etc/resolv.conf ]; then grep -E '^nameserver' /etc/resolv.conf 2>/dev/null; rc 0
 else rc absent; fi
@@ -285,4 +286,5 @@ def parse_output(
         cgroup_fs=cgroup.strip() if cgroup_rc == "0" else None,
         cgroup_error=None if cgroup_rc in ("0", None) else cgroup.strip()[:300],
         nameservers=parse_nameservers(s["resolv"]) if "resolv" in s else None,
+        ping=(s["ping"].strip() or None) if "ping" in s else "",
     )
