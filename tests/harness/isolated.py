@@ -11,8 +11,9 @@ An isolated host boots, in its own mount, UTS and PID namespaces, as::
 Everything the host writes (``/etc``, ``/usr``, ``/var``, packages) lands in its tmpfs and is
 gone when it stops; the real root never changes. PID 1 is a small ``sh`` (named like an init,
 so Ansible's service manager detection looks further) that starts sshd and reaps children.
-What such a host lacks (systemd as PID 1, D-Bus) is stood in for by recording ``systemctl``
-and ``hostnamectl`` scripts placed in the host's own ``/usr/local/sbin``, plus the
+What such a host lacks (systemd as PID 1, D-Bus, a kernel of its own to tune) is stood in
+for by recording ``systemctl``, ``hostnamectl`` and ``sysctl`` scripts placed in the host's
+own ``/usr/local/sbin`` (first on PATH and sudo's secure_path), plus the
 ``/run/systemd/system`` directory by which tools tell that systemd runs.
 """
 
@@ -28,7 +29,7 @@ from .profiles import HostProfile
 from .support import tool_path
 
 DROPPED_CAPABILITIES = ("sys_module", "net_admin", "sys_time", "sys_boot")
-SYSTEM_STAND_INS = ("systemctl", "hostnamectl")
+SYSTEM_STAND_INS = ("systemctl", "hostnamectl", "sysctl")
 STAND_IN_DIR = "/usr/local/sbin"  # first on PATH and on sudo's secure_path
 LAYER_SIZE = "6g"  # tmpfs upper layer; real package installs need a few hundred MB
 ISOLATION_TOOLS = ("chroot", "setpriv", "unshare", "mount")

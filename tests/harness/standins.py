@@ -66,7 +66,7 @@ def install_stand_ins(layout: HostLayout, profile: HostProfile, python: str) -> 
     if profile.isolated:
         system_dir = layout.root / "system-stand-ins"  # copied into the host's /usr/local/sbin
         system_dir.mkdir()
-        for tool in ("systemctl", "hostnamectl"):
+        for tool in ("systemctl", "hostnamectl", "sysctl"):
             _write_executable(system_dir / tool, _launcher(python, tool, f"main({host!r}, sys.argv[1:])"))
 
 
