@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from deepctl.ansible.explain import HIDDEN_MESSAGE, hints
-from deepctl.engine.display import failure_lines
+from deepctl.engine.failure_report import failure_lines
 from deepctl.engine.progress import HostFailure, PlaybookProgress, RunFailure, apply_event
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "real-kubespray-events"

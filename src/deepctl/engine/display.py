@@ -20,8 +20,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from deepctl.ansible.explain import hints
-from deepctl.engine.progress import HostCounts, HostFailure, Notice, PlaybookProgress, RunFailure
+from deepctl.engine.failure_report import failure_lines
+from deepctl.engine.progress import HostCounts, Notice, PlaybookProgress, RunFailure
 
 STAGE_MARK = {"pending": "·", "running": "▶", "succeeded": "✓", "skipped": "-",
               "failed": "✗", "canceled": "■"}
@@ -57,44 +57,6 @@ class Display:
         """What failed where, the log, and how to resume (after a failed playbook)."""
         for line in failure_lines(report):
             self.message(line)
-
-
-def host_failure_lines(failure: HostFailure) -> list[str]:
-    """One failed host: the task, its component and file, then what its result said."""
-    kind = "unreachable" if failure.unreachable else "failed"
-    e = failure.explanation
-    if e is None:
-        return [f"  {failure.host}: {kind} at task {failure.task!r}: {failure.message}",
-                *(f"    | {line}" for line in failure.stderr_tail)]
-    where = ", ".join(p for p in (e.component and f"component {e.component}", e.task_path) if p)
-    after = f" after {e.attempts} attempts" if e.attempts and e.attempts > 1 else ""
-    lines = [f"  {failure.host}: {kind} at task {failure.task!r}"
-             + (f" ({where})" if where else "") + f"{after}: {failure.message}"]
-    if e.condition and e.condition not in failure.message:
-        lines.append(f"    condition: {e.condition}")
-    if e.file:
-        lines.append(f"    file: {e.file}")
-    if e.url:
-        lines.append(f"    url: {e.url}")
-    lines.extend(f"    {line}" for line in e.details)
-    lines.extend(f"    | {line}" for line in failure.stderr_tail)
-    return lines
-
-
-def failure_lines(report: RunFailure) -> list[str]:
-    """The failure panel's content as plain lines (pure)."""
-    lines = [f"stage {report.stage} failed: {report.message}"]
-    advice: list[str] = []
-    for failure in report.failures:
-        lines.extend(host_failure_lines(failure))
-        if failure.explanation is not None:
-            advice.extend(hints(failure.explanation, report.spec_path, report.resume))
-    lines.extend(f"hint: {text}" for text in dict.fromkeys(advice))
-    lines.append(f"log: {report.log}")
-    lines.append(f"ansible artifacts: {report.artifact_dir}")
-    if report.resume:
-        lines.append(f"resume with: {report.resume}")
-    return lines
 
 
 @dataclass
