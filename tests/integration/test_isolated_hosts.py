@@ -65,6 +65,13 @@ def test_kernel_settings_are_read_only_and_capabilities_are_dropped(
     for name, bit in CAPABILITY_BITS.items():
         assert not bounding & (1 << bit), f"{name} is still in the bounding set"
     assert one.ssh("modprobe -n dummy 2>&1; ip link add deepctl0 type dummy").returncode != 0
+    # Kubespray's sysctl settings reach the recording stand-in, never the shared kernel
+    real = Path("/proc/sys/net/ipv4/ip_forward").read_text(encoding="ascii")
+    flipped = "0" if real.strip() == "1" else "1"
+    assert one.run(f"sudo sysctl -w net.ipv4.ip_forward={flipped}; sysctl -n net.ipv4.ip_forward"
+                   ).endswith(f"\n{flipped}\n")
+    assert Path("/proc/sys/net/ipv4/ip_forward").read_text(encoding="ascii") == real
+    assert one.calls("sysctl")[0]["argv"] == ["sysctl", "-w", f"net.ipv4.ip_forward={flipped}"]
 
 
 def test_system_stand_ins_record_and_hostnamectl_changes_only_this_host(
