@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from deepctl.ansible.explain import HIDDEN_MESSAGE, HostTrail, explain, observe, safe_url
+from deepctl.ansible.explain import HIDDEN_MESSAGE, HostTrail, explain, hints, observe, safe_url
 from deepctl.engine.display import JsonDisplay, LiveDisplay, PlainDisplay
 from deepctl.engine.failure_report import failure_lines
 from deepctl.engine.progress import Notice, PlaybookProgress, RunFailure, apply_event
@@ -221,3 +221,14 @@ def test_the_failure_panel_and_run_failed_event_carry_the_explanation() -> None:
     assert event["event"] == "run_failed"
     assert {f["host"]: f["hidden"] for f in event["failures"]} == {
         "hidden": True, "shown": False, "asserted": False, "retried": False, "looped": False}
+
+
+def test_only_downloads_get_the_mirror_hint() -> None:
+    api = explain({"task": "Wait for the API", "resolved_action": "ansible.builtin.uri",
+                   "res": {"msg": "Status code was -1", "url": "https://127.0.0.1:6443/healthz"}})
+    assert api.url == "https://127.0.0.1:6443/healthz"
+    assert hints(api, "/s.yaml") == []
+    progress, _ = folded()
+    shown = failure_of(progress, "shown").explanation
+    assert shown.action == "ansible.builtin.get_url" and shown.download
+    assert hints(shown, "/s.yaml")[0].startswith(URL)

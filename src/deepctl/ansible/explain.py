@@ -47,6 +47,12 @@ class Explanation:
     stderr_tail: tuple[str, ...] = ()
     attempts: int | None = None  # attempts made, when the task was retried (until/retries)
     unreachable: bool = False
+    action: str | None = None  # the module, e.g. ansible.builtin.get_url
+
+    @property
+    def download(self) -> bool:
+        """A file download (get_url), or one Kubespray hid (its downloads run with no_log)."""
+        return (self.hidden and self.file is not None) or (self.action or "").endswith("get_url")
 
 
 @dataclass(frozen=True)
@@ -249,6 +255,7 @@ def explain(data: Mapping[str, Any], trail: HostTrail | None = None,
         # (ansible/executor/task_executor.py, "we ran out of attempts").
         attempts=attempts + 1 if isinstance(attempts, int) and not unreachable else None,
         unreachable=unreachable,
+        action=str(data.get("resolved_action") or data.get("task_action") or "") or None,
     )
 
 
@@ -260,7 +267,7 @@ def hints(explanation: Explanation, spec_path: str, resume: str | None = None) -
         out.append(f"to see this task's output, set `{SHOW_HIDDEN_VAR}: true` under "
                    f"spec.kubesprayVars in {spec_path}{then} (remove it afterwards: it also "
                    "shows passwords)")
-    if explanation.url:
+    if explanation.url and explanation.download:
         out.append(f"{explanation.url} is what the host tried to fetch: check that the host "
                    "reaches it, or mirror it and point spec.kubesprayVars (files_repo or the "
                    "*_download_url variables) at the mirror")
