@@ -136,6 +136,8 @@ def test_check_os_statuses() -> None:
     assert status({"ID": "alpine", "VERSION_ID": "3.20"}) == "error"
     allowing = make_cluster(CP, kubesprayVars={"allow_unsupported_distribution_setup": True})
     assert status({"ID": "alpine", "VERSION_ID": "3.20"}, allowing) == "warning"
+    ignoring = make_cluster(CP, kubesprayVars={"ignore_assert_errors": True})
+    assert status({"ID": "alpine", "VERSION_ID": "3.20"}, ignoring) == "warning"
 
 
 def test_check_arch() -> None:

@@ -46,7 +46,8 @@ def check_sudo(cluster: Cluster, host: Host, facts: HostFacts) -> list[Finding]:
 def check_os(cluster: Cluster, host: Host, facts: HostFacts) -> list[Finding]:
     level, name = os_support.classify(facts.os_release)
     os_id = facts.os_release.get("ID", "")
-    allowed = bool(cluster.spec.kubespray_vars.get("allow_unsupported_distribution_setup"))
+    allowed = (kubespray_asserts.var_true(cluster, "allow_unsupported_distribution_setup")
+               or kubespray_asserts.var_true(cluster, "ignore_assert_errors"))
     if level == "supported":
         return [ok(host.name, "os", "os.supported", f"{name}: supported by Kubespray")]
     if level == "experimental":
