@@ -24,10 +24,17 @@ from tests.harness.addresses import free_port
 KUBESPRAY_ENV = "DEEPCTL_TEST_KUBESPRAY"
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TREE = REPO.parent / "shared" / "kubespray-v2.31.0"
-# The hosts share this machine's network: Kubespray's fallback access_ip is the machine's own
-# interface address, and its "Stop if access_ip is not pingable" would ping it. Tests reach
-# nothing but 127.0.0.0/8, so that one check is off.
-LOOPBACK_ONLY_VARS: dict[str, Any] = {"ping_access_ip": False}
+# Kubespray settings for what these test hosts are not, each with its reason:
+TEST_HOST_VARS: dict[str, Any] = {
+    # The hosts share this machine's network: Kubespray's fallback access_ip is the machine's
+    # own interface address, and "Stop if access_ip is not pingable" would ping it. Tests
+    # reach nothing but 127.0.0.0/8, so that one check is off.
+    "ping_access_ip": False,
+    # nodelocaldns needs the "dummy" kernel module (preinstall's "Check dummy module" reads
+    # /proc/modules): the hosts cannot load modules (sys_module dropped, and the kernel here
+    # may have no module support at all).
+    "enable_nodelocaldns": False,
+}
 URL_ROOTS = ("github_url", "dl_k8s_io_url", "storage_googleapis_url", "get_helm_url")
 
 
@@ -70,7 +77,7 @@ def real_spec(tmp_path: Path, farm: HostFarm, hosts: Mapping[TestHost, Sequence[
             "hosts": [{"name": h.name, "address": h.address, "roles": list(roles),
                        "ssh": {"port": h.port}} for h, roles in hosts.items()],
             "addons": {"gpu": {"enabled": False}, "monitoring": {"enabled": False}},
-            "kubesprayVars": {**LOOPBACK_ONLY_VARS, **kubespray_vars},
+            "kubesprayVars": {**TEST_HOST_VARS, **kubespray_vars},
             **(extra or {}),
         },
     }

@@ -17,6 +17,7 @@ Skipped with a reason without ``DEEPCTL_TEST_KUBESPRAY`` (``.ci/run`` sets it).
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import threading
@@ -24,6 +25,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -91,7 +93,7 @@ def task_starts(run_dir: Path, playbook: str) -> list[str]:
             and e["event_data"].get("playbook", "").endswith(playbook)]
 
 
-def failed_events(run_dir: Path) -> list[dict[str, object]]:
+def failed_events(run_dir: Path) -> list[dict[str, Any]]:
     return [e for e in job_events(run_dir) if e["event"] == "runner_on_failed"]
 
 
@@ -109,10 +111,10 @@ def test_deploy_runs_real_cluster_yml_to_the_first_download(real: RealCluster) -
     assert len(tasks) in TASKS_BEFORE_DOWNLOAD, (len(tasks), tasks[-5:])
     failed = failed_events(run_dir)
     assert failed, output
-    assert {e["event_data"]["host"] for e in failed} <= {"kcp1", "kwk1"}  # type: ignore[index]
-    task = failed[0]["event_data"]["task"]  # type: ignore[index]
+    assert {e["event_data"]["host"] for e in failed} <= {"kcp1", "kwk1"}
+    task = failed[0]["event_data"]["task"]
     assert task.startswith("Download_file"), task
-    role = failed[0]["event_data"]["role"]  # type: ignore[index]
+    role = failed[0]["event_data"]["role"]
     # what the user is told: the component, that Kubespray hides this task's output, the URL
     assert role in output, output
     assert "unsafe_show_logs" in output or real.mirror in output, output
@@ -135,8 +137,8 @@ def test_second_deploy_resumes_at_kubespray_and_sigterm_leaves_it_resumable(real
     lines: list[str] = []
     process = subprocess.Popen([str(DEEPCTL), "deploy", str(real.spec), "--yes"], cwd=real.dir,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               stdin=subprocess.DEVNULL, env={"COLUMNS": "200", "NO_COLOR": "1",
-                                                              "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+                               stdin=subprocess.DEVNULL,
+                               env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"})
     reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")),  # type: ignore[union-attr]
                               daemon=True)
     reader.start()
@@ -161,3 +163,39 @@ def test_second_deploy_resumes_at_kubespray_and_sigterm_leaves_it_resumable(real
     assert processes_mentioning(str(real.dir)) == []  # no ansible-playbook, no ssh left
     ledger = yaml.safe_load((real.dir / ".deepctl" / "lab" / "stages.json").read_text())
     assert {"preflight", "inventory"} <= set(ledger["stages"]) and "kubespray" not in ledger["stages"]
+
+
+def files_repo_vars(files_repo: str) -> dict[str, str]:
+    """``files_repo`` and Kubespray's download roots under it, as its offline.yml sample does."""
+    return {"files_repo": files_repo, **{name: f"{{{{ files_repo }}}}/{path}" for name, path in (
+        ("github_url", "github.com"), ("dl_k8s_io_url", "dl.k8s.io"),
+        ("storage_googleapis_url", "storage.googleapis.com"), ("get_helm_url", "get.helm.sh"))}}
+
+
+def test_add_node_runs_real_facts_and_scale_to_the_download_of_files_repo(real: RealCluster) -> None:
+    if not real.outputs:
+        pytest.skip("needs the deploy of the tests before")
+    files_repo = closed_loopback_url() + "/files"
+    data = yaml.safe_load(real.spec.read_text(encoding="utf-8"))
+    data["spec"]["kubesprayVars"] = {**data["spec"]["kubesprayVars"], **files_repo_vars(files_repo)}
+    real.spec.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    known_hosts = real.dir / ".deepctl" / "lab" / "known_hosts"
+    known_hosts.write_text(known_hosts.read_text(encoding="ascii") + real.farm.known_hosts([real.wk2]))
+    port = [] if real.wk2.port == 22 else ["--ssh-port", str(real.wk2.port)]
+    result = deepctl("add-node", str(real.spec), "--name", "kwk2", "--address", real.wk2.address,
+                     *port, "--yes", cwd=real.dir, timeout=RUN_TIMEOUT)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    run_dir = newest_run(real)
+    events = job_events(run_dir)
+    facts_hosts = {e["event_data"]["host"] for e in events if e["event"] == "runner_on_ok"
+                   and e["event_data"]["playbook"].endswith("playbooks/facts.yml")}
+    assert facts_hosts == {"kcp1", "kwk1", "kwk2"}
+    scale = [e for e in events if e["event_data"].get("playbook", "").endswith("scale.yml")]
+    assert {e["event_data"]["host"] for e in scale if "host" in e["event_data"]} == {"kwk2"}
+    assert len(task_starts(run_dir, "scale.yml")) >= 100
+    failed = failed_events(run_dir)
+    assert [e["event_data"]["host"] for e in failed] == ["kwk2"]
+    assert failed[0]["event_data"]["task"].startswith("Download_file")
+    assert files_repo in output, output  # the URL the air-gapped user must mirror
+    assert "kwk2" in yaml.safe_load(real.spec.read_text(encoding="utf-8"))["spec"]["hosts"][-1]["name"]
