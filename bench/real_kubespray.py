@@ -7,7 +7,8 @@ caches), the same cluster.yml run from the same warm state, interleaved, ``--run
   deepctl  ``deepctl deploy SPEC --yes --only kubespray``: the whole CLI (spec, inventory,
            ansible-runner, events, run record); wall time of the process
   stock    plain ``ansible-playbook -i <deepctl's inventory> cluster.yml`` with Kubespray's own
-           ansible.cfg (``ANSIBLE_CONFIG``), as a Kubespray user runs it; wall time
+           ansible.cfg (``ANSIBLE_CONFIG``), as a Kubespray user runs it; wall time. Only its
+           control-socket directory is moved (env), to close its SSH masters after each run
   mitogen  deepctl with ``spec.ansible.strategy: mitogen`` (``--no-mitogen`` leaves it out)
 
 Every run stops at Kubespray's first download: all download URLs point at a loopback port
@@ -46,6 +47,8 @@ from tests.integration.real_kubespray_support import (
     real_spec,
 )
 
+from deepctl.engine.signals import close_ssh_masters
+
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 ROLES = (["control-plane", "etcd", "worker"], ["worker"], ["worker"], ["worker"], ["worker"])
 
@@ -78,8 +81,10 @@ def tasks_in(log: Path) -> int:
 
 
 class Way:
-    def __init__(self, name: str, argv: list[str], cwd: Path, env: dict[str, str]) -> None:
+    def __init__(self, name: str, argv: list[str], cwd: Path, env: dict[str, str],
+                 control_dir: Path | None = None) -> None:
         self.name, self.argv, self.cwd, self.env = name, argv, cwd, env
+        self.control_dir = control_dir  # SSH masters to close after a run (deepctl closes its own)
         self.seconds: list[float] = []
         self.tasks: list[int] = []
         self.codes: list[int] = []
@@ -90,6 +95,8 @@ class Way:
         self.seconds.append(seconds)
         self.codes.append(code)
         self.tasks.append(tasks_in(log))
+        if self.control_dir is not None:
+            close_ssh_masters(self.control_dir)  # every run starts without SSH masters
         print(f"  {self.name}: {seconds:.1f} s, exit {code}, {self.tasks[-1]} tasks", flush=True)
 
     def summary(self) -> dict[str, Any]:
@@ -101,9 +108,11 @@ def ways(work: Path, spec: Path, tree: Path, mitogen: bool) -> list[Way]:
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
     deepctl = Way("deepctl", [DEEPCTL, "deploy", str(spec), "--yes", "--only", "kubespray"], work, env)
     inventory = work / "stock-inventory"
-    stock_env = {**env, "ANSIBLE_CONFIG": str(tree / "ansible.cfg")}
+    control_dir = work / "stock-cp"  # only where its ControlPersist=30m sockets go, to close them
+    stock_env = {**env, "ANSIBLE_CONFIG": str(tree / "ansible.cfg"),
+                 "ANSIBLE_SSH_CONTROL_PATH_DIR": str(control_dir)}
     stock = Way("stock (Kubespray's ansible.cfg)",
-                [ANSIBLE_PLAYBOOK, "-i", str(inventory), "cluster.yml"], tree, stock_env)
+                [ANSIBLE_PLAYBOOK, "-i", str(inventory), "cluster.yml"], tree, stock_env, control_dir)
     result = [deepctl, stock]
     if mitogen:
         text = spec.read_text(encoding="utf-8")
