@@ -84,3 +84,21 @@ def test_a_hidden_download_is_told_with_its_component_and_file(directory: str) -
         assert e.attempts is not None and e.attempts > 1
         (hint, *_) = hints(e, "cluster.yaml", "deepctl deploy cluster.yaml")
         assert "`unsafe_show_logs: true` under spec.kubesprayVars in cluster.yaml" in hint
+
+
+RUNS = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("directory", RUNS)
+def test_every_saved_failure_names_component_file_and_what_it_said(directory: str) -> None:
+    progress = replay(directory)
+    assert progress.failures
+    for failure in progress.failures:
+        e = failure.explanation
+        assert e is not None and e.component, failure
+        assert e.task_path and e.task_path.startswith("roles/"), failure
+        assert failure.message and failure.message != "failed (no message)", failure
+        assert "\n" not in failure.message and "Traceback" not in failure.message
+        lines = failure_lines(RunFailure("kubespray", "m", (failure,), "/a", "/l"))
+        assert lines[1].startswith(f"  {failure.host}: failed at task {failure.task!r} "
+                                   f"(component {e.component}, {e.task_path})")
