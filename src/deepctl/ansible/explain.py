@@ -262,7 +262,7 @@ def explain(data: Mapping[str, Any], trail: HostTrail | None = None,
 def hints(explanation: Explanation, spec_path: str, resume: str | None = None) -> list[str]:
     """What the person can do next, as commands that run as printed."""
     out = []
-    then = f", then run `{resume}`" if resume else ", then run deepctl again"
+    then = f", then run `{resume}`" if resume else ", then resume the run"
     if explanation.hidden:
         out.append(f"to see this task's output, set `{SHOW_HIDDEN_VAR}: true` under "
                    f"spec.kubesprayVars in {spec_path}{then} (remove it afterwards: it also "
