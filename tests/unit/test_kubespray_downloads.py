@@ -78,3 +78,15 @@ def test_hidden_failures_get_their_url_once_per_file(tmp_path: Path) -> None:
     assert host_facts(tmp_path, "cp1") == {}
     (tmp_path / "cp1").write_text('{"ansible_architecture": "x86_64"}')
     assert host_facts(tmp_path, "cp1") == {"ansible_architecture": "x86_64"}
+
+
+@needs_tree
+def test_the_url_of_the_real_runs_hidden_download(tmp_path: Path) -> None:
+    """The file named by the real run's events (tests/fixtures/real-kubespray-events/
+    download-runc-mirror-refused) and that run's mirror settings give the URL it tried."""
+    mirror = "http://127.0.0.1:39707/mirror"
+    directory = inventory(tmp_path, f"  kubesprayVars:\n    github_url: {mirror}/github\n")
+    assert download_url(TREE, directory, "cp1", "runc-1.4.2.amd64",
+                        facts={"ansible_architecture": "x86_64"},
+                        component="container-engine/runc") == (
+        f"{mirror}/github/opencontainers/runc/releases/download/v1.4.2/runc.amd64")

@@ -102,3 +102,26 @@ def test_every_saved_failure_names_component_file_and_what_it_said(directory: st
         lines = failure_lines(RunFailure("kubespray", "m", (failure,), "/a", "/l"))
         assert lines[1].startswith(f"  {failure.host}: failed at task {failure.task!r} "
                                    f"(component {e.component}, {e.task_path})")
+
+
+def test_the_first_real_download_failure_told_in_full() -> None:
+    """runc from a mirror where nothing listens (run.txt): the hidden download, its file and
+    Kubespray's four retries per host, as a person sees them."""
+    progress = PlaybookProgress("cluster.yml")
+    notices = []
+    directory = FIXTURES / "download-runc-mirror-refused"
+    if not directory.is_dir():
+        pytest.skip(f"{directory} is not saved yet")
+    for path in sorted(directory.glob("*.json"), key=lambda p: int(p.name.split("-")[1])):
+        notices.extend(apply_event(progress, json.loads(path.read_text(encoding="utf-8"))))
+    retries = [n.text for n in notices if n.kind == "retry" and n.host == "kcp1"]
+    assert retries == [
+        f"kcp1: Download_file | Download item: attempt {n} of 5 failed (output hidden "
+        "(no_log)), retrying" for n in range(1, 5)]
+    failure = by_host(progress)["kcp1"]
+    e = failure.explanation
+    assert e is not None
+    assert (e.component, e.task_path, e.file, e.attempts, e.hidden) == (
+        "container-engine/runc", "roles/download/tasks/download_file.yml:59",
+        "runc-1.4.2.amd64", 5, True)
+    assert e.url is None  # not in the events: rendered afterwards (test_kubespray_downloads)
