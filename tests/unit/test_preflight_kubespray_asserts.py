@@ -192,3 +192,21 @@ def test_ping_must_be_installed_unless_kubespray_is_told_not_to_ping() -> None:
     quiet = make_cluster(CP, kubesprayVars={"ping_access_ip": False})
     assert ka.check_ping(quiet, quiet.spec.hosts[0], good_facts(ping=None)) == []
     assert ka.check_ping(cluster, host, good_facts(ping="")) == []  # not probed
+
+
+def test_parse_output_reads_the_kubespray_assert_sections() -> None:
+    text = ("\n@@hostname\nkcp1\n@@init\npid1 sh\nsystemctl\ncanary /run/systemd/system/\n"
+            "init.d\n@@cgroup\ncgroup2fs\n\n@rc 0\n@@ping\n/usr/bin/ping\n"
+            "@@resolv\nnameserver 10.0.0.2\n\n@rc 0\n@@end\n")
+    facts = parse_output(text, internal_address="10.0.0.11", peer=None, local_time=None)
+    assert (facts.service_mgr, facts.cgroup_fs, facts.cgroup_error, facts.ping,
+            facts.nameservers) == ("systemd", "cgroup2fs", None, "/usr/bin/ping", ["10.0.0.2"])
+    broken = ("\n@@init\npid1 process_api\n@@cgroup\nstat: cannot read file system information"
+              " for '/sys/fs/cgroup/'\n\n@rc 1\n@@ping\n\n@@resolv\n\n@rc absent\n@@end\n")
+    facts = parse_output(broken, internal_address="", peer=None, local_time=None)
+    assert (facts.service_mgr, facts.cgroup_fs, facts.ping, facts.nameservers) == (
+        "process_api", None, None, None)
+    assert facts.cgroup_error == "stat: cannot read file system information for '/sys/fs/cgroup/'"
+    old = parse_output("\n@@hostname\nx\n@@end\n", internal_address="", peer=None,
+                       local_time=None)  # an older script: nothing probed, nothing judged
+    assert (old.service_mgr, old.ping, old.nameservers) == ("", "", None)
