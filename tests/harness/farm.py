@@ -13,6 +13,7 @@ from types import TracebackType
 
 from .addresses import SSH_PORT, free_port, lease_address, preferred_port
 from .hostfiles import HostLayout, generate_ed25519_key, write_identity_files, write_sshd_config
+from .isolated import missing_isolation
 from .profiles import HostProfile
 from .sshd import START_TIMEOUT, HostStartError, SshClientFiles, TestHost, stop_hosts
 from .standins import install_stand_ins
@@ -89,6 +90,8 @@ class HostFarm:
             raise RuntimeError("farm is closed")
         profiles = list(profiles)
         names = [p.name for p in profiles]
+        if any(p.isolated for p in profiles) and (reason := missing_isolation()) is not None:
+            raise RuntimeError(f"cannot run isolated test hosts here: {reason}")
         duplicates = {n for n in names if names.count(n) > 1 or n in self._hosts}
         if duplicates:
             raise ValueError(f"host names already used in this farm: {sorted(duplicates)}")

@@ -5,6 +5,7 @@ Layout of ``HOSTDIR``::
     ssh_host_ed25519_key{,.pub}  authorized_keys  sshd_config  sshd.pid  sshd.log
     home/       root's $HOME on this host (sshd SetEnv; the cwd stays /root)
     etc/        machine-id os-release hostname hosts sudoers  (bind-mounted over /etc/...)
+                standin-pid1-comm  ("systemd", bind-mounted over /proc/1/comm: see below)
     bin/        stand-in tools, first on the host's PATH (nvidia-smi, lspci)
     kube-bin/   kubectl, helm, state.json (Kubespray's bin_dir; not on PATH)
     gpu/        the host's copy of its GPU profile data
@@ -90,6 +91,9 @@ def write_identity_files(layout: HostLayout, profile: HostProfile, address: str)
     (etc / "machine-id").write_text(machine_id + "\n", encoding="ascii")
     (etc / "os-release").write_text(profile.os_release_file.read_text(encoding="utf-8"))
     (etc / "hostname").write_text(profile.name + "\n", encoding="ascii")
+    # A stand-in for systemd as PID 1: Ansible (ansible_service_mgr) and preflight read
+    # /proc/1/comm. Write another name into this file to make the host a non-systemd one.
+    (etc / "standin-pid1-comm").write_text("systemd\n", encoding="ascii")
     (etc / "hosts").write_text(
         f"127.0.0.1\tlocalhost\n{address}\t{profile.name}\n\n"
         "::1\tlocalhost ip6-localhost ip6-loopback\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
@@ -156,6 +160,7 @@ def _bind_targets(layout: HostLayout) -> list[tuple[Path, str]]:
         (etc / "hostname", "/etc/hostname"),
         (etc / "hosts", "/etc/hosts"),
         (etc / "sudoers", "/etc/sudoers"),
+        (etc / "standin-pid1-comm", "/proc/1/comm"),
     ]
     dbus_id = "/var/lib/dbus/machine-id"
     if os.path.isfile(dbus_id) and not os.path.islink(dbus_id):

@@ -19,8 +19,10 @@ from collections.abc import Callable, Iterable
 PR_SET_PDEATHSIG = 1
 
 
-def parent_death_signal() -> Callable[[], None] | None:
-    """A ``preexec_fn`` that SIGTERMs the child if the test process dies, or ``None``.
+def parent_death_signal(signum: int = signal.SIGTERM) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that signals the child if the test process dies, or ``None``.
+
+    Isolated hosts use SIGKILL: ``unshare --fork`` ignores SIGTERM while it waits.
 
     Linux ties the signal to the *thread* that forked, so it is only used from
     the main thread (where pytest runs fixtures).
@@ -30,7 +32,7 @@ def parent_death_signal() -> Callable[[], None] | None:
     libc = ctypes.CDLL(None, use_errno=True)
 
     def set_signal() -> None:
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
 
     return set_signal
 

@@ -32,7 +32,9 @@ class HostProfile:
     cloned VMs. ``sudo_works=False`` binds a sudoers without any rule for root, so
     ``sudo -n true`` genuinely fails. ``env`` is added to every ssh session
     (sshd ``SetEnv``). ``tcp_forwarding`` is sshd's ``AllowTcpForwarding``:
-    only a bastion needs it.
+    only a bastion needs it. ``isolated=True`` gives the host a root of its own (see
+    ``tests/harness/isolated.py``): what it writes never reaches the real root, and it shows
+    the real distribution (``os`` is then ignored), so real package installs work.
     """
 
     name: str
@@ -42,6 +44,7 @@ class HostProfile:
     sudo_works: bool = True
     env: Mapping[str, str] = field(default_factory=dict)
     tcp_forwarding: bool = False
+    isolated: bool = False
 
     def __post_init__(self) -> None:
         if not _HOSTNAME.match(self.name):

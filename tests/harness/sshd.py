@@ -15,6 +15,7 @@ from typing import Any
 
 from .addresses import AddressLease, Endpoint
 from .hostfiles import HostLayout, boot_command
+from .isolated import boot_command as isolated_boot_command
 from .processes import kill_namespaces, mount_namespace, parent_death_signal, ssh_banner_ready
 from .profiles import HostProfile
 from .standins import clear_calls, reset_kube_state
@@ -114,13 +115,14 @@ class TestHost:
         """Start the namespace + sshd process without waiting (see :meth:`poll_ready`)."""
         self._namespace = None
         with open(self.log_path, "ab") as log:
+            boot = isolated_boot_command if self.profile.isolated else boot_command
             self._process = subprocess.Popen(
-                boot_command(self._layout, self.profile, self._sshd),
+                boot(self._layout, self.profile, self._sshd),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=parent_death_signal(),
+                preexec_fn=parent_death_signal(signal.SIGKILL if self.profile.isolated else signal.SIGTERM),
             )
 
     def poll_ready(self) -> bool:

@@ -63,6 +63,11 @@ def install_stand_ins(layout: HostLayout, profile: HostProfile, python: str) -> 
         call = f"main({host!r}, {tool!r}, sys.argv[1:])"
         _write_executable(layout.kube_bin_dir / tool, _launcher(python, "kube_tool", call))
     reset_kube_state(layout)
+    if profile.isolated:
+        system_dir = layout.root / "system-stand-ins"  # copied into the host's /usr/local/sbin
+        system_dir.mkdir()
+        for tool in ("systemctl", "hostnamectl", "sysctl"):
+            _write_executable(system_dir / tool, _launcher(python, tool, f"main({host!r}, sys.argv[1:])"))
 
 
 def reset_kube_state(layout: HostLayout) -> None:

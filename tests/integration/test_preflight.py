@@ -365,3 +365,24 @@ def test_bastion_down_fails_every_host(hosts: Farm, tmp_path: Path) -> None:
         [finding] = result.findings
         assert finding.message.startswith("via the bastion: root@127.0.0.250")
         assert "Connection refused" in finding.message
+
+
+def test_a_host_without_systemd_fails_as_kubespray_would(hosts: Farm, tmp_path: Path) -> None:
+    """Kubespray stops at "Stop if non systemd OS type": preflight says so first. The harness
+    binds a stand-in ``systemd`` over /proc/1/comm; rewritten in place, the host sees the new
+    name at once (the name of this machine's own PID 1 in CI containers, for instance)."""
+    comm = hosts["wk1"].dir / "etc" / "standin-pid1-comm"
+    comm.write_text("process_api\n", encoding="ascii")
+    try:
+        assert hosts["wk1"].run("cat /proc/1/comm") == "process_api\n"
+        spec = hosts.spec(tmp_path, [hosts.entry("cp1"), hosts.entry("wk1")])
+        report = preflight(spec, hosts.known_state(tmp_path))
+    finally:
+        comm.write_text("systemd\n", encoding="ascii")
+    assert by_check(report, "wk1")["os.systemd"] == [(
+        "error", "the service manager is 'process_api', not systemd (PID 1 is 'process_api'); "
+        "Kubespray stops at 'Stop if non systemd OS type' (kubernetes/preinstall)")]
+    cp1 = by_check(report, "cp1")
+    assert cp1["os.systemd"] == [("ok", "systemd manages services")]
+    assert cp1["os.cgroups"][0][0] == "ok"
+    assert [status for status, _ in cp1["resources.memory"]] == ["ok", "ok"]

@@ -195,7 +195,8 @@ def test_refused_host_key_is_its_own_error(tmp_path: Path) -> None:
     assert str(state.known_hosts) in (error.hint or "")
     plain = failed_error("kubespray", "cluster.yml", result,
                          [HostFailure("wk1", "t", "boom")], state)
-    assert type(plain) is PlaybookFailed and plain.message == "cluster.yml failed on wk1 (rc 4)"
+    assert type(plain) is PlaybookFailed
+    assert plain.message == "cluster.yml failed on wk1 (rc 4): wk1: t: boom"
     # through a bastion, ssh drops the hop's stderr: deepctl reads what the hop logged
     closed = [HostFailure("cp1", "t", "Failed to connect to the host via ssh: "
                           "kex_exchange_identification: Connection closed", unreachable=True)]
@@ -208,7 +209,9 @@ def test_refused_host_key_is_its_own_error(tmp_path: Path) -> None:
     down = failed_error("kubespray", "cluster.yml", result, closed, state,
                         ["ssh: connect to host 192.0.2.1 port 22: Connection refused"])
     assert type(down) is PlaybookFailed and down.message.endswith(
-        "(rc 4) (through the bastion: ssh: connect to host 192.0.2.1 port 22: Connection refused)")
+        "(rc 4) (through the bastion: ssh: connect to host 192.0.2.1 port 22: Connection "
+        "refused): cp1: t: Failed to connect to the host via ssh: kex_exchange_identification: "
+        "Connection closed")
 
 
 def test_bastion_hop_logs_its_errors_and_checks_keys(tmp_path: Path) -> None:

@@ -30,6 +30,11 @@ from deepctl.state import StateDir
 
 MAX_FORKS = 50
 SSH_RETRIES = 3
+# Deliberate changes to Kubespray's own values; docs/deploy.md ("What deepctl changes in
+# Kubespray's ansible.cfg") gives each its reason, and a test fails on any change it omits.
+CONNECT_TIMEOUT_S = 60  # Kubespray: timeout = 300; a dead host is reported in 1 min, not 5
+SSH_CONNECTION_ATTEMPTS = 3  # Kubespray: 100 attempts, i.e. a down host stalls the run
+CONTROL_PERSIST = "10m"  # Kubespray: 30m; masters are closed when a run ends anyway
 SOCKET_PATH_LIMIT = 100  # sun_path is 104-108 bytes; Ansible adds a 10-char hash, ssh a suffix
 PATH_KEYS = {("defaults", "library"), ("defaults", "roles_path")}
 
@@ -51,7 +56,7 @@ class AnsibleSettings:
     control_dir: Path
     strategy: str
     proxy_jump: str | None = None  # ProxyCommand for a bastion, already quoted
-    timeout_s: int = 60
+    timeout_s: int = CONNECT_TIMEOUT_S
     strategy_plugins: Path | None = None  # Mitogen's strategy plugins, for mitogen_*
     bastion_log: Path | None = None  # where the bastion hop's ssh writes its errors (-E)
 
@@ -135,11 +140,11 @@ def strategy_options(settings: AnsibleSettings) -> dict[str, str]:
 def ssh_args(settings: AnsibleSettings) -> str:
     args = [
         "-o ControlMaster=auto",
-        "-o ControlPersist=10m",
+        f"-o ControlPersist={CONTROL_PERSIST}",
         f"-o UserKnownHostsFile={settings.known_hosts}",
         "-o StrictHostKeyChecking=yes",
         "-o ServerAliveInterval=30",
-        "-o ConnectionAttempts=3",
+        f"-o ConnectionAttempts={SSH_CONNECTION_ATTEMPTS}",
         "-o BatchMode=yes",
         # Only the spec's key (from its file, or its copy in ssh-agent), as preflight does.
         "-o IdentitiesOnly=yes",

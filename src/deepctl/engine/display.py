@@ -10,7 +10,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import IO, Any
 
 from rich.console import Console, Group, RenderableType
@@ -21,8 +20,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from deepctl.engine.progress import HostCounts, HostFailure, Notice, PlaybookProgress
-from deepctl.errors import PlaybookFailed
+from deepctl.engine.failure_report import failure_lines
+from deepctl.engine.progress import HostCounts, Notice, PlaybookProgress, RunFailure
 
 STAGE_MARK = {"pending": "·", "running": "▶", "succeeded": "✓", "skipped": "-",
               "failed": "✗", "canceled": "■"}
@@ -54,26 +53,10 @@ class Display:
     def message(self, text: str) -> None: ...
     def close(self) -> None: ...
 
-    def failure(self, error: PlaybookFailed, log: Path, resume: str | None) -> None:
+    def failure(self, report: RunFailure) -> None:
         """What failed where, the log, and how to resume (after a failed playbook)."""
-        for line in failure_lines(error, log, resume):
+        for line in failure_lines(report):
             self.message(line)
-
-
-def failure_lines(error: PlaybookFailed, log: Path, resume: str | None) -> list[str]:
-    """The failure panel's content as plain lines (pure)."""
-    lines = [f"stage {error.stage} failed: {error.message}"]
-    for failure in error.failures:
-        if not isinstance(failure, HostFailure):
-            continue
-        kind = "unreachable" if failure.unreachable else "failed"
-        lines.append(f"  {failure.host}: {kind} at task {failure.task!r}: {failure.message}")
-        lines.extend(f"    | {line}" for line in failure.stderr_tail)
-    lines.append(f"log: {log}")
-    lines.append(f"ansible artifacts: {error.artifact_dir}")
-    if resume:
-        lines.append(f"resume with: {resume}")
-    return lines
 
 
 @dataclass
@@ -108,6 +91,8 @@ class PlainDisplay(Display):
                 self._line(f"[{stage}] TASK {notice.text}")
             elif notice.kind == "play":
                 self._line(f"[{stage}] PLAY {notice.text}")
+            elif notice.kind == "retry":
+                self._line(f"[{stage}] RETRY {notice.text}")
             else:
                 self._line(f"[{stage}] {notice.kind.upper()} {notice.text}")
 
@@ -150,14 +135,17 @@ class JsonDisplay(Display):
             fields: dict[str, Any] = {"stage": stage, "text": notice.text}
             if notice.failure is not None:
                 fields.update(notice.failure.to_json())
+            if notice.retry is not None:
+                fields.update(host=notice.retry.host, task=notice.retry.task,
+                              attempt=notice.retry.attempt, attempts=notice.retry.attempts,
+                              reason=notice.retry.reason)
             self._emit(notice.kind, **fields)
 
     def message(self, text: str) -> None:
         self._emit("message", text=text)
 
-    def failure(self, error: PlaybookFailed, log: Path, resume: str | None) -> None:
-        self._emit("run_failed", stage=error.stage, message=error.message, log=str(log),
-                   resume=resume, failures=[f.to_json() for f in error.failures])
+    def failure(self, report: RunFailure) -> None:
+        self._emit("run_failed", **report.to_json())
 
 
 @dataclass
@@ -204,10 +192,10 @@ class LiveDisplay(Display):
     def message(self, text: str) -> None:
         self.console.print(escape(text))
 
-    def failure(self, error: PlaybookFailed, log: Path, resume: str | None) -> None:
+    def failure(self, report: RunFailure) -> None:
         self.close()
-        body = "\n".join(escape(line) for line in failure_lines(error, log, resume))
-        self.console.print(Panel(body, title=f"[bold red]{escape(error.stage)} failed[/]",
+        body = "\n".join(escape(line) for line in failure_lines(report))
+        self.console.print(Panel(body, title=f"[bold red]{escape(report.stage)} failed[/]",
                                  border_style="red", expand=False))
 
     def render(self) -> RenderableType:
@@ -228,7 +216,10 @@ class LiveDisplay(Display):
                                + (f"  eta {_duration(eta)}" if eta is not None else "")))
         task = Text(f"{p.playbook}: {p.play or ''} > {p.task or ''}", overflow="ellipsis",
                     no_wrap=True)
-        return [line, task, host_table(host_rows(p.hosts))]
+        parts: list[RenderableType] = [line, task]
+        if p.retrying:
+            parts.append(retry_lines(p))
+        return [*parts, host_table(host_rows(p.hosts))]
 
     def close(self) -> None:
         if self.live is not None:
@@ -259,6 +250,22 @@ def stage_lines(stages: dict[str, list[Any]], now: float) -> Text:
         text.append(f"{mark} {name.ljust(name_w)}", style=style)
         text.append(f" {title.ljust(title_w)} ")
         text.append(when, style="dim")
+    return text
+
+
+MAX_RETRY_ROWS = 3
+
+
+def retry_lines(progress: PlaybookProgress, limit: int = MAX_RETRY_ROWS) -> Text:
+    """The retries under way (Kubespray's "FAILED - RETRYING"): host, task, attempt n of m."""
+    retries = sorted(progress.retrying.values(), key=lambda r: r.host)
+    text = Text(no_wrap=True, overflow="ellipsis", style="yellow")
+    for i, retry in enumerate(retries[:limit]):
+        why = f" ({retry.reason})" if retry.reason else ""
+        text.append(("\n" if i else "") + f"retrying {retry.host}: {retry.task}: attempt "
+                    f"{retry.attempt} of {retry.attempts} failed{why}")
+    if len(retries) > limit:
+        text.append(f"\n… {len(retries) - limit} more hosts retrying")
     return text
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from deepctl.ansible import settings as ansible_settings
 from deepctl.ansible.environment import ansible_env, kubespray_dirs
+from deepctl.ansible.explain import hints
+from deepctl.ansible.kubespray_downloads import download_url, host_facts
 from deepctl.ansible.runner import (
     PlaybookResult,
     PlaybookRun,
@@ -18,7 +20,12 @@ from deepctl.ansible.runner import (
 )
 from deepctl.ansible.tasklist import TaskCounter, list_tasks_argv
 from deepctl.engine.display import Display
-from deepctl.engine.progress import HostFailure, PlaybookProgress, apply_event
+from deepctl.engine.progress import (
+    HostFailure,
+    PlaybookProgress,
+    apply_event,
+    failure_text,
+)
 from deepctl.engine.signals import CancelToken
 from deepctl.errors import Canceled, DeepctlError, HostKeyMismatch, PlaybookFailed
 from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
@@ -202,17 +209,48 @@ class Ansible:
         if result.status == "canceled" or self.token.canceled:
             raise Canceled(f"canceled during {playbook} (stage {stage})")
         if result.rc != 0 or result.status != "successful":
-            raise failed_error(stage, playbook, result, progress.failures, self.state,
-                               self._bastion_errors(hop_offset))
+            failures = with_download_urls(progress.failures, self._hidden_download_url)
+            raise failed_error(stage, playbook, result, failures, self.state,
+                               self._bastion_errors(hop_offset),
+                               spec_path=str(self.record.data.get("spec_path") or "SPEC"))
         save_task_count(self.state, key, progress.tasks_started)
         return result
 
+    def _hidden_download_url(self, failure: HostFailure) -> str | None:
+        e = failure.explanation
+        if e is None or e.file is None:
+            return None
+        self.record.log(f"{failure.host}: rendering the URL of {e.file} (output hidden)")
+        return download_url(self.tree.path, self.record.inventory_dir, failure.host, e.file,
+                            facts=host_facts(self.settings.fact_cache, failure.host),
+                            component=e.component)
+
+
+def with_download_urls(failures: list[HostFailure],
+                       resolve: Callable[[HostFailure], str | None]) -> list[HostFailure]:
+    """``failures`` with the URL of each hidden download that has none (from ``resolve``;
+    called once per file name)."""
+    known: dict[str, str | None] = {}
+    out = []
+    for failure in failures:
+        e = failure.explanation
+        if e is None or not e.hidden or e.url or not e.file:
+            out.append(failure)
+            continue
+        if e.file not in known:
+            known[e.file] = resolve(failure)
+        url = known[e.file]
+        out.append(replace(failure, explanation=replace(e, url=url)) if url else failure)
+    return out
+
 
 def failed_error(stage: str, playbook: str, result: PlaybookResult, failures: list[HostFailure],
-                 state: StateDir, hop_errors: list[str] | None = None) -> PlaybookFailed:
+                 state: StateDir, hop_errors: list[str] | None = None,
+                 spec_path: str = "SPEC") -> PlaybookFailed:
     """The error for a failed playbook; a refused host key gets its own (exit 3).
 
-    ``hop_errors`` is what the bastion hop's ssh logged during the run (if any).
+    ``hop_errors`` is what the bastion hop's ssh logged during the run (if any). The message
+    names the first failure (task, component, what it said); the hint adds what to do.
     """
     hosts = sorted({f.host for f in failures})
     where = f" on {', '.join(hosts)}" if hosts else ""
@@ -228,5 +266,9 @@ def failed_error(stage: str, playbook: str, result: PlaybookResult, failures: li
             hint=f"the key presented is not the one in {state.known_hosts}; if that machine "
             "was reinstalled, remove its old line there and run `deepctl preflight SPEC "
             "--accept-new-hosts` to record the new key; " + output)
-    return PlaybookFailed(f"{playbook} failed{where} (rc {result.rc}){via}", failures, stage,
-                          result.artifact_dir, hint=output)
+    first = f": {failure_text(failures[0])}" if failures else ""
+    advice = [text for f in failures if f.explanation is not None
+              for text in hints(f.explanation, spec_path)]
+    return PlaybookFailed(f"{playbook} failed{where} (rc {result.rc}){via}{first}", failures,
+                          stage, result.artifact_dir,
+                          hint="; ".join([*dict.fromkeys(advice), output]))

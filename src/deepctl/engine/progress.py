@@ -1,7 +1,8 @@
 """Ansible events -> a progress model (pure). Renderers live in :mod:`deepctl.engine.display`.
 
 :func:`apply_event` folds one ansible-runner event into :class:`PlaybookProgress` and returns
-what is worth telling a person right away (:class:`Notice`: a task started, a host failed).
+what is worth telling a person right away (:class:`Notice`: a task started, a host failed,
+a task is retried). Failures are explained by :mod:`deepctl.ansible.explain`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-STDERR_TAIL_LINES = 10
+from deepctl.ansible.explain import Explanation, HostTrail, Retry, explain, observe, retry_of
 
 
 @dataclass
@@ -29,18 +30,50 @@ class HostFailure:
     message: str
     stderr_tail: tuple[str, ...] = ()
     unreachable: bool = False
+    explanation: Explanation | None = None
+
+    @classmethod
+    def of(cls, host: str, explanation: Explanation) -> HostFailure:
+        return cls(host, explanation.task, explanation.message, explanation.stderr_tail,
+                   explanation.unreachable, explanation)
 
     def to_json(self) -> dict[str, Any]:
-        return {"host": self.host, "task": self.task, "message": self.message,
-                "stderr": list(self.stderr_tail), "unreachable": self.unreachable}
+        out: dict[str, Any] = {"host": self.host, "task": self.task, "message": self.message,
+                               "stderr": list(self.stderr_tail), "unreachable": self.unreachable}
+        e = self.explanation
+        if e is not None:
+            out.update({"component": e.component, "taskPath": e.task_path,
+                        "condition": e.condition, "url": e.url, "file": e.file,
+                        "hidden": e.hidden, "details": list(e.details),
+                        "attempts": e.attempts})
+        return out
 
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str  # "play" | "task" | "failed" | "unreachable"
+    kind: str  # "play" | "task" | "failed" | "unreachable" | "retry"
     text: str
     host: str | None = None
     failure: HostFailure | None = None
+    retry: Retry | None = None
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    """A failed playbook as the display shows it (plain data, see ``Display.failure``)."""
+
+    stage: str
+    message: str
+    failures: tuple[HostFailure, ...]
+    artifact_dir: str
+    log: str
+    resume: str | None = None
+    spec_path: str = "SPEC"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stage": self.stage, "message": self.message, "log": self.log,
+                "resume": self.resume, "artifacts": self.artifact_dir,
+                "failures": [f.to_json() for f in self.failures]}
 
 
 @dataclass
@@ -52,6 +85,8 @@ class PlaybookProgress:
     tasks_started: int = 0
     hosts: dict[str, HostCounts] = field(default_factory=dict)
     failures: list[HostFailure] = field(default_factory=list)
+    retrying: dict[str, Retry] = field(default_factory=dict)  # host -> its retry under way
+    trails: dict[str, HostTrail] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
 
     def elapsed(self, now: float | None = None) -> float:
@@ -71,26 +106,26 @@ class PlaybookProgress:
         return max(0.0, elapsed / fraction - elapsed)
 
 
-def _result_message(res: dict[str, Any]) -> str:
-    for key in ("msg", "stderr", "reason", "module_stderr", "stdout"):
-        value = res.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip().splitlines()[0] if key != "msg" else value.strip()
-    return "failed (no message)"
+def retry_text(retry: Retry) -> str:
+    """``cp1: Download_file | Download item: attempt 2 of 5 failed (reason), retrying``."""
+    why = f" ({retry.reason})" if retry.reason else ""
+    return (f"{retry.host}: {retry.task}: attempt {retry.attempt} of {retry.attempts} "
+            f"failed{why}, retrying")
 
 
-def _stderr_tail(res: dict[str, Any]) -> tuple[str, ...]:
-    text = res.get("stderr") or res.get("module_stderr") or ""
-    if not isinstance(text, str):
-        return ()
-    return tuple(text.rstrip().splitlines()[-STDERR_TAIL_LINES:])
+def failure_text(failure: HostFailure) -> str:
+    """One line for a failed host: what, where (component) and the result's message."""
+    e = failure.explanation
+    where = f" [{e.component}]" if e is not None and e.component else ""
+    return f"{failure.host}: {failure.task}{where}: {failure.message}"
 
 
-def _failure(data: dict[str, Any], host: str, unreachable: bool) -> HostFailure:
-    res = data.get("res") if isinstance(data.get("res"), dict) else {}
-    assert isinstance(res, dict)
-    return HostFailure(host=host, task=str(data.get("task", "")), message=_result_message(res),
-                       stderr_tail=_stderr_tail(res), unreachable=unreachable)
+def _failure(progress: PlaybookProgress, data: dict[str, Any], host: str,
+             unreachable: bool) -> HostFailure:
+    progress.retrying.pop(host, None)
+    failure = HostFailure.of(host, explain(data, progress.trails.get(host), unreachable))
+    progress.failures.append(failure)
+    return failure
 
 
 def apply_event(progress: PlaybookProgress, event: dict[str, Any]) -> list[Notice]:
@@ -109,6 +144,7 @@ def apply_event(progress: PlaybookProgress, event: dict[str, Any]) -> list[Notic
     if kind == "playbook_on_task_start":
         progress.task = str(data.get("task", ""))
         progress.tasks_started += 1
+        progress.retrying.clear()
         return [Notice("task", progress.task)]
     if counts is None:
         return []
@@ -118,19 +154,28 @@ def apply_event(progress: PlaybookProgress, event: dict[str, Any]) -> list[Notic
             counts.changed += 1
         else:
             counts.ok += 1
+        progress.retrying.pop(host, None)
+        trail = progress.trails.get(host)
+        if trail is None:
+            trail = progress.trails[host] = HostTrail()
+        observe(trail, data)
     elif kind == "runner_on_skipped":
         counts.skipped += 1
+    elif kind == "runner_retry":
+        retry = retry_of(data)
+        if retry is not None:
+            progress.retrying[host] = retry
+            return [Notice("retry", retry_text(retry), host, retry=retry)]
     elif kind == "runner_on_failed":
         if data.get("ignore_errors"):
             counts.ok += 1
+            progress.retrying.pop(host, None)
             return []
         counts.failed += 1
-        failure = _failure(data, host, unreachable=False)
-        progress.failures.append(failure)
-        return [Notice("failed", f"{host}: {failure.task}: {failure.message}", host, failure)]
+        failure = _failure(progress, data, host, unreachable=False)
+        return [Notice("failed", failure_text(failure), host, failure)]
     elif kind == "runner_on_unreachable":
         counts.unreachable += 1
-        failure = _failure(data, host, unreachable=True)
-        progress.failures.append(failure)
+        failure = _failure(progress, data, host, unreachable=True)
         return [Notice("unreachable", f"{host}: unreachable: {failure.message}", host, failure)]
     return []

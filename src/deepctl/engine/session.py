@@ -14,6 +14,7 @@ from typing import Any
 
 from deepctl import kubespray_source
 from deepctl.engine.display import Display
+from deepctl.engine.failure_report import run_failure
 from deepctl.engine.lock import cluster_lock
 from deepctl.engine.orphans import stop_leftovers
 from deepctl.engine.playbooks import Ansible
@@ -167,7 +168,7 @@ def _run(ctx: StageContext, op: Operation, choices: list[StageChoice], display: 
         stage = stage_with(record, ("failed", "running"))
         record.finish("failed", failed_stage=stage, error=error.message)
         if isinstance(error, PlaybookFailed):
-            display.failure(error, record.log_path, op.resume_hint)
+            display.failure(run_failure(error, record.log_path, op.resume_hint, ctx.ws.spec.path))
         error.hint = "; ".join(p for p in (error.hint, where + resume) if p)
         raise
     except BaseException as error:

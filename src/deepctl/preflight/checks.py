@@ -1,8 +1,9 @@
 """Per-host checks: pure functions ``(cluster, host, facts) -> [Finding]``.
 
-Thresholds follow Kubespray v2.31.0 where it has them (``minimal_master_memory_mb: 1500``,
-``minimal_node_memory_mb: 1024``, the kubeadm CPU check for control planes); the rest are
-deepctl's own and documented in docs/preflight.md.
+Thresholds follow Kubespray v2.31.0 and kubeadm where they have them (the kubeadm CPU check
+for control planes); Kubespray's own host asserts (memory per role, systemd, cgroups...) are
+in :mod:`deepctl.preflight.kubespray_asserts`; the rest are deepctl's own, documented in
+docs/preflight.md.
 """
 
 from __future__ import annotations
@@ -11,13 +12,11 @@ import re
 from collections.abc import Callable
 from ipaddress import ip_address
 
-from deepctl.preflight import os_support
+from deepctl.preflight import kubespray_asserts, os_support
 from deepctl.preflight.model import Finding, HostFacts, error, ok, warning
 from deepctl.spec.models import Cluster, Host
 
 CONTROL_PLANE_MIN_CPUS = 2
-CONTROL_PLANE_MIN_MEM_MB = 1500
-NODE_MIN_MEM_MB = 1024
 DISK_WARN_MB = 20 * 1024
 DISK_ERROR_MB = 5 * 1024
 DISK_MOUNTS = ("/", "/var")
@@ -47,7 +46,8 @@ def check_sudo(cluster: Cluster, host: Host, facts: HostFacts) -> list[Finding]:
 def check_os(cluster: Cluster, host: Host, facts: HostFacts) -> list[Finding]:
     level, name = os_support.classify(facts.os_release)
     os_id = facts.os_release.get("ID", "")
-    allowed = bool(cluster.spec.kubespray_vars.get("allow_unsupported_distribution_setup"))
+    allowed = (kubespray_asserts.var_true(cluster, "allow_unsupported_distribution_setup")
+               or kubespray_asserts.var_true(cluster, "ignore_assert_errors"))
     if level == "supported":
         return [ok(host.name, "os", "os.supported", f"{name}: supported by Kubespray")]
     if level == "experimental":
@@ -80,24 +80,15 @@ def check_arch(cluster: Cluster, host: Host, facts: HostFacts) -> list[Finding]:
     return [ok(host.name, "os", "os.arch", f"{facts.arch} ({arch}), kernel {facts.kernel}")]
 
 
-def check_cpu_memory(cluster: Cluster, host: Host, facts: HostFacts) -> list[Finding]:
-    out: list[Finding] = []
-    is_cp = "control-plane" in host.roles
-    if is_cp and facts.cpus is not None and facts.cpus < CONTROL_PLANE_MIN_CPUS:
-        out.append(error(host.name, "resources", "resources.cpu",
-                         f"{facts.cpus} CPU; a control plane needs at least "
-                         f"{CONTROL_PLANE_MIN_CPUS}",
-                         "give the host more CPUs or move the control-plane role elsewhere"))
-    need = CONTROL_PLANE_MIN_MEM_MB if is_cp else NODE_MIN_MEM_MB
-    what = "a control plane" if is_cp else "a node"
-    if facts.mem_mb is not None and facts.mem_mb < need:
-        out.append(error(host.name, "resources", "resources.memory",
-                         f"{facts.mem_mb} MB memory; {what} needs at least {need} MB",
-                         "add memory; Kubespray stops on this (minimal_*_memory_mb)"))
-    if not out:
-        out.append(ok(host.name, "resources", "resources.cpu-memory",
-                      f"{facts.cpus} CPU, {facts.mem_mb} MB memory"))
-    return out
+def check_cpu(cluster: Cluster, host: Host, facts: HostFacts) -> list[Finding]:
+    """kubeadm's CPU check for control planes (memory: kubespray_asserts.check_memory)."""
+    if ("control-plane" in host.roles and facts.cpus is not None
+            and facts.cpus < CONTROL_PLANE_MIN_CPUS):
+        return [error(host.name, "resources", "resources.cpu",
+                      f"{facts.cpus} CPU; a control plane needs at least "
+                      f"{CONTROL_PLANE_MIN_CPUS} (kubeadm's preflight stops below)",
+                      "give the host more CPUs or move the control-plane role elsewhere")]
+    return [ok(host.name, "resources", "resources.cpu", f"{facts.cpus} CPU")]
 
 
 def check_disk(cluster: Cluster, host: Host, facts: HostFacts) -> list[Finding]:
@@ -184,22 +175,31 @@ def effective_internal_address(host: Host) -> str | None:
         return None
 
 
+def ansible_addresses(facts: HostFacts) -> list[str]:
+    """The host's addresses as Ansible lists them (``ansible_all_ipv4/6_addresses``: no
+    127.0.0.0/8, no ``::1``)."""
+    return [a for a in facts.addresses if not a.startswith("127.") and a != "::1"]
+
+
 def check_internal_address(cluster: Cluster, host: Host, facts: HostFacts) -> list[Finding]:
     addr = effective_internal_address(host)
     if addr is None:
         return [ok(host.name, "network", "network.internal-address",
                    "no internalAddress: Kubespray uses the default-route address")]
+    listed = ansible_addresses(facts)
+    found = ", ".join(a for a in listed if ":" not in a) or "none found"
+    hint = f"set spec.hosts[{host.name}].internalAddress to one of this host's addresses"
+    if host.internal_address is not None:  # Kubespray's ``ip``: it must be listed
+        return [kubespray_asserts.assert_finding(
+            cluster, host, "network.internal-address", "network", addr not in listed,
+            f"{addr} is an address of this host",
+            f"internalAddress {addr} is not among this host's addresses ({found})",
+            "Stop if ip var does not match local ips", hint)]
     if addr in facts.addresses or facts.internal_address_local:
         return [ok(host.name, "network", "network.internal-address",
                    f"{addr} is an address of this host")]
-    field = "internalAddress" if host.internal_address is not None else "address"
-    found = ", ".join(a for a in facts.addresses if ":" not in a) or "none found"
-    hint = f"set spec.hosts[{host.name}].internalAddress to one of this host's addresses"
-    if host.internal_address is None:
-        return [warning(host.name, "network", "network.internal-address",
-                        f"{field} {addr} is not an address of this host ({found})", hint)]
-    return [error(host.name, "network", "network.internal-address",
-                  f"{field} {addr} is not an address of this host ({found})", hint)]
+    return [warning(host.name, "network", "network.internal-address",
+                    f"address {addr} is not an address of this host ({found})", hint)]
 
 
 def check_peer(cluster: Cluster, host: Host, facts: HostFacts) -> list[Finding]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 
-from deepctl.preflight import checks, gpu, offline, storage
+from deepctl.preflight import checks, gpu, kubespray_asserts, offline, storage
 from deepctl.preflight.model import Finding, HostFacts, error, ok
 from deepctl.spec.models import Cluster
 
@@ -18,7 +18,12 @@ HOST_CHECKS: tuple[checks.HostCheck, ...] = (
     checks.check_sudo,
     checks.check_os,
     checks.check_arch,
-    checks.check_cpu_memory,
+    kubespray_asserts.check_service_manager,
+    kubespray_asserts.check_flatcar_download,
+    kubespray_asserts.check_cgroups,
+    kubespray_asserts.check_kernel,
+    checks.check_cpu,
+    kubespray_asserts.check_memory,
     checks.check_disk,
     checks.check_swap,
     checks.check_hostname,
@@ -26,6 +31,8 @@ HOST_CHECKS: tuple[checks.HostCheck, ...] = (
     checks.check_internal_address,
     checks.check_peer,
     offline.check_offline,
+    kubespray_asserts.check_nameservers,
+    kubespray_asserts.check_ping,
     gpu.check_gpus,
     storage.check_ceph_devices,
     checks.check_runtime,

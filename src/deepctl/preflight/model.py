@@ -87,6 +87,13 @@ class HostFacts:
     block_devices: dict[str, dict[str, Any]] = field(default_factory=dict)
     # spec.offline probes: {"files"|"registry": {"url": ..., "result": "status 200" | "error ..."}}
     offline: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What Kubespray's preinstall asserts look at (deepctl.preflight.kubespray_asserts):
+    service_mgr: str = ""  # ansible_service_mgr as Ansible will find it ("": not probed)
+    init_probe: dict[str, str] = field(default_factory=dict)  # what service_mgr comes from
+    cgroup_fs: str | None = None  # `stat -fc %T /sys/fs/cgroup/`: cgroup2fs, tmpfs (v1)
+    cgroup_error: str | None = None  # what that stat said when it failed
+    nameservers: list[str] | None = None  # resolv.conf's nameserver IPs (None: no file)
+    ping: str | None = ""  # the path of `ping` (None: not installed; "": not probed)
 
     @property
     def clock_offset(self) -> float | None:

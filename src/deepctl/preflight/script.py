@@ -8,10 +8,13 @@ status, where it matters, follows on a line ``@rc N``. Every probe is bounded by
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import Sequence
+from ipaddress import ip_address
 from typing import Any
 
+from deepctl.preflight import init_system
 from deepctl.preflight.model import Gpu, HostFacts
 from deepctl.preflight.offline import parse_probes
 
@@ -64,6 +67,13 @@ if [ -n "$PEER" ]; then
       "$PEER" "$PEER_PORT" 2>/dev/null; rc $?
   else rc unknown; fi
 fi
+sec init
+INIT_PROBE
+sec cgroup; stat -fc %T /sys/fs/cgroup/ 2>&1; rc $?
+sec ping; command -v ping 2>/dev/null
+sec resolv
+if [ -e /etc/resolv.conf ]; then grep -E '^nameserver' /etc/resolv.conf 2>/dev/null; rc 0
+else rc absent; fi
 sec block_devices
 for d in "$@"; do
   printf '@dev %s\n' "$d"
@@ -88,7 +98,8 @@ def build_script(internal_address: str, peer: tuple[str, int] | None, become: bo
         f"BECOME={1 if become else 0}\n"
         f"set -- {' '.join(shlex.quote(d) for d in devices)}\n"
     )
-    body = _BODY.replace("GPU_QUERY", GPU_QUERY).replace("RUNTIMES", " ".join(RUNTIMES))
+    body = (_BODY.replace("GPU_QUERY", GPU_QUERY).replace("RUNTIMES", " ".join(RUNTIMES))
+            .replace("INIT_PROBE", init_system.PROBE_SCRIPT.strip()))
     if extra:  # more probes (spec.offline's mirrors), before the end marker
         body = body.replace("\nsec end\n", "\n" + extra.strip("\n") + "\nsec end\n")
     return head + body
@@ -217,6 +228,23 @@ def parse_block_devices(text: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+NAMESERVER = re.compile(r"^nameserver\s*(\S*)", re.MULTILINE)  # Kubespray's own pattern
+
+
+def parse_nameservers(body: str) -> list[str] | None:
+    """The valid IP addresses of ``nameserver`` lines (``None``: no /etc/resolv.conf)."""
+    text, rc = _take_rc(body)
+    if rc != "0":
+        return None
+    out = []
+    for value in NAMESERVER.findall(text):
+        try:
+            out.append(str(ip_address(value)))
+        except ValueError:
+            continue  # Kubespray keeps only addresses (ansible.utils.ipaddr)
+    return out
+
+
 def parse_output(
     text: str, *, internal_address: str, peer: tuple[str, int] | None, local_time: float | None
 ) -> HostFacts:
@@ -227,6 +255,8 @@ def parse_output(
     sudo_out, sudo_rc = _take_rc(s.get("sudo", ""))
     _, peer_rc = _take_rc(s.get("peer", ""))
     route = s.get("route", "").strip()
+    probe = init_system.parse_probe(s.get("init", ""))
+    cgroup, cgroup_rc = _take_rc(s.get("cgroup", ""))
     return HostFacts(
         hostname=s.get("hostname", "").strip(),
         machine_id=s.get("machine_id", "").strip(),
@@ -255,4 +285,10 @@ def parse_output(
         peer_reachable=None if peer is None or peer_rc in (None, "unknown") else peer_rc == "0",
         block_devices=parse_block_devices(s.get("block_devices", "")),
         offline=parse_probes(s),
+        service_mgr=init_system.service_manager(probe) if "init" in s else "",
+        init_probe=probe,
+        cgroup_fs=cgroup.strip() if cgroup_rc == "0" else None,
+        cgroup_error=None if cgroup_rc in ("0", None) else cgroup.strip()[:300],
+        nameservers=parse_nameservers(s["resolv"]) if "resolv" in s else None,
+        ping=(s["ping"].strip() or None) if "ping" in s else "",
     )

@@ -1,10 +1,15 @@
-"""Stage ``preflight``: check every host before anything changes (see deepctl.preflight)."""
+"""Stage ``preflight``: check every host before anything changes (see deepctl.preflight).
+
+It is up to date while the spec's hosts, SSH and Kubernetes settings are unchanged *and*
+every host is the one it checked: same host keys, same machine-id (deepctl.preflight.identity).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from deepctl.errors import PreflightFailed
+from deepctl.names import summary
 from deepctl.spec.models import Cluster
 from deepctl.stages.context import StageContext
 from deepctl.stages.stage import Stage
@@ -38,13 +43,31 @@ def preflight_inputs(ctx: StageContext) -> Any:
     }
 
 
+
+def _host_changed(ctx: StageContext) -> str | None:
+    """Up to date by the spec, but a host's key or machine-id changed since it was checked."""
+    from deepctl.preflight import identity  # lazy: it pulls in the SSH stack
+
+    changed = identity.changed_hosts(identity.load_identity(ctx.ws.state),
+                                     identity.current_identity(ctx.cluster, ctx.ws.state))
+    return "host changed since it was checked: " + ", ".join(changed) if changed else None
+
+
+def _run_all(ctx: StageContext) -> None:
+    from deepctl.preflight import identity
+
+    run_checks(ctx)
+    identity.save_identity(ctx.ws.state, identity.current_identity(ctx.cluster, ctx.ws.state))
+
+
 def _describe(cluster: Cluster) -> str:
-    names = ", ".join(h.name for h in cluster.spec.hosts)
-    return (f"SSH to {len(cluster.spec.hosts)} host(s) ({names}) and check OS, resources, "
-            "ports, uniqueness, GPUs; changes nothing")
+    return (f"SSH to {len(cluster.spec.hosts)} host(s) "
+            f"({summary([h.name for h in cluster.spec.hosts], counted=False)}) and check OS, "
+            "resources, ports, uniqueness, GPUs and what Kubespray will assert; changes nothing")
 
 
-PREFLIGHT = Stage("preflight", "Check hosts", _describe, run=run_checks, inputs=preflight_inputs)
+PREFLIGHT = Stage("preflight", "Check hosts", _describe, run=_run_all, inputs=preflight_inputs,
+                  rerun=_host_changed)
 
 
 def preflight_new_host(name: str) -> Stage:

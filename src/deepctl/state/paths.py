@@ -13,6 +13,7 @@ Layout (docs/architecture.md, "State directory")::
       ssh/                          ControlPersist sockets
       secrets/                      generated addon secrets (0600)
       stages.json                   the stage ledger: what finished, with which inputs
+      preflight-hosts.json          host keys and machine-ids preflight last passed with
       pending-nodes.json            hosts add-node put in the spec but not yet in the cluster
       task-counts.json              tasks per playbook, for the progress bar's total
       kubespray-validate/           validate's run of Kubespray's inventory checks
@@ -99,6 +100,11 @@ class StateDir:
     @property
     def ledger_file(self) -> Path:
         return self.root / "stages.json"
+
+    @property
+    def preflight_identity_file(self) -> Path:
+        """Host keys and machine-ids preflight last passed with (preflight.identity)."""
+        return self.root / "preflight-hosts.json"
 
     @property
     def pending_file(self) -> Path:

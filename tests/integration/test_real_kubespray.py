@@ -1,0 +1,206 @@
+"""deepctl against the REAL Kubespray v2.31.0 on isolated loopback hosts, to its first download.
+
+Three isolated hosts (own root on a tmpfs overlay, own namespaces; tests/harness/isolated.py)
+are shared by the module; real Kubespray installs packages on them from the Debian mirror and
+stops where it first needs the internet: every download URL points at a loopback port where
+nothing listens. Three real runs in all, each depending on the one before:
+
+1. ``deploy``: real ``cluster.yml`` to the first download; tasks reached, message, run record.
+2. ``deploy`` again: resumes at kubespray (earlier stages up to date); SIGTERM mid-run: exit 130,
+   no Ansible or ssh process left, the run recorded as canceled and resumable.
+3. ``add-node`` of a worker with ``kubesprayVars.files_repo`` on loopback: real
+   ``playbooks/facts.yml`` then ``scale.yml --limit`` to the same boundary; the message names
+   the files_repo URL.
+
+Skipped with a reason without ``DEEPCTL_TEST_KUBESPRAY`` (``.ci/run`` sets it).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.harness import HostFarm, HostProfile, TestHost
+from tests.harness.fixtures import require_real_sshd_hosts
+from tests.harness.isolated import missing_isolation
+from tests.integration.engine_support import DEEPCTL, deepctl, run_state
+from tests.integration.real_kubespray_support import (
+    closed_loopback_url,
+    job_events,
+    mirror_vars,
+    real_kubespray_tree,
+    real_spec,
+    skip_reason,
+)
+from tests.integration.test_deploy_cancel import processes_mentioning, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.real_kubespray]
+
+RUN_TIMEOUT = 1200  # one real run takes 2-3 min here; far more under heavy load
+# Kubespray v2.31.0 reaches its first download after ~250 of cluster.yml's tasks (264 seen)
+TASKS_BEFORE_DOWNLOAD = range(180, 400)
+
+
+@dataclass
+class RealCluster:
+    """The module's hosts and the cluster directory the three runs share, in order."""
+
+    farm: HostFarm
+    cp1: TestHost
+    wk1: TestHost
+    wk2: TestHost
+    dir: Path
+    tree: Path
+    mirror: str
+    outputs: list[str] = field(default_factory=list)
+
+    @property
+    def spec(self) -> Path:
+        return self.dir / "cluster.yaml"
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealCluster]:
+    tree = real_kubespray_tree()
+    if tree is None:
+        pytest.skip(skip_reason())
+    require_real_sshd_hosts()
+    reason = missing_isolation()
+    if reason is not None:
+        pytest.skip(f"isolated test hosts unavailable: {reason}")
+    with HostFarm(pool="function") as farm:
+        cp1, wk1, wk2 = farm.add_many([HostProfile(name, isolated=True) for name in ("kcp1", "kwk1", "kwk2")])
+        directory = tmp_path_factory.mktemp("real-kubespray")
+        mirror = closed_loopback_url() + "/mirror"
+        real_spec(directory, farm, {cp1: ["control-plane", "etcd", "worker"], wk1: ["worker"]},
+                  tree, mirror_vars(mirror))
+        yield RealCluster(farm, cp1, wk1, wk2, directory, tree, mirror)
+
+
+def task_starts(run_dir: Path, playbook: str) -> list[str]:
+    return [e["event_data"]["task"] for e in job_events(run_dir)
+            if e["event"] == "playbook_on_task_start"
+            and e["event_data"].get("playbook", "").endswith(playbook)]
+
+
+def failed_events(run_dir: Path) -> list[dict[str, Any]]:
+    """Failures that stopped a host (not those of tasks with ``ignore_errors``)."""
+    return [e for e in job_events(run_dir)
+            if e["event"] == "runner_on_failed" and not e["event_data"].get("ignore_errors")]
+
+
+def newest_run(real: RealCluster) -> Path:
+    return sorted((real.dir / ".deepctl" / "lab" / "runs").iterdir())[-1]
+
+
+def test_deploy_runs_real_cluster_yml_to_the_first_download(real: RealCluster) -> None:
+    result = deepctl("deploy", str(real.spec), "--yes", cwd=real.dir, timeout=RUN_TIMEOUT)
+    output = result.stdout + result.stderr
+    real.outputs.append(output)
+    assert result.returncode == 1, output
+    run_dir = newest_run(real)
+    tasks = task_starts(run_dir, "cluster.yml")
+    assert len(tasks) in TASKS_BEFORE_DOWNLOAD, (len(tasks), tasks[-5:])
+    failed = failed_events(run_dir)
+    assert failed, output
+    assert {e["event_data"]["host"] for e in failed} <= {"kcp1", "kwk1"}
+    assert [e["event_data"]["task"] for e in failed] == ["Download_file | Download item"] * 2
+    assert {e["event_data"]["role"] for e in failed} == {"container-engine/runc"}
+    # what the user is told: the component, that Kubespray hides this task's output and how
+    # to show it, and the URL it tried (what an air-gapped user must put into the mirror)
+    assert "component container-engine/runc" in output, output
+    assert "Kubespray hides this task's output" in output and "unsafe_show_logs: true" in output
+    url = f"{real.mirror}/github/opencontainers/runc/releases/download/"
+    assert f"url: {url}" in output, output
+    assert "after 5 attempts" in output and "attempt 1 of 5 failed" in output, output
+    state = run_state(real.dir)
+    assert (state["result"], state["failed_stage"]) == ("failed", "kubespray")
+    stages = state["stages"]
+    assert isinstance(stages, dict)
+    assert stages["preflight"]["status"] == stages["inventory"]["status"] == "succeeded"
+    assert stages["kubespray"]["status"] == "failed"
+    # the real Kubespray changed the isolated hosts, never this machine
+    assert real.cp1.run("cat /etc/hostname").strip() == "kcp1"
+    assert real.cp1.ssh("test -d /etc/kubernetes").returncode == 0
+    assert not Path("/etc/kubernetes/ssl").exists() or Path("/etc/kubernetes/ssl").is_symlink()
+
+
+def test_second_deploy_resumes_at_kubespray_and_sigterm_leaves_it_resumable(real: RealCluster) -> None:
+    if not real.outputs:
+        pytest.skip("needs the failed deploy of the test before")
+    runs_before = len(list((real.dir / ".deepctl" / "lab" / "runs").iterdir()))
+    lines: list[str] = []
+    process = subprocess.Popen([str(DEEPCTL), "deploy", str(real.spec), "--yes"], cwd=real.dir,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               stdin=subprocess.DEVNULL,
+                               env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"})
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")),  # type: ignore[union-attr]
+                              daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: sum("[kubespray] TASK" in line for line in lines) >= 5, RUN_TIMEOUT / 4)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    reader.join(timeout=10)
+    output = "".join(lines)
+    assert process.returncode == 130, output
+    assert "resuming deploy" in output and "continuing at kubespray" in output, output
+    stages = run_state(real.dir)["stages"]
+    assert isinstance(stages, dict)
+    assert stages["preflight"].get("status") == stages["inventory"].get("status") == "skipped", stages
+    assert len(list((real.dir / ".deepctl" / "lab" / "runs").iterdir())) == runs_before + 1
+    state = run_state(real.dir)
+    assert state["result"] == "canceled", state
+    time.sleep(1)
+    assert processes_mentioning(str(real.dir)) == []  # no ansible-playbook, no ssh left
+    ledger = yaml.safe_load((real.dir / ".deepctl" / "lab" / "stages.json").read_text())
+    assert {"preflight", "inventory"} <= set(ledger["stages"]) and "kubespray" not in ledger["stages"]
+
+
+def files_repo_vars(files_repo: str) -> dict[str, str]:
+    """``files_repo`` and Kubespray's download roots under it, as its offline.yml sample does."""
+    return {"files_repo": files_repo, **{name: f"{{{{ files_repo }}}}/{path}" for name, path in (
+        ("github_url", "github.com"), ("dl_k8s_io_url", "dl.k8s.io"),
+        ("storage_googleapis_url", "storage.googleapis.com"), ("get_helm_url", "get.helm.sh"))}}
+
+
+def test_add_node_runs_real_facts_and_scale_to_the_download_of_files_repo(real: RealCluster) -> None:
+    if not real.outputs:
+        pytest.skip("needs the deploy of the tests before")
+    files_repo = closed_loopback_url() + "/files"
+    data = yaml.safe_load(real.spec.read_text(encoding="utf-8"))
+    data["spec"]["kubesprayVars"] = {**data["spec"]["kubesprayVars"], **files_repo_vars(files_repo)}
+    real.spec.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    known_hosts = real.dir / ".deepctl" / "lab" / "known_hosts"
+    known_hosts.write_text(known_hosts.read_text(encoding="ascii") + real.farm.known_hosts([real.wk2]))
+    port = [] if real.wk2.port == 22 else ["--ssh-port", str(real.wk2.port)]
+    result = deepctl("add-node", str(real.spec), "--name", "kwk2", "--address", real.wk2.address,
+                     *port, "--yes", cwd=real.dir, timeout=RUN_TIMEOUT)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    run_dir = newest_run(real)
+    events = job_events(run_dir)
+    facts_hosts = {e["event_data"]["host"] for e in events if e["event"] == "runner_on_ok"
+                   and e["event_data"]["playbook"].endswith("playbooks/facts.yml")}
+    assert facts_hosts == {"kcp1", "kwk1", "kwk2"}
+    scale = [e for e in events if e["event_data"].get("playbook", "").endswith("scale.yml")]
+    assert {e["event_data"]["host"] for e in scale if "host" in e["event_data"]} == {"kwk2"}
+    assert len(task_starts(run_dir, "scale.yml")) >= 100
+    failed = failed_events(run_dir)
+    assert [e["event_data"]["host"] for e in failed] == ["kwk2"]
+    assert failed[0]["event_data"]["task"].startswith("Download_file")
+    assert files_repo in output, output  # the URL the air-gapped user must mirror
+    assert "kwk2" in yaml.safe_load(real.spec.read_text(encoding="utf-8"))["spec"]["hosts"][-1]["name"]
