@@ -7,10 +7,12 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from deepctl.engine.runner import run_reason, skip_reason
 from deepctl.preflight import identity
 from deepctl.preflight.collect import save_facts
 from deepctl.preflight.model import HostFacts
-from deepctl.stages.preflight import PreflightStage
+from deepctl.stages.preflight import PREFLIGHT
+from deepctl.state.ledger import LedgerEntry
 from deepctl.workspace import Workspace, open_workspace
 
 SPEC = """\
@@ -42,9 +44,13 @@ def checked(ws: Workspace, keys: dict[str, str], machine_ids: dict[str, str]) ->
     identity.save_identity(ws.state, identity.current_identity(ws.cluster, ws.state))
 
 
-def should_run(ws: Workspace) -> tuple[bool, str]:
+def should_run(ws: Workspace, previous: str | None = "same", current: str = "same"
+               ) -> tuple[bool, str]:
+    """What the stage runner decides for preflight (the ledger holding ``previous``)."""
     ctx: Any = SimpleNamespace(ws=ws, cluster=ws.cluster)
-    return PreflightStage().should_run(ctx, "same", "same")
+    entry = None if previous is None else LedgerEntry(previous, "t", "r1")
+    skip = skip_reason(ctx, PREFLIGHT, None, entry, current)
+    return (True, run_reason(ctx, PREFLIGHT, entry, current)) if skip is None else (False, skip)
 
 
 def test_identity_is_keys_and_machine_id_per_host(tmp_path: Path) -> None:
@@ -77,6 +83,5 @@ def test_up_to_date_until_a_host_changes(tmp_path: Path) -> None:
 
 def test_changed_inputs_still_decide_first(tmp_path: Path) -> None:
     ws = workspace(tmp_path)
-    ctx: Any = SimpleNamespace(ws=ws, cluster=ws.cluster)
-    assert PreflightStage().should_run(ctx, None, "h") == (True, "never ran")
-    assert PreflightStage().should_run(ctx, "old", "new") == (True, "inputs changed")
+    assert should_run(ws, None, "h") == (True, "never ran")
+    assert should_run(ws, "old", "new") == (True, "inputs changed")

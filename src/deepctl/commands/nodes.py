@@ -71,7 +71,6 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
         ws = prepare_add(open_workspace(spec, state_dir, create=False), entry, None, write=False)
         _dry_run(ws, add_node_operation(ws, entry), as_json)
         return
-    require_usable_keys(open_workspace(spec, state_dir, create=False).spec)  # one message
     confirm(f"Add {name} ({address}) to the cluster of {spec}?", yes)
     record = engine_add(spec, state_dir, entry, make_display(as_json),
                         accept_new_hosts=accept_new_hosts)
@@ -89,7 +88,6 @@ def remove_node(spec: Path, name: str, *, state_dir: Path | None, force: bool, y
         _dry_run(ws, remove_node_operation(ws, name, force), as_json)
         return
 
-    require_usable_keys(open_workspace(spec, state_dir, create=False).spec)  # one message
     confirm(f"Remove {name} from the cluster{' (forced: host not reset)' if force else ''}?", yes)
     record = engine_remove(spec, state_dir, name, make_display(as_json), force=force)
     _done(f"removed {name}", record, as_json, node=name)
@@ -123,7 +121,6 @@ def upgrade(spec: Path, *, state_dir: Path | None, to: str, yes: bool, as_json: 
         _dry_run(ws, upgrade_operation(ws, to), as_json)
         return
 
-    require_usable_keys(open_workspace(spec, state_dir, create=False).spec)  # one message
     confirm(f"Upgrade the cluster of {spec} to Kubernetes {to}?", yes)
     record = engine_upgrade(spec, state_dir, to, make_display(as_json))
     _done(f"upgraded to Kubernetes {to}", record, as_json)

@@ -13,6 +13,7 @@ from deepctl.fsutil import atomic_write
 from deepctl.kubespray_release import load_release
 from deepctl.kubespray_source import KubesprayTree
 from deepctl.stages.sequences import reset_stages, upgrade_stages
+from deepctl.spec_keys import require_usable_keys
 from deepctl.state.record import RunRecord
 from deepctl.workspace import Workspace, open_workspace
 
@@ -63,7 +64,9 @@ def upgrade_operation(ws: Workspace, to: str) -> Operation:
 
 def upgrade(spec: Path, state_dir: Path | None, to: str, display: Display) -> RunRecord:
     ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
-    return run_operation(ws, upgrade_operation(ws, to), display)
+    op = upgrade_operation(ws, to)
+    require_usable_keys(ws.spec)  # one message for a bad key, before any host is contacted
+    return run_operation(ws, op, display)
 
 
 def plan_of(ws: Workspace, op: Operation, tree: KubesprayTree | None) -> Plan:

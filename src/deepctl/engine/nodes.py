@@ -19,6 +19,7 @@ from deepctl.engine.session import Operation, run_operation
 from deepctl.errors import SpecError, UsageError
 from deepctl.spec.edit import add_host_text, remove_host_text, write_spec
 from deepctl.spec.loader import LoadedSpec, load_spec_text
+from deepctl.spec_keys import require_usable_keys
 from deepctl.stages.context import StageContext
 from deepctl.stages.sequences import add_node_stages, remove_node_stages
 from deepctl.state.pending import load_pending, set_pending
@@ -71,6 +72,7 @@ def prepare_add(ws: Workspace, entry: dict[str, Any], display: Display | None,
     new_text, loaded = spec_with_host(ws, entry)
     if not write:
         return Workspace(loaded, ws.state)
+    require_usable_keys(ws.spec)  # before the spec is written or any host contacted
     write_spec(ws.spec.path, new_text)
     set_pending(ws.state.create(), name, {"since": utc_now(), "entry": entry})
     if display is not None:
@@ -131,4 +133,6 @@ def remove_node_operation(ws: Workspace, name: str, force: bool) -> Operation:
 def remove_node(spec: Path, state_dir: Path | None, name: str, display: Display,
                 *, force: bool = False) -> RunRecord:
     ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
-    return run_operation(ws, remove_node_operation(ws, name, force), display)
+    op = remove_node_operation(ws, name, force)
+    require_usable_keys(ws.spec)  # one message for a bad key, before any host is contacted
+    return run_operation(ws, op, display)
