@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deepctl.ansible.environment import runner_kwargs
+from deepctl.ansible.environment import ansible_env, runner_kwargs
 from deepctl.errors import AnsibleError
 
 EventHandler = Callable[[dict[str, Any]], None]
@@ -47,7 +47,7 @@ class PlaybookRun:
     private_data_dir: Path
     playbook: Path
     inventory: Path
-    envvars: Mapping[str, str] = field(default_factory=dict)  # complete: see ansible_env
+    envvars: Mapping[str, str] = field(default_factory=dict)  # over ansible_env's defaults
     extravars: Mapping[str, Any] = field(default_factory=dict)
     cmdline: str | None = None
     limit: str | None = None
@@ -84,9 +84,12 @@ def run_playbook(
         return bool(should_cancel and should_cancel())
 
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # PATH (ansible-playbook beside deepctl first), host key checking on, deepctl's filter
+    # plugins: always; the caller adds its ansible.cfg and anything else (ansible_env).
+    envvars = {**ansible_env(None, ansible_playbook_binary()), **run.envvars}
     kwargs = runner_kwargs(
         private_data_dir=run.private_data_dir, playbook=run.playbook, inventory=run.inventory,
-        envvars=run.envvars, extravars=run.extravars, ident=run.ident, cmdline=run.cmdline,
+        envvars=envvars, extravars=run.extravars, ident=run.ident, cmdline=run.cmdline,
         limit=run.limit, forks=run.forks, settings=run.settings, fact_cache=run.fact_cache)
     umask = os.umask(0o077)  # artifacts, fact cache and whatever Ansible writes: private
     try:
