@@ -21,7 +21,8 @@ class KubesprayRelease:
     default_kube_version: str
     min_kube_version: str
     supported_versions: dict[str, tuple[str, ...]]  # architecture -> versions, newest first
-    variables: frozenset[str]  # every variable name Kubespray defines
+    variables: frozenset[str]  # every variable name Kubespray defines or reads
+    retired: dict[str, str]  # names its CI still sets that it no longer reads -> why
 
     def supports(self, kube_version: str, arch: str = "amd64") -> bool:
         return kube_version in self.supported_versions.get(arch, ())
@@ -49,7 +50,17 @@ def load_release(tag: str = KUBESPRAY_TAG) -> KubesprayRelease:
         min_kube_version=data["kube_version_min_required"],
         supported_versions={a: tuple(v) for a, v in data["supported_versions"].items()},
         variables=frozenset(data["variables"]),
+        retired=dict(data.get("retired_variables", {})),
     )
+
+
+@functools.cache
+def load_defaults(tag: str = KUBESPRAY_TAG) -> dict[str, str]:
+    """Kubespray's default of each variable, as its YAML source text (Jinja unrendered)."""
+    resource = resources.files("deepctl.data").joinpath(f"defaults-kubespray-{tag}.yml")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data: dict[str, str] = yaml.load(resource.read_text(encoding="utf-8"), Loader=loader)
+    return data
 
 
 def known_tags() -> list[str]:

@@ -8,14 +8,28 @@ JSON Schema printed by ``deepctl schema``.
 from __future__ import annotations
 
 import re
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator
 
 from deepctl import KUBESPRAY_TAG
+from deepctl.spec.base import SpecModel
+from deepctl.spec.kubespray_fields import (
+    CalicoConfig,
+    ContainerdConfig,
+    DnsMode,
+    DualStack,
+    EtcdConfig,
+    KeyAlgorithm,
+    KubeVip,
+    LocalApiServerLoadBalancer,
+    NodeLocalDns,
+    NtpConfig,
+    ResolvConfMode,
+    SelinuxState,
+)
 
 API_VERSION: Literal["deepctl/v1alpha1"] = "deepctl/v1alpha1"
 DEFAULT_KUBE_VERSION = "1.35.4"
@@ -25,7 +39,7 @@ NetworkPlugin = Literal[
     "calico", "cilium", "flannel", "kube-ovn", "kube-router", "macvlan", "cni", "custom_cni", "none"
 ]
 ProxyMode = Literal["ipvs", "iptables", "nftables"]
-ContainerRuntime = Literal["containerd", "crio"]
+ContainerRuntime = Literal["containerd", "crio", "docker"]
 Role = Literal["control-plane", "etcd", "worker"]
 MigStrategy = Literal["none", "single", "mixed"]
 AnsibleStrategy = Literal["linear", "free", "mitogen"]
@@ -36,17 +50,6 @@ TAINT = re.compile(
     r"(=(?P<value>[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)?"
     r":(?P<effect>NoSchedule|PreferNoSchedule|NoExecute)\Z"
 )
-
-
-class SpecModel(BaseModel):
-    """Base of every spec model: camelCase keys, unknown keys rejected."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=True,
-        validate_default=True,
-    )
 
 
 class KubesprayConfig(SpecModel):
@@ -82,12 +85,72 @@ class KubernetesConfig(SpecModel):
         24, ge=1, le=32, description="Size of each node's pod block (kube_network_node_prefix)."
     )
     proxy_mode: ProxyMode = Field("ipvs", description="kube-proxy mode.")
-    container_runtime: ContainerRuntime = Field("containerd", description="container_manager.")
+    container_runtime: ContainerRuntime = Field(
+        "containerd", description="container_manager: containerd, crio or docker (cri-dockerd)."
+    )
     dns_domain: str = Field("cluster.local", description="Cluster DNS domain.")
     api_server_load_balancer: ApiServerLoadBalancer | None = Field(
         None,
-        description="External API load balancer. Without one, an HA control plane uses "
-        "Kubespray's local API proxy on every node.",
+        description="External API load balancer. Without one, every node reaches the API "
+        "through Kubespray's local proxy (localApiServerLoadBalancer).",
+    )
+    local_api_server_load_balancer: LocalApiServerLoadBalancer = Field(
+        default_factory=LocalApiServerLoadBalancer,
+        description="Kubespray's local API proxy on every node.",
+    )
+    auto_renew_certificates: bool | None = Field(
+        None, description="Renew control-plane certificates monthly (auto_renew_certificates)."
+    )
+    certificate_key_algorithm: KeyAlgorithm | None = Field(
+        None, description="kube_asymmetric_encryption_algorithm (Kubespray: RSA-2048)."
+    )
+    node_local_dns: NodeLocalDns = Field(
+        default_factory=NodeLocalDns, description="NodeLocal DNSCache."
+    )
+    dns_mode: DnsMode | None = Field(None, description="dns_mode (Kubespray: coredns).")
+    resolv_conf_mode: ResolvConfMode | None = Field(
+        None, description="How hosts resolve cluster names (resolvconf_mode; host_resolvconf)."
+    )
+    etcd: EtcdConfig = Field(default_factory=EtcdConfig, description="etcd.")
+    containerd: ContainerdConfig = Field(
+        default_factory=ContainerdConfig, description="containerd options."
+    )
+    calico: CalicoConfig = Field(default_factory=CalicoConfig, description="Calico options.")
+    kube_proxy_replacement: bool | None = Field(
+        None,
+        description="The network plugin replaces kube-proxy: cilium "
+        "(cilium_kube_proxy_replacement) or kube-router (kube_router_run_service_proxy).",
+    )
+    network_policy: bool | None = Field(
+        None, description="Enforce NetworkPolicies (enable_network_policy; Kubespray: true)."
+    )
+    feature_gates: list[str] | None = Field(
+        None, description='Kubernetes feature gates, "Name=true" (kube_feature_gates).'
+    )
+    metrics_server: bool | None = Field(None, description="metrics_server_enabled.")
+    helm: bool | None = Field(
+        None,
+        description="Install helm on the control plane (helm_enabled). Default: on when an "
+        "addon needs it.",
+    )
+    file_owner: str | None = Field(
+        None, description="Owner of Kubernetes files on the hosts (kube_owner; Kubespray: kube)."
+    )
+    dual_stack: DualStack = Field(default_factory=DualStack, description="IPv6 and dual stack.")
+    strict_arp: bool | None = Field(
+        None, description="kube-proxy strict ARP (kube_proxy_strict_arp), for kube-vip and MetalLB."
+    )
+    kube_vip: KubeVip | None = Field(
+        None, description="kube-vip control-plane VIP (instead of apiServerLoadBalancer)."
+    )
+
+
+class OsConfig(SpecModel):
+    """Operating-system settings Kubespray applies to every host."""
+
+    ntp: NtpConfig = Field(default_factory=NtpConfig, description="Time synchronisation.")
+    selinux: SelinuxState | None = Field(
+        None, description="preinstall_selinux_state (Kubespray: permissive)."
     )
 
 
@@ -125,6 +188,10 @@ class Host(SpecModel):
     address: str = Field(description="Where deepctl and Ansible reach the host (IP or DNS name).")
     internal_address: IPv4Address | None = Field(
         None, description="Cluster-internal IP (Kubespray `ip`); defaults to the address."
+    )
+    internal_address6: IPv6Address | None = Field(
+        None, description="Cluster-internal IPv6 address (Kubespray `ip6` and `access_ip6`); "
+        "dual stack or IPv6 only.",
     )
     roles: list[Role] = Field(min_length=1, description="control-plane, etcd and/or worker.")
     gpu: bool = Field(False, description="True: this host is expected to have NVIDIA GPUs.")
@@ -313,6 +380,7 @@ class ClusterSpec(SpecModel):
     hosts: list[Host] = Field(min_length=1, description="The machines; at least one.")
     addons: Addons = Field(default_factory=Addons, description="Platform addons.")
     ansible: AnsibleConfig = Field(default_factory=AnsibleConfig, description="Ansible runs.")
+    os: OsConfig = Field(default_factory=OsConfig, description="Host operating-system settings.")
     kubespray_vars: dict[str, Any] = Field(
         default_factory=dict,
         description="Raw Kubespray variables, merged last. Values are Ansible templates.",
