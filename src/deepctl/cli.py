@@ -425,3 +425,16 @@ def kubespray_fetch(
 
 def main() -> None:
     app()
+
+
+@app.command("vars")
+@command
+def vars_(spec: SpecArg, json_output: JsonOpt = False) -> None:
+    """List every Kubespray variable deepctl sets: value, source, Kubespray's default.
+
+    Source is the typed spec field, deepctl's own reason (derived), or kubesprayVars.
+    Examples: `deepctl vars cluster.yaml`, `deepctl vars cluster.yaml --json`
+    """
+    from deepctl.commands import vars as impl
+
+    impl.run(spec, as_json=json_output)

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from deepctl.spec.models import Cluster
 
 Kind = Literal["field", "derived", "kubesprayVars"]
+KUBE_APISERVER_PORT = 6443  # Kubespray's kube_apiserver_port
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,9 @@ def _load_balancers(cluster: Cluster) -> Iterator[Setting]:
     if vip is None:
         return
     src = "spec.kubernetes.kubeVip"
+    # Kubespray's kube-vip guide: the API is reached through the VIP, as an external balancer.
+    yield Setting("loadbalancer_apiserver", {"address": vip.address, "port": KUBE_APISERVER_PORT},
+                  "field", f"{src}.address")
     yield Setting("kube_vip_enabled", True, "field", src)
     yield Setting("kube_vip_controlplane_enabled", True, "field", src)
     yield Setting("kube_vip_address", vip.address, "field", f"{src}.address")
