@@ -15,9 +15,9 @@ from deepctl.init_spec import EXAMPLES as INIT_EXAMPLES
 from deepctl.init_spec import example_options, render_spec
 from deepctl.inventory import HOSTS_FILE, USER_VARS_FILE, render_inventory
 from deepctl.kubespray_release import load_release
+from deepctl.spec.kubespray_rules import CONNECTION_VARIABLES
 from deepctl.spec.loader import load_spec, load_spec_text
 from deepctl.spec.models import Cluster
-from deepctl.spec.kubespray_rules import CONNECTION_VARIABLES
 from deepctl.spec.rules import INVENTORY_ONLY_VARS, OWNED_KUBESPRAY_VARS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -61,12 +61,16 @@ class EtcdConfig(SpecModel):
     )
 
 
+def _pull_resolve() -> list[MirrorCapability]:
+    return ["pull", "resolve"]
+
+
 class RegistryMirror(SpecModel):
     """One mirror of a registry."""
 
     host: str = Field(description="URL of the mirror, e.g. https://mirror.gcr.io.")
     capabilities: list[MirrorCapability] = Field(
-        default_factory=lambda: ["pull", "resolve"], description="What the mirror serves."
+        default_factory=_pull_resolve, description="What the mirror serves."
     )
     skip_verify: bool = Field(False, description="Do not verify the mirror's TLS certificate.")
     ca: list[str] = Field(default_factory=list, description="CA files on the nodes.")

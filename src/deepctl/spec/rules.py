@@ -13,13 +13,13 @@ from ipaddress import IPv4Address, ip_address
 
 from deepctl.kubespray_release import load_release
 from deepctl.spec.addon_rules import check_addons, check_storage
+from deepctl.spec.finding import Finding, PathKey, closest, did_you_mean
 from deepctl.spec.kubespray_rules import (
     INVENTORY_ONLY_VARS,
     OWNED_KUBESPRAY_VARS,
     check_kubespray_fields,
     check_kubespray_vars,
 )
-from deepctl.spec.finding import Finding, PathKey, closest, did_you_mean
 from deepctl.spec.models import RFC1123_LABEL, Cluster, Host
 
 __all__ = [

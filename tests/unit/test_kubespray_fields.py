@@ -1,0 +1,133 @@
+"""The typed Kubespray fields: what each writes, the rules between them, and the schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deepctl.errors import SpecError
+from deepctl.inventory import render_all_vars
+from deepctl.spec.loader import load_spec_text
+from deepctl.spec.models import Cluster
+from deepctl.spec.schema import spec_json_schema
+from tests.specs import MINIMAL_SPEC
+
+
+def spec_with(kubernetes: str = "", extra: str = "") -> str:
+    head = MINIMAL_SPEC.replace("spec:\n", "spec:\n" + kubernetes, 1)
+    return head + extra
+
+
+def cluster(kubernetes: str = "", extra: str = "") -> Cluster:
+    return load_spec_text(spec_with(kubernetes, extra), Path("c.yaml"), strict=True).cluster
+
+
+def messages(kubernetes: str = "", extra: str = "") -> list[str]:
+    with pytest.raises(SpecError) as info:
+        load_spec_text(spec_with(kubernetes, extra), Path("c.yaml"), strict=True)
+    return [f"{p.path}: {p.message}" for p in info.value.problems]
+
+
+def written(kubernetes: str = "", extra: str = "") -> dict[str, Any]:
+    return render_all_vars(cluster(kubernetes, extra))
+
+
+def test_unset_fields_write_nothing() -> None:
+    assert set(written()) == {
+        "kube_version", "kube_network_plugin", "kube_pods_subnet", "kube_service_addresses",
+        "kube_network_node_prefix", "kube_proxy_mode", "container_manager", "dns_domain",
+        "kubeconfig_localhost", "helm_enabled"}
+
+
+@pytest.mark.parametrize(("kubernetes", "expected"), [
+    ("  kubernetes: {autoRenewCertificates: true}\n", {"auto_renew_certificates": True}),
+    ("  kubernetes: {nodeLocalDns: {enabled: false}}\n", {"enable_nodelocaldns": False}),
+    ("  kubernetes: {nodeLocalDns: {address: 169.254.20.10}}\n",
+     {"nodelocaldns_ip": "169.254.20.10"}),
+    ("  kubernetes: {etcd: {deploymentType: kubeadm}}\n", {"etcd_deployment_type": "kubeadm"}),
+    ("  kubernetes: {containerRuntime: docker, etcd: {deploymentType: docker}}\n",
+     {"container_manager": "docker", "etcd_deployment_type": "docker"}),
+    ("  kubernetes: {containerd: {staticBinary: true}}\n", {"containerd_static_binary": True}),
+    ("  kubernetes: {localApiServerLoadBalancer: {type: haproxy}}\n",
+     {"loadbalancer_apiserver_type": "haproxy"}),
+    ("  kubernetes: {resolvConfMode: docker_dns, dnsMode: coredns_dual}\n",
+     {"resolvconf_mode": "docker_dns", "dns_mode": "coredns_dual"}),
+    ("  kubernetes: {calico: {encapsulation: vxlan}}\n",
+     {"calico_vxlan_mode": "Always", "calico_ipip_mode": "Never"}),
+    ("  kubernetes: {calico: {encapsulation: none, bpf: true}}\n",
+     {"calico_vxlan_mode": "Never", "calico_ipip_mode": "Never", "calico_bpf_enabled": True}),
+    ("  kubernetes: {networkPlugin: cilium, kubeProxyReplacement: true}\n",
+     {"cilium_kube_proxy_replacement": True}),
+    ("  kubernetes: {networkPlugin: kube-router, kubeProxyReplacement: true}\n",
+     {"kube_router_run_service_proxy": True}),
+    ("  kubernetes: {featureGates: [A=true], metricsServer: true, networkPolicy: false}\n",
+     {"kube_feature_gates": ["A=true"], "metrics_server_enabled": True,
+      "enable_network_policy": False}),
+    ("  kubernetes: {dualStack: {ipv4: false, ipv6: true}}\n",
+     {"ipv4_stack": False, "ipv6_stack": True}),
+    ("  kubernetes:\n    containerd:\n      registryMirrors:\n        - prefix: docker.io\n"
+     "          mirrors: [{host: 'https://mirror.gcr.io'}]\n",
+     {"containerd_registries_mirrors": [{"prefix": "docker.io", "mirrors": [
+         {"host": "https://mirror.gcr.io", "capabilities": ["pull", "resolve"],
+          "skip_verify": False, "ca": []}]}]}),
+])
+def test_each_field_writes_its_kubespray_variables(kubernetes: str, expected: dict[str, Any]) -> None:
+    out = written(kubernetes)
+    assert {k: out.get(k) for k in expected} == expected
+
+
+def test_kube_vip_writes_the_vip_as_the_api_endpoint() -> None:
+    out = written("  kubernetes:\n    proxyMode: iptables\n    kubeVip: {address: 192.0.2.100}\n")
+    assert out["loadbalancer_apiserver"] == {"address": "192.0.2.100", "port": 6443}
+    assert (out["kube_vip_enabled"], out["kube_vip_arp_enabled"], out["kube_vip_bgp_enabled"]) == (
+        True, True, False)
+
+
+@pytest.mark.parametrize(("kubernetes", "fragment"), [
+    ("  kubernetes: {etcd: {deploymentType: docker}}\n",
+     "spec.kubernetes.etcd.deploymentType: etcd deploymentType 'docker' needs containerRuntime: "
+     "docker"),
+    ("  kubernetes: {kubeProxyReplacement: true}\n",
+     "spec.kubernetes.kubeProxyReplacement: only the cilium and kube-router network plugins"),
+    ("  kubernetes: {calico: {crossSubnet: true}}\n",
+     "spec.kubernetes.calico.crossSubnet: crossSubnet needs calico.encapsulation"),
+    ("  kubernetes:\n    apiServerLoadBalancer: {address: 192.0.2.5}\n"
+     "    kubeVip: {address: 192.0.2.6}\n    strictArp: true\n",
+     "spec.kubernetes.kubeVip: kubeVip and apiServerLoadBalancer both front the API"),
+    ("  kubernetes: {kubeVip: {address: 192.0.2.6}}\n",
+     "spec.kubernetes.kubeVip.mode: kube-vip in arp mode with proxyMode ipvs needs strictArp"),
+    ("  kubernetes: {kubeVip: {address: 192.0.2.6, mode: bgp}}\n",
+     "spec.kubernetes.kubeVip.bgpPeers: kube-vip in bgp mode needs bgpPeers"),
+    ("  kubernetes: {dualStack: {ipv4: false}}\n",
+     "spec.kubernetes.dualStack.ipv4: with ipv4: false, set ipv6: true"),
+    ("  kubernetes: {helm: false}\n",
+     "spec.kubernetes.helm: helm: false, but the enabled addons monitoring are installed with helm"),
+    ("  kubernetes: {networkPlugin: cilium, calico: {bpf: true}}\n",
+     "spec.kubernetes.calico: calico settings do nothing with networkPlugin 'cilium'"),
+    ("  kubernetes: {containerRuntime: crio, containerd: {staticBinary: true}}\n",
+     "spec.kubernetes.containerd: containerd options do nothing with containerRuntime 'crio'"),
+    ("  kubernetes: {etcd: {deploymentType: podman}}\n",
+     "spec.kubernetes.etcd.deploymentType: Input should be 'host', 'kubeadm' or 'docker'"),
+    ("  kubernetes: {calico: {blockSize: 40}}\n",
+     "spec.kubernetes.calico.blockSize: Input should be less than or equal to 32"),
+])
+def test_contradictions_are_reported_at_their_field(kubernetes: str, fragment: str) -> None:
+    found = messages(kubernetes)
+    assert any(m.startswith(fragment) for m in found), found
+
+
+def test_the_schema_holds_the_typed_fields() -> None:
+    defs = spec_json_schema()["$defs"]
+    kubernetes = defs["KubernetesConfig"]["properties"]
+    for key in ("autoRenewCertificates", "nodeLocalDns", "etcd", "containerd", "calico",
+                "localApiServerLoadBalancer", "dnsMode", "resolvConfMode", "kubeProxyReplacement",
+                "networkPolicy", "featureGates", "metricsServer", "helm", "dualStack", "kubeVip",
+                "strictArp"):
+        assert key in kubernetes, key
+    runtime = kubernetes["containerRuntime"]
+    assert runtime.get("enum", runtime.get("anyOf")) is not None
+    assert "docker" in str(runtime)
+    assert "internalAddress6" in defs["Host"]["properties"]
+    assert {"ntp", "selinux"} <= set(defs["OsConfig"]["properties"])
