@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kubespray_refs import scan_tree  # noqa: E402
+from kubespray_refs import scan_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "deepctl" / "data"

@@ -98,10 +98,10 @@ def _subscripted_names(tree: nodes.Template) -> set[str]:
             continue
         if not isinstance(key, str):
             continue
-        if isinstance(base, nodes.Name) and base.name == "vars":
-            out.add(key)
-        elif (isinstance(base, nodes.Getitem) and isinstance(base.node, nodes.Name)
-              and base.node.name == "hostvars"):
+        of_vars = isinstance(base, nodes.Name) and base.name == "vars"
+        of_hostvars = (isinstance(base, nodes.Getitem) and isinstance(base.node, nodes.Name)
+                       and base.node.name == "hostvars")
+        if of_vars or of_hostvars:
             out.add(key)
     return out
 
