@@ -100,6 +100,7 @@ def host_vars(cluster: Cluster, host: Host) -> dict[str, Any]:
         out["node_labels"] = {Unsafe(k): Unsafe(v) for k, v in labels.items()}
     if host.taints:
         out["node_taints"] = [Unsafe(t) for t in host.taints]
+    out.update(host.kubespray_vars)  # the user's own Ansible, as given
     return out
 
 

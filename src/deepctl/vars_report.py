@@ -3,18 +3,17 @@ the value comes from, Kubespray's own default and whether the two differ (pure f
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import yaml
 
 from deepctl.inventory import deepctl_settings, host_vars, render_hosts
-from deepctl.kubespray_release import load_defaults, load_release
+from deepctl.kubespray_release import SIMPLE_REFERENCE, load_release, resolved_default, same_value
+from deepctl.spec.kubespray_map import is_template
 from deepctl.spec.models import Cluster
 
 Differs = Literal["yes", "no", "computed", "no default"]
-SIMPLE_REFERENCE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")
 
 
 @dataclass(frozen=True)
@@ -40,26 +39,13 @@ def kubespray_default(name: str, defaults: dict[str, str]) -> tuple[str | None, 
     text = defaults.get(name)
     if text is None:
         return None, None, False
-    if name == "kube_version":  # computed from its checksums: the newest supported version
-        return text, load_release().default_kube_version, True
     value: Any = yaml.safe_load(text)
-    for _ in range(3):  # dns_domain: "{{ cluster_name }}" -> cluster_name: cluster.local
+    for _ in range(3):
         match = SIMPLE_REFERENCE.match(value) if isinstance(value, str) else None
         if match is None or match.group(1) not in defaults:
             break
         value = yaml.safe_load(defaults[match.group(1)])
-    known = not _templated(value)
-    return text, value, known
-
-
-def _templated(value: Any) -> bool:
-    if isinstance(value, str):
-        return "{{" in value or "{%" in value
-    if isinstance(value, dict):
-        return any(_templated(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_templated(v) for v in value)
-    return False
+    return text, value, not is_template(value)
 
 
 def compare(value: Any, default: Any, known: bool, has_default: bool) -> Differs:
@@ -67,28 +53,14 @@ def compare(value: Any, default: Any, known: bool, has_default: bool) -> Differs
         return "no default"
     if not known:
         return "computed"
-    return "no" if _normal(value) == _normal(default) else "yes"
-
-
-def _normal(value: Any) -> Any:
-    """Values as Ansible compares them once templated (1.35 and "1.35" alike)."""
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _normal(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_normal(v) for v in value]
-    return str(value)
+    return "no" if same_value(value, default) else "yes"
 
 
 def cluster_rows(cluster: Cluster) -> list[VarRow]:
     """Every cluster-wide variable (group_vars/all), in the order it is written."""
-    defaults = load_defaults()
     rows = []
     for setting in deepctl_settings(cluster):
-        text, default, known = kubespray_default(setting.name, defaults)
+        text, default, known = resolved_default(setting.name)
         differs = compare(setting.value, default, known, text is not None)
         rows.append(VarRow(setting.name, setting.value, setting.kind, setting.source, text,
                            differs, default if differs in ("yes", "no") else None))

@@ -8,12 +8,23 @@ declared once, in :mod:`deepctl.spec.kubespray_map`.
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv6Network
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from deepctl.spec.base import SpecModel
 
+
+def _ipv6_network(text: str) -> str:
+    """An IPv6 network, kept as written (Kubespray reads the text)."""
+    try:
+        IPv6Network(text)
+    except ValueError as exc:
+        raise ValueError(f"not an IPv6 network: {exc}") from None
+    return text
+
+
+IPv6NetworkText = Annotated[str, AfterValidator(_ipv6_network)]
 EtcdDeploymentType = Literal["host", "kubeadm", "docker"]
 LocalLoadBalancerType = Literal["nginx", "haproxy"]
 DnsMode = Literal["coredns", "coredns_dual", "manual", "none"]
@@ -66,20 +77,26 @@ def _pull_resolve() -> list[MirrorCapability]:
 
 
 class RegistryMirror(SpecModel):
-    """One mirror of a registry."""
+    """One mirror of a registry (a [host] of containerd's hosts.toml)."""
 
     host: str = Field(description="URL of the mirror, e.g. https://mirror.gcr.io.")
     capabilities: list[MirrorCapability] = Field(
         default_factory=_pull_resolve, description="What the mirror serves."
     )
-    skip_verify: bool = Field(False, description="Do not verify the mirror's TLS certificate.")
-    ca: list[str] = Field(default_factory=list, description="CA files on the nodes.")
+    skip_verify: bool | None = Field(
+        None, description="Do not verify the mirror's TLS certificate (Kubespray: false)."
+    )
+    override_path: bool | None = Field(
+        None, description="The host URL holds the full API path (Kubespray: false)."
+    )
+    ca: list[str] | None = Field(None, description="CA certificate files on the nodes.")
 
 
 class RegistryMirrors(SpecModel):
     """Mirrors of one registry (containerd hosts.toml)."""
 
     prefix: str = Field(description="The registry mirrored, e.g. docker.io.")
+    server: str | None = Field(None, description="The registry's own URL (https://PREFIX).")
     mirrors: list[RegistryMirror] = Field(min_length=1, description="Tried in order.")
 
 
@@ -137,8 +154,10 @@ class DualStack(SpecModel):
 
     ipv4: bool | None = Field(None, description="ipv4_stack (Kubespray: true).")
     ipv6: bool | None = Field(None, description="ipv6_stack (Kubespray: false).")
-    pod_subnet: IPv6Network | None = Field(None, description="kube_pods_subnet_ipv6.")
-    service_subnet: IPv6Network | None = Field(None, description="kube_service_addresses_ipv6.")
+    pod_subnet: IPv6NetworkText | None = Field(None, description="kube_pods_subnet_ipv6.")
+    service_subnet: IPv6NetworkText | None = Field(
+        None, description="kube_service_addresses_ipv6."
+    )
     node_prefix: int | None = Field(
         None, ge=64, le=128, description="kube_network_node_prefix_ipv6 (Kubespray: 120)."
     )

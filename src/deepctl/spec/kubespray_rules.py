@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from deepctl.kubespray_release import load_release
+from deepctl.kubespray_release import is_kubespray_default, load_release
 from deepctl.spec.addon_rules import helm_addons
 from deepctl.spec.finding import Finding, PathKey, closest
 from deepctl.spec.kubespray_map import TYPED_VARIABLES, field_value, is_template
@@ -44,13 +44,16 @@ OWNED_KUBESPRAY_VARS = frozenset(CONNECTION_VARIABLES) | frozenset(DEEPCTL_VARIA
 MAX_LISTED = 20  # unknown kubesprayVars names listed in one warning
 
 
-def _var(name: str) -> PathKey:
-    return ("spec", "kubesprayVars", name)
-
-
 def check_kubespray_vars(cluster: Cluster) -> Iterator[Finding]:
-    """Each kubesprayVars name: refused, pointed at its field, retired, or unknown."""
-    variables = cluster.spec.kubespray_vars
+    """Each kubesprayVars name (cluster-wide and per host): refused, pointed at its field,
+    retired, or unknown."""
+    yield from _check_raw(cluster, cluster.spec.kubespray_vars, ("spec", "kubesprayVars"))
+    for index, host in enumerate(cluster.spec.hosts):
+        yield from _check_raw(cluster, host.kubespray_vars,
+                              ("spec", "hosts", index, "kubesprayVars"))
+
+
+def _check_raw(cluster: Cluster, variables: dict[str, object], at: PathKey) -> Iterator[Finding]:
     release = load_release()
     known = release.variables | INVENTORY_ONLY_VARS
     deepctl = dict(DEEPCTL_VARIABLES)
@@ -58,15 +61,16 @@ def check_kubespray_vars(cluster: Cluster) -> Iterator[Finding]:
         deepctl["containerd_additional_runtimes"] = "it carries the GPU addon's nvidia runtime"
     unknown = []
     for name, value in variables.items():
+        path = (*at, name)
         if name in CONNECTION_VARIABLES:
-            yield Finding(_var(name), f"{name!r} is an Ansible connection variable: deepctl and "
+            yield Finding(path, f"{name!r} is an Ansible connection variable: deepctl and "
                           f"Ansible must reach the hosts the same way; {CONNECTION_VARIABLES[name]}")
         elif name in TYPED_VARIABLES:
-            yield from _typed_in_raw(cluster, name, value)
+            yield from _typed_in_raw(cluster, name, value, path)
         elif name in deepctl:
-            yield Finding(_var(name), f"{name!r} is set by deepctl ({deepctl[name]})")
+            yield Finding(path, f"{name!r} is set by deepctl ({deepctl[name]})")
         elif name in release.retired:
-            yield Finding(_var(name), f"{name!r} has no effect in Kubespray {release.tag}: "
+            yield Finding(path, f"{name!r} has no effect in Kubespray {release.tag}: "
                           f"{release.retired[name]}", "warning")
         elif name not in known:
             unknown.append(name)
@@ -74,18 +78,20 @@ def check_kubespray_vars(cluster: Cluster) -> Iterator[Finding]:
         # Suggestions cost a fuzzy search over ~2,000 names each: only for the first few.
         shown = [_with_suggestion(name, known) for name in unknown[:MAX_LISTED]]
         more = f" and {len(unknown) - MAX_LISTED} more" if len(unknown) > MAX_LISTED else ""
-        yield Finding(("spec", "kubesprayVars"),
-                      f"Kubespray {release.tag} defines no variable named: {', '.join(shown)}{more}",
-                      "warning")
+        yield Finding(at, f"Kubespray {release.tag} defines no variable named: "
+                      f"{', '.join(shown)}{more}", "warning")
 
 
-def _typed_in_raw(cluster: Cluster, name: str, value: object) -> Iterator[Finding]:
+def _typed_in_raw(cluster: Cluster, name: str, value: object, at: PathKey) -> Iterator[Finding]:
     path = TYPED_VARIABLES[name]
+    explicit = field_value(cluster, path)[1]
     if not is_template(value):
-        yield Finding(_var(name), f"{name!r} has a typed field: set spec.{path} instead (only an "
-                      "Ansible template of it may stay in kubesprayVars)")
-    elif field_value(cluster, path)[1]:
-        yield Finding(_var(name), f"{name!r} is given twice: by spec.{path} and as a template "
+        if explicit or not is_kubespray_default(name, value):
+            yield Finding(at, f"{name!r} has a typed field: set spec.{path} instead (only an "
+                          "Ansible template of it, or Kubespray's own default, may stay in "
+                          "kubesprayVars)")
+    elif explicit:
+        yield Finding(at, f"{name!r} is given twice: by spec.{path} and as a template "
                       "here; keep one")
 
 

@@ -200,6 +200,11 @@ class Host(SpecModel):
     ssh: HostSSHConfig = Field(
         default_factory=HostSSHConfig, description="Per-host overrides of spec.ssh."
     )
+    kubespray_vars: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Raw Kubespray variables of this host only (hosts.yaml); they win over "
+        "spec.kubesprayVars. Values are Ansible templates.",
+    )
     ceph_devices: list[str] = Field(
         default_factory=list,
         description="Raw, empty block devices (e.g. /dev/nvme1n1) Rook Ceph may use on this host "
