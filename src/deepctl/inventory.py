@@ -30,7 +30,7 @@ STALE_CLUSTER_VARS_FILE = "group_vars/k8s_cluster/deepctl.yml"
 FREE_TEXT_VARIABLES = frozenset(
     {"dns_domain", "loadbalancer_apiserver", "kube_vip_address", "kube_vip_interface",
      "kube_vip_bgppeers", "kube_vip_bgp_routerid", "ntp_servers", "ntp_timezone", "kube_owner",
-     "containerd_registries_mirrors", "kube_feature_gates"}
+     "containerd_registries_mirrors", "crio_registries", "kube_feature_gates"}
 )
 USER_VARS_FILE = "group_vars/all/zz-kubespray-vars.yml"
 

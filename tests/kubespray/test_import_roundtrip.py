@@ -36,6 +36,17 @@ DROPPED = {
 }
 
 
+WARNINGS = {
+    "debian11-custom-cni": ["Kubespray v2.31.0 defines no variable named: network_plugin "
+                            "(did you mean kube_network_plugin?)"],
+    "ubuntu24-flannel-ha": ["'skip_non_kubeadm_warning' has no effect in Kubespray v2.31.0: "
+                            "Kubespray no longer reads it"],
+    "ubuntu24-flannel-ha-once": ["'ingress_nginx_enabled' has no effect in Kubespray v2.31.0: "
+                                 "ingress-nginx is no longer part of Kubespray; install it as an "
+                                 "addon or with Helm"],
+}
+
+
 def test_there_are_65_scenarios() -> None:
     assert len(SCENARIOS) == 65
 
@@ -47,8 +58,10 @@ def test_ci_scenario_round_trips(scenario: str, tmp_path: Path) -> None:
     assert trip.differences() == []
     assert set(trip.original) == set(trip.rendered)
     assert [r.split(" (")[0] for r in trip.result.dropped] == DROPPED.get(scenario, [])
-    errors = [w for w in trip.loaded.warnings if w.severity == "error"]
-    assert errors == []
+    # No false "unknown variable": only Kubespray's own CI typo, and the names its CI still
+    # sets that v2.31.0 no longer reads, are warned about.
+    warned = [w.message for w in trip.loaded.warnings]
+    assert warned == WARNINGS.get(scenario, []), warned
 
 
 def test_sample_inventory_round_trips_keeping_its_templates(tmp_path: Path) -> None:

@@ -70,8 +70,7 @@ def test_unset_fields_write_nothing() -> None:
     ("  kubernetes:\n    containerd:\n      registryMirrors:\n        - prefix: docker.io\n"
      "          mirrors: [{host: 'https://mirror.gcr.io'}]\n",
      {"containerd_registries_mirrors": [{"prefix": "docker.io", "mirrors": [
-         {"host": "https://mirror.gcr.io", "capabilities": ["pull", "resolve"],
-          "skip_verify": False, "ca": []}]}]}),
+         {"host": "https://mirror.gcr.io", "capabilities": ["pull", "resolve"]}]}]}),
 ])
 def test_each_field_writes_its_kubespray_variables(kubernetes: str, expected: dict[str, Any]) -> None:
     out = written(kubernetes)
@@ -131,3 +130,28 @@ def test_the_schema_holds_the_typed_fields() -> None:
     assert "docker" in str(runtime)
     assert "internalAddress6" in defs["Host"]["properties"]
     assert {"ntp", "selinux"} <= set(defs["OsConfig"]["properties"])
+
+
+def test_crio_registries_are_written_in_kubesprays_shape() -> None:
+    out = written("  kubernetes:\n    containerRuntime: crio\n    crio:\n      registries:\n"
+                  "        - {location: registry-1.docker.io, prefix: docker.io,\n"
+                  "           mirrors: [{location: mirror.gcr.io, insecure: false}]}\n")
+    assert out["crio_registries"] == [{"prefix": "docker.io", "location": "registry-1.docker.io",
+                                       "unqualified": False, "mirrors": [
+                                           {"location": "mirror.gcr.io", "insecure": False}]}]
+
+
+def test_host_kubespray_vars_are_checked_and_written_for_that_host_only() -> None:
+    text = spec_with(extra="").replace(
+        "      roles: [control-plane, etcd, worker]\n",
+        "      roles: [control-plane, etcd, worker]\n"
+        "      kubesprayVars: {etcd_member_name: etcd1, ansible_port: 2222}\n")
+    with pytest.raises(SpecError) as info:
+        load_spec_text(text, Path("c.yaml"))
+    (problem,) = info.value.problems
+    assert (problem.path, problem.line) == ("spec.hosts[0].kubesprayVars.ansible_port", 10)
+    assert "'ansible_port' is an Ansible connection variable" in problem.message
+    ok = load_spec_text(text.replace(", ansible_port: 2222", ""), Path("c.yaml")).cluster
+    from deepctl.inventory import render_hosts
+
+    assert render_hosts(ok)["all"]["hosts"]["cp1"]["etcd_member_name"] == "etcd1"

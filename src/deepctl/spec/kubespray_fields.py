@@ -111,6 +111,32 @@ class ContainerdConfig(SpecModel):
     )
 
 
+class CrioMirror(SpecModel):
+    """One mirror of a CRI-O registry."""
+
+    location: str = Field(description="host[:port] of the mirror.")
+    insecure: bool | None = Field(None, description="Plain HTTP or unverified TLS.")
+
+
+class CrioRegistry(SpecModel):
+    """One registry of CRI-O's registries.conf."""
+
+    prefix: str | None = Field(None, description="Image prefix it serves (default: location).")
+    location: str = Field(description="The registry, e.g. registry-1.docker.io.")
+    insecure: bool | None = Field(None, description="Plain HTTP or unverified TLS.")
+    blocked: bool | None = Field(None, description="Refuse pulls from it.")
+    unqualified: bool = Field(False, description="Search it for unqualified image names.")
+    mirrors: list[CrioMirror] | None = Field(None, description="Tried before the registry.")
+
+
+class CrioConfig(SpecModel):
+    """CRI-O options (containerRuntime: crio)."""
+
+    registries: list[CrioRegistry] | None = Field(
+        None, description="crio_registries (Kubespray: none)."
+    )
+
+
 class CalicoConfig(SpecModel):
     """Calico options (networkPlugin: calico)."""
 

@@ -51,6 +51,7 @@ FIELD_VARIABLES: dict[str, str] = {
     "etcd_deployment_type": "kubernetes.etcd.deploymentType",
     "containerd_static_binary": "kubernetes.containerd.staticBinary",
     "containerd_registries_mirrors": "kubernetes.containerd.registryMirrors",
+    "crio_registries": "kubernetes.crio.registries",
     "loadbalancer_apiserver_localhost": "kubernetes.localApiServerLoadBalancer.enabled",
     "loadbalancer_apiserver_type": "kubernetes.localApiServerLoadBalancer.type",
     "calico_network_backend": "kubernetes.calico.networkBackend",

@@ -135,6 +135,13 @@ def check_kubespray_fields(cluster: Cluster) -> Iterator[Finding]:
     if k8s.containerd.model_fields_set and k8s.container_runtime != "containerd":
         yield Finding(_k8s("containerd"), f"containerd options do nothing with containerRuntime "
                       f"{k8s.container_runtime!r}", "warning")
+    if k8s.crio.model_fields_set and k8s.container_runtime != "crio":
+        yield Finding(_k8s("crio"), f"CRI-O options do nothing with containerRuntime "
+                      f"{k8s.container_runtime!r}", "warning")
+    if cluster.spec.addons.gpu.enabled and k8s.container_runtime == "docker":
+        yield Finding(_k8s("containerRuntime"), "the GPU addon configures the NVIDIA runtime for "
+                      "containerd and CRI-O only; with docker it is left to the GPU Operator's "
+                      "defaults", "warning")
     yield from _helm(cluster)
 
 

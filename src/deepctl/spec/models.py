@@ -19,6 +19,7 @@ from deepctl.spec.base import SpecModel
 from deepctl.spec.kubespray_fields import (
     CalicoConfig,
     ContainerdConfig,
+    CrioConfig,
     DnsMode,
     DualStack,
     EtcdConfig,
@@ -115,6 +116,7 @@ class KubernetesConfig(SpecModel):
     containerd: ContainerdConfig = Field(
         default_factory=ContainerdConfig, description="containerd options."
     )
+    crio: CrioConfig = Field(default_factory=CrioConfig, description="CRI-O options.")
     calico: CalicoConfig = Field(default_factory=CalicoConfig, description="Calico options.")
     kube_proxy_replacement: bool | None = Field(
         None,
