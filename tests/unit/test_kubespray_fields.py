@@ -155,3 +155,27 @@ def test_host_kubespray_vars_are_checked_and_written_for_that_host_only() -> Non
     from deepctl.inventory import render_hosts
 
     assert render_hosts(ok)["all"]["hosts"]["cp1"]["etcd_member_name"] == "etcd1"
+
+
+THREE_CONTROL_PLANES = MINIMAL_SPEC.replace(
+    "  hosts:\n    - name: cp1\n      address: 192.0.2.11\n      roles: [control-plane, etcd, worker]\n",
+    "  hosts:\n" + "".join(f"    - {{name: cp{i}, address: 192.0.2.1{i}, roles: [control-plane, "
+                          "etcd, worker]}\n" for i in (1, 2, 3)),
+)
+
+
+def test_ha_plan_names_the_local_load_balancer_kubespray_runs() -> None:
+    from deepctl.plan import build_plan
+
+    text = THREE_CONTROL_PLANES.replace(
+        "spec:\n", "spec:\n  kubernetes: {localApiServerLoadBalancer: {type: haproxy}}\n", 1)
+    plan = build_plan(load_spec_text(text, Path("c.yaml")).cluster, None)
+    assert any("local API load balancer (haproxy) on every node" in n for n in plan.notes)
+
+
+def test_ha_with_the_local_load_balancer_off_and_none_outside_warns() -> None:
+    text = THREE_CONTROL_PLANES.replace(
+        "spec:\n", "spec:\n  kubernetes: {localApiServerLoadBalancer: {enabled: false}}\n", 1)
+    (warning,) = load_spec_text(text, Path("c.yaml")).warnings
+    assert warning.path == "spec.kubernetes.localApiServerLoadBalancer.enabled"
+    assert "through the first control plane only" in warning.message

@@ -129,6 +129,13 @@ def check_kubespray_fields(cluster: Cluster) -> Iterator[Finding]:
             and not k8s.strict_arp):
         yield Finding(_k8s("kubeVip", "mode"), "kube-vip in arp mode with proxyMode ipvs needs "
                       "strictArp: true (spec.kubernetes.strictArp)")
+    external = k8s.api_server_load_balancer is not None or k8s.kube_vip is not None
+    if (len(cluster.control_plane) > 1 and not external
+            and k8s.local_api_server_load_balancer.enabled is False):
+        yield Finding(_k8s("localApiServerLoadBalancer", "enabled"), "with several control "
+                      "planes, no apiServerLoadBalancer or kubeVip and the local load balancer "
+                      "off, every node reaches the API through the first control plane only",
+                      "warning")
     stack = k8s.dual_stack
     if stack.ipv4 is False and not stack.ipv6:
         yield Finding(_k8s("dualStack", "ipv4"), "with ipv4: false, set ipv6: true (IPv6 only)")
