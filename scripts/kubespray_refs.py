@@ -66,6 +66,13 @@ class _AnyName(dict[str, Any]):
     def __contains__(self, key: object) -> bool:
         return True
 
+    def get(self, key: str, default: Any = None) -> Any:  # the compiler's look-up
+        return super().get(key, _any_filter)
+
+
+def _any_filter(*args: Any, **kwargs: Any) -> Any:
+    return None
+
 
 ENV = Environment(extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"])
 ENV.filters = _AnyName(ENV.filters)
