@@ -104,6 +104,24 @@ def test_what_cannot_be_expressed_is_exit_2_naming_it(
     assert not (sandbox.work / "c.yaml").exists()
 
 
+def test_ini_inventory_with_kubesprays_old_group_names(cli: Invoke, sandbox: Sandbox) -> None:
+    inv = sandbox.work / "old"
+    (inv / "group_vars" / "k8s_cluster").mkdir(parents=True)
+    (inv / "inventory.ini").write_text(
+        "[kube-master]\nnode1 ansible_host=192.0.2.11 ip=10.0.0.1\n[etcd]\nnode1\n"
+        "[kube-node]\nnode2 ansible_host=192.0.2.12 ansible_port=2222\n"
+    )
+    (inv / "group_vars" / "k8s_cluster" / "net.yml").write_text("kube_network_plugin: cilium\n")
+    result = cli("import", str(inv), "-o", "c.yaml", "--json")
+    assert result.exit_code == 0, result.output
+    data = yaml.safe_load((sandbox.work / "c.yaml").read_text())
+    hosts = {h["name"]: h for h in data["spec"]["hosts"]}
+    assert hosts["node1"]["roles"] == ["control-plane", "etcd"]
+    assert hosts["node2"]["roles"] == ["worker"]
+    assert hosts["node2"]["ssh"] == {"port": 2222}
+    assert data["spec"]["kubernetes"]["networkPlugin"] == "cilium"  # group_vars/k8s_cluster
+
+
 def test_import_never_overwrites_a_spec(cli: Invoke, sandbox: Sandbox) -> None:
     inv = inventory(sandbox.work / "inv")
     (sandbox.work / "c.yaml").write_text("mine\n")

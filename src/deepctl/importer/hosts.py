@@ -12,10 +12,11 @@ from deepctl.spec.kubespray_map import is_template
 
 ROLE_GROUPS = {"kube_control_plane": "control-plane", "etcd": "etcd", "kube_node": "worker"}
 # Groups Kubespray (or Ansible) derives itself, or that only gather others.
-DERIVED_GROUPS = frozenset({"all", "ungrouped", "k8s_cluster"})
+DERIVED_GROUPS = frozenset({"all", "ungrouped", "k8s_cluster", "kube-master", "kube-node"})
 # Groups Kubespray's cluster.yml reads that a spec cannot express.
 UNEXPRESSIBLE_GROUPS = {
     "calico_rr": "Calico route reflectors have no role in a deepctl spec",
+    "calico-rr": "Calico route reflectors have no role in a deepctl spec",
     "bastion": "a jump host is spec.ssh.bastion (deepctl checks its host key)",
 }
 # Groups only recover-control-plane.yml reads: they mark hosts for a recovery deepctl does
@@ -97,7 +98,10 @@ def import_hosts(listing: InventoryListing, *, user: str | None,
     out = HostImport()
     roles = roles_of(listing, out)
     per_host = {h: _connection(h, v, out.problems) for h, v in listing.hostvars.items()}
+    # spec.ssh: what most hosts say when every host says something (else the flags or
+    # deepctl's defaults); hosts that say otherwise get their own spec.hosts[].ssh.
     shared = {key: _common([c.get(key) for c in per_host.values()])
+              if all(key in c for c in per_host.values()) else None
               for key in ("user", "port", "identityFile", "become")}
     shared["user"] = shared["user"] or user
     shared["identityFile"] = shared["identityFile"] or identity_file

@@ -1,7 +1,8 @@
 """Read a Kubespray inventory the way Ansible does: ``ansible-inventory --list`` (the I/O part).
 
 The group ``k8s_cluster`` is declared as Kubespray's dynamic_groups role builds it at run time
-(kube_control_plane, kube_node, calico_rr), so that ``group_vars/k8s_cluster/`` counts.
+(kube_control_plane, kube_node, calico_rr), so that ``group_vars/k8s_cluster/`` counts; the old
+names kube-master, kube-node and calico-rr count as the new ones, as they do there.
 
 Ansible itself merges hosts files (YAML or INI), ``group_vars/`` and ``host_vars/`` with its
 own precedence, so the importer sees exactly what Kubespray would, and never parses INI by hand.
@@ -23,11 +24,21 @@ from typing import Any
 from deepctl.errors import AnsibleError, UsageError
 
 HOSTS_FILES = ("hosts.yaml", "hosts.yml", "inventory.ini", "hosts.ini", "hosts")
-# Kubespray builds k8s_cluster at run time (role dynamic_groups), so group_vars/k8s_cluster
-# applies even to inventories that never declare the group: declare it beside theirs.
+# Kubespray builds these groups at run time (role dynamic_groups): k8s_cluster, and the
+# current names of the old ones. Declared beside the user's inventory, group_vars/k8s_cluster
+# applies even to inventories that never declare the group, as it does in Kubespray.
 K8S_CLUSTER_SOURCE = """\
 all:
   children:
+    kube_control_plane:
+      children:
+        kube-master: {}
+    kube_node:
+      children:
+        kube-node: {}
+    calico_rr:
+      children:
+        calico-rr: {}
     k8s_cluster:
       children:
         kube_control_plane: {}
