@@ -151,6 +151,9 @@ def render_all_vars(cluster: Cluster) -> dict[str, Any]:
             continue
         free_text = setting.kind == "field" and setting.name in FREE_TEXT_VARIABLES
         out[setting.name] = _unsafe(setting.value) if free_text else setting.value
+        if setting.name == "containerd_registry_auth":  # user text literal, the lookup not
+            out[setting.name] = [{k: v if k == "password" else Unsafe(v) for k, v in entry.items()}
+                                 for entry in setting.value]
     return out
 
 

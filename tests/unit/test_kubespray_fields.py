@@ -179,3 +179,17 @@ def test_ha_with_the_local_load_balancer_off_and_none_outside_warns() -> None:
     (warning,) = load_spec_text(text, Path("c.yaml")).warnings
     assert warning.path == "spec.kubernetes.localApiServerLoadBalancer.enabled"
     assert "through the first control plane only" in warning.message
+
+
+def test_registry_passwords_stay_in_their_file() -> None:
+    text = ("  kubernetes:\n    containerd:\n      registryAuth:\n"
+            "        - {registry: 'reg.example:5000', username: '{{ u }}', "
+            "passwordFile: /etc/deepctl/reg.pass}\n")
+    out = written(text)
+    (entry,) = out["containerd_registry_auth"]
+    assert entry == {"registry": "reg.example:5000", "username": "{{ u }}",
+                     "password": "{{ lookup('file', '/etc/deepctl/reg.pass') }}"}
+    assert type(entry["username"]).__name__ == "Unsafe"  # literal text, never templated
+    assert type(entry["password"]).__name__ == "str"  # Ansible reads the file
+    bad = text.replace("/etc/deepctl/reg.pass", "\"/x') }}{{ lookup('pipe','id')\"")
+    assert any("registryAuth[0].passwordFile" in m for m in messages(bad))

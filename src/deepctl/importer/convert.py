@@ -156,6 +156,10 @@ def _composite(spec: dict[str, Any], found: dict[str, Any], every: dict[str, Any
         else:
             result.problems.append(f"loadbalancer_apiserver: {lb!r} cannot be expressed: "
                                    "spec.kubernetes.apiServerLoadBalancer holds address and port")
+    if "containerd_registry_auth" in found:
+        result.problems.append("containerd_registry_auth holds passwords: put each in a file and "
+                               "list it under spec.kubernetes.containerd.registryAuth "
+                               "(passwordFile)")
     for var in sorted(v for v in found if v.startswith("kube_vip_")):
         result.problems.append(f"{var}: kube-vip settings are not imported; write "
                                "spec.kubernetes.kubeVip (docs/spec.md)")

@@ -8,9 +8,10 @@ declared once, in :mod:`deepctl.spec.kubespray_map`.
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv6Network
+import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, field_validator
 
 from deepctl.spec.base import SpecModel
 
@@ -100,6 +101,28 @@ class RegistryMirrors(SpecModel):
     mirrors: list[RegistryMirror] = Field(min_length=1, description="Tried in order.")
 
 
+SAFE_PATH = re.compile(r"^/[A-Za-z0-9_./@+-]+\Z")
+
+
+class RegistryAuth(SpecModel):
+    """Credentials for one registry; the password stays in a file on this machine."""
+
+    registry: str = Field(description="host[:port] of the registry.")
+    username: str = Field(description="User name.")
+    password_file: str = Field(
+        description="Absolute path, on the machine running deepctl, of a file holding the "
+        "password. Ansible reads it when Kubespray writes containerd's config; the password is "
+        "never written into the inventory.",
+    )
+
+    @field_validator("password_file")
+    @classmethod
+    def _safe_path(cls, value: str) -> str:
+        if not SAFE_PATH.match(value) or ".." in value.split("/"):
+            raise ValueError("must be an absolute path of letters, digits and _ . / @ + -")
+        return value
+
+
 class ContainerdConfig(SpecModel):
     """containerd options (containerRuntime: containerd)."""
 
@@ -108,6 +131,9 @@ class ContainerdConfig(SpecModel):
     )
     registry_mirrors: list[RegistryMirrors] | None = Field(
         None, description="containerd_registries_mirrors (Kubespray: docker.io itself)."
+    )
+    registry_auth: list[RegistryAuth] | None = Field(
+        None, description="containerd_registry_auth: registry credentials."
     )
 
 

@@ -84,6 +84,7 @@ COMPOSITE_VARIABLES: dict[str, str] = {
     "cilium_kube_proxy_replacement": "kubernetes.kubeProxyReplacement",
     "kube_router_run_service_proxy": "kubernetes.kubeProxyReplacement",
     "loadbalancer_apiserver": "kubernetes.apiServerLoadBalancer",
+    "containerd_registry_auth": "kubernetes.containerd.registryAuth",
     "kube_vip_enabled": "kubernetes.kubeVip",
     "kube_vip_controlplane_enabled": "kubernetes.kubeVip",
     "kube_vip_address": "kubernetes.kubeVip.address",
@@ -202,8 +203,20 @@ def _derived(cluster: Cluster, needs_helm: bool, extra: dict[str, Any]) -> Itera
         yield Setting(name, value, "derived", DEEPCTL_REASONS.get(name, "deepctl"))
 
 
+def _registry_auth(cluster: Cluster) -> Iterator[Setting]:
+    auth = cluster.spec.kubernetes.containerd.registry_auth
+    if auth is None:
+        return
+    # The password is read by Ansible on this machine, from the file, when Kubespray renders
+    # containerd's config: it is never in the inventory, a log or a command line.
+    value = [{"registry": a.registry, "username": a.username,
+              "password": f"{{{{ lookup('file', '{a.password_file}') }}}}"} for a in auth]
+    yield Setting("containerd_registry_auth", value, "field",
+                  "spec.kubernetes.containerd.registryAuth")
+
+
 GENERATORS: tuple[Callable[[Cluster], Iterator[Setting]], ...] = (
-    _field_settings, _calico, _proxy_replacement, _load_balancers,
+    _field_settings, _calico, _proxy_replacement, _load_balancers, _registry_auth,
 )
 
 
