@@ -7,8 +7,8 @@ declared once, in :mod:`deepctl.spec.kubespray_map`.
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv6Network
 import re
+from ipaddress import IPv4Address, IPv6Network
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator
