@@ -193,3 +193,18 @@ def test_registry_passwords_stay_in_their_file() -> None:
     assert type(entry["password"]).__name__ == "str"  # Ansible reads the file
     bad = text.replace("/etc/deepctl/reg.pass", "\"/x') }}{{ lookup('pipe','id')\"")
     assert any("registryAuth[0].passwordFile" in m for m in messages(bad))
+
+
+def test_ipv6_addresses_are_unique_and_need_ipv6_on() -> None:
+    two = MINIMAL_SPEC.replace(
+        "  hosts:\n    - name: cp1\n      address: 192.0.2.11\n      roles: [control-plane, etcd, worker]\n",
+        "  hosts:\n    - {name: cp1, address: 192.0.2.11, internalAddress6: 'fd00::1', "
+        "roles: [control-plane, etcd, worker]}\n    - {name: w1, address: 192.0.2.12, "
+        "internalAddress6: 'fd00::1', roles: [worker]}\n")
+    with pytest.raises(SpecError) as info:
+        load_spec_text(two, Path("c.yaml"))
+    problems = [f"{p.path}: {p.message}" for p in info.value.problems]
+    assert "spec.hosts[1].internalAddress6: address fd00::1 is also used by host 'cp1' " \
+           "(spec.hosts[0])" in problems
+    assert any(p.startswith("spec.kubernetes.dualStack.ipv6: hosts cp1, w1 have an "
+                            "internalAddress6 but IPv6 is off") for p in problems)

@@ -139,6 +139,10 @@ def check_kubespray_fields(cluster: Cluster) -> Iterator[Finding]:
     stack = k8s.dual_stack
     if stack.ipv4 is False and not stack.ipv6:
         yield Finding(_k8s("dualStack", "ipv4"), "with ipv4: false, set ipv6: true (IPv6 only)")
+    with_v6 = [h.name for h in cluster.spec.hosts if h.internal_address6 is not None]
+    if with_v6 and not stack.ipv6:
+        yield Finding(_k8s("dualStack", "ipv6"), f"hosts {', '.join(with_v6)} have an "
+                      "internalAddress6 but IPv6 is off; set dualStack.ipv6: true", "warning")
     if k8s.containerd.model_fields_set and k8s.container_runtime != "containerd":
         yield Finding(_k8s("containerd"), f"containerd options do nothing with containerRuntime "
                       f"{k8s.container_runtime!r}", "warning")

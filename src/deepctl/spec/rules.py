@@ -78,7 +78,8 @@ def check_host_addresses(cluster: Cluster) -> Iterator[Finding]:
                 _host_path(i, "address"),
                 f"{host.address!r} is neither an IP address nor a DNS name",
             )
-        for field, value in (("address", host.address), ("internalAddress", host.internal_address)):
+        for field, value in (("address", host.address), ("internalAddress", host.internal_address),
+                             ("internalAddress6", host.internal_address6)):
             if value is None:
                 continue
             key = str(value)
