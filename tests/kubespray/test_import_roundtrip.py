@@ -37,7 +37,7 @@ DROPPED = {
 
 
 WARNINGS = {
-    "debian11-custom-cni": ["Kubespray v2.31.0 defines no variable named: network_plugin "
+    "fedora40-flannel-crio-collection-scale": ["Kubespray v2.31.0 defines no variable named: network_plugin "
                             "(did you mean kube_network_plugin?)"],
     "ubuntu24-flannel-ha": ["'skip_non_kubeadm_warning' has no effect in Kubespray v2.31.0: "
                             "Kubespray no longer reads it"],
