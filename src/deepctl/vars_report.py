@@ -61,7 +61,11 @@ def cluster_rows(cluster: Cluster) -> list[VarRow]:
     rows = []
     for setting in deepctl_settings(cluster):
         text, default, known = resolved_default(setting.name)
-        differs = compare(setting.value, default, known, text is not None)
+        if is_template(setting.value):  # the user's own template: equal only as the same text
+            same = text is not None and yaml.safe_load(text) == setting.value
+            differs: Differs = "no" if same else "computed"
+        else:
+            differs = compare(setting.value, default, known, text is not None)
         rows.append(VarRow(setting.name, setting.value, setting.kind, setting.source, text,
                            differs, default if differs in ("yes", "no") else None))
     return rows

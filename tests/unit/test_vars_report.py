@@ -67,3 +67,16 @@ def test_report_lists_exactly_what_group_vars_all_holds() -> None:
         "kubesprayVars", "spec.kubesprayVars.kubelet_max_pods", "yes")
     assert data["hosts"]["cp1"]["ansible_host"] == "192.0.2.11"
     assert [r.name for r in host_rows(cluster)["cp1"]][:2] == ["ansible_user", "ansible_port"]
+
+
+def test_a_template_in_kubespray_vars_replaces_the_unset_typed_field() -> None:
+    spec = MINIMAL_SPEC + '  kubesprayVars:\n    dns_domain: "{{ cluster_name }}"\n'
+    cluster = load_spec_text(spec, Path("c.yaml")).cluster
+    files = render_inventory(cluster, "c.yaml")
+    assert "dns_domain" not in files[ALL_VARS_FILE]  # deepctl leaves it to the template
+    assert yaml.safe_load(files[USER_VARS_FILE]) == {"dns_domain": "{{ cluster_name }}"}
+    row = next(r for r in cluster_rows(cluster) if r.name == "dns_domain")
+    assert (row.kind, row.differs) == ("kubesprayVars", "no")  # Kubespray's own default text
+    other = load_spec_text(spec.replace("cluster_name", "x"), Path("c.yaml")).cluster
+    row = next(r for r in cluster_rows(other) if r.name == "dns_domain")
+    assert row.differs == "computed"
