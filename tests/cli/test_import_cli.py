@@ -156,3 +156,16 @@ def test_kubespray_validates_what_an_imported_inventory_renders(
     result = cli("validate", str(spec))
     assert result.exit_code == 0, result.output
     assert "Kubespray's own inventory checks passed" in result.stdout
+
+
+@pytest.mark.skipif(not available(), reason=SKIP_REASON)
+def test_kubespray_validates_the_typed_fields_golden_spec(cli: Invoke, sandbox: Sandbox) -> None:
+    """docker with etcd in docker, dual stack, kube-vip, Calico ipip CrossSubnet, NTP...: what
+    the typed fields write is what Kubespray's own validation accepts."""
+    golden = Path(__file__).resolve().parents[1] / "golden" / "kubespray-fields" / "spec.yaml"
+    data = yaml.safe_load(golden.read_text())
+    data["spec"]["kubespray"] = {"path": str(KUBESPRAY)}
+    spec = sandbox.spec(yaml.safe_dump(data))
+    result = cli("validate", str(spec))
+    assert result.exit_code == 0, result.output
+    assert "Kubespray's own inventory checks passed" in result.stdout
