@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network, IPv6Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -130,9 +130,7 @@ def attribute(model: type[BaseModel], key: str) -> str:
 
 def plain(value: Any) -> Any:
     """A spec value as Kubespray reads it (networks and addresses as text, models as dicts)."""
-    if isinstance(value, IPv4Network | IPv6Network | IPv4Address) or type(value).__name__ in (
-        "IPv6Address",
-    ):
+    if isinstance(value, IPv4Network | IPv6Network | IPv4Address | IPv6Address):
         return str(value)
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", exclude_none=True)
