@@ -47,9 +47,7 @@ def split_variables(listing: InventoryListing) -> tuple[dict[str, Any], dict[str
     """(cluster-wide, per host). Cluster-wide: one value on every host, or on every Kubernetes
     node (group_vars/k8s_cluster) - deepctl then gives it to etcd-only hosts too, which is
     where Kubespray's etcd role looks for such values. Anything else stays per host."""
-    names: list[str] = []
-    for variables in listing.hostvars.values():
-        names += [n for n in variables if n not in names]
+    names = list(dict.fromkeys(n for variables in listing.hostvars.values() for n in variables))
     nodes = set(listing.groups.get("kube_control_plane", [])) | set(listing.groups.get("kube_node", []))
     cluster: dict[str, Any] = {}
     per_host: dict[str, dict[str, Any]] = {host: {} for host in listing.hostvars}
@@ -57,7 +55,7 @@ def split_variables(listing: InventoryListing) -> tuple[dict[str, Any], dict[str
         if name in HOST_VARIABLES or name in UNEXPRESSIBLE:
             continue
         holders = {h: v[name] for h, v in listing.hostvars.items() if name in v}
-        everywhere = len(holders) == len(listing.hostvars) or nodes <= set(holders)
+        everywhere = len(holders) == len(listing.hostvars) or (bool(nodes) and nodes <= set(holders))
         if everywhere and _same(list(holders.values())):
             cluster[name] = next(iter(holders.values()))
         else:
