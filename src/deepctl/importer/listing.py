@@ -78,8 +78,8 @@ def inventory_source(path: Path) -> Path:
     for name in HOSTS_FILES:
         if (path / name).is_file():
             return path / name
-    raise UsageError(f"{path}: no hosts file found (looked for {', '.join(HOSTS_FILES)})",
-                     hint="pass the hosts file itself, e.g. deepctl import inventory/mycluster/hosts.yaml")
+    raise UsageError(f"{path}: no hosts file found (looked for {', '.join(HOSTS_FILES)}); "
+                     "give the hosts file itself instead of the directory")
 
 
 def list_inventory(path: Path) -> InventoryListing:
