@@ -169,3 +169,21 @@ def test_kubespray_validates_the_typed_fields_golden_spec(cli: Invoke, sandbox: 
     result = cli("validate", str(spec))
     assert result.exit_code == 0, result.output
     assert "Kubespray's own inventory checks passed" in result.stdout
+
+
+def test_kube_vip_of_kubesprays_guide_becomes_spec_kube_vip(sandbox: Sandbox) -> None:
+    from tests.kubespray.roundtrip import round_trip
+
+    hosts = HOSTS.replace("kube_control_plane: {hosts: {node1: }}",
+                          "kube_control_plane: {hosts: {node1: , node2: , node3: }}")
+    hosts = hosts.replace("etcd: {hosts: {node1: }}", "etcd: {hosts: {node1: , node2: , node3: }}")
+    inv = inventory(sandbox.work / "vip", hosts,
+                    "kube_vip_enabled: true\nkube_vip_controlplane_enabled: true\n"
+                    "kube_vip_address: 192.0.2.100\nkube_vip_arp_enabled: true\n"
+                    "kube_vip_interface: eth0\nkube_proxy_strict_arp: true\n"
+                    "loadbalancer_apiserver: {address: 192.0.2.100, port: 6443}\n")
+    trip = round_trip(inv / "hosts.yaml", sandbox.work)
+    assert trip.differences() == []
+    vip = trip.loaded.cluster.spec.kubernetes.kube_vip
+    assert vip is not None and (vip.address, vip.mode, vip.interface) == (
+        "192.0.2.100", "arp", "eth0")

@@ -146,7 +146,7 @@ def _composite(spec: dict[str, Any], found: dict[str, Any], every: dict[str, Any
             else:
                 result.problems.append(f"{var}: {found[var]!r} cannot be expressed: "
                                        "spec.kubernetes.kubeProxyReplacement is true or false")
-    if "loadbalancer_apiserver" in found:
+    if "loadbalancer_apiserver" in found and "kube_vip_address" not in found:
         lb = found["loadbalancer_apiserver"]
         if isinstance(lb, dict) and set(lb) <= {"address", "port"} and "address" in lb:
             _set(spec, "kubernetes.apiServerLoadBalancer", dict(lb))
@@ -158,9 +158,7 @@ def _composite(spec: dict[str, Any], found: dict[str, Any], every: dict[str, Any
         result.problems.append("containerd_registry_auth holds passwords: put each in a file and "
                                "list it under spec.kubernetes.containerd.registryAuth "
                                "(passwordFile)")
-    for var in sorted(v for v in found if v.startswith("kube_vip_")):
-        result.problems.append(f"{var}: kube-vip settings are not imported; write "
-                               "spec.kubernetes.kubeVip (docs/spec.md)")
+    _kube_vip(spec, found, result)
 
 
 def _calico(spec: dict[str, Any], vxlan: Any, ipip: Any, result: ImportResult) -> None:
@@ -180,3 +178,31 @@ def _calico(spec: dict[str, Any], vxlan: Any, ipip: Any, result: ImportResult) -
         _set(spec, "kubernetes.calico.crossSubnet", True)
     for var in ("calico_vxlan_mode", "calico_ipip_mode"):
         result.typed[var] = "spec.kubernetes.calico.encapsulation"
+
+
+KUBE_VIP_KEYS = {"kube_vip_interface": "interface", "kube_vip_bgppeers": "bgpPeers",
+                 "kube_vip_bgp_routerid": "bgpRouterId"}
+
+
+def _kube_vip(spec: dict[str, Any], found: dict[str, Any], result: ImportResult) -> None:
+    """kube-vip for the control plane (Kubespray's guide), as spec.kubernetes.kubeVip."""
+    names = sorted(v for v in found if v.startswith("kube_vip_"))
+    if not names:
+        return
+    arp, bgp = found.get("kube_vip_arp_enabled", False), found.get("kube_vip_bgp_enabled", False)
+    lb = found.get("loadbalancer_apiserver")
+    address = found.get("kube_vip_address")
+    expected = {*KUBE_VIP_KEYS, "kube_vip_enabled", "kube_vip_controlplane_enabled",
+                "kube_vip_address", "kube_vip_arp_enabled", "kube_vip_bgp_enabled"}
+    if (found.get("kube_vip_enabled") is not True
+            or found.get("kube_vip_controlplane_enabled") is not True
+            or not isinstance(address, str) or arp == bgp or not set(names) <= expected
+            or lb not in (None, {"address": address, "port": 6443})):
+        result.problems.append(f"kube-vip settings ({', '.join(names)}) cannot be expressed: "
+                               "spec.kubernetes.kubeVip is a control-plane VIP in arp or bgp mode")
+        return
+    vip: dict[str, Any] = {"address": address, "mode": "arp" if arp else "bgp"}
+    vip.update({key: found[var] for var, key in KUBE_VIP_KEYS.items() if var in found})
+    _set(spec, "kubernetes.kubeVip", vip)
+    for var in [*names, *(["loadbalancer_apiserver"] if lb is not None else [])]:
+        result.typed[var] = "spec.kubernetes.kubeVip"
