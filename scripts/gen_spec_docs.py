@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from deepctl.spec.docs import spec_reference
+from deepctl.spec.kubespray_map import TYPED_VARIABLES
 
 DOCS_SPEC = Path(__file__).resolve().parents[1] / "docs" / "spec.md"
 
@@ -41,11 +42,33 @@ default listed in that section. Types beyond the model's own checks are validate
 `deepctl validate` (see [validate.md](validate.md) for every rule). Commented, complete
 examples are in [`examples/`](../examples/) and are written by `deepctl init --example NAME`;
 `deepctl schema` prints the same contract as a JSON Schema for editors.
+
+Every Kubespray variable a spec makes deepctl write - from a typed field, derived by deepctl
+itself, or from `kubesprayVars` - is listed with Kubespray's own default by
+`deepctl vars SPEC` ([vars.md](vars.md)); the table at the end of this page says which
+variable each typed field writes.
 """
 
 
 def render() -> str:
-    return spec_reference(INTRO)
+    return spec_reference(INTRO) + variables_table()
+
+
+def variables_table() -> str:
+    """Which Kubespray variable each typed field writes (src/deepctl/spec/kubespray_map.py)."""
+    lines = [
+        "",
+        "## Kubespray variables of the typed fields",
+        "",
+        "A field left unset writes nothing: Kubespray's default applies. A variable listed here",
+        "is refused in `kubesprayVars` unless given as an Ansible template while its field is",
+        "unset (`dns_domain: \"{{ cluster_name }}\"`).",
+        "",
+        "| Kubespray variable | Spec field |",
+        "|---|---|",
+    ]
+    lines += [f"| `{name}` | `spec.{path}` |" for name, path in sorted(TYPED_VARIABLES.items())]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str]) -> int:

@@ -567,3 +567,45 @@ def artifacts_push(
 
 def main() -> None:
     app()
+
+
+@app.command("vars")
+@command
+def vars_(spec: SpecArg, json_output: JsonOpt = False) -> None:
+    """List every Kubespray variable deepctl sets: value, source, Kubespray's default.
+
+    Source is the typed spec field, deepctl's own reason (derived), or kubesprayVars.
+    Examples: `deepctl vars cluster.yaml`, `deepctl vars cluster.yaml --json`
+    """
+    from deepctl.commands import vars as impl
+
+    impl.run(spec, as_json=json_output)
+
+
+@app.command("import")
+@command
+def import_(
+    inventory: Annotated[Path, typer.Argument(help="Kubespray inventory directory or hosts file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Spec file to write.")],
+    name: Annotated[
+        Optional[str], typer.Option(help="Cluster name (default: the inventory's directory).")  # noqa: UP045
+    ] = None,
+    identity_file: Annotated[
+        Optional[str], typer.Option(help="SSH key, where the inventory names none.")  # noqa: UP045
+    ] = None,
+    user: Annotated[
+        Optional[str], typer.Option(help="SSH user, where the inventory names none.")  # noqa: UP045
+    ] = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Write a deepctl spec from an existing Kubespray inventory (hosts.yaml or inventory.ini,
+    group_vars/, host_vars/), read through ansible-inventory.
+
+    Typed fields where deepctl has them; kubesprayVars (Ansible templates kept) for the rest;
+    roles from the groups. What cannot be expressed is an error naming it (exit 2).
+    Example: `deepctl import inventory/mycluster -o cluster.yaml --user ubuntu`
+    """
+    from deepctl.commands import import_ as impl
+
+    impl.run(inventory, output, name=name, identity_file=identity_file, user=user,
+             as_json=json_output)

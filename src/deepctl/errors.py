@@ -213,3 +213,19 @@ class ArtifactError(DeepctlError):
 
     def details(self) -> dict[str, Any]:
         return {"report": self.report} if self.report is not None else {}
+
+
+class InventoryImportError(DeepctlError):
+    """A Kubespray inventory holds something a deepctl spec cannot express."""
+
+    exit_code = ExitCode.SPEC
+    kind = "import"
+
+    def __init__(self, message: str, source: str, reasons: Sequence[str],
+                 hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.reasons = list(reasons)
+        self.problems = [SpecProblem("", reason, file=source) for reason in self.reasons]
+
+    def details(self) -> dict[str, Any]:
+        return {"reasons": self.reasons}

@@ -16,6 +16,8 @@ from deepctl import __version__
 from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.gpu_runtime import gpu_kubespray_vars
 from deepctl.kubespray_offline import OFFLINE_VARS_FILE, render_offline_vars
+from deepctl.spec.addon_rules import helm_addons
+from deepctl.spec.kubespray_map import Setting, cluster_settings
 from deepctl.spec.models import Cluster, Host
 
 GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
@@ -23,7 +25,14 @@ GPU_OPERANDS_LABEL = "nvidia.com/gpu.deploy.operands"
 
 HOSTS_FILE = "hosts.yaml"
 ALL_VARS_FILE = "group_vars/all/deepctl.yml"
-CLUSTER_VARS_FILE = "group_vars/k8s_cluster/deepctl.yml"
+# Where deepctl wrote cluster values before they moved to group_vars/all; removed when found.
+STALE_CLUSTER_VARS_FILE = "group_vars/k8s_cluster/deepctl.yml"
+# Typed fields holding free text: written !unsafe, never templated.
+FREE_TEXT_VARIABLES = frozenset(
+    {"dns_domain", "loadbalancer_apiserver", "kube_vip_address", "kube_vip_interface",
+     "kube_vip_bgppeers", "kube_vip_bgp_routerid", "ntp_servers", "ntp_timezone", "kube_owner",
+     "containerd_registries_mirrors", "crio_registries", "kube_feature_gates"}
+)
 USER_VARS_FILE = "group_vars/all/zz-kubespray-vars.yml"
 
 
@@ -58,18 +67,7 @@ def dump_yaml(data: Any, header: str = "") -> str:
 
 def needs_helm(cluster: Cluster) -> bool:
     """True when any enabled addon is installed with helm."""
-    addons = cluster.spec.addons
-    return any(
-        (
-            addons.gpu.enabled,
-            addons.monitoring.enabled,
-            addons.logging.enabled,
-            addons.storage.nfs.enabled,
-            addons.storage.ceph.enabled,
-            addons.slurm.enabled,
-            addons.jupyterhub.enabled,
-        )
-    )
+    return bool(helm_addons(cluster))
 
 
 def node_labels(cluster: Cluster, host: Host) -> dict[str, str]:
@@ -89,6 +87,9 @@ def host_vars(cluster: Cluster, host: Host) -> dict[str, Any]:
     if internal:
         out["ip"] = internal
         out["access_ip"] = internal
+    if host.internal_address6 is not None:
+        out["ip6"] = str(host.internal_address6)
+        out["access_ip6"] = str(host.internal_address6)
     if host.ssh.user:
         out["ansible_user"] = Unsafe(host.ssh.user)
     if host.ssh.port:
@@ -100,6 +101,7 @@ def host_vars(cluster: Cluster, host: Host) -> dict[str, Any]:
         out["node_labels"] = {Unsafe(k): Unsafe(v) for k, v in labels.items()}
     if host.taints:
         out["node_taints"] = [Unsafe(t) for t in host.taints]
+    out.update(host.kubespray_vars)  # the user's own Ansible, as given
     return out
 
 
@@ -136,34 +138,35 @@ def render_hosts(cluster: Cluster) -> dict[str, Any]:
     }
 
 
+def deepctl_settings(cluster: Cluster) -> list[Setting]:
+    """Every cluster-wide variable deepctl writes: typed fields, its own, then kubesprayVars."""
+    return cluster_settings(cluster, needs_helm=needs_helm(cluster),
+                            extra=gpu_kubespray_vars(cluster))
+
+
 def render_all_vars(cluster: Cluster) -> dict[str, Any]:
-    """group_vars/all: settings every host needs."""
-    lb = cluster.spec.kubernetes.api_server_load_balancer
+    """group_vars/all: every cluster-wide value, so that etcd-only hosts see them too."""
     out: dict[str, Any] = {}
-    if lb is not None:
-        out["loadbalancer_apiserver"] = {"address": Unsafe(lb.address), "port": lb.port}
-        out["loadbalancer_apiserver_localhost"] = False
-    else:
-        out["loadbalancer_apiserver_localhost"] = len(cluster.control_plane) > 1
+    for setting in deepctl_settings(cluster):
+        if setting.kind == "kubesprayVars":
+            continue
+        free_text = setting.kind == "field" and setting.name in FREE_TEXT_VARIABLES
+        out[setting.name] = _unsafe(setting.value) if free_text else setting.value
+        if setting.name == "containerd_registry_auth":  # user text literal, the lookup not
+            out[setting.name] = [{k: v if k == "password" else Unsafe(v) for k, v in entry.items()}
+                                 for entry in setting.value]
     return out
 
 
-def render_cluster_vars(cluster: Cluster) -> dict[str, Any]:
-    """group_vars/k8s_cluster: the Kubernetes cluster as the spec describes it."""
-    k8s = cluster.spec.kubernetes
-    return {
-        "kube_version": k8s.version,
-        "kube_network_plugin": k8s.network_plugin,
-        "kube_pods_subnet": str(k8s.pod_subnet),
-        "kube_service_addresses": str(k8s.service_subnet),
-        "kube_network_node_prefix": k8s.node_prefix,
-        "kube_proxy_mode": k8s.proxy_mode,
-        "container_manager": k8s.container_runtime,
-        "dns_domain": Unsafe(k8s.dns_domain),
-        "kubeconfig_localhost": True,
-        "helm_enabled": needs_helm(cluster),
-        **gpu_kubespray_vars(cluster),  # nvidia containerd runtime that survives re-runs
-    }
+def _unsafe(value: Any) -> Any:
+    """User text as literal text: every string inside tagged ``!unsafe``."""
+    if isinstance(value, str):
+        return Unsafe(value)
+    if isinstance(value, dict):
+        return {k: _unsafe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unsafe(v) for v in value]
+    return value
 
 
 def render_inventory(cluster: Cluster, source_name: str) -> dict[str, str]:
@@ -172,12 +175,16 @@ def render_inventory(cluster: Cluster, source_name: str) -> dict[str, str]:
         f"# Generated by deepctl {__version__} from {source_name} for cluster "
         f"{cluster.name!r}.\n# Do not edit: change the spec and run deepctl again.\n"
     )
+    all_vars = render_all_vars(cluster)
+    offline_vars = render_offline_vars(cluster, Unsafe)
+    for name in sorted(set(all_vars) & set(offline_vars)):
+        # registries for the mirror (plain HTTP, private CA) join the spec's own registry
+        # settings (containerd.registryMirrors, crio registries) instead of replacing them
+        all_vars[name] = [*all_vars[name], *offline_vars.pop(name)]
     files = {
         HOSTS_FILE: dump_yaml(render_hosts(cluster), header),
-        ALL_VARS_FILE: dump_yaml(render_all_vars(cluster), header),
-        CLUSTER_VARS_FILE: dump_yaml(render_cluster_vars(cluster), header),
+        ALL_VARS_FILE: dump_yaml(all_vars, header),
     }
-    offline_vars = render_offline_vars(cluster, Unsafe)
     if offline_vars:
         offline_header = header + "# spec.offline: Kubespray's offline variables (docs/airgap.md).\n"
         files[OFFLINE_VARS_FILE] = dump_yaml(offline_vars, offline_header)
@@ -197,8 +204,8 @@ def write_inventory(inventory_dir: Path, files: dict[str, str]) -> list[Path]:
             ensure_private_dir(inventory_dir / directory)
         atomic_write(path, text, 0o600)
         written.append(path)
-    for owned in (USER_VARS_FILE, OFFLINE_VARS_FILE):
-        stale = inventory_dir / owned
-        if owned not in files and stale.exists():
+    for name in (USER_VARS_FILE, STALE_CLUSTER_VARS_FILE, OFFLINE_VARS_FILE):
+        stale = inventory_dir / name
+        if name not in files and stale.exists():
             stale.unlink()
     return written

@@ -308,7 +308,7 @@ KUBESPRAY_VARS = REFERENCE.parent / "kubespray-v2.31.0" / "other_role_defaults.y
 def test_kubespray_declares_the_nvidia_runtime_the_operator_installs() -> None:
     """Every Kubespray run (deploy, add-node, upgrade) renders containerd's config with the
     nvidia runtime, pointing where the GPU Operator's toolkit installs it (kubespray #12277)."""
-    from deepctl.inventory import render_cluster_vars
+    from deepctl.inventory import render_all_vars as render_cluster_vars
 
     group_vars = render_cluster_vars(BARE)  # group_vars/k8s_cluster of every Kubespray run
     (runtime,) = group_vars["containerd_additional_runtimes"]

@@ -21,14 +21,12 @@ import yaml
 
 from deepctl.inventory import (
     ALL_VARS_FILE,
-    CLUSTER_VARS_FILE,
     HOSTS_FILE,
     USER_VARS_FILE,
     Unsafe,
     dump_yaml,
     needs_helm,
     render_all_vars,
-    render_cluster_vars,
     render_hosts,
     render_inventory,
     write_inventory,
@@ -160,39 +158,55 @@ def test_without_the_gpu_addon_no_gpu_labels() -> None:
 
 def test_group_vars_booleans_and_helm() -> None:
     single = cluster_of("single-node")
-    assert render_cluster_vars(single) == {
+    assert render_all_vars(single) == {
         "kube_version": "1.35.4", "kube_network_plugin": "calico",
         "kube_pods_subnet": "10.233.64.0/18", "kube_service_addresses": "10.233.0.0/18",
         "kube_network_node_prefix": 24, "kube_proxy_mode": "ipvs",
         "container_manager": "containerd", "dns_domain": "cluster.local",
-        "kubeconfig_localhost": True, "helm_enabled": False,
-    }
+        "kubeconfig_localhost": True,
+    }  # no helm_enabled: Kubespray's default (false) applies
     assert not needs_helm(single)
     assert needs_helm(cluster_of("gpu-cluster"))
-    text = render_inventory(cluster_of("gpu-cluster"), "s")[CLUSTER_VARS_FILE]
+    text = render_inventory(cluster_of("gpu-cluster"), "s")[ALL_VARS_FILE]
     assert "kubeconfig_localhost: true\n" in text and "helm_enabled: true\n" in text
     assert read(text)["helm_enabled"] is True
 
 
-def test_api_load_balancer_external_local_or_none() -> None:
-    assert render_all_vars(cluster_of("ha")) == {
-        "loadbalancer_apiserver": {"address": "192.0.2.5", "port": 8443},
-        "loadbalancer_apiserver_localhost": False,
-    }
-    assert render_all_vars(cluster_of("single-node")) == {"loadbalancer_apiserver_localhost": False}
+def test_cluster_values_go_to_group_vars_all_so_etcd_only_hosts_see_them() -> None:
+    files = render_inventory(cluster_of("gpu-cluster"), "s")
+    assert sorted(files) == [ALL_VARS_FILE, USER_VARS_FILE, HOSTS_FILE]
+    assert read(files[ALL_VARS_FILE])["kube_network_plugin"] == "calico"
+
+
+def test_stale_k8s_cluster_file_of_older_deepctl_is_removed(tmp_path: Path) -> None:
+    stale = tmp_path / "group_vars" / "k8s_cluster" / "deepctl.yml"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("kube_version: 1.0.0\n")
+    write_inventory(tmp_path, render_inventory(cluster_of("single-node"), "s"))
+    assert not stale.exists()
+
+
+def test_api_load_balancer_external_or_kubespray_default() -> None:
+    """deepctl never writes loadbalancer_apiserver_localhost on its own: Kubespray's default
+    (on without an external load balancer) applies unless the spec says otherwise."""
+    ha = render_all_vars(cluster_of("ha"))
+    assert ha["loadbalancer_apiserver"] == {"address": "192.0.2.5", "port": 8443}
+    assert "loadbalancer_apiserver_localhost" not in ha
+    assert "loadbalancer_apiserver_localhost" not in render_all_vars(cluster_of("single-node"))
     data = yaml.safe_load((GOLDEN / "ha" / "spec.yaml").read_text())
     del data["spec"]["kubernetes"]["apiServerLoadBalancer"]
-    assert render_all_vars(Cluster.model_validate(data)) == {
-        "loadbalancer_apiserver_localhost": True
-    }
+    data["spec"]["kubernetes"]["localApiServerLoadBalancer"] = {"enabled": False,
+                                                                "type": "haproxy"}
+    written = render_all_vars(Cluster.model_validate(data))
+    assert written["loadbalancer_apiserver_localhost"] is False
+    assert written["loadbalancer_apiserver_type"] == "haproxy"
 
 
 def test_kubespray_vars_are_written_last_as_given() -> None:
     files = render_inventory(cluster_of("gpu-cluster"), "s")
     assert USER_VARS_FILE > ALL_VARS_FILE  # loaded after deepctl's own group_vars/all file
     assert read(files[USER_VARS_FILE]) == {
-        "kube_proxy_strict_arp": True, "kubelet_max_pods": 110,
-        "ntp_servers": ["0.pool.ntp.org iburst"],
+        "kubelet_max_pods": 110,
     }
 
 
@@ -208,7 +222,7 @@ def test_every_user_string_in_hosts_yaml_is_tagged_unsafe() -> None:
     assert HOSTILE in hostile_values
     for value in hostile_values:
         assert isinstance(value, Tagged), value
-    assert isinstance(read(files[CLUSTER_VARS_FILE])["dns_domain"], Tagged)
+    assert isinstance(read(files[ALL_VARS_FILE])["dns_domain"], Tagged)
     assert "!unsafe '{{ lookup(''pipe'',''id'') }}'" in files[HOSTS_FILE]
 
 

@@ -407,14 +407,44 @@ def test_kubespray_vars_that_deepctl_owns_are_errors() -> None:
     body = ONE_HOST + "  kubesprayVars:\n    kube_network_plugin: cilium\n    ip: 10.0.0.1\n"
     found = problems(body)
     assert_one(found, Expect(12, 5, "spec.kubesprayVars.kube_network_plugin",
-                             "'kube_network_plugin' is set by deepctl from the spec"))
-    assert_one(found, Expect(13, 5, "spec.kubesprayVars.ip", "'ip' is set by deepctl"))
+                             "'kube_network_plugin' has a typed field: set "
+                             "spec.kubernetes.networkPlugin instead"))
+    assert_one(found, Expect(13, 5, "spec.kubesprayVars.ip", "'ip' is set by deepctl "
+                             "(set spec.hosts[].internalAddress)"))
+
+
+CONNECTION = ["ansible_ssh_port", "ansible_ssh_user", "ansible_ssh_host", "ansible_connection",
+              "ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_ssh_private_key_file",
+              "ansible_port", "ansible_user", "ansible_host"]
+
+
+@pytest.mark.parametrize("name", CONNECTION)
+def test_connection_variables_in_kubespray_vars_are_refused_at_their_line(name: str) -> None:
+    body = ONE_HOST + f"  kubesprayVars:\n    kubelet_max_pods: 110\n    {name}: x\n"
+    found = problems(body)
+    assert_one(found, Expect(13, 5, f"spec.kubesprayVars.{name}",
+                             f"'{name}' is an Ansible connection variable: deepctl and Ansible "
+                             "must reach the hosts the same way; "))
+    assert all(p.severity == "error" for p in found)
+
+
+def test_a_typed_variable_may_stay_a_template_when_its_field_is_unset() -> None:
+    template = '  kubesprayVars:\n    dns_domain: "{{ cluster_name }}"\n    cluster_name: lab.local\n'
+    assert load(ONE_HOST + template, strict=True).warnings == []
+    found = problems(ONE_HOST + "  kubernetes: {dnsDomain: corp.local}\n" + template)
+    assert_one(found, Expect(13, 5, "spec.kubesprayVars.dns_domain", "'dns_domain' is given "
+                             "twice: by spec.kubernetes.dnsDomain and as a template here"))
+
+
+def test_retired_variables_warn_that_they_do_nothing() -> None:
+    (warning,) = load(ONE_HOST + "  kubesprayVars:\n    ingress_nginx_enabled: true\n").warnings
+    assert warning.message.startswith("'ingress_nginx_enabled' has no effect in Kubespray v2.31.0")
 
 
 def test_unknown_kubespray_vars_are_one_warning_listing_the_names() -> None:
     body = ONE_HOST + (
         "  kubesprayVars:\n    dowload_run_once: true\n    no_such_thing: 1\n"
-        "    kube_proxy_strict_arp: true\n"
+        "    kubelet_seccomp_default: true\n"
     )
     (warning,) = load(body).warnings
     assert (warning.path, warning.severity, warning.line, warning.column) == (

@@ -12,8 +12,8 @@ from deepctl.errors import StateError, UsageError
 from deepctl.fsutil import atomic_write
 from deepctl.kubespray_release import load_release
 from deepctl.kubespray_source import KubesprayTree
-from deepctl.stages.sequences import reset_stages, upgrade_stages
 from deepctl.spec_keys import require_usable_keys
+from deepctl.stages.sequences import reset_stages, upgrade_stages
 from deepctl.state.record import RunRecord
 from deepctl.workspace import Workspace, open_workspace
 

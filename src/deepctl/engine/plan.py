@@ -77,10 +77,13 @@ def planned(cluster: Cluster, stages: Sequence[Stage], choices: Sequence[StageCh
 def notes_for(cluster: Cluster) -> list[str]:
     notes = []
     cps = cluster.control_plane
-    if len(cps) > 1 and cluster.spec.kubernetes.api_server_load_balancer is None:
+    k8s = cluster.spec.kubernetes
+    local = k8s.local_api_server_load_balancer
+    external = k8s.api_server_load_balancer is not None or k8s.kube_vip is not None
+    if len(cps) > 1 and not external and local.enabled is not False:
         notes.append(
             f"HA control plane ({len(cps)} nodes) without apiServerLoadBalancer: Kubespray runs "
-            "a local API load balancer (nginx) on every node"
+            f"a local API load balancer ({local.type or 'nginx'}) on every node"
         )
     if cluster.spec.ssh.bastion is not None:
         notes.append(f"all SSH goes through the bastion {cluster.spec.ssh.bastion.address}")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from deepctl.kubespray_release import load_release
-from deepctl.spec.finding import Finding, PathKey, closest, did_you_mean
+from deepctl.spec.finding import Finding, PathKey, did_you_mean
 from deepctl.spec.models import Cluster
 
 
@@ -14,38 +13,19 @@ def _host_path(index: int, *rest: str | int) -> PathKey:
     return ("spec", "hosts", index, *rest)
 
 
-# Variables deepctl itself writes from the spec: kubesprayVars must not override them.
-OWNED_KUBESPRAY_VARS = frozenset(
-    {
-        "kube_version",
-        "kube_network_plugin",
-        "kube_pods_subnet",
-        "kube_service_addresses",
-        "kube_network_node_prefix",
-        "kube_proxy_mode",
-        "container_manager",
-        "dns_domain",
-        "kubeconfig_localhost",
-        "helm_enabled",
-        "loadbalancer_apiserver",
-        "loadbalancer_apiserver_localhost",
-        "ansible_user",
-        "ansible_host",
-        "ansible_port",
-        "ansible_become",
-        "ansible_ssh_private_key_file",
-        "ip",
-        "access_ip",
-        "node_labels",
-        "node_taints",
+def helm_addons(cluster: Cluster) -> list[str]:
+    """The enabled addons deepctl installs with helm (on the first control plane)."""
+    addons = cluster.spec.addons
+    enabled = {
+        "gpu": addons.gpu.enabled,
+        "monitoring": addons.monitoring.enabled,
+        "logging": addons.logging.enabled,
+        "storage.nfs": addons.storage.nfs.enabled,
+        "storage.ceph": addons.storage.ceph.enabled,
+        "slurm": addons.slurm.enabled,
+        "jupyterhub": addons.jupyterhub.enabled,
     }
-)
-# Names an inventory may set that are not role defaults (connection and host variables).
-INVENTORY_ONLY_VARS = frozenset(
-    {"ansible_ssh_common_args", "ansible_python_interpreter", "etcd_member_name"}
-)
-
-MAX_LISTED = 20  # unknown kubesprayVars names listed in one warning
+    return [name for name, on in enabled.items() if on]
 
 
 def check_addons(cluster: Cluster) -> Iterator[Finding]:
@@ -83,40 +63,6 @@ def check_addons(cluster: Cluster) -> Iterator[Finding]:
             ("spec", "addons", "storage", "nfs", "server"),
             f"NFS server {nfs.server!r} is not a host of this spec{did_you_mean(nfs.server, names)}",
         )
-
-
-def check_kubespray_vars(cluster: Cluster) -> Iterator[Finding]:
-    variables = cluster.spec.kubespray_vars
-    if not variables:
-        return
-    known = load_release().variables | INVENTORY_ONLY_VARS
-    owned = set(OWNED_KUBESPRAY_VARS)
-    if cluster.spec.addons.gpu.enabled and cluster.spec.kubernetes.container_runtime == "containerd":
-        owned.add("containerd_additional_runtimes")  # carries the NVIDIA runtime (docs/addons.md)
-    unknown = []
-    for name in variables:
-        if name in owned:
-            yield Finding(
-                ("spec", "kubesprayVars", name),
-                f"{name!r} is set by deepctl from the spec; change the spec field instead "
-                "of overriding it here",
-            )
-        elif name not in known:
-            unknown.append(name)
-    if unknown:
-        # Suggestions cost a fuzzy search over ~3,000 names each: only for the first few.
-        shown = [_with_suggestion(name, known) for name in unknown[:MAX_LISTED]]
-        more = f" and {len(unknown) - MAX_LISTED} more" if len(unknown) > MAX_LISTED else ""
-        yield Finding(
-            ("spec", "kubesprayVars"),
-            f"Kubespray {load_release().tag} defines no variable named: {', '.join(shown)}{more}",
-            "warning",
-        )
-
-
-def _with_suggestion(name: str, known: frozenset[str]) -> str:
-    near = closest(name, known)
-    return f"{name} (did you mean {near}?)" if near else name
 
 
 CEPH_REPLICAS = 3  # the rook-ceph-cluster chart's default block pool: 3 replicas, one per host

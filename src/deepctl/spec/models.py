@@ -7,26 +7,39 @@ JSON Schema printed by ``deepctl schema``.
 
 from __future__ import annotations
 
+__all__ = [
+    "DEFAULT_KUBE_VERSION",
+    "ApiServerLoadBalancer",
+    "Cluster",
+    "ContainerRuntime",
+    "Host",
+    "KubernetesConfig",
+    "NetworkPlugin",
+    "OsConfig",
+    "ProxyMode",
+]
+
 import re
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator
 
 from deepctl import KUBESPRAY_TAG
+from deepctl.spec.base import SpecModel
+from deepctl.spec.kubernetes import (
+    DEFAULT_KUBE_VERSION,
+    ApiServerLoadBalancer,
+    ContainerRuntime,
+    KubernetesConfig,
+    NetworkPlugin,
+    OsConfig,
+    ProxyMode,
+)
 from deepctl.spec.offline import Offline
 
 API_VERSION: Literal["deepctl/v1alpha1"] = "deepctl/v1alpha1"
-DEFAULT_KUBE_VERSION = "1.35.4"
-
-# Kubespray v2.31.0 validate_inventory's list of supported network plugins.
-NetworkPlugin = Literal[
-    "calico", "cilium", "flannel", "kube-ovn", "kube-router", "macvlan", "cni", "custom_cni", "none"
-]
-ProxyMode = Literal["ipvs", "iptables", "nftables"]
-ContainerRuntime = Literal["containerd", "crio"]
 Role = Literal["control-plane", "etcd", "worker"]
 MigStrategy = Literal["none", "single", "mixed"]
 AnsibleStrategy = Literal["linear", "free", "mitogen"]
@@ -39,17 +52,6 @@ TAINT = re.compile(
 )
 
 
-class SpecModel(BaseModel):
-    """Base of every spec model: camelCase keys, unknown keys rejected."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=True,
-        validate_default=True,
-    )
-
-
 class KubesprayConfig(SpecModel):
     """Which Kubespray release deepctl drives, and where its tree is."""
 
@@ -58,37 +60,6 @@ class KubesprayConfig(SpecModel):
         None,
         description="A local Kubespray tree to use instead of vendor/kubespray or the cache; "
         "relative paths are relative to the spec file.",
-    )
-
-
-class ApiServerLoadBalancer(SpecModel):
-    """An external load balancer in front of the Kubernetes API (HA control planes)."""
-
-    address: str = Field(description="IP address or DNS name of the load balancer.")
-    port: int = Field(6443, ge=1, le=65535, description="Port of the load balancer.")
-
-
-class KubernetesConfig(SpecModel):
-    """The Kubernetes cluster Kubespray builds."""
-
-    version: str = Field(
-        DEFAULT_KUBE_VERSION, description="Kubernetes version; one the pinned Kubespray supports."
-    )
-    network_plugin: NetworkPlugin = Field("calico", description="CNI plugin (kube_network_plugin).")
-    pod_subnet: IPv4Network = Field(IPv4Network("10.233.64.0/18"), description="kube_pods_subnet.")
-    service_subnet: IPv4Network = Field(
-        IPv4Network("10.233.0.0/18"), description="kube_service_addresses."
-    )
-    node_prefix: int = Field(
-        24, ge=1, le=32, description="Size of each node's pod block (kube_network_node_prefix)."
-    )
-    proxy_mode: ProxyMode = Field("ipvs", description="kube-proxy mode.")
-    container_runtime: ContainerRuntime = Field("containerd", description="container_manager.")
-    dns_domain: str = Field("cluster.local", description="Cluster DNS domain.")
-    api_server_load_balancer: ApiServerLoadBalancer | None = Field(
-        None,
-        description="External API load balancer. Without one, an HA control plane uses "
-        "Kubespray's local API proxy on every node.",
     )
 
 
@@ -127,12 +98,21 @@ class Host(SpecModel):
     internal_address: IPv4Address | None = Field(
         None, description="Cluster-internal IP (Kubespray `ip`); defaults to the address."
     )
+    internal_address6: IPv6Address | None = Field(
+        None, description="Cluster-internal IPv6 address (Kubespray `ip6` and `access_ip6`); "
+        "dual stack or IPv6 only.",
+    )
     roles: list[Role] = Field(min_length=1, description="control-plane, etcd and/or worker.")
     gpu: bool = Field(False, description="True: this host is expected to have NVIDIA GPUs.")
     labels: dict[str, str] = Field(default_factory=dict, description="Kubernetes node labels.")
     taints: list[str] = Field(default_factory=list, description='"key=value:Effect" taints.')
     ssh: HostSSHConfig = Field(
         default_factory=HostSSHConfig, description="Per-host overrides of spec.ssh."
+    )
+    kubespray_vars: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Raw Kubespray variables of this host only (hosts.yaml); they win over "
+        "spec.kubesprayVars. Values are Ansible templates.",
     )
     ceph_devices: list[str] = Field(
         default_factory=list,
@@ -349,6 +329,7 @@ class ClusterSpec(SpecModel):
     addons: Addons = Field(default_factory=Addons, description="Platform addons.")
     ansible: AnsibleConfig = Field(default_factory=AnsibleConfig, description="Ansible runs.")
     offline: Offline | None = Field(None, description="Air-gapped install: mirrors (docs/airgap.md).")
+    os: OsConfig = Field(default_factory=OsConfig, description="Host operating-system settings.")
     kubespray_vars: dict[str, Any] = Field(
         default_factory=dict,
         description="Raw Kubespray variables, merged last. Values are Ansible templates.",

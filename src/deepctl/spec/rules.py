@@ -12,14 +12,14 @@ from collections.abc import Callable, Iterator
 from ipaddress import IPv4Address, ip_address
 
 from deepctl.kubespray_release import load_release
-from deepctl.spec.addon_rules import (
+from deepctl.spec.addon_rules import check_addons, check_storage
+from deepctl.spec.finding import Finding, PathKey, closest, did_you_mean
+from deepctl.spec.kubespray_rules import (
     INVENTORY_ONLY_VARS,
     OWNED_KUBESPRAY_VARS,
-    check_addons,
+    check_kubespray_fields,
     check_kubespray_vars,
-    check_storage,
 )
-from deepctl.spec.finding import Finding, PathKey, closest, did_you_mean
 from deepctl.spec.models import RFC1123_LABEL, Cluster, Host
 from deepctl.spec.offline_rules import check_offline
 from deepctl.spec.slurm_rules import check_slurm
@@ -80,7 +80,8 @@ def check_host_addresses(cluster: Cluster) -> Iterator[Finding]:
                 _host_path(i, "address"),
                 f"{host.address!r} is neither an IP address nor a DNS name",
             )
-        for field, value in (("address", host.address), ("internalAddress", host.internal_address)):
+        for field, value in (("address", host.address), ("internalAddress", host.internal_address),
+                             ("internalAddress6", host.internal_address6)):
             if value is None:
                 continue
             key = str(value)
@@ -262,6 +263,7 @@ RULES: tuple[Callable[[Cluster], Iterator[Finding]], ...] = (
     check_storage,
     check_slurm,
     check_kubespray_vars,
+    check_kubespray_fields,
     check_bastion,
     check_offline,
 )

@@ -1,0 +1,1 @@
+"""deepctl import: a Kubespray inventory -> a deepctl spec."""

@@ -1,0 +1,208 @@
+"""Import, the whole inventory: ``ansible-inventory --list`` data -> deepctl spec data (pure).
+
+Literal values of variables that have a typed field go to that field; templates and every
+other variable go to ``kubesprayVars`` as they are (a template is the user's own Ansible and
+keeps working); a variable whose value differs between hosts goes to those hosts'
+``kubesprayVars``. What cannot be carried is collected, never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic.alias_generators import to_camel
+
+from deepctl.importer.hosts import HOST_VARIABLES, UNEXPRESSIBLE, import_hosts
+from deepctl.importer.listing import InventoryListing
+from deepctl.kubespray_release import is_kubespray_default
+from deepctl.spec.kubespray_map import COMPOSITE_VARIABLES, FIELD_VARIABLES, is_template
+
+# Variables deepctl sets itself, with its value: listed with both values, never imported.
+DEEPCTL_OWNED = {"kubeconfig_localhost": True}
+CALICO_DEFAULTS = {"calico_vxlan_mode": "Always", "calico_ipip_mode": "Never"}
+
+
+@dataclass
+class ImportResult:
+    """The spec as data, and what the importer did with each variable."""
+
+    spec: dict[str, Any]
+    typed: dict[str, str] = field(default_factory=dict)  # variable -> spec field path
+    raw: list[str] = field(default_factory=list)  # cluster-wide kubesprayVars
+    templates: list[str] = field(default_factory=list)  # kept as Ansible templates
+    per_host: dict[str, list[str]] = field(default_factory=dict)  # host -> kubesprayVars
+    owned: list[tuple[str, Any, Any]] = field(default_factory=list)  # name, inventory, deepctl
+    problems: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # groups left out, and why
+
+
+def _same(values: list[Any]) -> bool:
+    first = json.dumps(values[0], sort_keys=True, default=str)
+    return all(json.dumps(v, sort_keys=True, default=str) == first for v in values[1:])
+
+
+def split_variables(listing: InventoryListing) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """(cluster-wide, per host). Cluster-wide: one value on every host, or on every Kubernetes
+    node (group_vars/k8s_cluster) - deepctl then gives it to etcd-only hosts too, which is
+    where Kubespray's etcd role looks for such values. Anything else stays per host."""
+    names = list(dict.fromkeys(n for variables in listing.hostvars.values() for n in variables))
+    nodes = set(listing.groups.get("kube_control_plane", [])) | set(listing.groups.get("kube_node", []))
+    cluster: dict[str, Any] = {}
+    per_host: dict[str, dict[str, Any]] = {host: {} for host in listing.hostvars}
+    for name in names:
+        if name in HOST_VARIABLES or name in UNEXPRESSIBLE:
+            continue
+        holders = {h: v[name] for h, v in listing.hostvars.items() if name in v}
+        everywhere = len(holders) == len(listing.hostvars) or (bool(nodes) and nodes <= set(holders))
+        if everywhere and _same(list(holders.values())):
+            cluster[name] = next(iter(holders.values()))
+        else:
+            for host, value in holders.items():
+                per_host[host][name] = value
+    return cluster, per_host
+
+
+def _camel_keys(value: Any) -> Any:
+    """Kubespray's snake_case keys inside a structured value as spec keys (skip_verify ->
+    skipVerify); rendering writes them back in snake_case."""
+    if isinstance(value, dict):
+        return {to_camel(str(k)): _camel_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel_keys(v) for v in value]
+    return value
+
+
+def _set(spec: dict[str, Any], path: str, value: Any) -> None:
+    node = spec
+    *parents, last = path.split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+
+
+def convert(listing: InventoryListing, *, name: str, user: str | None = None,
+            identity_file: str | None = None) -> ImportResult:
+    hosts = import_hosts(listing, user=user, identity_file=identity_file)
+    spec: dict[str, Any] = {}
+    result = ImportResult({"apiVersion": "deepctl/v1alpha1", "kind": "Cluster",
+                           "metadata": {"name": name}, "spec": spec},
+                          problems=list(hosts.problems), dropped=list(hosts.dropped))
+    cluster_vars, host_vars = split_variables(listing)
+    raw: dict[str, Any] = {}
+    composite: dict[str, Any] = {}
+    for var, value in cluster_vars.items():
+        if var in DEEPCTL_OWNED:
+            result.owned.append((var, value, DEEPCTL_OWNED[var]))
+        elif is_template(value) or (var not in FIELD_VARIABLES and var not in COMPOSITE_VARIABLES):
+            raw[var] = value
+            (result.templates if is_template(value) else result.raw).append(var)
+        elif var in FIELD_VARIABLES:
+            _set(spec, FIELD_VARIABLES[var], _camel_keys(value))
+            result.typed[var] = f"spec.{FIELD_VARIABLES[var]}"
+        elif is_kubespray_default(var, value):  # e.g. kube_vip_enabled: false, as is
+            raw[var] = value
+            result.raw.append(var)
+        else:
+            composite[var] = value
+    _composite(spec, composite, cluster_vars, result)
+    for host, variables in host_vars.items():
+        _host_raw(host, variables, result)
+    if hosts.ssh:
+        spec["ssh"] = hosts.ssh
+    spec["hosts"] = hosts.hosts
+    for entry in spec["hosts"]:
+        extra = {n: host_vars[entry["name"]][n] for n in result.per_host.get(entry["name"], [])}
+        if extra:
+            entry["kubesprayVars"] = extra
+    spec["addons"] = {"gpu": {"enabled": False}, "monitoring": {"enabled": False}}
+    if raw:
+        spec["kubesprayVars"] = raw
+    return result
+
+
+def _host_raw(host: str, variables: dict[str, Any], result: ImportResult) -> None:
+    for var, value in variables.items():
+        typed = var in FIELD_VARIABLES or var in COMPOSITE_VARIABLES or var in DEEPCTL_OWNED
+        if typed and not is_template(value):
+            result.problems.append(f"{var} is not the same on every host ({host}: "
+                                   f"{value!r}); deepctl sets it once for the whole cluster")
+            continue
+        result.per_host.setdefault(host, []).append(var)
+
+
+def _composite(spec: dict[str, Any], found: dict[str, Any], every: dict[str, Any],
+               result: ImportResult) -> None:
+    """Variables a typed field writes together with others (calico modes, kube-proxy...)."""
+    modes = {k: found.get(k, every.get(k, d)) for k, d in CALICO_DEFAULTS.items()}
+    if "calico_vxlan_mode" in found or "calico_ipip_mode" in found:
+        _calico(spec, modes["calico_vxlan_mode"], modes["calico_ipip_mode"], result)
+    for var in ("cilium_kube_proxy_replacement", "kube_router_run_service_proxy"):
+        if var in found:
+            if isinstance(found[var], bool):
+                _set(spec, "kubernetes.kubeProxyReplacement", found[var])
+                result.typed[var] = "spec.kubernetes.kubeProxyReplacement"
+            else:
+                result.problems.append(f"{var}: {found[var]!r} cannot be expressed: "
+                                       "spec.kubernetes.kubeProxyReplacement is true or false")
+    if "loadbalancer_apiserver" in found and "kube_vip_address" not in found:
+        lb = found["loadbalancer_apiserver"]
+        if isinstance(lb, dict) and set(lb) <= {"address", "port"} and "address" in lb:
+            _set(spec, "kubernetes.apiServerLoadBalancer", dict(lb))
+            result.typed["loadbalancer_apiserver"] = "spec.kubernetes.apiServerLoadBalancer"
+        else:
+            result.problems.append(f"loadbalancer_apiserver: {lb!r} cannot be expressed: "
+                                   "spec.kubernetes.apiServerLoadBalancer holds address and port")
+    if "containerd_registry_auth" in found:
+        result.problems.append("containerd_registry_auth holds passwords: put each in a file and "
+                               "list it under spec.kubernetes.containerd.registryAuth "
+                               "(passwordFile)")
+    _kube_vip(spec, found, result)
+
+
+def _calico(spec: dict[str, Any], vxlan: Any, ipip: Any, result: ImportResult) -> None:
+    on = {"Always", "CrossSubnet"}
+    if vxlan in on and ipip == "Never":
+        encapsulation, mode = "vxlan", vxlan
+    elif ipip in on and vxlan == "Never":
+        encapsulation, mode = "ipip", ipip
+    elif vxlan == ipip == "Never":
+        encapsulation, mode = "none", "Never"
+    else:
+        result.problems.append(f"calico_vxlan_mode {vxlan!r} with calico_ipip_mode {ipip!r} "
+                               "cannot be expressed by spec.kubernetes.calico.encapsulation")
+        return
+    _set(spec, "kubernetes.calico.encapsulation", encapsulation)
+    if mode == "CrossSubnet":
+        _set(spec, "kubernetes.calico.crossSubnet", True)
+    for var in ("calico_vxlan_mode", "calico_ipip_mode"):
+        result.typed[var] = "spec.kubernetes.calico.encapsulation"
+
+
+KUBE_VIP_KEYS = {"kube_vip_interface": "interface", "kube_vip_bgppeers": "bgpPeers",
+                 "kube_vip_bgp_routerid": "bgpRouterId"}
+
+
+def _kube_vip(spec: dict[str, Any], found: dict[str, Any], result: ImportResult) -> None:
+    """kube-vip for the control plane (Kubespray's guide), as spec.kubernetes.kubeVip."""
+    names = sorted(v for v in found if v.startswith("kube_vip_"))
+    if not names:
+        return
+    arp, bgp = found.get("kube_vip_arp_enabled", False), found.get("kube_vip_bgp_enabled", False)
+    lb = found.get("loadbalancer_apiserver")
+    address = found.get("kube_vip_address")
+    expected = {*KUBE_VIP_KEYS, "kube_vip_enabled", "kube_vip_controlplane_enabled",
+                "kube_vip_address", "kube_vip_arp_enabled", "kube_vip_bgp_enabled"}
+    if (found.get("kube_vip_enabled") is not True
+            or found.get("kube_vip_controlplane_enabled") is not True
+            or not isinstance(address, str) or arp == bgp or not set(names) <= expected
+            or lb not in (None, {"address": address, "port": 6443})):
+        result.problems.append(f"kube-vip settings ({', '.join(names)}) cannot be expressed: "
+                               "spec.kubernetes.kubeVip is a control-plane VIP in arp or bgp mode")
+        return
+    vip: dict[str, Any] = {"address": address, "mode": "arp" if arp else "bgp"}
+    vip.update({key: found[var] for var, key in KUBE_VIP_KEYS.items() if var in found})
+    _set(spec, "kubernetes.kubeVip", vip)
+    for var in [*names, *(["loadbalancer_apiserver"] if lb is not None else [])]:
+        result.typed[var] = "spec.kubernetes.kubeVip"

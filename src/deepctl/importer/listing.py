@@ -1,0 +1,121 @@
+"""Read a Kubespray inventory the way Ansible does: ``ansible-inventory --list`` (the I/O part).
+
+The group ``k8s_cluster`` is declared as Kubespray's dynamic_groups role builds it at run time
+(kube_control_plane, kube_node, calico_rr), so that ``group_vars/k8s_cluster/`` counts; the old
+names kube-master, kube-node and calico-rr count as the new ones, as they do there.
+
+Ansible itself merges hosts files (YAML or INI), ``group_vars/`` and ``host_vars/`` with its
+own precedence, so the importer sees exactly what Kubespray would, and never parses INI by hand.
+Values come back untemplated (``"{{ cluster_name }}"`` stays a template).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deepctl.errors import AnsibleError, UsageError
+
+HOSTS_FILES = ("hosts.yaml", "hosts.yml", "inventory.ini", "hosts.ini", "hosts")
+# Kubespray builds these groups at run time (role dynamic_groups): k8s_cluster, and the
+# current names of the old ones. Declared beside the user's inventory, group_vars/k8s_cluster
+# applies even to inventories that never declare the group, as it does in Kubespray.
+K8S_CLUSTER_SOURCE = """\
+all:
+  children:
+    kube_control_plane:
+      children:
+        kube-master: {}
+    kube_node:
+      children:
+        kube-node: {}
+    calico_rr:
+      children:
+        calico-rr: {}
+    k8s_cluster:
+      children:
+        kube_control_plane: {}
+        kube_node: {}
+        calico_rr: {}
+"""
+LIST_TIMEOUT_S = 120
+
+
+@dataclass(frozen=True)
+class InventoryListing:
+    """Hosts with their effective variables, and every group's hosts (children resolved)."""
+
+    source: Path
+    hostvars: dict[str, dict[str, Any]]  # host -> variable -> value, in inventory order
+    groups: dict[str, list[str]]  # group -> hosts (directly or through child groups)
+
+
+def ansible_inventory_binary() -> str:
+    """``ansible-inventory`` beside ``sys.executable``, else from PATH."""
+    beside = Path(sys.executable).parent / "ansible-inventory"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("ansible-inventory")
+    if found is None:
+        raise AnsibleError("ansible-inventory is not installed next to deepctl nor on PATH",
+                           hint="reinstall deepctl (pip install deepctl) so that ansible comes with it")
+    return found
+
+
+def inventory_source(path: Path) -> Path:
+    """The hosts file of an inventory directory (or the file itself)."""
+    if path.is_file():
+        return path
+    if not path.is_dir():
+        raise UsageError(f"{path}: no such inventory file or directory")
+    for name in HOSTS_FILES:
+        if (path / name).is_file():
+            return path / name
+    raise UsageError(f"{path}: no hosts file found (looked for {', '.join(HOSTS_FILES)}); "
+                     "give the hosts file itself instead of the directory")
+
+
+def list_inventory(path: Path) -> InventoryListing:
+    """Run ``ansible-inventory --list`` on the inventory; Ansible's HOME and temp stay private."""
+    source = inventory_source(path)
+    with tempfile.TemporaryDirectory(prefix="deepctl-import-") as home:
+        k8s_cluster = Path(home) / "k8s_cluster.yml"
+        k8s_cluster.write_text(K8S_CLUSTER_SOURCE, encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+        env.update(ANSIBLE_HOME=home, ANSIBLE_LOCAL_TEMP=home, ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_INVENTORY_UNPARSED_FAILED="true", ANSIBLE_FORCE_VALID_GROUP_NAMES="ignore")
+        result = subprocess.run(
+            [ansible_inventory_binary(), "-i", str(source), "-i", str(k8s_cluster), "--list"],
+            capture_output=True, text=True, env=env, timeout=LIST_TIMEOUT_S, check=False,
+        )
+    if result.returncode != 0:
+        detail = result.stderr.strip().splitlines()[-1:] or ["no output"]
+        raise UsageError(f"{source}: Ansible cannot read this inventory: {detail[0]}")
+    return parse_listing(source, json.loads(result.stdout))
+
+
+def parse_listing(source: Path, data: dict[str, Any]) -> InventoryListing:
+    """Pure: ``ansible-inventory --list`` JSON -> hosts, their variables and their groups."""
+    hostvars: dict[str, dict[str, Any]] = data.get("_meta", {}).get("hostvars", {})
+    groups: dict[str, list[str]] = {}
+
+    def members(group: str, seen: frozenset[str]) -> list[str]:
+        entry = data.get(group, {})
+        found = list(entry.get("hosts", []))
+        for child in entry.get("children", []):
+            if child not in seen:
+                found += [h for h in members(child, seen | {child}) if h not in found]
+        return found
+
+    for group in data:
+        if group != "_meta":
+            groups[group] = members(group, frozenset({group}))
+    hosts = groups.get("all", [])
+    return InventoryListing(source, {h: dict(hostvars.get(h, {})) for h in hosts}, groups)
