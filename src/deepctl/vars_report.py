@@ -9,6 +9,7 @@ from typing import Any, Literal
 import yaml
 
 from deepctl.inventory import deepctl_settings, host_vars, render_hosts
+from deepctl.kubespray_offline import render_offline_vars
 from deepctl.kubespray_release import SIMPLE_REFERENCE, load_release, resolved_default, same_value
 from deepctl.spec.kubespray_map import is_template
 from deepctl.spec.models import Cluster
@@ -68,6 +69,11 @@ def cluster_rows(cluster: Cluster) -> list[VarRow]:
             differs = compare(setting.value, default, known, text is not None)
         rows.append(VarRow(setting.name, setting.value, setting.kind, setting.source, text,
                            differs, default if differs in ("yes", "no") else None))
+    for name, value in render_offline_vars(cluster).items():  # group_vars/all/deepctl-offline.yml
+        text, default, known = resolved_default(name)
+        differs = compare(value, default, known, text is not None)
+        rows.append(VarRow(name, value, "field", "spec.offline", text, differs,
+                           default if differs in ("yes", "no") else None))
     return rows
 
 
