@@ -21,7 +21,7 @@ import yaml
 from deepctl.addons import ADDONS, addon_context
 from deepctl.addons.manifests import namespace_manifest
 from deepctl.gpu_runtime import nvidia_runtime
-from deepctl.inventory import render_cluster_vars
+from deepctl.inventory import render_all_vars
 from deepctl.spec.rules import check
 from tests.charts.render import Rendered, chart_dir, render_chart, render_plan
 from tests.charts.specs import SPECS, cases, gpus_of, plans
@@ -71,7 +71,7 @@ def test_the_chart_accepts_deepctl_values(spec: str, release: str) -> None:
 def test_cluster_policy_runtime_is_the_one_kubespray_declares(spec: str, release: str) -> None:
     c = SPECS[spec]
     policy = rendered(spec, release).one("ClusterPolicy")["spec"]
-    (runtime,) = render_cluster_vars(c)["containerd_additional_runtimes"]
+    (runtime,) = render_all_vars(c)["containerd_additional_runtimes"]
     assert runtime == nvidia_runtime()
     env = {e["name"]: e["value"] for e in policy["toolkit"]["env"]}
     assert env["CONTAINERD_RUNTIME_CLASS"] == runtime["name"] == policy["operator"]["runtimeClass"]
