@@ -82,7 +82,10 @@ spec:
 
 # spec -> (Kubespray download items with files, with images) it turns on: the oracle.
 CASES: dict[str, tuple[str, tuple[set[str], set[str]]]] = {
-    "gpu-example": ("examples/gpu-cluster.yaml", CALICO_CONTAINERD),
+    # one control plane: Kubespray's own default (loadbalancer_apiserver_localhost: true, which
+    # deepctl no longer overrides) runs nginx-proxy on the workers
+    "gpu-example": ("examples/gpu-cluster.yaml", (CALICO_CONTAINERD[0],
+                                                  CALICO_CONTAINERD[1] | {"nginx"})),
     "cilium-crio": (CILIUM_CRIO, (BASE_FILES | {"crio", "skopeo", "ciliumcli"},
                                   BASE_IMAGES | {"cilium", "cilium_operator", "nginx"})),
     "every-addon": (EVERY_ADDON, (CALICO_CONTAINERD[0], CALICO_CONTAINERD[1] | {"nginx"})),
