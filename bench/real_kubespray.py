@@ -74,10 +74,18 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str], log: Path) -> tuple[f
     return time.perf_counter() - start, code
 
 
-def tasks_in(log: Path) -> int:
-    """TASK headers in an ansible-playbook or deepctl log (how far the run got)."""
-    text = log.read_text(encoding="utf-8", errors="replace")
-    return sum(1 for line in text.splitlines() if line.startswith("TASK [") or "] TASK " in line)
+def last_task(log: Path) -> str:
+    """The last task an ansible-playbook or deepctl log names: where the run stopped.
+
+    (Counting headers would not compare: stock's ``display_skipped_hosts = no`` prints no
+    header for a task every host skipped.)"""
+    last = ""
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("TASK ["):
+            last = line[len("TASK ["):].split("]", 1)[0].split(" : ", 1)[-1]
+        elif "] TASK " in line:
+            last = line.split("] TASK ", 1)[1].strip()
+    return last
 
 
 class Way:
@@ -86,7 +94,7 @@ class Way:
         self.name, self.argv, self.cwd, self.env = name, argv, cwd, env
         self.control_dir = control_dir  # SSH masters to close after a run (deepctl closes its own)
         self.seconds: list[float] = []
-        self.tasks: list[int] = []
+        self.last_tasks: list[str] = []
         self.codes: list[int] = []
 
     def run_once(self, logs: Path) -> None:
@@ -94,14 +102,14 @@ class Way:
         seconds, code = timed(self.argv, self.cwd, self.env, log)
         self.seconds.append(seconds)
         self.codes.append(code)
-        self.tasks.append(tasks_in(log))
+        self.last_tasks.append(last_task(log))
         if self.control_dir is not None:
             close_ssh_masters(self.control_dir)  # every run starts without SSH masters
-        print(f"  {self.name}: {seconds:.1f} s, exit {code}, {self.tasks[-1]} tasks", flush=True)
+        print(f"  {self.name}: {seconds:.1f} s, exit {code}, stopped at {self.last_tasks[-1]!r}", flush=True)
 
     def summary(self) -> dict[str, Any]:
         return {"median_s": statistics.median(self.seconds), "runs_s": self.seconds,
-                "tasks": self.tasks, "exit_codes": self.codes, "argv": self.argv}
+                "stopped_at": self.last_tasks, "exit_codes": self.codes, "argv": self.argv}
 
 
 def ways(work: Path, spec: Path, tree: Path, mitogen: bool) -> list[Way]:
@@ -135,7 +143,8 @@ def warm_up(work: Path, spec: Path) -> float:
     print("warming up: one unmeasured deploy (packages, fact caches) ...", flush=True)
     seconds, code = timed([DEEPCTL, "deploy", str(spec), "--yes"], work,
                           {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}, work / "warm-up.log")
-    print(f"  warm-up: {seconds:.1f} s, exit {code}, {tasks_in(work / 'warm-up.log')} tasks", flush=True)
+    print(f"  warm-up: {seconds:.1f} s, exit {code}, stopped at {last_task(work / 'warm-up.log')!r}",
+          flush=True)
     return seconds
 
 
@@ -161,10 +170,10 @@ def measure(args: argparse.Namespace, farm: HostFarm, hosts: list[TestHost], wor
 def report(data: dict[str, Any], hosts: int) -> None:
     stock = data["stock (Kubespray's ansible.cfg)"]["median_s"]
     rows = [[name, f"{d['median_s']:.1f}", f"{d['median_s'] / stock:.2f}x",
-             "/".join(map(str, d["tasks"])), "/".join(map(str, d["exit_codes"]))]
+             " / ".join(sorted(set(d["stopped_at"]))), "/".join(map(str, d["exit_codes"]))]
             for name, d in data.items() if isinstance(d, dict) and "median_s" in d]
     print(f"\ncluster.yml to the first download, {hosts} isolated hosts, warm:")
-    print(table(rows, ["way", "median s", "vs stock", "tasks", "exit"]))
+    print(table(rows, ["way", "median s", "vs stock", "stopped at", "exit"]))
     ratio = data["deepctl"]["median_s"] / stock
     print(f"target deepctl <= 1.0x stock: {ratio:.2f}x -> {'met' if ratio <= 1.0 else 'NOT met'}")
 
