@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deepctl.ansible.environment import ansible_env
-from deepctl.ansible.runner import PlaybookRun, ansible_playbook_binary, run_playbook
+from deepctl.ansible.environment import local_kubespray_env
+from deepctl.ansible.runner import PlaybookRun, run_playbook
 from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.kubespray_source import KubesprayTree
 from deepctl.state import StateDir
@@ -90,17 +90,7 @@ def run_kubespray_validation(state: StateDir, tree: KubesprayTree) -> KubesprayC
         if failure is not None:
             failures.append(failure)
 
-    envvars = {
-        **ansible_env(None, ansible_playbook_binary()),
-        "ANSIBLE_ROLES_PATH": str(tree.path / "roles"),
-        "ANSIBLE_LIBRARY": str(tree.path / "library"),
-        "ANSIBLE_LOCAL_TEMP": str(work / "tmp"),
-        "ANSIBLE_HOME": str(work / "ansible-home"),
-        "ANSIBLE_FORCE_VALID_GROUP_NAMES": "ignore",
-        "ANSIBLE_RETRY_FILES_ENABLED": "false",
-        "ANSIBLE_GATHERING": "explicit",
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-    }
+    envvars = local_kubespray_env(tree.path, work, sys.executable)
     result = run_playbook(
         PlaybookRun(
             private_data_dir=work,

@@ -33,6 +33,23 @@ def ansible_env(config_path: Path | None, binary: str, path: str | None = None
     }
 
 
+def local_kubespray_env(tree: Path, work: Path, python: str) -> dict[str, str]:
+    """Environment for running Kubespray's roles on this machine only (``validate``'s
+    checks, ``artifacts list``'s download evaluation): roles and modules from ``tree``, Ansible's
+    scratch space under ``work``, no fact gathering, no colours, ``python`` for local tasks."""
+    return {
+        "ANSIBLE_ROLES_PATH": str(tree / "roles"),
+        "ANSIBLE_LIBRARY": str(tree / "library"),
+        "ANSIBLE_LOCAL_TEMP": str(work / "tmp"),
+        "ANSIBLE_HOME": str(work / "ansible-home"),
+        "ANSIBLE_FORCE_VALID_GROUP_NAMES": "ignore",
+        "ANSIBLE_RETRY_FILES_ENABLED": "false",
+        "ANSIBLE_GATHERING": "explicit",
+        "ANSIBLE_PYTHON_INTERPRETER": python,
+        "ANSIBLE_NOCOLOR": "1",
+    }
+
+
 def kubespray_dirs(state: StateDir) -> dict[str, str]:
     """Where Kubespray keeps what outlives a run: admin.conf (``artifacts_dir``) and generated
     credentials (``credentials_dir``). Each run reads its own inventory copy, so these two

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deepctl.ansible.environment import local_kubespray_env
 from deepctl.ansible.runner import PlaybookRun, run_playbook
 from deepctl.errors import ArtifactError
 from deepctl.fsutil import atomic_write, ensure_private_dir
@@ -183,14 +184,4 @@ def evaluate_downloads(
 
 
 def _envvars(tree: KubesprayTree, work: Path) -> dict[str, str]:
-    return {
-        "ANSIBLE_ROLES_PATH": str(tree.path / "roles"),
-        "ANSIBLE_LIBRARY": str(tree.path / "library"),
-        "ANSIBLE_LOCAL_TEMP": str(work / "tmp"),
-        "ANSIBLE_HOME": str(work / "ansible-home"),
-        "ANSIBLE_FORCE_VALID_GROUP_NAMES": "ignore",
-        "ANSIBLE_RETRY_FILES_ENABLED": "false",
-        "ANSIBLE_GATHERING": "explicit",
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "ANSIBLE_NOCOLOR": "1",
-    }
+    return local_kubespray_env(tree.path, work, sys.executable)
