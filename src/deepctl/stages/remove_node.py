@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from deepctl.spec.edit import remove_host_text, write_spec
+from deepctl.spec.edit import remove_host_text
 from deepctl.stages.context import StageContext
 from deepctl.stages.kubespray import tree_inputs
 from deepctl.stages.scale import ESTABLISHES
+from deepctl.stages.spec_change import apply_spec_text
 from deepctl.stages.stage import Stage
-from deepctl.workspace import open_workspace
 
 PLAYBOOK = "remove-node.yml"
 
@@ -42,11 +42,8 @@ def remove_host(name: str, force: bool) -> Stage:
 def drop_from_spec(name: str) -> Stage:
     def run(ctx: StageContext) -> None:
         path = ctx.ws.spec.path
-        text = path.read_text(encoding="utf-8")
         if ctx.cluster.host(name) is not None:
-            write_spec(path, remove_host_text(text, name))
-            ctx.ws = open_workspace(path, ctx.ws.state.root)
-            ctx.ansible.use(ctx.ws)
+            apply_spec_text(ctx, remove_host_text(path.read_text(encoding="utf-8"), name))
         ctx.record.log(f"removed {name} from {path}")
 
     return Stage(

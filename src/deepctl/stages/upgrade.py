@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from deepctl.spec.edit import set_kube_version_text, write_spec
+from deepctl.spec.edit import set_kube_version_text
 from deepctl.stages.context import StageContext
 from deepctl.stages.kubespray import tree_inputs
 from deepctl.stages.scale import ESTABLISHES
+from deepctl.stages.spec_change import apply_spec_text
 from deepctl.stages.stage import Stage
-from deepctl.workspace import open_workspace
 
 PLAYBOOK = "upgrade-cluster.yml"
 
@@ -28,9 +28,7 @@ def set_version(version: str) -> Stage:
     def run(ctx: StageContext) -> None:
         path = ctx.ws.spec.path
         if ctx.cluster.spec.kubernetes.version != version:
-            write_spec(path, set_kube_version_text(path.read_text(encoding="utf-8"), version))
-            ctx.ws = open_workspace(path, ctx.ws.state.root)
-            ctx.ansible.use(ctx.ws)
+            apply_spec_text(ctx, set_kube_version_text(path.read_text(encoding="utf-8"), version))
         ctx.record.log(f"spec.kubernetes.version: {version} in {path}")
 
     return Stage(
