@@ -37,6 +37,7 @@ from deepctl.state.record import RunRecord
 from deepctl.state.taskcounts import load_task_counts, save_task_count
 from deepctl.workspace import Workspace
 
+LISTED = "#listed"  # task-counts key suffix of a --list-tasks estimate
 HOST_KEY_FAILED = "Host key verification failed"  # OpenSSH
 MITOGEN_HOST_KEY_FAILED = "SSH reported an unrecognized or mismatching host key"  # Mitogen
 
@@ -110,7 +111,9 @@ class Ansible:
             self.prepare()
         extravars = self.extravars(extravars)
         key = playbook + (f"@{limit}" if limit else "")
-        known = load_task_counts(self.state).get(key)
+        counts = load_task_counts(self.state)
+        # a run that finished counted its tasks; else an earlier --list-tasks estimated them
+        known = counts.get(key) or counts.get(key + LISTED)
         progress = PlaybookProgress(playbook, total_tasks=known)
         self.display.playbook_started(stage, progress)
         self.record.log(f"stage {stage}: ansible-playbook {playbook}"
@@ -196,6 +199,9 @@ class Ansible:
         def on_total(total: int) -> None:
             if progress.total_tasks is None:
                 progress.total_tasks = total
+            # kept: a run that keeps failing (an air-gapped download, say) lists once, not
+            # on every try (3-4 s of CPU beside the real run for cluster.yml)
+            save_task_count(self.state, playbook + (f"@{limit}" if limit else "") + LISTED, total)
             self.record.log(f"stage {stage}: {playbook}: {total} tasks "
                             "(ansible-playbook --list-tasks)")
 
