@@ -8,9 +8,10 @@ nothing listens. Three real runs in all, each depending on the one before:
 1. ``deploy``: real ``cluster.yml`` to the first download; tasks reached, message, run record.
 2. ``deploy`` again: resumes at kubespray (earlier stages up to date); SIGTERM mid-run: exit 130,
    no Ansible or ssh process left, the run recorded as canceled and resumable.
-3. ``add-node`` of a worker with ``kubesprayVars.files_repo`` on loopback: real
-   ``playbooks/facts.yml`` then ``scale.yml --limit`` to the same boundary; the message names
-   the files_repo URL.
+3. ``add-node`` of a worker with ``spec.offline`` at a loopback mirror that records what it
+   is asked for: real ``playbooks/facts.yml`` then ``scale.yml --limit`` to the same boundary;
+   Kubespray's first download asks the mirror for runc at its files_repo path, and the
+   message names that URL.
 
 Skipped with a reason without ``DEEPCTL_TEST_KUBESPRAY`` (``.ci/run`` sets it).
 """
@@ -24,8 +25,9 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -35,6 +37,7 @@ from tests.harness.fixtures import require_real_sshd_hosts
 from tests.harness.isolated import missing_isolation
 from tests.integration.engine_support import DEEPCTL, deepctl, run_state
 from tests.integration.real_kubespray_support import (
+    URL_ROOTS,
     closed_loopback_url,
     job_events,
     mirror_vars,
@@ -170,25 +173,51 @@ def test_second_deploy_resumes_at_kubespray_and_sigterm_leaves_it_resumable(real
     assert {"preflight", "inventory"} <= set(ledger["stages"]) and "kubespray" not in ledger["stages"]
 
 
-def files_repo_vars(files_repo: str) -> dict[str, str]:
-    """``files_repo`` and Kubespray's download roots under it, as its offline.yml sample does."""
-    return {"files_repo": files_repo, **{name: f"{{{{ files_repo }}}}/{path}" for name, path in (
-        ("github_url", "github.com"), ("dl_k8s_io_url", "dl.k8s.io"),
-        ("storage_googleapis_url", "storage.googleapis.com"), ("get_helm_url", "get.helm.sh"))}}
+class RecordingMirror(BaseHTTPRequestHandler):
+    """A loopback mirror that answers preflight's probes (HEAD of a file, the registry's /v2/)
+    and refuses every download (404), recording what was asked for."""
+
+    asked: ClassVar[list[tuple[str, str]]] = []
+
+    def _answer(self, status: int) -> None:
+        self.asked.append((self.command, self.path))
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_HEAD(self) -> None:
+        self._answer(200)
+
+    def do_GET(self) -> None:
+        self._answer(200 if self.path.rstrip("/") == "/v2" else 404)
+
+    def log_message(self, *_: Any) -> None:
+        return None
 
 
-def test_add_node_runs_real_facts_and_scale_to_the_download_of_files_repo(real: RealCluster) -> None:
+def test_add_node_with_spec_offline_runs_real_facts_and_scale_to_the_mirror(
+        real: RealCluster) -> None:
     if not real.outputs:
         pytest.skip("needs the deploy of the tests before")
-    files_repo = closed_loopback_url() + "/files"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RecordingMirror)
+    RecordingMirror.asked = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
     data = yaml.safe_load(real.spec.read_text(encoding="utf-8"))
-    data["spec"]["kubesprayVars"] = {**data["spec"]["kubesprayVars"], **files_repo_vars(files_repo)}
+    data["spec"]["kubesprayVars"] = {k: v for k, v in data["spec"]["kubesprayVars"].items()
+                                     if k not in URL_ROOTS}  # spec.offline sets them now
+    data["spec"]["offline"] = {"files": f"{base}/files",
+                               "registry": f"127.0.0.1:{server.server_address[1]}",
+                               "insecureRegistry": True}
     real.spec.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     known_hosts = real.dir / ".deepctl" / "lab" / "known_hosts"
     known_hosts.write_text(known_hosts.read_text(encoding="ascii") + real.farm.known_hosts([real.wk2]))
     port = [] if real.wk2.port == 22 else ["--ssh-port", str(real.wk2.port)]
-    result = deepctl("add-node", str(real.spec), "--name", "kwk2", "--address", real.wk2.address,
-                     *port, "--yes", cwd=real.dir, timeout=RUN_TIMEOUT)
+    try:
+        result = deepctl("add-node", str(real.spec), "--name", "kwk2", "--address",
+                         real.wk2.address, *port, "--yes", cwd=real.dir, timeout=RUN_TIMEOUT)
+    finally:
+        server.shutdown()
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     run_dir = newest_run(real)
@@ -202,5 +231,9 @@ def test_add_node_runs_real_facts_and_scale_to_the_download_of_files_repo(real: 
     failed = failed_events(run_dir)
     assert [e["event_data"]["host"] for e in failed] == ["kwk2"]
     assert failed[0]["event_data"]["task"].startswith("Download_file")
-    assert files_repo in output, output  # the URL the air-gapped user must mirror
+    # Kubespray's first download asked the mirror for runc at its files_repo path
+    runc = "/files/github.com/opencontainers/runc/releases/download/"
+    gets = [path for method, path in RecordingMirror.asked if method == "GET"]
+    assert any(path.startswith(runc) and path.endswith("/runc.amd64") for path in gets), gets
+    assert f"{base}{runc}" in output, output  # the URL the air-gapped user must mirror
     assert "kwk2" in yaml.safe_load(real.spec.read_text(encoding="utf-8"))["spec"]["hosts"][-1]["name"]
