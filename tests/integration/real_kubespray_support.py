@@ -30,11 +30,11 @@ TEST_HOST_VARS: dict[str, Any] = {
     # own interface address, and "Stop if access_ip is not pingable" would ping it. Tests
     # reach nothing but 127.0.0.0/8, so that one check is off.
     "ping_access_ip": False,
-    # nodelocaldns needs the "dummy" kernel module (preinstall's "Check dummy module" reads
-    # /proc/modules): the hosts cannot load modules (sys_module dropped, and the kernel here
-    # may have no module support at all).
-    "enable_nodelocaldns": False,
 }
+# nodelocaldns needs the "dummy" kernel module (preinstall's "Check dummy module" reads
+# /proc/modules): the hosts cannot load modules (sys_module dropped, and the kernel here may
+# have no module support at all). Its typed field: spec.kubernetes.nodeLocalDns.enabled.
+TEST_HOST_KUBERNETES: dict[str, Any] = {"nodeLocalDns": {"enabled": False}}
 URL_ROOTS = ("github_url", "dl_k8s_io_url", "storage_googleapis_url", "get_helm_url")
 
 
@@ -76,6 +76,7 @@ def real_spec(tmp_path: Path, farm: HostFarm, hosts: Mapping[TestHost, Sequence[
             "ssh": {"user": "root", "identityFile": str(farm.client_key)},
             "hosts": [{"name": h.name, "address": h.address, "roles": list(roles),
                        "ssh": {"port": h.port}} for h, roles in hosts.items()],
+            "kubernetes": dict(TEST_HOST_KUBERNETES),
             "addons": {"gpu": {"enabled": False}, "monitoring": {"enabled": False}},
             "kubesprayVars": {**TEST_HOST_VARS, **kubespray_vars},
             **(extra or {}),
