@@ -28,18 +28,23 @@ from deepctl.errors import AnsibleError
 EventHandler = Callable[[dict[str, Any]], None]
 
 
-def ansible_playbook_binary() -> str:
-    """``ansible-playbook`` beside ``sys.executable``, else from PATH."""
-    beside = Path(sys.executable).parent / "ansible-playbook"
+def ansible_binary(name: str) -> str:
+    """An Ansible command (``ansible-playbook``, ``ansible-inventory``) beside
+    ``sys.executable``, else from PATH."""
+    beside = Path(sys.executable).parent / name
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
-    found = shutil.which("ansible-playbook")
+    found = shutil.which(name)
     if found is None:
         raise AnsibleError(
-            "ansible-playbook is not installed next to deepctl nor on PATH",
+            f"{name} is not installed next to deepctl nor on PATH",
             hint="reinstall deepctl (pip install deepctl) so that ansible comes with it",
         )
     return found
+
+
+def ansible_playbook_binary() -> str:
+    return ansible_binary("ansible-playbook")
 
 
 @dataclass

@@ -12,16 +12,12 @@ Values come back untemplated (``"{{ cluster_name }}"`` stays a template).
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deepctl.errors import AnsibleError, UsageError
+from deepctl.ansible.inventory import ansible_inventory_list
+from deepctl.errors import UsageError
 
 HOSTS_FILES = ("hosts.yaml", "hosts.yml", "inventory.ini", "hosts.ini", "hosts")
 # Kubespray builds these groups at run time (role dynamic_groups): k8s_cluster, and the
@@ -45,7 +41,6 @@ all:
         kube_node: {}
         calico_rr: {}
 """
-LIST_TIMEOUT_S = 120
 
 
 @dataclass(frozen=True)
@@ -55,18 +50,6 @@ class InventoryListing:
     source: Path
     hostvars: dict[str, dict[str, Any]]  # host -> variable -> value, in inventory order
     groups: dict[str, list[str]]  # group -> hosts (directly or through child groups)
-
-
-def ansible_inventory_binary() -> str:
-    """``ansible-inventory`` beside ``sys.executable``, else from PATH."""
-    beside = Path(sys.executable).parent / "ansible-inventory"
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    found = shutil.which("ansible-inventory")
-    if found is None:
-        raise AnsibleError("ansible-inventory is not installed next to deepctl nor on PATH",
-                           hint="reinstall deepctl (pip install deepctl) so that ansible comes with it")
-    return found
 
 
 def inventory_source(path: Path) -> Path:
@@ -83,18 +66,9 @@ def inventory_source(path: Path) -> Path:
 
 
 def list_inventory(path: Path) -> InventoryListing:
-    """Run ``ansible-inventory --list`` on the inventory; Ansible's HOME and temp stay private."""
+    """The inventory as ``ansible-inventory --list`` reads it (deepctl.ansible.inventory)."""
     source = inventory_source(path)
-    with tempfile.TemporaryDirectory(prefix="deepctl-import-") as home:
-        k8s_cluster = Path(home) / "k8s_cluster.yml"
-        k8s_cluster.write_text(K8S_CLUSTER_SOURCE, encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-        env.update(ANSIBLE_HOME=home, ANSIBLE_LOCAL_TEMP=home, ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_INVENTORY_UNPARSED_FAILED="true", ANSIBLE_FORCE_VALID_GROUP_NAMES="ignore")
-        result = subprocess.run(
-            [ansible_inventory_binary(), "-i", str(source), "-i", str(k8s_cluster), "--list"],
-            capture_output=True, text=True, env=env, timeout=LIST_TIMEOUT_S, check=False,
-        )
+    result = ansible_inventory_list([source], {"k8s_cluster.yml": K8S_CLUSTER_SOURCE})
     if result.returncode != 0:
         detail = result.stderr.strip().splitlines()[-1:] or ["no output"]
         raise UsageError(f"{source}: Ansible cannot read this inventory: {detail[0]}")
