@@ -13,11 +13,14 @@ import pytest
 from deepctl.kubespray_source import is_populated
 from tests.cli.conftest import MINIMAL_SPEC, Invoke, Sandbox
 
-KUBESPRAY = Path.home() / ".cache" / "deepctl" / "kubespray" / "v2.31.0"
+# The real tree .ci/run names (../shared/kubespray-v2.31.0), else deepctl's own cache.
+KUBESPRAY = Path(os.environ.get("DEEPCTL_TEST_KUBESPRAY")
+                 or Path.home() / ".cache" / "deepctl" / "kubespray" / "v2.31.0")
 
 pytestmark = pytest.mark.skipif(
     not is_populated(KUBESPRAY),
-    reason=f"no Kubespray v2.31.0 tree at {KUBESPRAY} (run `deepctl kubespray fetch`)",
+    reason=f"no Kubespray v2.31.0 tree at {KUBESPRAY} (set DEEPCTL_TEST_KUBESPRAY to one, or "
+    "run `deepctl kubespray fetch`)",
 )
 
 # deepctl's own rules accept a string here; Kubespray's validate_inventory asserts a boolean.
