@@ -9,7 +9,14 @@ caches), the same cluster.yml run from the same warm state, interleaved, ``--run
   stock    plain ``ansible-playbook -i <deepctl's inventory> cluster.yml`` with Kubespray's own
            ansible.cfg (``ANSIBLE_CONFIG``), as a Kubespray user runs it; wall time. Only its
            control-socket directory is moved (env), to close its SSH masters after each run
+  settings plain ``ansible-playbook`` with deepctl's generated ansible.cfg, inventory, extra
+           variables and environment (copied from the warm-up run): deepctl's Ansible
+           settings without ansible-runner, to tell the two apart
   mitogen  deepctl with ``spec.ansible.strategy: mitogen`` (``--no-mitogen`` leaves it out)
+
+Besides wall time, each run records the CPU seconds of its process tree (``wait4``: the
+controller side) and the busy CPU seconds of the whole machine (``/proc/stat``: the test
+hosts' sshd, sudo and Python too, which share these cores).
 
 Every run stops at Kubespray's first download: all download URLs point at a loopback port
 where nothing listens. Target: deepctl <= 1.0x stock. Needs root and the real tree
@@ -22,6 +29,7 @@ where nothing listens. Target: deepctl <= 1.0x stock. Needs root and the real tr
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import shutil
@@ -65,13 +73,25 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def timed(argv: list[str], cwd: Path, env: dict[str, str], log: Path) -> tuple[float, int]:
-    """Wall seconds and exit code of ``argv`` (output to ``log``)."""
+def machine_busy() -> float:
+    """Busy CPU seconds of the whole machine so far (``/proc/stat``: all but idle and iowait)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        ticks = [int(v) for v in stat.readline().split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(argv: list[str], cwd: Path, env: dict[str, str], log: Path) -> tuple[float, int, float, float]:
+    """Wall seconds, exit code, process-tree CPU seconds and machine busy seconds of ``argv``
+    (output to ``log``)."""
+    busy = machine_busy()
     start = time.perf_counter()
     with open(log, "w", encoding="utf-8") as out:
-        code = subprocess.run(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL, check=False).returncode
-    return time.perf_counter() - start, code
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return (time.perf_counter() - start, proc.returncode, usage.ru_utime + usage.ru_stime,
+            machine_busy() - busy)
 
 
 def last_task(log: Path) -> str:
@@ -94,21 +114,29 @@ class Way:
         self.name, self.argv, self.cwd, self.env = name, argv, cwd, env
         self.control_dir = control_dir  # SSH masters to close after a run (deepctl closes its own)
         self.seconds: list[float] = []
+        self.tree_cpu: list[float] = []
+        self.machine_busy: list[float] = []
         self.last_tasks: list[str] = []
         self.codes: list[int] = []
 
     def run_once(self, logs: Path) -> None:
         log = logs / f"{self.name.split()[0]}-{len(self.seconds) + 1}.log"
-        seconds, code = timed(self.argv, self.cwd, self.env, log)
+        seconds, code, cpu, busy = timed(self.argv, self.cwd, self.env, log)
         self.seconds.append(seconds)
+        self.tree_cpu.append(cpu)
+        self.machine_busy.append(busy)
         self.codes.append(code)
         self.last_tasks.append(last_task(log))
         if self.control_dir is not None:
             close_ssh_masters(self.control_dir)  # every run starts without SSH masters
-        print(f"  {self.name}: {seconds:.1f} s, exit {code}, stopped at {self.last_tasks[-1]!r}", flush=True)
+        print(f"  {self.name}: {seconds:.1f} s, tree CPU {cpu:.1f} s, machine busy {busy:.1f} s, "
+              f"exit {code}, stopped at {self.last_tasks[-1]!r}", flush=True)
 
     def summary(self) -> dict[str, Any]:
         return {"median_s": statistics.median(self.seconds), "runs_s": self.seconds,
+                "tree_cpu_s": self.tree_cpu, "machine_busy_s": self.machine_busy,
+                "median_tree_cpu_s": statistics.median(self.tree_cpu),
+                "median_machine_busy_s": statistics.median(self.machine_busy),
                 "stopped_at": self.last_tasks, "exit_codes": self.codes, "argv": self.argv}
 
 
@@ -122,6 +150,9 @@ def ways(work: Path, spec: Path, tree: Path, mitogen: bool) -> list[Way]:
     stock = Way("stock (Kubespray's ansible.cfg)",
                 [ANSIBLE_PLAYBOOK, "-i", str(inventory), "cluster.yml"], tree, stock_env, control_dir)
     result = [deepctl, stock]
+    settings = settings_way(work, tree, env)  # after the warm-up
+    if settings is not None:
+        result.append(settings)
     if mitogen:
         text = spec.read_text(encoding="utf-8")
         data = yaml.safe_load(text)
@@ -133,15 +164,44 @@ def ways(work: Path, spec: Path, tree: Path, mitogen: bool) -> list[Way]:
     return result
 
 
+def settings_way(work: Path, tree: Path, env: dict[str, str]) -> Way | None:
+    """Plain ansible-playbook with what the warm-up run gave it through ansible-runner (its
+    command line, ansible.cfg, environment), once :func:`copy_inventory` saved them."""
+    plain = work / "deepctl-settings"
+    if not (plain / "command.json").is_file():
+        return None
+    command = json.loads((plain / "command.json").read_text(encoding="utf-8"))
+    settings_env = {**env, **json.loads((plain / "env.json").read_text(encoding="utf-8"))}
+    return Way("ansible-playbook + deepctl's ansible.cfg", [ANSIBLE_PLAYBOOK, *command["args"]],
+               tree, settings_env, work / ".deepctl" / "lab" / "ssh")
+
+
 def copy_inventory(work: Path) -> None:
-    """The inventory deepctl rendered (same hosts, vars, become) for the stock runs."""
-    runs = sorted((work / ".deepctl" / "lab" / "runs").iterdir())
-    shutil.copytree(runs[-1] / "inventory", work / "stock-inventory", dirs_exist_ok=True)
+    """The inventory deepctl rendered (same hosts, vars, become) for the stock runs, and the
+    warm-up run's ansible.cfg, environment, extra variables and command line for the
+    "deepctl's settings" runs (runs are pruned, so they are copied)."""
+    run = sorted((work / ".deepctl" / "lab" / "runs").iterdir())[-1]
+    shutil.copytree(run / "inventory", work / "stock-inventory", dirs_exist_ok=True)
+    plain = work / "deepctl-settings"
+    shutil.copytree(run / "inventory", plain / "inventory", dirs_exist_ok=True)
+    config = plain / "ansible.cfg"
+    shutil.copy(run / "ansible.cfg", config)
+    env = json.loads((run / "env.json").read_text(encoding="utf-8"))
+    env["ANSIBLE_CONFIG"] = str(config)
+    (plain / "env.json").write_text(json.dumps(env), encoding="utf-8")
+    shutil.copy(run / "ansible" / "kubespray" / "env" / "extravars", plain / "extravars")
+    # the exact command line ansible-runner ran, pointed at the copies
+    command = json.loads((run / "ansible" / "kubespray" / "artifacts" / "cluster" / "command")
+                         .read_text(encoding="utf-8"))["command"][1:]
+    copies = {str(run / "inventory"): str(plain / "inventory"),
+              f"@{run / 'ansible' / 'kubespray' / 'env' / 'extravars'}": f"@{plain / 'extravars'}"}
+    args = [copies.get(arg, arg) for arg in command]
+    (plain / "command.json").write_text(json.dumps({"args": args}), encoding="utf-8")
 
 
 def warm_up(work: Path, spec: Path) -> float:
     print("warming up: one unmeasured deploy (packages, fact caches) ...", flush=True)
-    seconds, code = timed([DEEPCTL, "deploy", str(spec), "--yes"], work,
+    seconds, code, _, _ = timed([DEEPCTL, "deploy", str(spec), "--yes"], work,
                           {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}, work / "warm-up.log")
     print(f"  warm-up: {seconds:.1f} s, exit {code}, stopped at {last_task(work / 'warm-up.log')!r}",
           flush=True)
@@ -158,6 +218,7 @@ def measure(args: argparse.Namespace, farm: HostFarm, hosts: list[TestHost], wor
         return {"plan": [w.argv for w in all_ways]}
     warm = warm_up(work, spec)
     copy_inventory(work)
+    all_ways = ways(work, spec, args.tree, not args.no_mitogen)  # now with the copied settings
     logs = work / "logs"
     logs.mkdir()
     for round_ in range(args.runs):
@@ -169,11 +230,15 @@ def measure(args: argparse.Namespace, farm: HostFarm, hosts: list[TestHost], wor
 
 def report(data: dict[str, Any], hosts: int) -> None:
     stock = data["stock (Kubespray's ansible.cfg)"]["median_s"]
+    stock_busy = data["stock (Kubespray's ansible.cfg)"]["median_machine_busy_s"]
     rows = [[name, f"{d['median_s']:.1f}", f"{d['median_s'] / stock:.2f}x",
+             f"{d['median_tree_cpu_s']:.1f}", f"{d['median_machine_busy_s']:.1f}",
+             f"{d['median_machine_busy_s'] / stock_busy:.2f}x",
              " / ".join(sorted(set(d["stopped_at"]))), "/".join(map(str, d["exit_codes"]))]
             for name, d in data.items() if isinstance(d, dict) and "median_s" in d]
     print(f"\ncluster.yml to the first download, {hosts} isolated hosts, warm:")
-    print(table(rows, ["way", "median s", "vs stock", "stopped at", "exit"]))
+    print(table(rows, ["way", "median s", "vs stock", "tree CPU s", "machine busy s",
+                       "busy vs stock", "stopped at", "exit"]))
     ratio = data["deepctl"]["median_s"] / stock
     print(f"target deepctl <= 1.0x stock: {ratio:.2f}x -> {'met' if ratio <= 1.0 else 'NOT met'}")
 

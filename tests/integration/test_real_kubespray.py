@@ -125,6 +125,8 @@ def test_deploy_runs_real_cluster_yml_to_the_first_download(real: RealCluster) -
     assert "Kubespray hides this task's output" in output and "unsafe_show_logs: true" in output
     url = f"{real.mirror}/github/opencontainers/runc/releases/download/"
     assert f"url: {url}" in output, output
+    # ... and already on the first retry, while Kubespray waited for the next attempt
+    assert f"attempt 1 of 5 failed (output hidden (no_log)), retrying; it tried {url}" in output
     assert "after 5 attempts" in output and "attempt 1 of 5 failed" in output, output
     state = run_state(real.dir)
     assert (state["result"], state["failed_stage"]) == ("failed", "kubespray")

@@ -1,5 +1,6 @@
-"""The URL of a hidden Kubespray download, rendered from the REAL Kubespray tree
-(``DEEPCTL_TEST_KUBESPRAY``, or ../shared/kubespray-v2.31.0) and deepctl's own inventory."""
+"""Kubespray's downloads evaluated by Ansible from the REAL Kubespray tree
+(``DEEPCTL_TEST_KUBESPRAY``, or ../shared/kubespray-v2.31.0) and deepctl's own inventory, and
+the URL of a hidden download taken from them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from deepctl.ansible.explain import HIDDEN_MESSAGE, Explanation
-from deepctl.ansible.kubespray_downloads import candidates, download_url, host_facts
+from deepctl.ansible.kubespray_downloads import cached_architecture, download_url, evaluate_downloads
 from deepctl.engine.playbooks import with_download_urls
 from deepctl.engine.progress import HostFailure
 from deepctl.inventory import render_inventory, write_inventory
@@ -41,21 +42,16 @@ def inventory(tmp_path: Path, extra: str = "") -> Path:
 @needs_tree
 def test_the_url_comes_from_the_spec_and_kubespray_defaults(tmp_path: Path) -> None:
     directory = inventory(tmp_path, RUNC_FROM_MIRROR)
-    assert download_url(TREE, directory, "cp1", "runc-1.4.2.amd64",
-                        component="container-engine/runc") == (
+    # Kubespray's own default, for the host's architecture (from its cached facts)
+    arm = {i.file: i.url for i in evaluate_downloads(TREE, directory, ["cp1"], {"cp1": "aarch64"})["cp1"]
+           if i.file}
+    assert arm["kubeadm-1.35.4-arm64"] == "https://dl.k8s.io/release/v1.35.4/bin/linux/arm64/kubeadm"
+    assert arm["runc-1.4.2.arm64"] == (
+        f"{MIRROR}/github.com/opencontainers/runc/releases/download/v1.4.2/runc.arm64")
+    assert download_url(TREE, directory, "cp1", "runc-1.4.2.amd64") == (
         f"{MIRROR}/github.com/opencontainers/runc/releases/download/v1.4.2/runc.amd64")
-    # Kubespray's own default, for the host's architecture from its cached facts
-    assert download_url(TREE, directory, "cp1", "kubeadm-1.35.4-arm64",
-                        facts={"ansible_architecture": "aarch64"}) == (
-        "https://dl.k8s.io/release/v1.35.4/bin/linux/arm64/kubeadm")
     assert download_url(TREE, directory, "cp1", "no-such-file") is None
     assert download_url(TREE, directory, "nohost", "runc-1.4.2.amd64") is None
-
-
-def test_the_component_is_tried_first() -> None:
-    downloads = {"cni": {"url": "a"}, "runc": {"url": "b"}, "pod_infra": {"repo": "c"}}
-    assert candidates(downloads, "container-engine/runc") == ["runc", "cni"]
-    assert candidates(downloads, None) == ["cni", "runc"]
 
 
 def test_hidden_failures_get_their_url_once_per_file(tmp_path: Path) -> None:
@@ -75,9 +71,10 @@ def test_hidden_failures_get_their_url_once_per_file(tmp_path: Path) -> None:
     assert asked == ["cp1", "wk2"]
     assert [f.explanation.url if f.explanation else None for f in out] == [
         "http://127.0.0.1:9/x", "http://127.0.0.1:9/x", None, None, None]
-    assert host_facts(tmp_path, "cp1") == {}
-    (tmp_path / "cp1").write_text('{"ansible_architecture": "x86_64"}')
-    assert host_facts(tmp_path, "cp1") == {"ansible_architecture": "x86_64"}
+    assert cached_architecture(tmp_path, "cp1") is None
+    (tmp_path / "cp1").write_text('{"ansible_architecture": "aarch64"}')
+    assert cached_architecture(tmp_path, "cp1") == "aarch64"
+    assert cached_architecture(None, "cp1") is None
 
 
 @needs_tree
@@ -86,7 +83,5 @@ def test_the_url_of_the_real_runs_hidden_download(tmp_path: Path) -> None:
     download-runc-mirror-refused) and that run's mirror settings give the URL it tried."""
     mirror = "http://127.0.0.1:39707/mirror"
     directory = inventory(tmp_path, f"  kubesprayVars:\n    github_url: {mirror}/github\n")
-    assert download_url(TREE, directory, "cp1", "runc-1.4.2.amd64",
-                        facts={"ansible_architecture": "x86_64"},
-                        component="container-engine/runc") == (
+    assert download_url(TREE, directory, "cp1", "runc-1.4.2.amd64", architecture="x86_64") == (
         f"{mirror}/github/opencontainers/runc/releases/download/v1.4.2/runc.amd64")

@@ -8,14 +8,8 @@ from typing import Any
 import yaml
 
 from deepctl.addons.chart_images import addon_images, driver_os_tag
-from deepctl.artifacts.kubespray_downloads import (
-    Download,
-    checksum_hex,
-    merge,
-    parse_downloads,
-    playbook_text,
-    representatives,
-)
+from deepctl.ansible.kubespray_downloads import Download, checksum_hex, parse_downloads, playbook_text
+from deepctl.artifacts.kubespray_downloads import merge, representatives
 from deepctl.artifacts.listing import addon_charts, build_list, upstream
 from deepctl.artifacts.model import ChartArtifact, FileArtifact
 from deepctl.spec.models import Cluster
@@ -50,13 +44,15 @@ def test_checksums_are_hex() -> None:
 
 def test_parse_json_or_a_list_and_merge_in_first_seen_order() -> None:
     items = [{"name": "kubeadm", "container": False, "url": "https://dl.k8s.io/k", "checksum":
-              f"sha256:{SHA}", "repo": None, "tag": None},
+              f"sha256:{SHA}", "repo": None, "tag": None, "dest": "kubeadm-1.35.4-amd64"},
              {"name": "pod_infra", "container": True, "url": None, "checksum": "None",
               "repo": "registry.k8s.io/pause", "tag": "3.10.1"}]
     parsed = parse_downloads(json.dumps(items))
     assert parsed == parse_downloads(items)
-    assert parsed[0] == Download("kubeadm", False, "https://dl.k8s.io/k", SHA, None, None)
+    assert parsed[0] == Download("kubeadm", False, "https://dl.k8s.io/k", SHA, None, None,
+                                 file="kubeadm-1.35.4-amd64")
     assert parsed[1].image == "registry.k8s.io/pause:3.10.1"
+    assert parsed[1].file is None  # an image writes no file of its own
     arm = Download("kubeadm", False, "https://dl.k8s.io/arm64/k", SHA, None, None)
     assert merge([parsed, [parsed[1], arm]]) == [*parsed, arm]
 

@@ -125,3 +125,29 @@ def test_the_first_real_download_failure_told_in_full() -> None:
         "container-engine/runc", "roles/download/tasks/download_file.yml:59",
         "runc-1.4.2.amd64", 5, True)
     assert e.url is None  # not in the events: rendered afterwards (test_kubespray_downloads)
+
+
+def test_a_hidden_download_names_its_url_on_its_first_retry() -> None:
+    """The URL is asked for on the first retry of the hidden download (while Kubespray waits
+    before the next attempt), with the file from the host's trail, and shown on each retry."""
+    directory = FIXTURES / "download-runc-mirror-refused"
+    if not directory.is_dir():
+        pytest.skip(f"{directory} is not saved yet")
+    asked: list[tuple[str, str]] = []
+    url = "http://127.0.0.1:9/mirror/github/opencontainers/runc/releases/download/v1.4.2/runc.amd64"
+
+    def download_url(host: str, file: str) -> str | None:
+        asked.append((host, file))
+        return url
+
+    progress = PlaybookProgress("cluster.yml")
+    notices = []
+    for path in sorted(directory.glob("*.json"), key=lambda p: int(p.name.split("-")[1])):
+        notices.extend(apply_event(progress, json.loads(path.read_text(encoding="utf-8")),
+                                   download_url))
+    retries = [n for n in notices if n.kind == "retry" and n.host == "kcp1"]
+    assert [n.text for n in retries] == [
+        f"kcp1: Download_file | Download item: attempt {n} of 5 failed (output hidden "
+        f"(no_log)), retrying; it tried {url}" for n in range(1, 5)]
+    assert {(r.retry.file, r.retry.url) for r in retries if r.retry} == {("runc-1.4.2.amd64", url)}
+    assert asked and {file for _, file in asked} == {"runc-1.4.2.amd64"}

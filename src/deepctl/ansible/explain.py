@@ -65,6 +65,8 @@ class Retry:
     attempts: int
     reason: str
     component: str | None = None
+    file: str | None = None  # the file a hidden download was writing (from the host's trail)
+    url: str | None = None  # the URL that download tried, when deepctl could tell it
 
 
 @dataclass
@@ -136,18 +138,20 @@ def observe(trail: HostTrail, data: Mapping[str, Any]) -> None:
             trail.url = safe_url(candidate)
 
 
-def retry_of(data: Mapping[str, Any]) -> Retry | None:
-    """The ``event_data`` of a ``runner_retry`` event as a :class:`Retry`."""
+def retry_of(data: Mapping[str, Any], trail: HostTrail | None = None) -> Retry | None:
+    """The ``event_data`` of a ``runner_retry`` event as a :class:`Retry`; for a hidden
+    download, the file it writes from the host's ``trail``."""
     res = data.get("res")
     if not isinstance(res, Mapping):
         return None
     attempt, total = res.get("attempts"), res.get("retries")
     if not isinstance(attempt, int) or not isinstance(total, int):
         return None
-    reason = "output hidden (no_log)" if "censored" in res else _first_line(res)
+    hidden = "censored" in res
+    reason = "output hidden (no_log)" if hidden else _first_line(res)
     return Retry(host=str(data.get("host") or ""), task=str(data.get("task") or ""),
                  attempt=attempt, attempts=total, reason=reason,
-                 component=_component(data))
+                 component=_component(data), file=trail.file if (hidden and trail) else None)
 
 
 def _first_line(res: Mapping[str, Any]) -> str:

@@ -138,7 +138,7 @@ class JsonDisplay(Display):
             if notice.retry is not None:
                 fields.update(host=notice.retry.host, task=notice.retry.task,
                               attempt=notice.retry.attempt, attempts=notice.retry.attempts,
-                              reason=notice.retry.reason)
+                              reason=notice.retry.reason, url=notice.retry.url)
             self._emit(notice.kind, **fields)
 
     def message(self, text: str) -> None:
@@ -262,8 +262,9 @@ def retry_lines(progress: PlaybookProgress, limit: int = MAX_RETRY_ROWS) -> Text
     text = Text(no_wrap=True, overflow="ellipsis", style="yellow")
     for i, retry in enumerate(retries[:limit]):
         why = f" ({retry.reason})" if retry.reason else ""
+        tried = f"; it tried {retry.url}" if retry.url else ""
         text.append(("\n" if i else "") + f"retrying {retry.host}: {retry.task}: attempt "
-                    f"{retry.attempt} of {retry.attempts} failed{why}")
+                    f"{retry.attempt} of {retry.attempts} failed{why}{tried}")
     if len(retries) > limit:
         text.append(f"\n… {len(retries) - limit} more hosts retrying")
     return text

@@ -11,7 +11,7 @@ from typing import Any
 from deepctl.ansible import settings as ansible_settings
 from deepctl.ansible.environment import ansible_env, kubespray_dirs
 from deepctl.ansible.explain import hints
-from deepctl.ansible.kubespray_downloads import download_url, host_facts
+from deepctl.ansible.kubespray_downloads import cached_architecture, download_url
 from deepctl.ansible.runner import (
     PlaybookResult,
     PlaybookRun,
@@ -60,6 +60,7 @@ class Ansible:
     display: Display
     token: CancelToken
     settings: ansible_settings.AnsibleSettings = field(init=False)
+    _download_urls: dict[str, str | None] = field(init=False, default_factory=dict)
 
     @property
     def state(self) -> StateDir:
@@ -95,6 +96,7 @@ class Ansible:
     def use(self, workspace: Workspace) -> None:
         """The spec changed during the run (node commands): render it for the next playbooks."""
         self.workspace = workspace
+        self._download_urls.clear()  # the mirror settings may have changed with it
         self.render_inventory()
 
     def envvars(self) -> dict[str, str]:
@@ -171,7 +173,7 @@ class Ansible:
             if not told[0] and progress.total_tasks:
                 told[0] = True
                 self.display.playbook_total(stage, progress)
-            notices = apply_event(progress, event)
+            notices = apply_event(progress, event, self._download_url)
             for notice in notices:
                 what = "TASK" if notice.kind == "task" else f"{notice.kind}:"
                 self.record.log(f"stage {stage}: {what} {notice.text}")
@@ -226,10 +228,19 @@ class Ansible:
         e = failure.explanation
         if e is None or e.file is None:
             return None
-        self.record.log(f"{failure.host}: rendering the URL of {e.file} (output hidden)")
-        return download_url(self.tree.path, self.record.inventory_dir, failure.host, e.file,
-                            facts=host_facts(self.settings.fact_cache, failure.host),
-                            component=e.component)
+        return self._download_url(failure.host, e.file)
+
+    def _download_url(self, host: str, file: str) -> str | None:
+        """The URL a hidden download of ``file`` tried (one evaluation per file and run: the
+        file name holds version and architecture). First asked on the download's first retry,
+        i.e. while Kubespray waits before the next attempt."""
+        if file not in self._download_urls:
+            self.record.log(f"{host}: evaluating Kubespray's downloads for the URL of {file} "
+                            "(output hidden)")
+            self._download_urls[file] = download_url(
+                self.tree.path, self.record.inventory_dir, host, file,
+                architecture=cached_architecture(self.settings.fact_cache, host))
+        return self._download_urls[file]
 
 
 def with_download_urls(failures: list[HostFailure],

@@ -8,7 +8,8 @@ a task is retried). Failures are explained by :mod:`deepctl.ansible.explain`.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from deepctl.ansible.explain import Explanation, HostTrail, Retry, explain, observe, retry_of
@@ -107,10 +108,12 @@ class PlaybookProgress:
 
 
 def retry_text(retry: Retry) -> str:
-    """``cp1: Download_file | Download item: attempt 2 of 5 failed (reason), retrying``."""
+    """``cp1: Download_file | Download item: attempt 2 of 5 failed (reason), retrying``, and
+    for a hidden download whose URL is known, ``; it tried URL``."""
     why = f" ({retry.reason})" if retry.reason else ""
+    tried = f"; it tried {retry.url}" if retry.url else ""
     return (f"{retry.host}: {retry.task}: attempt {retry.attempt} of {retry.attempts} "
-            f"failed{why}, retrying")
+            f"failed{why}, retrying{tried}")
 
 
 def failure_text(failure: HostFailure) -> str:
@@ -128,8 +131,16 @@ def _failure(progress: PlaybookProgress, data: dict[str, Any], host: str,
     return failure
 
 
-def apply_event(progress: PlaybookProgress, event: dict[str, Any]) -> list[Notice]:
-    """Fold one ansible-runner event into ``progress``; return what to show now."""
+DownloadUrl = Callable[[str, str], str | None]  # (host, file) -> the URL a hidden download tried
+
+
+def apply_event(progress: PlaybookProgress, event: dict[str, Any],
+                download_url: DownloadUrl | None = None) -> list[Notice]:
+    """Fold one ansible-runner event into ``progress``; return what to show now.
+
+    ``download_url`` names the URL of a hidden download (Kubespray's ``no_log``) on its first
+    retry, while Kubespray waits before the next attempt: the user sees what the host tried
+    to fetch long before the last attempt fails."""
     kind = event.get("event", "")
     data = event.get("event_data") or {}
     host = str(data.get("host") or "")
@@ -162,8 +173,10 @@ def apply_event(progress: PlaybookProgress, event: dict[str, Any]) -> list[Notic
     elif kind == "runner_on_skipped":
         counts.skipped += 1
     elif kind == "runner_retry":
-        retry = retry_of(data)
+        retry = retry_of(data, progress.trails.get(host))
         if retry is not None:
+            if retry.file and download_url is not None:
+                retry = replace(retry, url=download_url(host, retry.file))
             progress.retrying[host] = retry
             return [Notice("retry", retry_text(retry), host, retry=retry)]
     elif kind == "runner_on_failed":
