@@ -61,8 +61,8 @@ def kubespray_dirs(state: StateDir) -> dict[str, str]:
 def runner_kwargs(*, private_data_dir: Path, playbook: Path, inventory: Path,
                   envvars: Mapping[str, str], extravars: Mapping[str, Any], ident: str,
                   cmdline: str | None = None, limit: str | None = None, forks: int | None = None,
-                  settings: Mapping[str, Any] | None = None, fact_cache: Path | None = None
-                  ) -> dict[str, Any]:
+                  settings: Mapping[str, Any] | None = None, fact_cache: Path | None = None,
+                  binary: str | None = None) -> dict[str, Any]:
     """The keyword arguments of ``ansible_runner.run`` for one playbook (pure)."""
     kwargs: dict[str, Any] = {
         "private_data_dir": str(private_data_dir),
@@ -83,4 +83,6 @@ def runner_kwargs(*, private_data_dir: Path, playbook: Path, inventory: Path,
         kwargs["settings"] = dict(settings)
     if fact_cache is not None:
         kwargs["fact_cache"] = str(fact_cache)  # absolute: os.path.join keeps it as is
+    if binary is not None:
+        kwargs["binary"] = binary  # deepctl-ansible-playbook: stdin from /dev/null
     return kwargs

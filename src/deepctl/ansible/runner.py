@@ -47,6 +47,16 @@ def ansible_playbook_binary() -> str:
     return ansible_binary("ansible-playbook")
 
 
+PLAYBOOK_EXEC = "deepctl-ansible-playbook"  # ansible-playbook, stdin from /dev/null (playbook_exec)
+
+
+def playbook_exec_binary() -> str | None:
+    """``deepctl-ansible-playbook`` beside ``sys.executable`` (installed with deepctl), else
+    None (then ansible-runner starts ``ansible-playbook`` itself)."""
+    beside = Path(sys.executable).parent / PLAYBOOK_EXEC
+    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
+
+
 @dataclass
 class PlaybookRun:
     private_data_dir: Path
@@ -95,7 +105,8 @@ def run_playbook(
     kwargs = runner_kwargs(
         private_data_dir=run.private_data_dir, playbook=run.playbook, inventory=run.inventory,
         envvars=envvars, extravars=run.extravars, ident=run.ident, cmdline=run.cmdline,
-        limit=run.limit, forks=run.forks, settings=run.settings, fact_cache=run.fact_cache)
+        limit=run.limit, forks=run.forks, settings=run.settings, fact_cache=run.fact_cache,
+        binary=playbook_exec_binary())
     umask = os.umask(0o077)  # artifacts, fact cache and whatever Ansible writes: private
     try:
         runner = ansible_runner.run(event_handler=handle, cancel_callback=cancel, **kwargs)
