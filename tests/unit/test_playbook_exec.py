@@ -45,6 +45,12 @@ def test_ansible_runner_starts_it_when_installed(tmp_path: Path) -> None:
                            inventory=tmp_path / "hosts.yaml", envvars={}, extravars={},
                            ident="p", binary=binary)
     assert kwargs["binary"] == binary
+    # ansible-runner appends the playbook only for its own ansible-playbook: it goes in cmdline
+    assert kwargs["cmdline"] == str(tmp_path / "p.yml")
+    become = runner_kwargs(private_data_dir=tmp_path, playbook=tmp_path / "my play.yml",
+                           inventory=tmp_path / "hosts.yaml", envvars={}, extravars={},
+                           ident="p", cmdline="--become", binary=binary)
+    assert become["cmdline"] == f"--become '{tmp_path / 'my play.yml'}'"
     assert "binary" not in runner_kwargs(private_data_dir=tmp_path, playbook=tmp_path / "p.yml",
                                          inventory=tmp_path / "hosts.yaml", envvars={},
                                          extravars={}, ident="p")

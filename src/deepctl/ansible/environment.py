@@ -7,6 +7,7 @@ background ``--list-tasks`` alike, and tests compare them by equality.
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,11 @@ def runner_kwargs(*, private_data_dir: Path, playbook: Path, inventory: Path,
         "ident": ident,
         "quiet": True,
     }
+    if binary is not None:
+        # ansible-runner appends the playbook only when it starts ansible-playbook itself; to
+        # another binary it passes cmdline first (ansible-playbook takes the playbook anywhere)
+        kwargs["binary"] = binary  # deepctl-ansible-playbook: stdin from /dev/null
+        cmdline = " ".join(filter(None, [cmdline, shlex.quote(str(playbook))]))
     if cmdline:
         kwargs["cmdline"] = cmdline
     if limit:
@@ -83,6 +89,4 @@ def runner_kwargs(*, private_data_dir: Path, playbook: Path, inventory: Path,
         kwargs["settings"] = dict(settings)
     if fact_cache is not None:
         kwargs["fact_cache"] = str(fact_cache)  # absolute: os.path.join keeps it as is
-    if binary is not None:
-        kwargs["binary"] = binary  # deepctl-ansible-playbook: stdin from /dev/null
     return kwargs

@@ -1,8 +1,8 @@
 """``deepctl-ansible-playbook``: ``ansible-playbook`` with its standard input from /dev/null.
 
 ansible-runner starts ``ansible-playbook`` on a pseudo-terminal (pexpect), stdin included.
-With a terminal on stdin, Ansible keeps a copy of it for every worker (``WorkerProcess``),
-and a run of many small tasks measurably slows down: on 3 loopback hosts, 90 tasks, plain
+With a terminal on stdin (Ansible keeps a copy of it for every worker, ``WorkerProcess``), a
+run of many small tasks measurably slows down: on 3 loopback hosts, 90 tasks, plain
 ``ansible-playbook`` with stdin on a terminal took 8% more wall time and 10% more CPU of the
 machine than with stdin from /dev/null (output on the terminal either way; see
 docs/deploy.md, "Tested with the real Kubespray"). deepctl answers no prompt of a playbook
