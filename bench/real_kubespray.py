@@ -239,7 +239,9 @@ def measure(args: argparse.Namespace, farm: HostFarm, hosts: list[TestHost], wor
         print(f"round {round_ + 1} of {args.runs}", flush=True)
         for way in all_ways:
             way.run_once(logs)
-    return {"warm_up_s": warm, **{w.name: w.summary() for w in all_ways}}
+    runs = {w.name: w.summary() for w in all_ways}
+    return {"warm_up_s": warm, **runs, "deepctl_vs_stock": paired_ratios(
+        runs["deepctl"]["runs_s"], runs["stock (Kubespray's ansible.cfg)"]["runs_s"])}
 
 
 def report(data: dict[str, Any], hosts: int) -> None:
@@ -253,7 +255,7 @@ def report(data: dict[str, Any], hosts: int) -> None:
     print(f"\ncluster.yml to the first download, {hosts} isolated hosts, warm:")
     print(table(rows, ["way", "median s", "vs stock", "tree CPU s", "machine busy s",
                        "busy vs stock", "stopped at", "exit"]))
-    paired = paired_ratios(data["deepctl"]["runs_s"], data["stock (Kubespray's ansible.cfg)"]["runs_s"])
+    paired = data["deepctl_vs_stock"]
     print("deepctl / stock, round by round: " + ", ".join(f"{r:.2f}x" for r in paired["rounds"]))
     print(f"median of the rounds' ratios {paired['median_of_rounds']:.3f}x, all rounds' time "
           f"{paired['total']:.3f}x, ratio of the medians {paired['of_medians']:.3f}x")
@@ -291,10 +293,7 @@ def main() -> int:
         load = os.getloadavg()
         path = write_results("real_kubespray", {"hosts": args.hosts, "runs": args.runs,
                                                 "warm_rounds": args.warm_rounds,
-                                                "load_after": load, **data,
-                                                "deepctl_vs_stock": paired_ratios(
-                                                    data["deepctl"]["runs_s"],
-                                                    data["stock (Kubespray's ansible.cfg)"]["runs_s"])})
+                                                "load_after": load, **data})
         if args.output:
             args.output.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
         print(f"results: {path}")

@@ -32,7 +32,6 @@ def test_real_kubespray_benchmark_sets_up_every_way() -> None:
     assert any(line.startswith("deepctl + mitogen_linear: ") for line in lines)
 
 
-
 def test_the_target_is_the_median_of_the_rounds_ratios(monkeypatch: pytest.MonkeyPatch) -> None:
     """Times drift between rounds; a round's ratio compares two runs made under the same
     conditions. The ratio of the medians mixes rounds: with the times of the 2026-12-02
