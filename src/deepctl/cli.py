@@ -53,6 +53,21 @@ AcceptNewHostsOpt = Annotated[
     bool,
     typer.Option("--accept-new-hosts", help="Trust and record unknown SSH host keys (first use)."),
 ]
+FromOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--from", help="Start at this stage (earlier ones are not run)."),
+]
+OnlyOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option("--only", help="Run only this stage (repeatable)."),
+]
+SkipOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option("--skip", help="Do not run this stage (repeatable)."),
+]
+RestartOpt = Annotated[
+    bool, typer.Option("--restart", help="Run every stage again, even those up to date.")
+]
 
 
 def _version(value: bool) -> None:
@@ -193,21 +208,10 @@ def deploy(
     json_output: JsonOpt = False,
     yes: YesOpt = False,
     accept_new_hosts: AcceptNewHostsOpt = False,
-    from_stage: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--from", help="Start at this stage (earlier ones are not run)."),
-    ] = None,
-    only: Annotated[
-        Optional[list[str]],  # noqa: UP045
-        typer.Option("--only", help="Run only this stage (repeatable)."),
-    ] = None,
-    skip: Annotated[
-        Optional[list[str]],  # noqa: UP045
-        typer.Option("--skip", help="Do not run this stage (repeatable)."),
-    ] = None,
-    restart: Annotated[
-        bool, typer.Option("--restart", help="Run every stage again, even those up to date.")
-    ] = False,
+    from_stage: FromOpt = None,
+    only: OnlyOpt = None,
+    skip: SkipOpt = None,
+    restart: RestartOpt = False,
 ) -> None:
     """Deploy the cluster: preflight, Kubespray, then the platform stages.
 
@@ -343,13 +347,19 @@ def add_node(
     accept_new_hosts: AcceptNewHostsOpt = False,
     json_output: JsonOpt = False,
     dry_run: DryRunOpt = False,
+    from_stage: FromOpt = None,
+    only: OnlyOpt = None,
+    skip: SkipOpt = None,
+    restart: RestartOpt = False,
 ) -> None:
     """Add a host to the spec (comments kept, backup beside it) and to the cluster.
 
     Only the new host is configured: Kubespray facts on all hosts, then scale.yml --limit NEW
     (cluster.yml for control-plane/etcd). Re-run the same command to resume a failed one.
+    The host stays pending until every stage but the checks (preflight, verify) succeeded.
 
-    Example: `deepctl add-node cluster.yaml --name gpu3 --address 10.0.0.33 --gpu --yes`
+    Examples: `deepctl add-node cluster.yaml --name gpu3 --address 10.0.0.33 --gpu --yes`,
+    `deepctl add-node cluster.yaml --name gpu3 --address 10.0.0.33 --gpu --only preflight`
     """
     from deepctl.commands import nodes as impl
 
@@ -357,7 +367,7 @@ def add_node(
                   internal_address=internal_address, roles=role or [], gpu=gpu,
                   labels=label or [], taints=taint or [], ssh_port=ssh_port, ssh_user=ssh_user,
                   yes=yes, accept_new_hosts=accept_new_hosts, as_json=json_output,
-                  dry_run=dry_run)
+                  dry_run=dry_run, chosen=impl.selection(from_stage, only, skip, restart))
 
 
 @app.command("remove-node")
@@ -372,17 +382,23 @@ def remove_node(
     yes: YesOpt = False,
     json_output: JsonOpt = False,
     dry_run: DryRunOpt = False,
+    from_stage: FromOpt = None,
+    only: OnlyOpt = None,
+    skip: SkipOpt = None,
+    restart: RestartOpt = False,
 ) -> None:
     """Drain and remove a node (Kubespray remove-node.yml), then drop it from the spec.
 
     Refuses to remove the last control plane or to break etcd quorum.
 
-    Example: `deepctl remove-node cluster.yaml wk3 --yes`
+    Examples: `deepctl remove-node cluster.yaml wk3 --yes`,
+    `deepctl remove-node cluster.yaml wk3 --only remove --yes` (keep it in the spec for now)
     """
     from deepctl.commands import nodes as impl
 
     impl.remove_node(spec, name, state_dir=state_dir, force=force, yes=yes,
-                     as_json=json_output, dry_run=dry_run)
+                     as_json=json_output, dry_run=dry_run,
+                     chosen=impl.selection(from_stage, only, skip, restart))
 
 
 @app.command()
@@ -409,15 +425,20 @@ def upgrade(
     yes: YesOpt = False,
     json_output: JsonOpt = False,
     dry_run: DryRunOpt = False,
+    from_stage: FromOpt = None,
+    only: OnlyOpt = None,
+    skip: SkipOpt = None,
+    restart: RestartOpt = False,
 ) -> None:
     """Upgrade Kubernetes one minor version (Kubespray upgrade-cluster.yml); updates the spec.
 
-    Example: `deepctl upgrade cluster.yaml --to 1.35.4`
+    Examples: `deepctl upgrade cluster.yaml --to 1.35.4`,
+    `deepctl upgrade cluster.yaml --to 1.35.4 --dry-run`
     """
     from deepctl.commands import nodes as impl
 
     impl.upgrade(spec, state_dir=state_dir, to=to, yes=yes, as_json=json_output,
-                 dry_run=dry_run)
+                 dry_run=dry_run, chosen=impl.selection(from_stage, only, skip, restart))
 
 
 @app.command()

@@ -287,3 +287,65 @@ def test_failed_gpu_add_node_stays_pending_and_resumes(farm: HostFarm, tmp_path:
     assert state["stages"]["gpu-ready"]["status"] == "succeeded"  # type: ignore[index]
     log = (state_dir(tmp_path) / "runs" / str(state["id"]) / "deepctl.log").read_text()
     assert "gpu3: allocatable nvidia.com/gpu=8" in log
+
+
+# -- add-node and upgrade one stage at a time (--only, --skip) ---------------------------------
+
+
+def test_node_commands_run_selected_stages_and_finish_later(farm: HostFarm,
+                                                           tmp_path: Path) -> None:
+    cp1, wk1 = farm["cp1"], farm["wk1"]
+    spec = write_spec(tmp_path, farm, {cp1: ALL_ROLES}, cp1, kube_version="1.34.7")
+    (state_dir(tmp_path) / "known_hosts").write_text(farm.known_hosts([cp1, wk1]))
+    ready_nodes(cp1, ["cp1", "wk1"])  # add-node's verify asks whether wk1 is Ready
+    original = spec.read_text()
+    add = ("add-node", str(spec), "--name", "wk1", "--address", wk1.address, *port_args(wk1))
+
+    # a new host has nothing done: verify alone would check a node that never joined
+    early = deepctl(*add, "--only", "verify", "--yes", cwd=tmp_path)
+    assert early.returncode == 2, early.stdout + early.stderr
+    assert "add-node stage verify builds on facts, scale, which has not run yet" in early.stderr
+    assert "without the --from/--only/--skip that leaves out facts, scale" in early.stderr
+    assert spec.read_text() == original and load_pending(StateDir(state_dir(tmp_path))) == {}
+
+    checked = deepctl(*add, "--only", "preflight", "--json", "--yes", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    finished = json.loads(checked.stdout.splitlines()[-1])
+    assert (finished["event"], finished["finished"], finished["remaining"]) == (
+        "run_finished", False, ["facts", "scale"])
+    assert "name: wk1" in spec.read_text() and markers(tmp_path, "wk1") == []
+    assert list(load_pending(StateDir(state_dir(tmp_path)))) == ["wk1"]  # not added yet
+    shown = deepctl("runs", str(spec), cwd=tmp_path)
+    assert "succeeded (not finished: facts, scale to run)" in shown.stdout
+
+    resumed = deepctl(*add, "--yes", cwd=tmp_path)  # the same command finishes it
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "resuming add-node wk1" in resumed.stdout
+    assert "[preflight] skipped (up to date)" in resumed.stdout
+    assert "added wk1 (run " in resumed.stdout
+    assert markers(tmp_path, "wk1") == ["facts.yml", "scale.yml"]
+    assert load_pending(StateDir(state_dir(tmp_path))) == {}
+
+    upgrade = ("upgrade", str(spec), "--to", "1.35.4", "--yes")
+    blind = deepctl(*upgrade, "--only", "spec", cwd=tmp_path)  # the spec alone would lie
+    assert blind.returncode == 2, blind.stdout + blind.stderr
+    assert ("upgrade stage spec builds on upgrade, which did not succeed for this upgrade"
+            in blind.stderr)
+    assert f"run `deepctl upgrade {spec} --to 1.35.4 --yes`" in blind.stderr
+    assert "version: 1.34.7" in spec.read_text()
+    history = json.loads(deepctl("runs", str(spec), "--json", cwd=tmp_path).stdout)["runs"]
+    assert [r["command"] for r in history] == ["add-node", "add-node"]  # refused: no run
+    first = deepctl(*upgrade, "--only", "upgrade", cwd=tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "selected stages done, not finished: spec still to run" in first.stdout
+    assert "resuming" not in first.stdout
+    assert (f"upgrade is not finished: spec still to run (not selected); finish with: "
+            f"deepctl upgrade {spec} --to 1.35.4 --yes") in first.stdout + first.stderr
+    assert "version: 1.34.7" in spec.read_text()
+    rest = deepctl(*upgrade, cwd=tmp_path)
+    assert rest.returncode == 0, rest.stdout + rest.stderr
+    assert "[upgrade] skipped (up to date)" in rest.stdout
+    assert 'version: "1.35.4"' in spec.read_text()
+    upgrades = [line for line in (tmp_path / "standin" / "markers" / "cp1.log").read_text()
+                .splitlines() if line.startswith("upgrade-cluster.yml")]
+    assert len(upgrades) == 1  # Kubespray's upgrade ran once

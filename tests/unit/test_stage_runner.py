@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from deepctl.engine.plan import build_plan
-from deepctl.engine.runner import check_from
-from deepctl.engine.selection import select_stages
+from deepctl.engine.runner import check_from, refuse_out_of_order, required
+from deepctl.engine.selection import Unmet, select_stages, still_to_run, unmet_before
 from deepctl.errors import UsageError
 from deepctl.stages.sequences import (
     DEPLOY_STAGE_NAMES,
@@ -99,3 +99,58 @@ def test_node_command_plans_describe_their_playbooks(tmp_path: Path) -> None:
     plan = build_plan(ws.cluster, None, upgrade_stages("1.35.4"), command="upgrade")
     assert plan.playbooks == ["upgrade-cluster.yml"]
     assert plan.to_json()["command"] == "upgrade"
+
+
+# -- node commands: stages that build on each other ------------------------------------------
+
+ADD = ["preflight", "offline-ca", "facts", "scale", "gpu-ready", "verify"]
+NEEDED = {"facts", "scale", "gpu-ready"}  # enabled, not checks only (offline-ca is off)
+
+
+def test_a_selected_stage_needs_the_work_before_it_done_or_selected() -> None:
+    assert unmet_before(ADD, NEEDED, {"verify"}, set()) == [
+        Unmet("verify", ("facts", "scale", "gpu-ready"))]
+    assert unmet_before(ADD, NEEDED, {"verify"}, {"facts", "scale", "gpu-ready"}) == []
+    assert unmet_before(ADD, NEEDED, {"scale", "gpu-ready", "verify"}, {"facts"}) == []
+    # checks (preflight, verify) are not needed by what comes after them
+    assert unmet_before(ADD, NEEDED, {"facts", "scale", "gpu-ready", "verify"}, set()) == []
+    assert unmet_before(ADD, NEEDED, {"preflight"}, set()) == []
+    assert unmet_before(ADD, NEEDED, {"gpu-ready"}, {"scale"}) == [Unmet("gpu-ready", ("facts",))]
+
+
+def test_an_operation_is_finished_when_its_needed_stages_are_done() -> None:
+    assert still_to_run(ADD, NEEDED, {"preflight"}) == ["facts", "scale", "gpu-ready"]
+    assert still_to_run(ADD, NEEDED, {"facts", "scale", "gpu-ready"}) == []  # checks skipped
+    assert still_to_run(["upgrade", "spec"], {"upgrade", "spec"}, {"upgrade"}) == ["spec"]
+
+
+def test_checks_only_stages_are_not_required(tmp_path: Path) -> None:
+    ws = workspace(tmp_path)
+    assert required(ws.cluster, add_node_stages("wk2", ["worker"])) == {"facts", "scale"}
+    assert required(ws.cluster, upgrade_stages("1.35.4")) == {"upgrade", "spec"}
+    assert all(s.checks_only for s in deploy_stages() if s.name in ("preflight", "verify"))
+
+
+def test_node_command_selections_out_of_order_are_refused_with_a_way_on(tmp_path: Path) -> None:
+    ws = workspace(tmp_path)
+    stages = upgrade_stages("1.35.4")
+    only_spec = select_stages([s.name for s in stages], only=["spec"])
+    hint = f"deepctl upgrade {ws.spec.path} --to 1.35.4 --yes"
+    with pytest.raises(UsageError) as raised:
+        refuse_out_of_order("upgrade", stages, only_spec, ws.cluster, set(), hint)
+    assert raised.value.message == ("upgrade stage spec builds on upgrade, which did not "
+                                    "succeed for this upgrade (or its inputs changed since)")
+    assert raised.value.hint == (f"run `{hint}`: stages that finished are skipped, so it "
+                                 "starts at the first one that did not")
+    refuse_out_of_order("upgrade", stages, only_spec, ws.cluster, {"upgrade"}, hint)  # allowed
+    worker = add_node_stages("wk2", ["worker"])
+    names = [s.name for s in worker]
+    with pytest.raises(UsageError) as raised:  # a new host: nothing ran yet
+        refuse_out_of_order("add-node", worker, select_stages(names, skip=["facts"]),
+                            ws.cluster, set(), None)
+    assert raised.value.message == "add-node stage scale builds on facts, which has not run yet"
+    assert raised.value.hint == ("run the same add-node without the --from/--only/--skip that "
+                                 "leaves out facts")
+    # skipping a check is the user's call: nothing after it builds on it
+    refuse_out_of_order("add-node", worker, select_stages(names, skip=["preflight", "verify"]),
+                        ws.cluster, set(), None)

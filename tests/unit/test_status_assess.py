@@ -196,7 +196,8 @@ def test_report_json_is_camel_case() -> None:
                              "gpusAllocatable": 8, "gpusExpected": 8, "gpusExpectedUnknown": [],
                              "gpusInUse": 3}
     assert doc["history"] == [{"id": RUN.id, "command": "deploy", "startedAt": RUN.started_at,
-                               "durationS": 812.5, "result": "failed", "failedStage": "gpu"}]
+                               "durationS": 812.5, "result": "failed", "failedStage": "gpu",
+                               "remaining": []}]
     assert doc["nodes"][1]["gpus"]["migConfig"] == "all-disabled"
     json.dumps(doc)
 

@@ -15,15 +15,31 @@ from deepctl.spec_keys import require_usable_keys
 from deepctl.workspace import Workspace, open_workspace
 
 if TYPE_CHECKING:
-    from deepctl.engine.session import Operation
+    from deepctl.engine.session import Operation, Selection
 
 
 def _done(what: str, record: Any, as_json: bool, **extra: Any) -> None:
+    """The end of a run: ``what`` happened, or, when the selection left stages out
+    (``--only``...), which stages the command still has to run."""
+    remaining = list(record.data.get("remaining") or [])
     if as_json:
-        print_json({"event": "run_finished", "result": "succeeded", "run": record.id, **extra},
+        print_json({"event": "run_finished", "result": "succeeded", "run": record.id,
+                    "finished": not remaining, "remaining": remaining, **extra},
                    one_line=True)
         return
+    if remaining:
+        left = escape(", ".join(remaining))
+        stdout().print(f"[yellow]selected stages done, not finished[/]: {left} still to run "
+                       f"(run {escape(record.id)})")
+        return
     stdout().print(f"[green]{escape(what)}[/] (run {escape(record.id)})")
+
+
+def selection(from_stage: str | None, only: list[str] | None, skip: list[str] | None,
+              restart: bool) -> Selection:
+    from deepctl.engine.session import Selection
+
+    return Selection(from_stage, tuple(only or ()), tuple(skip or ()), restart)
 
 
 def parse_labels(labels: list[str]) -> dict[str, str]:
@@ -49,7 +65,7 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
              internal_address: str | None, roles: list[str], gpu: bool, labels: list[str],
              taints: list[str], yes: bool, accept_new_hosts: bool, as_json: bool,
              ssh_port: int | None = None, ssh_user: str | None = None,
-             dry_run: bool = False) -> None:
+             dry_run: bool = False, chosen: Selection | None = None) -> None:
     from deepctl.engine.display import make_display
     from deepctl.engine.nodes import add_node as engine_add
     from deepctl.engine.nodes import add_node_operation, prepare_add
@@ -67,29 +83,32 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
     ssh = {k: v for k, v in (("user", ssh_user), ("port", ssh_port)) if v is not None}
     if ssh:
         entry["ssh"] = ssh
+    chosen = chosen or selection(None, None, None, False)
     if dry_run:
         ws = prepare_add(open_workspace(spec, state_dir, create=False), entry, None, write=False)
-        _dry_run(ws, add_node_operation(ws, entry), as_json)
+        _dry_run(ws, add_node_operation(ws, entry, selection=chosen), as_json)
         return
     confirm(f"Add {name} ({address}) to the cluster of {spec}?", yes)
     record = engine_add(spec, state_dir, entry, make_display(as_json),
-                        accept_new_hosts=accept_new_hosts)
+                        accept_new_hosts=accept_new_hosts, selection=chosen)
     _done(f"added {name}", record, as_json, node=name)
 
 
 def remove_node(spec: Path, name: str, *, state_dir: Path | None, force: bool, yes: bool,
-                as_json: bool, dry_run: bool = False) -> None:
+                as_json: bool, dry_run: bool = False, chosen: Selection | None = None) -> None:
     from deepctl.engine.display import make_display
     from deepctl.engine.nodes import remove_node as engine_remove
     from deepctl.engine.nodes import remove_node_operation
 
+    chosen = chosen or selection(None, None, None, False)
     if dry_run:
         ws = open_workspace(spec, state_dir, create=False)
-        _dry_run(ws, remove_node_operation(ws, name, force), as_json)
+        _dry_run(ws, remove_node_operation(ws, name, force, chosen), as_json)
         return
 
     confirm(f"Remove {name} from the cluster{' (forced: host not reset)' if force else ''}?", yes)
-    record = engine_remove(spec, state_dir, name, make_display(as_json), force=force)
+    record = engine_remove(spec, state_dir, name, make_display(as_json), force=force,
+                           selection=chosen)
     _done(f"removed {name}", record, as_json, node=name)
 
 
@@ -111,18 +130,19 @@ def reset(spec: Path, *, state_dir: Path | None, yes: bool, as_json: bool,
 
 
 def upgrade(spec: Path, *, state_dir: Path | None, to: str, yes: bool, as_json: bool,
-            dry_run: bool = False) -> None:
+            dry_run: bool = False, chosen: Selection | None = None) -> None:
     from deepctl.engine.display import make_display
     from deepctl.engine.lifecycle import upgrade as engine_upgrade
     from deepctl.engine.lifecycle import upgrade_operation
 
+    chosen = chosen or selection(None, None, None, False)
     if dry_run:
         ws = open_workspace(spec, state_dir, create=False)
-        _dry_run(ws, upgrade_operation(ws, to), as_json)
+        _dry_run(ws, upgrade_operation(ws, to, chosen), as_json)
         return
 
     confirm(f"Upgrade the cluster of {spec} to Kubernetes {to}?", yes)
-    record = engine_upgrade(spec, state_dir, to, make_display(as_json))
+    record = engine_upgrade(spec, state_dir, to, make_display(as_json), chosen)
     _done(f"upgraded to Kubernetes {to}", record, as_json)
 
 

@@ -38,8 +38,11 @@ def runs(spec: Path, *, state_dir: Path | None, limit: int | None, as_json: bool
     style = {"succeeded": "green", "failed": "red", "canceled": "yellow",
              "interrupted": "yellow", "running": "bold"}
     for run in history:
+        result = f"[{style[run.result]}]{run.result}[/]"
+        if run.remaining:  # a node command run with --only/--skip/--from, not finished
+            result += f" (not finished: {escape(', '.join(run.remaining))} to run)"
         table.add_row(run.id, run.command, run.started_at, _duration(run.duration_s),
-                      f"[{style[run.result]}]{run.result}[/]", run.failed_stage or "-")
+                      result, run.failed_stage or "-")
     print_table(stdout(), table)  # run ids whole: `deepctl logs` takes them
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from deepctl.engine.display import Display
 from deepctl.engine.plan import Plan, build_plan
-from deepctl.engine.session import Operation, run_operation
+from deepctl.engine.session import NO_SELECTION, Operation, Selection, run_operation
 from deepctl.errors import StateError, UsageError
 from deepctl.fsutil import atomic_write
 from deepctl.kubespray_release import load_release
@@ -54,17 +54,18 @@ def check_upgrade(current: str, target: str, tag: str) -> str:
     return target
 
 
-def upgrade_operation(ws: Workspace, to: str) -> Operation:
+def upgrade_operation(ws: Workspace, to: str, selection: Selection = NO_SELECTION) -> Operation:
     target = check_upgrade(ws.cluster.spec.kubernetes.version, to,
                            ws.cluster.spec.kubespray.version)
     return Operation("upgrade", upgrade_stages(target),
-                     f"deepctl upgrade {ws.spec.path} --to {target}",
-                     params={"to": target})
+                     f"deepctl upgrade {ws.spec.path} --to {target} --yes",
+                     selection, params={"to": target}, in_order=True)
 
 
-def upgrade(spec: Path, state_dir: Path | None, to: str, display: Display) -> RunRecord:
+def upgrade(spec: Path, state_dir: Path | None, to: str, display: Display,
+            selection: Selection = NO_SELECTION) -> RunRecord:
     ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
-    op = upgrade_operation(ws, to)
+    op = upgrade_operation(ws, to, selection)
     require_usable_keys(ws.spec)  # one message for a bad key, before any host is contacted
     return run_operation(ws, op, display)
 

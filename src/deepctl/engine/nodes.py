@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from deepctl.engine.display import Display
-from deepctl.engine.session import Operation, run_operation
+from deepctl.engine.runner import refuse_out_of_order
+from deepctl.engine.session import NO_SELECTION, Operation, Selection, run_operation
 from deepctl.errors import SpecError, UsageError
 from deepctl.spec.edit import add_host_text, remove_host_text, write_spec
 from deepctl.spec.loader import LoadedSpec, load_spec_text
@@ -42,8 +43,8 @@ def spec_with_host(ws: Workspace, entry: dict[str, Any]) -> tuple[str, LoadedSpe
                         f"{error.message}", error.problems, hint) from None
 
 
-def add_node_operation(ws: Workspace, entry: dict[str, Any], *, accept_new_hosts: bool = False
-                       ) -> Operation:
+def add_node_operation(ws: Workspace, entry: dict[str, Any], *, accept_new_hosts: bool = False,
+                       selection: Selection = NO_SELECTION) -> Operation:
     name = str(entry["name"])
     host = ws.cluster.host(name)
     assert host is not None, "the host is in the spec by now"
@@ -54,7 +55,8 @@ def add_node_operation(ws: Workspace, entry: dict[str, Any], *, accept_new_hosts
     return Operation(
         "add-node", add_node_stages(name, host.roles),
         f"deepctl add-node {ws.spec.path} --name {name} --address {host.address} --yes",
-        params={"host": entry}, accept_new_hosts=accept_new_hosts, on_success=done)
+        selection, params={"host": entry}, accept_new_hosts=accept_new_hosts, on_success=done,
+        in_order=True)
 
 
 def prepare_add(ws: Workspace, entry: dict[str, Any], display: Display | None,
@@ -80,12 +82,23 @@ def prepare_add(ws: Workspace, entry: dict[str, Any], display: Display | None,
     return open_workspace(ws.spec.path, ws.state.root)
 
 
+def refuse_fresh_selection(ws: Workspace, entry: dict[str, Any], selection: Selection) -> None:
+    """A host not yet pending has no stage done: refuse names that are not add-node's stages
+    and a selection that leaves out a stage the selected ones build on."""
+    preview = prepare_add(ws, entry, None, write=False)
+    op = add_node_operation(preview, entry, selection=selection)
+    refuse_out_of_order(op.command, op.stages, op.choices(), preview.cluster, set(), None)
+
+
 def add_node(spec: Path, state_dir: Path | None, entry: dict[str, Any], display: Display,
-             *, accept_new_hosts: bool = False) -> RunRecord:
+             *, accept_new_hosts: bool = False, selection: Selection = NO_SELECTION
+             ) -> RunRecord:
     ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
+    if selection.names() and str(entry["name"]) not in load_pending(ws.state):
+        refuse_fresh_selection(ws, entry, selection)  # before the spec is written
     ws = prepare_add(ws, entry, display, write=True)
-    return run_operation(ws, add_node_operation(ws, entry, accept_new_hosts=accept_new_hosts),
-                         display)
+    return run_operation(ws, add_node_operation(ws, entry, accept_new_hosts=accept_new_hosts,
+                                                selection=selection), display)
 
 
 def check_removal(ws: Workspace, name: str) -> str:
@@ -123,16 +136,18 @@ def check_removal(ws: Workspace, name: str) -> str:
     return new_text
 
 
-def remove_node_operation(ws: Workspace, name: str, force: bool) -> Operation:
+def remove_node_operation(ws: Workspace, name: str, force: bool,
+                          selection: Selection = NO_SELECTION) -> Operation:
     check_removal(ws, name)
     return Operation("remove-node", remove_node_stages(name, force),
-                     f"deepctl remove-node {ws.spec.path} {name}" + (" --force" if force else ""),
-                     params={"node": name, "force": force})
+                     f"deepctl remove-node {ws.spec.path} {name}"
+                     + (" --force" if force else "") + " --yes",
+                     selection, params={"node": name, "force": force}, in_order=True)
 
 
 def remove_node(spec: Path, state_dir: Path | None, name: str, display: Display,
-                *, force: bool = False) -> RunRecord:
+                *, force: bool = False, selection: Selection = NO_SELECTION) -> RunRecord:
     ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
-    op = remove_node_operation(ws, name, force)
+    op = remove_node_operation(ws, name, force, selection)
     require_usable_keys(ws.spec)  # one message for a bad key, before any host is contacted
     return run_operation(ws, op, display)

@@ -12,8 +12,9 @@ import time
 from collections.abc import Sequence
 
 from deepctl.engine.display import Display
-from deepctl.engine.selection import StageChoice
+from deepctl.engine.selection import StageChoice, still_to_run, unmet_before
 from deepctl.errors import Canceled, DeepctlError, UsageError
+from deepctl.spec.models import Cluster
 from deepctl.stages.context import StageContext
 from deepctl.stages.sequences import deploy_stages
 from deepctl.stages.stage import Stage, inputs_hash
@@ -81,9 +82,63 @@ def check_from(command: str, stages: Sequence[Stage], choices: Sequence[StageCho
             "first one that did not")
 
 
+def stages_done(ctx: StageContext, command: str, stages: Sequence[Stage],
+                hashes: dict[str, str]) -> set[str]:
+    """The stages of ``command`` that succeeded with the inputs ``hashes`` gives them."""
+    ledger = load_ledger(ctx.ws.state)
+    return {s.name for s in stages
+            if (entry := ledger.get(ledger_key(command, s.name))) is not None
+            and entry.inputs_hash == hashes[s.name]}
+
+
+def required(cluster: Cluster, stages: Sequence[Stage]) -> set[str]:
+    """The stages an in-order command needs done to be finished: enabled, and not checks only."""
+    return {s.name for s in stages if s.enabled(cluster) and not s.checks_only}
+
+
+def refuse_out_of_order(command: str, stages: Sequence[Stage], choices: Sequence[StageChoice],
+                        cluster: Cluster, done: set[str], hint_command: str | None) -> None:
+    """For a command whose stages build on each other: refuse a selection that would run a
+    stage before the ones it builds on succeeded (``done``: with the inputs they have now).
+    ``hint_command`` resumes the command; None when nothing of it ran yet."""
+    enabled = {s.name for s in stages if s.enabled(cluster)}
+    selected = {c.name for c in choices if c.selected and c.name in enabled}
+    unmet = unmet_before([s.name for s in stages], required(cluster, stages), selected, done)
+    if not unmet:
+        return
+    first = unmet[0]
+    missing = ", ".join(first.missing)
+    if hint_command is None:
+        raise UsageError(
+            f"{command} stage {first.stage} builds on {missing}, which has not run yet",
+            hint=f"run the same {command} without the --from/--only/--skip that leaves out "
+            f"{missing}")
+    raise UsageError(
+        f"{command} stage {first.stage} builds on {missing}, which did not succeed for this "
+        f"{command} (or its inputs changed since)",
+        hint=f"run `{hint_command}`: stages that finished are skipped, so it starts at the "
+        "first one that did not")
+
+
+def check_in_order(ctx: StageContext, command: str, stages: Sequence[Stage],
+                   choices: Sequence[StageChoice], hint_command: str) -> None:
+    """:func:`refuse_out_of_order` against the stage ledger."""
+    done = stages_done(ctx, command, stages, stage_hashes(ctx, stages))
+    refuse_out_of_order(command, stages, choices, ctx.cluster, done, hint_command)
+
+
+def left_to_run(ctx: StageContext, command: str, stages: Sequence[Stage],
+                hashes: dict[str, str]) -> list[str]:
+    """The stages ``command`` still needs (:func:`required`) not done with this run's inputs."""
+    return still_to_run([s.name for s in stages], required(ctx.cluster, stages),
+                        stages_done(ctx, command, stages, hashes))
+
+
 def run_stages(ctx: StageContext, command: str, stages: Sequence[Stage],
-               choices: Sequence[StageChoice], display: Display, restart: bool = False) -> None:
-    """Run the selected stages in order; raise the first stage's error (recorded)."""
+               choices: Sequence[StageChoice], display: Display, restart: bool = False
+               ) -> dict[str, str]:
+    """Run the selected stages in order; raise the first stage's error (recorded). Returns
+    each stage's inputs hash as this run computed it (what the ledger records)."""
     chosen = {c.name: c for c in choices}
     ledger = {} if restart else load_ledger(ctx.ws.state)
     hashes = stage_hashes(ctx, stages)
@@ -100,6 +155,7 @@ def run_stages(ctx: StageContext, command: str, stages: Sequence[Stage],
             continue
         ctx.record.log(f"stage {stage.name}: runs ({run_reason(ctx, stage, previous, digest)})")
         _run_one(ctx, command, stage, digest, display)
+    return hashes
 
 
 def _run_one(ctx: StageContext, command: str, stage: Stage, digest: str,

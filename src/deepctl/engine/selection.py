@@ -53,3 +53,32 @@ def _refuse_contradictions(order: list[str], from_stage: str | None, only: set[s
     if not left:
         raise UsageError("this --from/--only/--skip selects no stage",
                          hint=f"stages, in order: {', '.join(order)}")
+
+
+@dataclass(frozen=True)
+class Unmet:
+    """A selected stage that would run before an earlier one has succeeded."""
+
+    stage: str
+    missing: tuple[str, ...]  # the earlier stages neither selected nor done, in order
+
+
+def unmet_before(order: list[str], required: set[str], selected: set[str], done: set[str]
+                 ) -> list[Unmet]:
+    """For an operation whose stages build on each other (add-node, remove-node, upgrade):
+    each selected stage with an earlier ``required`` stage (enabled, not checks only) that is
+    neither selected nor ``done`` (succeeded with the inputs it has now)."""
+    out = []
+    for index, name in enumerate(order):
+        if name not in selected:
+            continue
+        missing = tuple(n for n in order[:index]
+                        if n in required and n not in selected and n not in done)
+        if missing:
+            out.append(Unmet(name, missing))
+    return out
+
+
+def still_to_run(order: list[str], required: set[str], done: set[str]) -> list[str]:
+    """The ``required`` stages of ``order`` that have not succeeded with their inputs of now."""
+    return [n for n in order if n in required and n not in done]

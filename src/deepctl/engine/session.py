@@ -18,10 +18,10 @@ from deepctl.engine.failure_report import run_failure
 from deepctl.engine.lock import cluster_lock
 from deepctl.engine.orphans import stop_leftovers
 from deepctl.engine.playbooks import Ansible
-from deepctl.engine.runner import check_from, first_to_run, run_stages
+from deepctl.engine.runner import check_from, check_in_order, first_to_run, left_to_run, run_stages
 from deepctl.engine.selection import StageChoice, select_stages
 from deepctl.engine.signals import CancelToken, cancel_on_signals, close_ssh_masters
-from deepctl.errors import Canceled, DeepctlError, PlaybookFailed
+from deepctl.errors import Canceled, DeepctlError, PlaybookFailed, UsageError
 from deepctl.kubespray_source import KubesprayTree
 from deepctl.stages.context import StageContext
 from deepctl.stages.stage import Stage, check_stage_names, inputs_hash
@@ -45,6 +45,9 @@ class Selection:
         return [n for n in (self.from_stage, *self.only, *self.skip) if n]
 
 
+NO_SELECTION = Selection()  # every stage, resuming where the last run stopped
+
+
 @dataclass(frozen=True)
 class Operation:
     """A command as the engine runs it."""
@@ -56,6 +59,10 @@ class Operation:
     params: Mapping[str, Any] = field(default_factory=dict)
     accept_new_hosts: bool = False
     on_success: Callable[[StageContext], None] | None = None
+    # The stages build on each other (add-node, remove-node, upgrade): a selected stage runs
+    # only after the ones before it succeeded, and the operation is done (``on_success``, its
+    # ledger forgotten) only once all its stages are, in this run or in earlier ones.
+    in_order: bool = False
 
     def choices(self) -> list[StageChoice]:
         names = [s.name for s in self.stages]
@@ -110,7 +117,7 @@ def run_operation(ws: Workspace, op: Operation, display: Display) -> RunRecord:
         args = {"from": op.selection.from_stage, "only": list(op.selection.only),
                 "skip": list(op.selection.skip), "restart": op.selection.restart,
                 **op.params}
-        if op.selection.from_stage and not op.selection.restart:
+        if op.selection.from_stage and not op.selection.restart and not op.in_order:
             check_from(op.command, op.stages, choices, ws, op.resume_hint)
         previous = None if op.selection.restart else last_run(ws.state, op.command)
         record = start_run(ws.state, op.command, ws.spec.path, spec_hash(ws), args)
@@ -119,12 +126,27 @@ def run_operation(ws: Workspace, op: Operation, display: Display) -> RunRecord:
         ctx = StageContext(ws, tree, record, display, token, ansible, op.accept_new_hosts,
                            op.params)
         try:
+            if op.in_order and (op.selection.names() or op.selection.restart):
+                try:
+                    check_in_order(ctx, op.command, op.stages, choices, op.resume_hint)
+                except UsageError:
+                    record.discard()  # refused before anything ran: not a run
+                    raise
             _run(ctx, op, choices, display, ansible, token, previous)
         finally:
             close_ssh_masters(ansible.settings.control_dir)
             display.close()
             prune_runs(ws.state, keep_from_env())
         return record
+
+
+def _not_done(ctx: StageContext, op: Operation, left: list[str]) -> None:
+    """The selected stages succeeded, the operation is not finished: say what is left."""
+    ctx.record.data["remaining"] = left
+    text = (f"{op.command} is not finished: {', '.join(left)} still to run (not selected); "
+            f"finish with: {op.resume_hint}")
+    ctx.record.log(text)
+    ctx.display.message(text)
 
 
 def _took_over(ws: Workspace, pid: int, host: str, display: Display) -> None:
@@ -153,11 +175,16 @@ def _run(ctx: StageContext, op: Operation, choices: list[StageChoice], display: 
             # Every playbook reads the run's own inventory of the spec as it is now, even
             # when the stage that publishes it is not selected (--only/--from/--skip).
             ansible.prepare()
-            run_stages(ctx, op.command, op.stages, choices, display, op.selection.restart)
-            if op.on_success is not None:
-                op.on_success(ctx)
-            if op.command != "deploy":
-                forget(ctx.ws.state, prefix=op.command)  # done: the next one starts afresh
+            hashes = run_stages(ctx, op.command, op.stages, choices, display,
+                                op.selection.restart)
+            left = left_to_run(ctx, op.command, op.stages, hashes) if op.in_order else []
+            if left:
+                _not_done(ctx, op, left)
+            else:
+                if op.on_success is not None:
+                    op.on_success(ctx)
+                if op.command != "deploy":
+                    forget(ctx.ws.state, prefix=op.command)  # done: the next one starts afresh
     except (Canceled, KeyboardInterrupt):
         stage = stage_with(record, ("canceled", "running"))
         how = "stopped at once" if token.hard else "canceled"

@@ -67,7 +67,7 @@ def _describe(cluster: Cluster) -> str:
 
 
 PREFLIGHT = Stage("preflight", "Check hosts", _describe, run=_run_all, inputs=preflight_inputs,
-                  rerun=_host_changed)
+                  rerun=_host_changed, checks_only=True)
 
 
 def preflight_new_host(name: str) -> Stage:
@@ -77,4 +77,4 @@ def preflight_new_host(name: str) -> Stage:
         lambda c: f"SSH to {name} and check OS, resources, ports, uniqueness, GPUs against the "
         "other hosts' recorded facts; changes nothing",
         run=lambda ctx: run_checks(ctx, hosts=[name]),
-        inputs=lambda ctx: {"node": name, **preflight_inputs(ctx)})
+        inputs=lambda ctx: {"node": name, **preflight_inputs(ctx)}, checks_only=True)

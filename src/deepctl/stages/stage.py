@@ -10,6 +10,8 @@ A :class:`Stage` is declared once, as one object in one module (k0sctl's phase i
 - ``rerun(ctx)``: a reason to run even when up to date (an output is missing, a check that
   always runs), or None;
 - ``run(ctx)``: the work; ``cleanup(ctx)``: undo half-done work after a failure (optional);
+- ``checks_only``: it changes nothing (preflight, verify); add-node, remove-node and upgrade
+  may skip it and still finish;
 - ``establishes``: deploy stages whose outcome this stage's success also reaches (add-node's
   ``scale`` reaches what deploy's ``kubespray`` would make of the same inventory).
 """
@@ -50,6 +52,9 @@ class Stage:
     rerun: Callable[[StageContext], str | None] = no_rerun
     cleanup: Callable[[StageContext], None] | None = None
     establishes: tuple[str, ...] = ()
+    # Only checks, changes nothing (preflight, verify): no later stage builds on it, so a node
+    # command may skip it and still be finished.
+    checks_only: bool = False
 
 
 def inputs_hash(inputs: object) -> str:

@@ -176,7 +176,7 @@ def _always_checks(_: StageContext) -> str:
 
 VERIFY = Stage(
     "verify", "Verify the cluster", _describe, run=lambda ctx: VerifyStage().run(ctx),
-    after=("kubeconfig", "gpu"), rerun=_always_checks,
+    after=("kubeconfig", "gpu"), rerun=_always_checks, checks_only=True,
 )
 
 
@@ -185,4 +185,5 @@ def verify_new_node(name: str) -> Stage:
     ``gpu-ready``'s; ``deploy --only verify`` runs the CUDA smoke Job on every GPU node)."""
     return Stage(
         "verify", f"Verify {name}", lambda c: f"{name} is a Ready node, asked on the API",
-        run=lambda ctx: VerifyStage([name], gpus=False).run(ctx), rerun=_always_checks)
+        run=lambda ctx: VerifyStage([name], gpus=False).run(ctx), rerun=_always_checks,
+        checks_only=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
 import time
 from dataclasses import dataclass, field
@@ -66,6 +67,10 @@ class RunRecord:
 
     def save(self) -> None:
         atomic_write_json(self.dir / STATE_FILE, self.data)
+
+    def discard(self) -> None:
+        """Remove the run: refused before anything ran, it is not one."""
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def log(self, line: str) -> None:
         fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

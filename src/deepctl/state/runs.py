@@ -43,6 +43,8 @@ class RunSummary:
     result: RunResult
     failed_stage: str | None
     stages: tuple[StageSummary, ...] = ()
+    # a node command whose selected stages succeeded but that is not finished (--only ...)
+    remaining: tuple[str, ...] = ()
 
 
 def read_state(run_dir: Path) -> dict[str, Any]:
@@ -86,6 +88,7 @@ def summarize(data: dict[str, Any]) -> RunSummary:
         result=result,
         failed_stage=str(failed) if failed is not None else None,
         stages=stage_summaries(data.get("stages") or {}, data.get("stage_order") or []),
+        remaining=tuple(str(n) for n in data.get("remaining") or ()),
     )
 
 

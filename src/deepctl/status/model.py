@@ -159,7 +159,7 @@ class StatusReport:
 def _camel(value: Any) -> Any:
     if isinstance(value, dict):
         return {_camel_key(k): _camel(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_camel(v) for v in value]
     return value
 
