@@ -9,7 +9,10 @@ Part 1: one synthetic playbook (facts, then 30 tiny tasks) on 10 loopback test h
                          itself costs (its event callback in Ansible, a pty, event files);
   deepctl, plain lines   the engine's ``Ansible.run`` (ansible-runner, events -> progress ->
                          display, run log) with the off-terminal display, in its own process;
-  deepctl, live view     the same with the rich live view, on a null terminal-like console.
+  deepctl, live view     the same with the rich live view, on a null terminal-like console;
+  deepctl, state on tmpfs  plain lines with the state directory (so the run directory and
+                         ansible-runner's event files) on /dev/shm: what the disk's file
+                         creations cost (skipped where /dev/shm is not a tmpfs).
 
 Target: deepctl within 1.10x of plain ansible-playbook. The timed deepctl runs know the
 playbook's task count from an earlier run (any re-run does); the very first run, which also
@@ -63,7 +66,17 @@ from deepctl.engine import playbooks
 from deepctl.workspace import open_workspace
 
 MODES = {"runner": "ansible-runner alone", "plain": "deepctl, plain lines",
-         "live": "deepctl, live view"}
+         "live": "deepctl, live view", "memory": "deepctl, state on tmpfs"}
+MEMORY = Path("/dev/shm")  # where the "memory" way keeps its state directory
+
+
+def memory_is_tmpfs() -> bool:
+    try:
+        mounts = Path("/proc/self/mounts").read_text(encoding="ascii").splitlines()
+    except OSError:
+        return False
+    return any(line.split()[1:3] == [str(MEMORY), "tmpfs"] for line in mounts
+               if len(line.split()) > 2)
 
 
 @contextlib.contextmanager
@@ -155,37 +168,43 @@ def recorded_events(run_dir: Path) -> list[dict[str, Any]]:
     return sorted(events, key=lambda e: int(e.get("counter", 0)))
 
 
-def mode_states(state: Path) -> dict[str, Path]:
+def mode_states(state: Path, memory: Path | None) -> dict[str, Path]:
     """A copy of the prepared state per way of running (the ansible-runner-only way records
-    no task count; it must not take the count away from the others)."""
+    no task count; it must not take the count away from the others); the "memory" way's
+    under ``memory`` (a tmpfs), left out when that is None."""
     states = {"ansible-playbook": state}
     for mode in MODES:
-        states[mode] = shutil.copytree(state, state.parent / f"state-{mode}",
+        if mode == "memory" and memory is None:
+            continue
+        where = memory if mode == "memory" and memory is not None else state.parent
+        states[mode] = shutil.copytree(state, where / f"state-{mode}",
                                        ignore=shutil.ignore_patterns("runs", "ssh"))
     return states
 
 
-def measure_runs(spec: Path, state: Path, runs: int) -> tuple[dict[str, Any], Path]:
+def measure_runs(spec: Path, state: Path, runs: int, memory: Path | None
+                 ) -> tuple[dict[str, Any], Path]:
     """Time every way ``runs`` times, interleaved. Before them, one deepctl run as a first run
     is (it counts the playbook's tasks with ``--list-tasks`` beside it): reported apart."""
     first_s, first_cpu, _ = time_child("plain", spec, state, state.parent / "first.log")
-    states = mode_states(state)
-    labels = ["ansible-playbook", *MODES.values()]
+    states = mode_states(state, memory)
+    modes = {mode: label for mode, label in MODES.items() if mode in states}
+    labels = ["ansible-playbook", *modes.values()]
     wall: dict[str, list[float]] = {label: [] for label in labels}
     tree_cpu: dict[str, list[float]] = {label: [] for label in labels}
-    own_cpu: dict[str, list[float]] = {label: [] for label in MODES.values()}
+    own_cpu: dict[str, list[float]] = {label: [] for label in modes.values()}
     run_dir = Path()
     for _ in range(runs):
         elapsed, cpu = time_plain(spec, state)
         wall["ansible-playbook"].append(elapsed)
         tree_cpu["ansible-playbook"].append(cpu)
-        for mode, label in MODES.items():
+        for mode, label in modes.items():
             elapsed, cpu, info = time_child(mode, spec, states[mode],
                                             state.parent / f"{mode}.log")
             wall[label].append(elapsed)
             tree_cpu[label].append(cpu)
             own_cpu[label].append(info["cpu_s"])
-            if mode != "runner":
+            if mode in ("plain", "live"):
                 run_dir = Path(info["run_dir"])
     base = statistics.median(wall["ansible-playbook"])
     base_cpu = statistics.median(tree_cpu["ansible-playbook"])
@@ -229,10 +248,14 @@ def main() -> int:
         return 0
     require_hosts()
     load_before = load_average()
-    with HostFarm(pool="function") as farm, tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        farm = stack.enter_context(HostFarm(pool="function"))
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        memory = (Path(stack.enter_context(tempfile.TemporaryDirectory(dir=MEMORY)))
+                  if memory_is_tmpfs() else None)
         hosts = start_hosts(farm, args.hosts)
         spec = prepare(Path(tmp), farm, hosts, args.tasks)
-        runs, run_dir = measure_runs(spec, Path(tmp) / "state", args.runs)
+        runs, run_dir = measure_runs(spec, Path(tmp) / "state", args.runs, memory)
         events = recorded_events(run_dir)
         rates = replay_rates(spec, Path(tmp) / "state-plain", events, args.events)
     load_after = load_average()

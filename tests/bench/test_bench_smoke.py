@@ -53,6 +53,9 @@ def test_runner_overhead_benchmark_runs_each_way_and_replays(tmp_path: Path) -> 
     for way in ("ansible-playbook", "ansible-runner alone", "deepctl, plain lines",
                 "deepctl, live view", "plain lines (no terminal)"):
         assert way in out
+    shm_is_tmpfs = any(line.split()[1:3] == ["/dev/shm", "tmpfs"]
+                       for line in Path("/proc/self/mounts").read_text().splitlines())
+    assert ("deepctl, state on tmpfs" in out) == shm_is_tmpfs
     assert "events/s (target >= 20,000" in out and (tmp_path / "r.json").exists()
 
 
