@@ -41,6 +41,23 @@ def test_dry_run_json_plan_marks_what_the_selection_leaves_out(cli: Invoke,
     assert bad.exit_code == 2 and "--only and --skip both name kubespray" in bad.stderr
 
 
+def test_node_commands_check_their_selection_before_asking(cli: Invoke, sandbox: Sandbox) -> None:
+    spec = sandbox.spec()
+    typo = cli("upgrade", str(spec), "--to", "1.35.4", "--only", "spce")  # no --yes, no prompt
+    assert typo.exit_code == 2, typo.output
+    assert "did you mean 'spec'" in typo.stderr and "Upgrade the cluster" not in typo.output
+    both = cli("add-node", str(spec), "--name", "wk9", "--address", "10.0.0.9",
+               "--from", "scale", "--only", "verify")
+    assert both.exit_code == 2 and "--only and --from cannot be used together" in both.stderr
+    assert "wk9" not in spec.read_text()
+    plan = cli("add-node", str(spec), "--name", "wk9", "--address", "10.0.0.9", "--dry-run",
+               "--json", "--skip", "preflight")
+    assert plan.exit_code == 0, plan.output
+    assert [s["name"] for s in json.loads(plan.stdout)["stages"] if s["runs"]] == [
+        "facts", "scale", "verify"]
+    assert "wk9" not in spec.read_text()  # a dry run writes nothing
+
+
 def test_host_names_are_summarised_at_any_scale() -> None:
     names = [f"gpu{i:04d}" for i in range(1, 2001)]
     assert compress(["cp1", "cp2", "cp3", "gpu01", "gpu02", "x"]) == ["cp[1-3]", "gpu01", "gpu02", "x"]

@@ -16,6 +16,7 @@ from deepctl.workspace import Workspace, open_workspace
 
 if TYPE_CHECKING:
     from deepctl.engine.session import Operation, Selection
+    from deepctl.stages.stage import Stage
 
 
 def _done(what: str, record: Any, as_json: bool, **extra: Any) -> None:
@@ -40,6 +41,17 @@ def selection(from_stage: str | None, only: list[str] | None, skip: list[str] | 
     from deepctl.engine.session import Selection
 
     return Selection(from_stage, tuple(only or ()), tuple(skip or ()), restart)
+
+
+def check_selection(chosen: Selection, stages: list[Stage]) -> None:
+    """Unknown stage names and contradictions are usage errors before anything is asked."""
+    from deepctl.engine.selection import select_stages
+    from deepctl.stages.stage import check_stage_names
+
+    names = [s.name for s in stages]
+    check_stage_names(chosen.names(), names)
+    select_stages(names, from_stage=chosen.from_stage, only=list(chosen.only),
+                  skip=list(chosen.skip))
 
 
 def parse_labels(labels: list[str]) -> dict[str, str]:
@@ -69,6 +81,7 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
     from deepctl.engine.display import make_display
     from deepctl.engine.nodes import add_node as engine_add
     from deepctl.engine.nodes import add_node_operation, prepare_add
+    from deepctl.stages.sequences import add_node_stages
 
     entry: dict[str, Any] = {"name": name, "address": address}
     if internal_address:
@@ -84,6 +97,7 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
     if ssh:
         entry["ssh"] = ssh
     chosen = chosen or selection(None, None, None, False)
+    check_selection(chosen, add_node_stages(name, entry["roles"]))
     if dry_run:
         ws = prepare_add(open_workspace(spec, state_dir, create=False), entry, None, write=False)
         _dry_run(ws, add_node_operation(ws, entry, selection=chosen), as_json)
@@ -99,8 +113,10 @@ def remove_node(spec: Path, name: str, *, state_dir: Path | None, force: bool, y
     from deepctl.engine.display import make_display
     from deepctl.engine.nodes import remove_node as engine_remove
     from deepctl.engine.nodes import remove_node_operation
+    from deepctl.stages.sequences import remove_node_stages
 
     chosen = chosen or selection(None, None, None, False)
+    check_selection(chosen, remove_node_stages(name, force))
     if dry_run:
         ws = open_workspace(spec, state_dir, create=False)
         _dry_run(ws, remove_node_operation(ws, name, force, chosen), as_json)
@@ -134,8 +150,10 @@ def upgrade(spec: Path, *, state_dir: Path | None, to: str, yes: bool, as_json: 
     from deepctl.engine.display import make_display
     from deepctl.engine.lifecycle import upgrade as engine_upgrade
     from deepctl.engine.lifecycle import upgrade_operation
+    from deepctl.stages.sequences import upgrade_stages
 
     chosen = chosen or selection(None, None, None, False)
+    check_selection(chosen, upgrade_stages(to))
     if dry_run:
         ws = open_workspace(spec, state_dir, create=False)
         _dry_run(ws, upgrade_operation(ws, to, chosen), as_json)
