@@ -317,6 +317,11 @@ def test_node_commands_run_selected_stages_and_finish_later(farm: HostFarm,
     assert list(load_pending(StateDir(state_dir(tmp_path)))) == ["wk1"]  # not added yet
     shown = deepctl("runs", str(spec), cwd=tmp_path)
     assert "succeeded (not finished: facts, scale to run)" in shown.stdout
+    ahead = deepctl(*add, "--only", "scale", "--yes", cwd=tmp_path)  # facts never ran
+    assert ahead.returncode == 2, ahead.stdout + ahead.stderr
+    assert ("add-node stage scale builds on facts, which did not succeed for this add-node"
+            in ahead.stderr)
+    assert "resuming" not in ahead.stdout + ahead.stderr  # refused before anything resumes
 
     resumed = deepctl(*add, "--yes", cwd=tmp_path)  # the same command finishes it
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr

@@ -11,6 +11,7 @@ control plane, break etcd quorum, or leave the spec invalid.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +63,11 @@ def add_node_operation(ws: Workspace, entry: dict[str, Any], *, accept_new_hosts
 def prepare_add(ws: Workspace, entry: dict[str, Any], display: Display | None,
                 write: bool) -> Workspace:
     """The workspace with the host in its spec: written (and marked pending) when ``write``,
-    else only in memory (``--dry-run``). Refuses a host already in the cluster."""
+    else only in memory (``--dry-run``). Refuses a host already in the cluster; a pending
+    one is returned as it is (the run says it resumes: :func:`add_node`)."""
     name = str(entry["name"])
     if ws.cluster.host(name) is not None:
         if name in load_pending(ws.state):
-            if display is not None:
-                display.message(f"resuming add-node {name}: it is in the spec and still pending")
             return ws
         raise UsageError(f"host {name!r} is already in the spec and in the cluster",
                          hint="pick another --name, or remove it first with remove-node")
@@ -94,11 +94,16 @@ def add_node(spec: Path, state_dir: Path | None, entry: dict[str, Any], display:
              *, accept_new_hosts: bool = False, selection: Selection = NO_SELECTION
              ) -> RunRecord:
     ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
-    if selection.names() and str(entry["name"]) not in load_pending(ws.state):
+    name = str(entry["name"])
+    pending = name in load_pending(ws.state)
+    if selection.names() and not pending:
         refuse_fresh_selection(ws, entry, selection)  # before the spec is written
     ws = prepare_add(ws, entry, display, write=True)
-    return run_operation(ws, add_node_operation(ws, entry, accept_new_hosts=accept_new_hosts,
-                                                selection=selection), display)
+    op = add_node_operation(ws, entry, accept_new_hosts=accept_new_hosts, selection=selection)
+    if pending and ws.cluster.host(name) is not None:
+        op = replace(op, notes=(f"resuming add-node {name}: it is in the spec and still "
+                                "pending",))
+    return run_operation(ws, op, display)
 
 
 def check_removal(ws: Workspace, name: str) -> str:

@@ -63,6 +63,8 @@ class Operation:
     # only after the ones before it succeeded, and the operation is done (``on_success``, its
     # ledger forgotten) only once all its stages are, in this run or in earlier ones.
     in_order: bool = False
+    # said when the run starts, after its selection was accepted ("resuming add-node N...")
+    notes: tuple[str, ...] = ()
 
     def choices(self) -> list[StageChoice]:
         names = [s.name for s in self.stages]
@@ -167,6 +169,8 @@ def _run(ctx: StageContext, op: Operation, choices: list[StageChoice], display: 
     resume = f"; resume with: {op.resume_hint}"
     try:
         with cancel_on_signals(token, display.message):
+            for text in op.notes:
+                display.message(text)
             if not op.selection.restart:
                 first = first_to_run(ctx, op.command, op.stages, choices)
                 note = resume_note(ctx.ws, op.command, previous, first)
