@@ -75,8 +75,7 @@ def memory_is_tmpfs() -> bool:
         mounts = Path("/proc/self/mounts").read_text(encoding="ascii").splitlines()
     except OSError:
         return False
-    return any(line.split()[1:3] == [str(MEMORY), "tmpfs"] for line in mounts
-               if len(line.split()) > 2)
+    return any(line.split()[1:3] == [str(MEMORY), "tmpfs"] for line in mounts)
 
 
 @contextlib.contextmanager

@@ -45,13 +45,7 @@ def selection(from_stage: str | None, only: list[str] | None, skip: list[str] | 
 
 def check_selection(chosen: Selection, stages: list[Stage]) -> None:
     """Unknown stage names and contradictions are usage errors before anything is asked."""
-    from deepctl.engine.selection import select_stages
-    from deepctl.stages.stage import check_stage_names
-
-    names = [s.name for s in stages]
-    check_stage_names(chosen.names(), names)
-    select_stages(names, from_stage=chosen.from_stage, only=list(chosen.only),
-                  skip=list(chosen.skip))
+    chosen.choices([s.name for s in stages])
 
 
 def parse_labels(labels: list[str]) -> dict[str, str]:

@@ -44,6 +44,13 @@ class Selection:
     def names(self) -> list[str]:
         return [n for n in (self.from_stage, *self.only, *self.skip) if n]
 
+    def choices(self, order: list[str]) -> list[StageChoice]:
+        """Each stage of ``order`` selected or not; unknown names and contradictions are
+        usage errors."""
+        check_stage_names(self.names(), order)
+        return select_stages(order, from_stage=self.from_stage, only=list(self.only),
+                             skip=list(self.skip))
+
 
 NO_SELECTION = Selection()  # every stage, resuming where the last run stopped
 
@@ -67,10 +74,7 @@ class Operation:
     notes: tuple[str, ...] = ()
 
     def choices(self) -> list[StageChoice]:
-        names = [s.name for s in self.stages]
-        check_stage_names(self.selection.names(), names)
-        return select_stages(names, from_stage=self.selection.from_stage,
-                             only=list(self.selection.only), skip=list(self.selection.skip))
+        return self.selection.choices([s.name for s in self.stages])
 
 
 def spec_hash(ws: Workspace) -> str:
@@ -128,7 +132,7 @@ def run_operation(ws: Workspace, op: Operation, display: Display) -> RunRecord:
         ctx = StageContext(ws, tree, record, display, token, ansible, op.accept_new_hosts,
                            op.params)
         try:
-            if op.in_order and (op.selection.names() or op.selection.restart):
+            if op.in_order and op.selection.names():  # all stages selected: nothing to refuse
                 try:
                     check_in_order(ctx, op.command, op.stages, choices, op.resume_hint)
                 except UsageError:
