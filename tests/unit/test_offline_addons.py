@@ -181,3 +181,23 @@ def test_images_in_reads_every_place_charts_put_images() -> None:
         "docker.io/library/busybox:1.36", "quay.io/p/reloader:v1", "ghcr.io/x/side:2",
         "nvcr.io/nvidia/k8s/tk:v1", f"nvcr.io/nvidia/dcgm@{digest}", "quay.io/cephcsi/cephcsi:v3",
     ])
+
+
+def test_the_dry_run_plan_of_an_offline_spec_names_the_mirrors_not_the_internet() -> None:
+    """Issue 27 §9: a site reads the plan to check that nothing will reach the internet."""
+    from deepctl.engine.plan import build_plan
+    from deepctl.stages.sequences import deploy_stages
+
+    def described(cluster: Cluster) -> str:
+        plan = build_plan(cluster, None, deploy_stages())
+        return "\n".join(s.description for s in plan.stages)
+
+    online = described(everything())
+    assert "nvidia/gpu-operator" in online and "nvcr.io/nvidia/cuda" in online
+    text = described(offline_cluster())
+    for upstream in ("prometheus-community/kube-prometheus-stack", "nvidia/gpu-operator",
+                     "nvcr.io/nvidia/cuda", "https://helm.ngc.nvidia.com"):
+        assert upstream not in text, upstream
+    assert f"{MIRROR_REPO_NAME}/gpu-operator from {CHARTS}" in text
+    assert f"{REGISTRY}/nvidia/cuda:" in text
+    assert f"files from {FILES}, images from {REGISTRY}" in text

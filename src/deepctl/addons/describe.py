@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from deepctl.addons.offline import chart_source
 from deepctl.addons.registry import Release, get_addon
 from deepctl.addons.values import addon_context
 from deepctl.names import summary
@@ -15,7 +16,15 @@ from deepctl.spec.models import Cluster
 
 
 def chart_text(cluster: Cluster, release: Release) -> str:
-    """E.g. ``gpu-operator (nvidia/gpu-operator v26.3.3) in gpu-operator``."""
+    """E.g. ``gpu-operator (nvidia/gpu-operator v26.3.3) in gpu-operator``.
+
+    Under ``spec.offline`` the chart is named where the run takes it from: the mirror's
+    Helm repository (``deepctl-offline/gpu-operator from URL``) or its local ``.tgz``.
+    """
+    source = chart_source(cluster, release)
+    if cluster.spec.offline is not None and cluster.spec.offline.charts is not None:
+        where = source.file or f"{source.ref} from {source.repo_url}"
+        return f"{release.name} ({where} {release.version(cluster)}) in {release.namespace}"
     return f"{release.name} ({release.chart.ref} {release.version(cluster)}) in {release.namespace}"
 
 
@@ -39,7 +48,8 @@ def _gpu(c: Cluster) -> str:
     driver = (f"driver {gpu.driver.version or 'default'} installed by the operator"
               if gpu.driver.install else "preinstalled drivers")
     sharing = f", time-slicing x{gpu.time_slicing_replicas}" if gpu.time_slicing_replicas else ""
-    return f"{driver}, MIG strategy {gpu.mig.strategy}, DCGM exporter{sharing}"
+    images = f", images from {c.spec.offline.registry}" if c.spec.offline is not None else ""
+    return f"{driver}, MIG strategy {gpu.mig.strategy}, DCGM exporter{sharing}{images}"
 
 
 def _monitoring(c: Cluster) -> str:

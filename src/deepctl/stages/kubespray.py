@@ -26,8 +26,11 @@ def _cluster_yml(ctx: StageContext) -> None:
 
 def _describe(c: Cluster) -> str:
     k8s = c.spec.kubernetes
+    offline = c.spec.offline
+    mirrors = (f"; files from {offline.files}, images from {offline.registry}"
+               if offline is not None else "")
     return (f"ansible-playbook cluster.yml on {len(c.spec.hosts)} host(s): Kubernetes "
-            f"{k8s.version}, {k8s.network_plugin}, {k8s.container_runtime}")
+            f"{k8s.version}, {k8s.network_plugin}, {k8s.container_runtime}{mirrors}")
 
 
 KUBESPRAY = Stage(

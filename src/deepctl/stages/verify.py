@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from deepctl.addons.decisions import SMOKE_IMAGE
 from deepctl.errors import DeepctlError
 from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.spec.models import Cluster
@@ -163,9 +162,10 @@ class VerifyStage:
 
 def _describe(cluster: Cluster) -> str:
     gpus = cluster.spec.addons.gpu.enabled and cluster.gpu_hosts
+    on = ", ".join(h.name for h in cluster.gpu_hosts)
     return "all nodes Ready" + (
         "; nvidia.com/gpu allocatable as preflight saw; CUDA smoke Job (nvidia-smi, "
-        f"{SMOKE_IMAGE}) on {', '.join(h.name for h in cluster.gpu_hosts)}" if gpus else "") + (
+        f"{verify_gpu.smoke_image(cluster)}) on {on}" if gpus else "") + (
         "; srun smoke job on each Slurm GPU partition" if cluster.spec.addons.slurm.enabled
         else "")
 
