@@ -20,17 +20,16 @@ from deepctl.stages.offline_ca import PLAYBOOK, extravars, offline_ca_enabled
 from deepctl.templates import playbook_path
 from deepctl.workspace import open_workspace
 from tests.harness import HostFarm, HostProfile
+from tests.tls_support import make_ca
 
 pytestmark = pytest.mark.integration
-
-PEM = "-----BEGIN CERTIFICATE-----\nMIIBdeepctltest\n-----END CERTIFICATE-----\n"
 
 
 def test_the_ca_lands_on_the_host_and_the_store_is_refreshed_once(
     tmp_path: Path, ssh_host_farm: HostFarm
 ) -> None:
     host = ssh_host_farm.add(HostProfile(name="cp1"))
-    (tmp_path / "ca.pem").write_text(PEM)
+    pem = make_ca(tmp_path).cert.read_text()
     spec = {
         "apiVersion": "deepctl/v1alpha1", "kind": "Cluster", "metadata": {"name": "lab"},
         "spec": {
@@ -65,8 +64,8 @@ def test_the_ca_lands_on_the_host_and_the_store_is_refreshed_once(
             result.artifact_dir / "stdout").read_text()
 
     run(1)
-    assert (out / "mirror-ca.pem").read_text() == PEM
-    assert (out / "trust" / "deepctl-mirror.crt").read_text() == PEM
+    assert (out / "mirror-ca.pem").read_text() == pem
+    assert (out / "trust" / "deepctl-mirror.crt").read_text() == pem
     assert stat.S_IMODE((out / "mirror-ca.pem").stat().st_mode) == 0o644
     run(2)  # unchanged: the store is not refreshed again
     assert (out / "refreshes").read_text() == "refreshed\n"

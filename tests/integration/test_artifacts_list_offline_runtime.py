@@ -21,6 +21,7 @@ from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.inventory import HOSTS_FILE, render_inventory, write_inventory
 from deepctl.spec.models import Cluster
 from tests.specs import MINIMAL_SPEC
+from tests.tls_support import make_ca
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBESPRAY = Path(os.environ.get("DEEPCTL_TEST_KUBESPRAY") or ROOT.parent / "shared" / "kubespray-v2.31.0")
@@ -87,8 +88,7 @@ def test_containerd_pulls_from_a_plain_http_registry(tmp_path: Path) -> None:
 
 
 def test_containerd_trusts_the_mirror_ca(tmp_path: Path) -> None:
-    ca = tmp_path / "ca.pem"
-    ca.write_text("pem")
+    ca = make_ca(tmp_path).cert
     (text,) = render("containerd", tmp_path, caFile=str(ca))
     assert 'server = "https://127.0.0.1:5000"' in text
     assert "  skip_verify = false" in text

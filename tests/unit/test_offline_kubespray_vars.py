@@ -21,6 +21,7 @@ from deepctl.kubespray_offline import (
 from deepctl.kubespray_release import load_release
 from deepctl.spec.models import Cluster
 from tests.specs import MINIMAL_SPEC
+from tests.tls_support import make_ca
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBESPRAY = ROOT.parent / "shared" / "kubespray-v2.31.0"
@@ -91,8 +92,7 @@ def test_crio_reaches_the_registry() -> None:
 
 
 def test_a_ca_file_is_trusted_by_containerd(tmp_path: Path) -> None:
-    ca = tmp_path / "ca.pem"
-    ca.write_text("pem")
+    ca = make_ca(tmp_path).cert
     out = render_offline_vars(cluster(caFile=str(ca)))
     assert out["containerd_registries_mirrors"][0]["mirrors"][0]["ca"] == ["/etc/deepctl/mirror-ca.pem"]
 

@@ -28,6 +28,7 @@ from deepctl.preflight.offline import (
 )
 from deepctl.spec.models import Cluster
 from tests.specs import MINIMAL_SPEC
+from tests.tls_support import make_ca
 
 KUBEADM_PATH = "/files/dl.k8s.io/release/v1.35.4/bin/linux/amd64/kubeadm"
 
@@ -144,10 +145,43 @@ def test_nothing_without_offline() -> None:
 
 
 def test_the_ca_travels_in_the_script(tmp_path: Path) -> None:
-    ca = tmp_path / "ca.pem"
-    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    ca = make_ca(tmp_path).cert
     from deepctl.preflight.offline import read_ca
 
     c = cluster(8080, caFile=str(ca))
     text = probe_script(c, read_ca(c))
-    assert "OFFLINE_CA_PEM='-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----'" in text
+    assert f"OFFLINE_CA_PEM='{ca.read_text().strip()}'" in text
+
+
+@pytest.fixture
+def tls_registry(tmp_path: Path) -> Iterator[int]:
+    """A registry ``/v2/`` over HTTPS, its certificate signed by a CA made here."""
+    import ssl
+
+    signer = make_ca(tmp_path / "signer", "site CA")
+    cert, key = signer.server_cert(tmp_path / "server")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.requests = []  # type: ignore[attr-defined]
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_set_ca_file_that_does_not_verify_the_registry_is_said_so(
+    tmp_path: Path, mirror: http.server.ThreadingHTTPServer, tls_registry: int
+) -> None:
+    """Issue 27 §5: with caFile set, "set spec.offline.caFile" is not the hint."""
+    other = make_ca(tmp_path / "other", "another CA").cert
+    port = mirror.server_address[1]
+    status, message, hint = probe(cluster(port, tls_registry, insecure=False,
+                                          caFile=str(other)))["offline.registry"]
+    assert status == "error" and "CERTIFICATE_VERIFY_FAILED" in message
+    assert hint is not None and "set spec.offline.caFile to" not in hint
+    assert f"the CA in spec.offline.caFile ({other}) did not verify the registry's certificate" in hint
+    status, _, hint = probe(cluster(port, tls_registry, insecure=False))["offline.registry"]
+    assert status == "error" and hint is not None and "set spec.offline.caFile to" in hint

@@ -14,6 +14,7 @@ from deepctl.spec.models import Cluster
 from deepctl.spec.offline import Offline
 from deepctl.spec.schema import spec_json_schema
 from tests.specs import MINIMAL_SPEC
+from tests.tls_support import make_ca
 
 NO_MONITORING = MINIMAL_SPEC.replace(
     "gpu: {enabled: false}", "gpu: {enabled: false}\n    monitoring: {enabled: false}")
@@ -67,7 +68,7 @@ def test_malformed_values_are_refused(fields: dict[str, Any], message: str) -> N
 
 def test_directories_are_relative_to_the_spec_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "mirror" / "charts").mkdir(parents=True)
-    (tmp_path / "mirror" / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    make_ca(tmp_path / "mirror")
     spec = tmp_path / "cluster.yaml"
     spec.write_text(MINIMAL_SPEC + OFFLINE_BLOCK.format(charts="mirror/charts")
                     + "    caFile: mirror/ca.pem\n")
@@ -123,3 +124,31 @@ def test_the_json_schema_describes_offline() -> None:
     definition = schema["$defs"]["Offline"]
     assert set(definition["properties"]) == {"files", "registry", "charts", "insecureRegistry", "caFile"}
     assert set(definition["required"]) == {"files", "registry"}
+
+
+@pytest.mark.parametrize("content", [
+    "not a certificate\n",
+    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    "<html>404 Not Found</html>\n",
+])
+def test_a_ca_file_without_a_pem_certificate_is_refused_at_its_line(
+        tmp_path: Path, content: str) -> None:
+    """Issue 27 §5: a caFile must parse as one or more certificates."""
+    (tmp_path / "mirror" / "charts").mkdir(parents=True)
+    (tmp_path / "mirror" / "ca.pem").write_text(content)
+    spec = tmp_path / "cluster.yaml"
+    spec.write_text(MINIMAL_SPEC + OFFLINE_BLOCK.format(charts="mirror/charts")
+                    + "    caFile: mirror/ca.pem\n")
+    with pytest.raises(SpecError) as exc:
+        load_spec(spec)
+    problem = next(p for p in exc.value.problems if p.path == "spec.offline.caFile")
+    assert "holds no PEM certificate" in problem.message
+    assert str(tmp_path / "mirror" / "ca.pem") in problem.message
+    assert problem.line == MINIMAL_SPEC.count("\n") + 5
+
+
+def test_a_bundle_of_several_certificates_is_accepted(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text(make_ca(tmp_path / "a").cert.read_text()
+                      + make_ca(tmp_path / "b").cert.read_text())
+    assert offline(caFile=str(bundle)).ca_file == bundle

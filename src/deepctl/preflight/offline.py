@@ -114,8 +114,12 @@ def _status(result: str) -> int | None:
     return int(parts[1]) if len(parts) == 2 and parts[0] == "status" and parts[1].isdigit() else None
 
 
-def _unreachable_hint(result: str, what: str) -> str:
+def _unreachable_hint(result: str, what: str, ca_file: Path | None) -> str:
     if "SSL" in result or "CERTIFICATE" in result.upper():
+        if ca_file is not None:
+            return (f"the CA in spec.offline.caFile ({ca_file}) did not verify the {what}'s "
+                    "certificate: set caFile to the CA bundle that signed that certificate "
+                    "(with any intermediate CAs), or give the mirror a certificate this CA signed")
         return (f"the host does not trust the {what}'s certificate: set spec.offline.caFile to "
                 "the CA bundle that signed it")
     if result == "absent":
@@ -124,7 +128,7 @@ def _unreachable_hint(result: str, what: str) -> str:
             "running (docs/airgap.md)")
 
 
-def check_files(host: Host, probe: dict[str, Any]) -> Finding:
+def check_files(host: Host, probe: dict[str, Any], ca_file: Path | None = None) -> Finding:
     url, result = probe.get("url", ""), probe.get("result", "")
     status = _status(result)
     if status == 200:
@@ -136,10 +140,10 @@ def check_files(host: Host, probe: dict[str, Any]) -> Finding:
                      "for this spec and serve its files/ directory at spec.offline.files "
                      "(docs/airgap.md, steps 2 and 5)")
     return error(host.name, GROUP, "offline.files", f"cannot reach the files mirror at {url}: {result}",
-                 _unreachable_hint(result, "files mirror"))
+                 _unreachable_hint(result, "files mirror", ca_file))
 
 
-def check_registry(host: Host, probe: dict[str, Any]) -> Finding:
+def check_registry(host: Host, probe: dict[str, Any], ca_file: Path | None = None) -> Finding:
     url, result = probe.get("url", ""), probe.get("result", "")
     status = _status(result)
     if status in (200, 401):
@@ -148,8 +152,9 @@ def check_registry(host: Host, probe: dict[str, Any]) -> Finding:
         return error(host.name, GROUP, "offline.registry",
                      f"registry answered HTTP {status} at {url}, not a registry API",
                      "point spec.offline.registry at a Docker/OCI registry (host:port)")
-    hint = _unreachable_hint(result, "registry")
-    if "http://" not in url and ("SSL" in result or "WRONG_VERSION" in result):
+    hint = _unreachable_hint(result, "registry", ca_file)
+    not_tls = "WRONG_VERSION" in result or ("SSL" in result and "CERTIFICATE" not in result.upper())
+    if "http://" not in url and not_tls:
         hint = ("the registry does not speak HTTPS: set spec.offline.insecureRegistry: true, "
                 "or give it a certificate")
     return error(host.name, GROUP, "offline.registry", f"cannot reach the registry at {url}: {result}",
@@ -158,10 +163,11 @@ def check_registry(host: Host, probe: dict[str, Any]) -> Finding:
 
 def check_offline(cluster: Cluster, host: Host, facts: HostFacts) -> list[Finding]:
     """The mirrors, as this host sees them (nothing without ``spec.offline``)."""
-    if cluster.spec.offline is None:
+    offline = cluster.spec.offline
+    if offline is None:
         return []
     probes = facts.offline
     return [
-        check_files(host, probes.get("files", {"result": "not probed"})),
-        check_registry(host, probes.get("registry", {"result": "not probed"})),
+        check_files(host, probes.get("files", {"result": "not probed"}), offline.ca_file),
+        check_registry(host, probes.get("registry", {"result": "not probed"}), offline.ca_file),
     ]

@@ -111,7 +111,25 @@ class Offline(BaseModel):
         path = resolve_path(value, info)
         if not path.is_file():
             raise ValueError(f"caFile {str(value)!r}: no such file ({path})")
+        check_pem_certificates(path, str(value))
         return path
+
+
+def check_pem_certificates(path: Path, shown: str) -> int:
+    """How many PEM certificates ``path`` holds; ValueError unless it holds one or more."""
+    from cryptography import x509
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"caFile {shown!r}: cannot read {path} ({exc.strerror or exc})") from None
+    try:
+        return len(x509.load_pem_x509_certificates(data))
+    except ValueError:
+        raise ValueError(
+            f"caFile {shown!r} holds no PEM certificate ({path}); give the CA bundle "
+            "(-----BEGIN CERTIFICATE----- ...) that signed the mirrors' certificates"
+        ) from None
 
 
 def resolve_path(path: Path, info: ValidationInfo) -> Path:
