@@ -503,6 +503,12 @@ AuthfileOpt = Annotated[
 ]
 
 
+CaFileOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--ca-file", help="CA (PEM) that signed the registry's certificate."),
+]
+
+
 @artifacts_app.command("list")
 @command
 def artifacts_list(
@@ -547,6 +553,7 @@ def artifacts_pull(
     ] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Downloads at once.")] = 8,
     authfile: AuthfileOpt = None,
+    ca_file: CaFileOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Fill a mirror directory: DIR/files (sha256-verified), DIR/images (OCI), DIR/charts.
@@ -560,7 +567,7 @@ def artifacts_pull(
 
     impl.pull(spec, dest=dest, files_from=files_from, images_from=images_from,
               charts_from=charts_from, insecure_registry=insecure_registry, arches=arch or [],
-              workers=workers, authfile=authfile, as_json=json_output)
+              workers=workers, authfile=authfile, as_json=json_output, ca_file=ca_file)
 
 
 @artifacts_app.command("push")
@@ -568,22 +575,32 @@ def artifacts_pull(
 def artifacts_push(
     source: Annotated[Path, typer.Argument(help="A mirror directory filled by `artifacts pull`.",
                                            show_default=False)],
-    registry: Annotated[str, typer.Option("--registry", help="HOST:PORT of the air-gap registry.")],
+    registry: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--registry", help="HOST:PORT of the air-gap registry (default: the spec's)."),
+    ] = None,
     insecure_registry: InsecureRegistryOpt = False,
     authfile: AuthfileOpt = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Images pushed at once.")] = 4,
+    ca_file: CaFileOpt = None,
+    spec: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--spec", help="Take registry, insecureRegistry and caFile from this "
+                     "spec's offline block."),
+    ] = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Push the images of a mirror directory into a registry (Kubespray's registry_host layout).
 
     Files and charts need no push: serve DIR/files and DIR/charts with any web server.
 
-    Example: `deepctl artifacts push mirror/ --registry registry.lab:5000`
+    Examples: `deepctl artifacts push mirror/ --registry registry.lab:5000 --ca-file ca.pem`,
+    `deepctl artifacts push mirror/ --spec cluster.yaml`
     """
     from deepctl.commands import artifacts as impl
 
     impl.push(source, registry=registry, insecure_registry=insecure_registry, authfile=authfile,
-              workers=workers, as_json=json_output)
+              workers=workers, as_json=json_output, ca_file=ca_file, spec=spec)
 
 
 def main() -> None:

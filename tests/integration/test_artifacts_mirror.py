@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from deepctl.artifacts.model import ArtifactList, ChartArtifact, FileArtifact
+from deepctl.artifacts.progress import ItemResult, SilentReporter
 from deepctl.artifacts.pull import PullOptions, pull
 from deepctl.errors import ArtifactError, UsageError
 from tests.mirror_support import LoopbackUpstream, write_tiny_chart, write_upstream_files
@@ -68,7 +69,8 @@ def test_a_wrong_checksum_is_refused_naming_the_file_and_nothing_is_kept(
 
     [failure] = summary.failures
     assert failure.name == bad.path
-    assert f"file {bad.path}: checksum mismatch, expected sha256 {'0' * 64}" in (failure.error or "")
+    assert (failure.error or "").startswith(f"checksum mismatch, expected sha256 {'0' * 64}")
+    assert failure.size == 3000 and summary.rejected() == 3000  # fetched, then rejected
     assert "the file was not kept" in (failure.error or "")
     target = tmp_path / "mirror" / "files" / bad.path
     assert not target.exists()
@@ -103,12 +105,25 @@ def test_a_file_without_a_checksum_is_kept_and_not_fetched_twice(
     assert len(server.requests) == 1
 
 
-def test_an_unreachable_upstream_fails_each_file_with_its_url(tmp_path: Path) -> None:
-    files = write_upstream_files(tmp_path / "nowhere", 2)
-    summary = pull(only_files(files), PullOptions(dest=tmp_path / "m",
-                                                  files_from="http://127.0.0.1:9"))
-    assert len(summary.failures) == 2
-    assert all("http://127.0.0.1:9/" in (f.error or "") for f in summary.failures)
+def test_a_source_that_refuses_connections_is_said_once_before_any_item(tmp_path: Path) -> None:
+    """Issue 22 §4: not one error per item after retries, one message at once."""
+    files = write_upstream_files(tmp_path / "nowhere", 21)
+    seen = RecordingDone()
+    with pytest.raises(ArtifactError) as caught:
+        pull(only_files(files), PullOptions(dest=tmp_path / "m", files_from="http://127.0.0.1:9"),
+             seen)
+    assert caught.value.message == ("the files source (--files-from) at 127.0.0.1:9 is "
+                                    "unreachable (Connection refused); nothing was tried from it")
+    assert seen.results == []  # no item was tried
+    assert not (tmp_path / "m" / "files").exists()
+
+
+class RecordingDone(SilentReporter):
+    def __init__(self) -> None:
+        self.results: list[ItemResult] = []
+
+    def done(self, result: ItemResult) -> None:
+        self.results.append(result)
 
 
 def test_charts_come_from_a_helm_repository_index_and_the_mirror_is_one_too(

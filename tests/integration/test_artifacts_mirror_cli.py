@@ -66,7 +66,7 @@ def test_pull_then_pull_again_then_push_through_the_cli(
     files = write_upstream_files(tmp_path / "unused", 5)  # same artifacts as the upstream's
     listed = ArtifactList(tuple(files), (ImageArtifact("tiny:1.0"),),
                           (ChartArtifact("tiny", "1.0.0", "https://charts.example.test"),))
-    monkeypatch.setattr("deepctl.artifacts.listing.list_artifacts", lambda cluster, tree: listed)
+    monkeypatch.setattr("deepctl.artifacts.listing.list_artifacts", lambda cluster, tree, **_: listed)
     spec = spec_with_tree(tmp_path, STANDIN)
     mirror = tmp_path / "mirror"
     pull = ["artifacts", "pull", str(spec), "--dest", str(mirror),
@@ -126,7 +126,7 @@ def test_the_real_list_drives_a_pull_from_loopback_mirrors_that_refuse_every_bad
         "--insecure-registry", "--charts-from", f"{upstream.url}/charts"])
 
     assert result.exit_code == 1
-    assert f"file {kubeadm['path']}: FAILED: file {kubeadm['path']}: checksum mismatch" in (
+    assert f"file {kubeadm['path']}: FAILED: checksum mismatch, expected sha256 " in (
         result.output)
     assert f"hint: fix what is listed, then run `deepctl artifacts pull {spec} --dest" in (
         result.output)
@@ -141,7 +141,7 @@ def test_list_prints_counts_every_item_in_full_and_what_a_mirror_holds(
     (tmp_path / "mirror" / "files" / files[2].path).unlink()
     listed = ArtifactList(tuple(files), (ImageArtifact("quay.io/calico/node:v3.31.5"),),
                           (ChartArtifact("tiny", "1.0.0", "https://charts.example.test"),))
-    monkeypatch.setattr("deepctl.artifacts.listing.list_artifacts", lambda cluster, tree: listed)
+    monkeypatch.setattr("deepctl.artifacts.listing.list_artifacts", lambda cluster, tree, **_: listed)
     spec = spec_with_tree(tmp_path, STANDIN)
 
     result = CliRunner().invoke(app, ["artifacts", "list", str(spec), "--mirror",
@@ -162,12 +162,16 @@ def test_a_failed_pull_under_json_is_one_error_document_with_the_report(
 ) -> None:
     files = write_upstream_files(tmp_path / "unused", 2)
     monkeypatch.setattr("deepctl.artifacts.listing.list_artifacts",
-                        lambda cluster, tree: ArtifactList(tuple(files), (), ()))
+                        lambda cluster, tree, **_: ArtifactList(tuple(files), (), ()))
     spec = spec_with_tree(tmp_path, STANDIN)
-
-    result = CliRunner().invoke(app, ["artifacts", "pull", str(spec), "--dest",
-                                      str(tmp_path / "m"), "--files-from", "http://127.0.0.1:9",
-                                      "--json"])
+    (tmp_path / "empty").mkdir()
+    empty = LoopbackUpstream(tmp_path / "empty")  # answers 404 for every file
+    try:
+        result = CliRunner().invoke(app, ["artifacts", "pull", str(spec), "--dest",
+                                          str(tmp_path / "m"), "--files-from", empty.url,
+                                          "--json"])
+    finally:
+        empty.close()
 
     assert result.exit_code == 1
     document = json.loads(result.stdout)
@@ -175,4 +179,4 @@ def test_a_failed_pull_under_json_is_one_error_document_with_the_report(
     assert document["error"]["message"].startswith("2 artifact(s) failed: ")
     assert document["error"]["report"]["counts"]["file"] == {"fetched": 0, "skipped": 0,
                                                             "failed": 2}
-    assert "--files-from http://127.0.0.1:9" in document["error"]["hint"]
+    assert f"--files-from {empty.url}" in document["error"]["hint"]

@@ -111,10 +111,10 @@ def test_without_insecure_registry_a_plain_http_registry_is_refused(
     tmp_path: Path, registries: tuple[LoopbackRegistry, LoopbackRegistry, str]
 ) -> None:
     a, _, _ = registries
-    summary = pull(ArtifactList((), (ImageArtifact(REF),), ()),
-                   PullOptions(dest=tmp_path / "mirror", images_from=a.host))
-    [failure] = summary.failures
-    assert failure.error is not None and f"image {REF} (from {a.host}/library/tiny:1.0)" in failure.error
+    with pytest.raises(ArtifactError, match=f"{a.host} does not speak TLS") as caught:
+        pull(ArtifactList((), (ImageArtifact(REF),), ()),
+             PullOptions(dest=tmp_path / "mirror", images_from=a.host))
+    assert caught.value.hint is not None and "--insecure-registry" in caught.value.hint
     assert not image_present(tmp_path / "mirror" / "images", REF)
 
 

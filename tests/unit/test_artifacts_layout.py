@@ -124,8 +124,9 @@ def test_the_json_shape_of_a_list() -> None:
 
 SUMMARY = Summary("pull", (
     ItemResult("file", "dl.k8s.io/a/very/long/path/kubeadm", "fetched", 2_500_000),
-    ItemResult("file", "dl.k8s.io/b", "skipped"),
-    ItemResult("file", "dl.k8s.io/c", "failed", error="file dl.k8s.io/c: checksum mismatch"),
+    ItemResult("file", "dl.k8s.io/b", "skipped", checked="sha256"),
+    ItemResult("file", "dl.k8s.io/c", "failed", 24_000_000, error="checksum mismatch"),
+    ItemResult("chart", "loki-18.11.0.tgz", "skipped", checked="unchanged"),
     ItemResult("image", "quay.io/a/b:1", "fetched"),
 ))
 
@@ -139,14 +140,17 @@ def test_plain_lines_name_each_item_in_full_and_the_summary_counts() -> None:
     assert out.getvalue().splitlines() == [
         "files: 3 to check",
         "file dl.k8s.io/a/very/long/path/kubeadm: fetched (2.5 MB)",
-        "file dl.k8s.io/b: already there (verified), skipped",
-        "file dl.k8s.io/c: FAILED: file dl.k8s.io/c: checksum mismatch",
+        "file dl.k8s.io/b: already there (sha256 verified), skipped",
+        "file dl.k8s.io/c: FAILED: checksum mismatch",
+        "chart loki-18.11.0.tgz: already there (unchanged since it was fetched; no checksum to "
+        "verify), skipped",
         "image quay.io/a/b:1: fetched",
     ]
     assert summary_lines(SUMMARY) == [
         "files: 1 fetched, 1 already there, 1 failed",
+        "charts: 0 fetched, 1 already there, 0 failed",
         "images: 1 fetched, 0 already there, 0 failed",
-        "downloaded: 2.5 MB",
+        "downloaded: 26.5 MB (24.0 MB of it rejected and not kept)",
     ]
     assert SUMMARY.to_json()["counts"]["file"] == {"fetched": 1, "skipped": 1, "failed": 1}
 

@@ -162,7 +162,10 @@ def write_repo_index(charts_root: Path) -> Path:
     document = {"apiVersion": "v1", "entries": entries, "generated": now}
     path = charts_root / "index.yaml"
     temp = path.with_name(".index.yaml.tmp")
-    temp.write_text(yaml.safe_dump(document, sort_keys=True), encoding="utf-8")
-    temp.replace(path)
+    try:
+        temp.write_text(yaml.safe_dump(document, sort_keys=True), encoding="utf-8")
+        temp.replace(path)
+    finally:
+        temp.unlink(missing_ok=True)
     return path
 

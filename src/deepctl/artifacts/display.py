@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
 LABELS: dict[Kind, str] = {"file": "files", "image": "images", "chart": "charts"}
+CHECKED = {
+    "sha256": "already there (sha256 verified)",
+    "digests": "already there (blob digests verified)",
+    "unchanged": "already there (unchanged since it was fetched; no checksum to verify)",
+    "registry": "already there (same digest in the registry)",
+}
 
 
 def human_bytes(size: float) -> str:
@@ -31,7 +37,8 @@ def result_line(result: ItemResult, verb: str = "fetched") -> str:
     if result.status == "failed":
         return f"{result.kind} {result.name}: FAILED: {result.error}"
     if result.status == "skipped":
-        return f"{result.kind} {result.name}: already there (verified), skipped"
+        how = CHECKED.get(result.checked, "already there")
+        return f"{result.kind} {result.name}: {how}, skipped"
     size = f" ({human_bytes(result.size)})" if result.size else ""
     return f"{result.kind} {result.name}: {verb}{size}"
 
@@ -133,6 +140,9 @@ def summary_lines(summary: Summary) -> list[str]:
         if fetched or skipped or failed:
             lines.append(f"{LABELS[kind]}: {fetched} {moved}, {skipped} already there, "
                          f"{failed} failed")
-    if summary.transferred():
-        lines.append(f"downloaded: {human_bytes(summary.transferred())}")
+    rejected = summary.rejected()
+    if summary.transferred() or rejected:
+        moved_bytes = human_bytes(summary.transferred() + rejected)
+        lines.append(f"downloaded: {moved_bytes}" + (
+            f" ({human_bytes(rejected)} of it rejected and not kept)" if rejected else ""))
     return lines

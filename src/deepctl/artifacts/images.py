@@ -14,16 +14,21 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deepctl.artifacts.layout import image_slug, normalize_ref
 from deepctl.errors import ArtifactError
+
+if TYPE_CHECKING:
+    from deepctl.artifacts.record import VerifiedRecord
 
 REF_NAME = "org.opencontainers.image.ref.name"
 INDEX_TYPES = ("application/vnd.oci.image.index.v1+json",
@@ -41,6 +46,8 @@ class SkopeoOptions:
     arches: tuple[str, ...] = ("amd64",)
     authfile: Path | None = None
     retries: int = 3
+    cert_dir: Path | None = None  # a directory holding the registry's CA as ca.crt
+    log: Path | None = None  # where skopeo's own error text is kept in full
 
 
 def find_skopeo() -> str:
@@ -67,6 +74,8 @@ def pull_argv(opts: SkopeoOptions, source: str, layout: Path, ref: str, blobs: P
         argv += ["--multi-arch", "all"]
     if opts.authfile is not None:
         argv += ["--src-authfile", str(opts.authfile)]
+    if opts.cert_dir is not None:
+        argv += ["--src-cert-dir", str(opts.cert_dir)]
     argv += [f"--src-tls-verify={str(tls_verify).lower()}", "--dest-shared-blob-dir", str(blobs),
              f"docker://{source}", f"oci:{layout}:{ref}"]
     return argv
@@ -79,6 +88,8 @@ def push_argv(opts: SkopeoOptions, layout: Path, ref: str, target: str,
             "--multi-arch", "all"]
     if opts.authfile is not None:
         argv += ["--dest-authfile", str(opts.authfile)]
+    if opts.cert_dir is not None:
+        argv += ["--dest-cert-dir", str(opts.cert_dir)]
     argv += [f"--dest-tls-verify={str(tls_verify).lower()}", f"oci:{layout}:{ref}",
              f"docker://{target}"]
     return argv
@@ -89,6 +100,8 @@ def inspect_raw_argv(opts: SkopeoOptions, target: str, *, tls_verify: bool) -> l
     argv = [opts.binary, "inspect", "--raw", "--retry-times", "1"]
     if opts.authfile is not None:
         argv += ["--authfile", str(opts.authfile)]
+    if opts.cert_dir is not None:
+        argv += ["--cert-dir", str(opts.cert_dir)]
     return [*argv, f"--tls-verify={str(tls_verify).lower()}", f"docker://{target}"]
 
 
@@ -101,13 +114,47 @@ def registry_digest(opts: SkopeoOptions, target: str, *, tls_verify: bool) -> st
     return "sha256:" + hashlib.sha256(result.stdout).hexdigest()
 
 
-def run_skopeo(argv: Sequence[str], what: str) -> None:
+_FATAL_MSG = re.compile(r'level=(?:fatal|error) msg="((?:[^"\\]|\\.)*)"')
+_HTTP_CALL = re.compile(r'(Get|Head|Put|Patch|Post|Delete) "([^"?]*)(?:\?[^"]*)?": (.*)$')
+_QUERY = re.compile(r'(https?://[^\s"?]+)\?[^\s"]*?(?=: |[\s"]|$)')
+
+
+def skopeo_cause(stderr: str, returncode: int = 1) -> str:
+    """The cause of a skopeo failure, for people: its message without the ``time=... level=``
+    wrapper, upload tokens (``?_state=...``) or the chain of what it was doing."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    if not lines:
+        return f"skopeo exited with {returncode}"
+    text = lines[-1]
+    found = _FATAL_MSG.search(text)
+    if found:
+        text = found.group(1).replace('\\"', '"').replace("\\\\", "\\")
+    call = _HTTP_CALL.search(text)
+    if call:
+        method, url, cause = call.groups()
+        return f"{_QUERY.sub(_no_query, cause)} ({method} {url})"
+    return _QUERY.sub(_no_query, text)
+
+
+def _no_query(match: re.Match[str]) -> str:
+    return match.group(1)
+
+
+def trust_problem(message: str) -> bool:
+    """The message says the registry's certificate was not trusted."""
+    return any(s in message for s in ("x509:", "certificate signed by unknown authority",
+                                      "CERTIFICATE_VERIFY_FAILED", "certificate is not trusted"))
+
+
+def run_skopeo(argv: Sequence[str], what: str, log: Path | None = None) -> None:
+    """Run skopeo; on failure raise the cause (its full text goes to ``log`` when given)."""
     result = subprocess.run(list(argv), capture_output=True, text=True, check=False,
                             env={**os.environ, "LC_ALL": "C"})
     if result.returncode != 0:
-        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
-        detail = lines[-1] if lines else f"skopeo exited with {result.returncode}"
-        raise ArtifactError(f"{what}: {detail}")
+        if log is not None:
+            with contextlib.suppress(OSError), log.open("a", encoding="utf-8") as handle:
+                handle.write(f"== {what}\n$ {shlex.join(argv)}\n{result.stderr.rstrip()}\n")
+        raise ArtifactError(f"{what}: {skopeo_cause(result.stderr, result.returncode)}")
 
 
 def refs_dir(images_root: Path) -> Path:
@@ -135,7 +182,7 @@ def pull_image(opts: SkopeoOptions, ref: str, source: str, images_root: Path,
     argv = pull_argv(opts, source, partial, normalize_ref(ref), blobs_dir(images_root),
                      tls_verify=tls_verify)
     try:
-        run_skopeo(argv, f"image {ref} (from {source})")
+        run_skopeo(argv, f"image {ref} (from {source})", opts.log)
         shutil.rmtree(final, ignore_errors=True)
         os.replace(partial, final)
     finally:
@@ -197,10 +244,37 @@ def _blob(blobs: Path, digest: str) -> Path:
     return blobs / algorithm / hexdigest
 
 
-def _complete(blobs: Path, descriptor: dict[str, Any], depth: int = 0) -> bool:
-    """Every blob under ``descriptor`` is present with its size (manifests are followed)."""
-    path = _blob(blobs, str(descriptor.get("digest", "")))
+@dataclass(frozen=True)
+class BlobCheck:
+    """How blobs are checked: against their digest (cached in ``record``); ``repair`` removes
+    a blob whose content does not match its name, so the next copy fetches it again."""
+
+    record: VerifiedRecord | None = None
+    repair: bool = False
+
+
+def _blob_ok(path: Path, digest: str, check: BlobCheck) -> bool:
+    algorithm, _, hexdigest = digest.partition(":")
+    if check.record is None:
+        return True
+    if algorithm != "sha256":
+        return False
+    if check.record.is_verified(f"images/blobs/sha256/{hexdigest}", path, hexdigest):
+        return True
+    check.record.forget(f"images/blobs/sha256/{hexdigest}")
+    if check.repair:
+        path.unlink(missing_ok=True)
+    return False
+
+
+def _complete(blobs: Path, descriptor: dict[str, Any], check: BlobCheck, depth: int = 0) -> bool:
+    """Every blob under ``descriptor`` is present with its size (manifests are followed), and
+    with ``check.record``, its content matches its digest."""
+    digest = str(descriptor.get("digest", ""))
+    path = _blob(blobs, digest)
     if depth > 4 or not path.is_file() or path.stat().st_size != descriptor.get("size"):
+        return False
+    if not _blob_ok(path, digest, check):
         return False
     media = descriptor.get("mediaType", "")
     if depth > 0 and "manifest" not in media and media not in INDEX_TYPES:
@@ -212,15 +286,17 @@ def _complete(blobs: Path, descriptor: dict[str, Any], depth: int = 0) -> bool:
     if "config" in document:
         children.append(document["config"])
     children += document.get("layers", [])
-    return all(_complete(blobs, child, depth + 1) for child in children)
+    return all([_complete(blobs, child, check, depth + 1) for child in children])
 
 
-def image_present(images_root: Path, ref: str) -> bool:
-    """``ref`` was copied completely: its index and every blob it names are there."""
+def image_present(images_root: Path, ref: str, check: BlobCheck | None = None) -> bool:
+    """``ref`` was copied completely: its index and every blob it names are there (and, with
+    ``check.record``, every blob's content matches its digest)."""
     index = _read_json(refs_dir(images_root) / image_slug(ref) / "index.json")
     if not isinstance(index, dict) or not index.get("manifests"):
         return False
-    return all(_complete(blobs_dir(images_root), m) for m in index["manifests"])
+    check = check or BlobCheck()
+    return all([_complete(blobs_dir(images_root), m, check) for m in index["manifests"]])
 
 
 def write_layout_index(images_root: Path) -> list[str]:
@@ -255,5 +331,8 @@ def layout_refs(images_root: Path) -> list[str]:
 
 def _write_atomic(path: Path, text: str) -> None:
     temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(text, encoding="utf-8")
-    os.replace(temp, path)
+    try:
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)

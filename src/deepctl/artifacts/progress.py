@@ -22,12 +22,14 @@ class ItemResult:
     kind: Kind
     name: str
     status: Status
-    size: int = 0  # bytes transferred (0 when skipped, or unknown for images)
+    size: int = 0  # bytes transferred (0 when skipped, or unknown for images); when failed,
+    # the bytes fetched and then rejected
     error: str | None = None
+    checked: str = ""  # for "skipped": how it was checked ("sha256", "digests", "unchanged")
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "status": self.status, "bytes": self.size,
-                "error": self.error}
+                "error": self.error, **({"checked": self.checked} if self.checked else {})}
 
 
 class Reporter(Protocol):
@@ -63,6 +65,7 @@ class Summary:
     verb: str  # "pull" or "push"
     results: tuple[ItemResult, ...]
     image_bytes: int = 0  # bytes of image blobs added to the mirror (shared layers once)
+    problem: str | None = None  # what failed after the items (writing the indexes: a full disk)
 
     def count(self, kind: Kind, status: Status) -> int:
         return sum(1 for r in self.results if r.kind == kind and r.status == status)
@@ -70,6 +73,10 @@ class Summary:
     def transferred(self) -> int:
         """Bytes downloaded: files and charts, and the image blobs the mirror gained."""
         return self.image_bytes + sum(r.size for r in self.results if r.status == "fetched")
+
+    def rejected(self) -> int:
+        """Bytes downloaded and then thrown away (a checksum mismatch, a failed write)."""
+        return sum(r.size for r in self.results if r.status == "failed")
 
     @property
     def failures(self) -> tuple[ItemResult, ...]:
@@ -80,5 +87,6 @@ class Summary:
             kind: {s: self.count(kind, s) for s in ("fetched", "skipped", "failed")}
             for kind in KINDS
         }
-        return {"counts": counts, "bytes": self.transferred(),
-                "items": [r.to_json() for r in self.results]}
+        return {"counts": counts, "bytes": self.transferred(), "rejected_bytes": self.rejected(),
+                "items": [r.to_json() for r in self.results],
+                **({"problem": self.problem} if self.problem else {})}

@@ -18,9 +18,11 @@ from typing import Any, TypeVar
 
 from deepctl.artifacts import charts, images, layout
 from deepctl.artifacts.download import fetch_file
+from deepctl.artifacts.lock import mirror_lock
 from deepctl.artifacts.model import ArtifactList, ChartArtifact, FileArtifact, ImageArtifact
 from deepctl.artifacts.progress import ItemResult, Kind, Reporter, SilentReporter, Summary
 from deepctl.artifacts.record import VerifiedRecord
+from deepctl.artifacts.sources import probe_sources, trusted_ca_dir
 from deepctl.errors import ArtifactError, Canceled, DeepctlError, UsageError
 
 T = TypeVar("T")
@@ -39,6 +41,7 @@ class PullOptions:
     workers: int = 8
     image_workers: int = 4
     authfile: Path | None = None
+    ca_file: Path | None = None  # the CA that signed images_from's certificate
 
 
 def check_options(opts: PullOptions) -> None:
@@ -63,14 +66,24 @@ def pull(artifacts: ArtifactList, opts: PullOptions, reporter: Reporter | None =
     """Fetch every artifact of ``artifacts`` into ``opts.dest``; return what happened.
 
     Files, charts and images are fetched at the same time, each kind by its own pool. On
-    Ctrl-C, downloads stop at their next chunk and what was verified is recorded.
+    Ctrl-C, downloads stop at their next chunk and what was verified is recorded. One pull at
+    a time holds the directory; a source given with ``--*-from`` that does not answer stops
+    the pull before any item is tried.
     """
     check_options(opts)
     dest = opts.dest.resolve()
     _writable(dest)
-    ctx = _Context(dest, opts, VerifiedRecord(layout.manifest_path(dest)),
-                   reporter or SilentReporter(), threading.Event(), charts.RepoIndexes(),
-                   _skopeo_if_needed(artifacts.images, dest, opts))
+    with mirror_lock(dest), trusted_ca_dir(opts.ca_file) as cert_dir:
+        probe_sources(artifacts, opts)
+        return _pull_locked(artifacts, opts, dest, reporter, cert_dir)
+
+
+def _pull_locked(artifacts: ArtifactList, opts: PullOptions, dest: Path,
+                 reporter: Reporter | None, cert_dir: Path | None) -> Summary:
+    record = VerifiedRecord(layout.manifest_path(dest))
+    ctx = _Context(dest, opts, record, reporter or SilentReporter(), threading.Event(),
+                   charts.RepoIndexes(),
+                   _skopeo_if_needed(artifacts.images, dest, opts, record, cert_dir))
     watcher = (images.GrowthWatcher(layout.images_dir(dest),
                                      lambda n: ctx.report.advance("image", n))
                if ctx.skopeo is not None else None)
@@ -96,9 +109,14 @@ def pull(artifacts: ArtifactList, opts: PullOptions, reporter: Reporter | None =
         for pool in pools:
             pool.shutdown(wait=True, cancel_futures=True)
         image_bytes = watcher.stop() if watcher is not None else 0
-        _finish(dest, artifacts, ctx.record, opts)
+        try:
+            _finish(dest, artifacts, ctx.record, opts)
+        except ArtifactError as exc:  # raised again by the caller, after its summary
+            problem: str | None = exc.message
+        else:
+            problem = None
         ctx.report.close()
-    return Summary("pull", results, image_bytes)
+    return Summary("pull", results, image_bytes, problem)
 
 
 def _unique(items: Iterable[T], key: Callable[[T], str]) -> list[T]:
@@ -128,36 +146,56 @@ class _Context:
         return advance
 
 
-def _skopeo_if_needed(wanted: Iterable[ImageArtifact], dest: Path,
-                      opts: PullOptions) -> images.SkopeoOptions | None:
+def _skopeo_if_needed(wanted: Iterable[ImageArtifact], dest: Path, opts: PullOptions,
+                      record: VerifiedRecord, cert_dir: Path | None,
+                      ) -> images.SkopeoOptions | None:
     root = layout.images_dir(dest)
-    if all(images.image_present(root, i.ref) for i in wanted):
+    check = images.BlobCheck(record, repair=True)
+    if all([images.image_present(root, i.ref, check) for i in wanted]):
         return None
-    return images.SkopeoOptions(images.find_skopeo(), opts.arches, opts.authfile)
+    return images.SkopeoOptions(images.find_skopeo(), opts.arches, opts.authfile,
+                                cert_dir=cert_dir, log=dest / "skopeo.log")
 
 
-def _guard(ctx: _Context, kind: Kind, name: str, work: Callable[[], ItemResult]) -> ItemResult:
+def _guard(ctx: _Context, kind: Kind, name: str, work: Callable[[], ItemResult],
+           fetched: Callable[[], int] = lambda: 0) -> ItemResult:
     try:
         result = work()
     except DeepctlError as exc:
-        result = ItemResult(kind, name, "failed", error=exc.message)
+        result = ItemResult(kind, name, "failed", fetched(),
+                            error=exc.message.removeprefix(f"{kind} {name}: "))
     ctx.report.done(result)
     return result
 
 
+class _Counter:
+    """Bytes one item downloaded (kept when the item is rejected, for the summary)."""
+
+    def __init__(self, on_bytes: Callable[[int], None]) -> None:
+        self.total = 0
+        self.on_bytes = on_bytes
+
+    def __call__(self, nbytes: int) -> None:
+        self.total += nbytes
+        self.on_bytes(nbytes)
+
+
 def _pull_file(ctx: _Context, artifact: FileArtifact) -> ItemResult:
+    counter = _Counter(ctx.on_bytes("file"))
+
     def work() -> ItemResult:
         target = layout.file_dest(ctx.dest, artifact)
         key = f"files/{artifact.path}"
         if ctx.record.is_verified(key, target, artifact.sha256):
-            return ItemResult("file", artifact.path, "skipped")
+            return ItemResult("file", artifact.path, "skipped",
+                              checked="sha256" if artifact.sha256 else "unchanged")
         ctx.record.forget(key)
         size = fetch_file(layout.file_source(artifact, ctx.opts.files_from), target,
-                          artifact.sha256, ctx.on_bytes("file"), label=f"file {artifact.path}")
+                          artifact.sha256, counter, label=f"file {artifact.path}")
         ctx.record.remember(key, target, artifact.sha256)
         return ItemResult("file", artifact.path, "fetched", size)
 
-    return _guard(ctx, "file", artifact.path, work)
+    return _guard(ctx, "file", artifact.path, work, lambda: counter.total)
 
 
 def _chart_source(chart: ChartArtifact, opts: PullOptions) -> str | None:
@@ -177,7 +215,7 @@ def _pull_chart(ctx: _Context, chart: ChartArtifact) -> ItemResult:
         target = layout.charts_dir(ctx.dest) / name
         key = f"charts/{name}"
         if ctx.record.is_verified(key, target, None):
-            return ItemResult("chart", name, "skipped")
+            return ItemResult("chart", name, "skipped", checked="unchanged")
         opts = ctx.opts
         plain = frozenset([opts.images_from] if opts.insecure_registry and opts.images_from else [])
         size = charts.fetch_chart(chart, target, charts_from=_chart_source(chart, opts),
@@ -192,8 +230,8 @@ def _pull_chart(ctx: _Context, chart: ChartArtifact) -> ItemResult:
 def _pull_image(ctx: _Context, image: ImageArtifact) -> ItemResult:
     def work() -> ItemResult:
         root = layout.images_dir(ctx.dest)
-        if images.image_present(root, image.ref):
-            return ItemResult("image", image.ref, "skipped")
+        if images.image_present(root, image.ref, images.BlobCheck(ctx.record, repair=True)):
+            return ItemResult("image", image.ref, "skipped", checked="digests")
         if ctx.canceled.is_set():
             raise Canceled("canceled")
         assert ctx.skopeo is not None  # found by _skopeo_if_needed whenever one is missing
@@ -219,14 +257,21 @@ def _writable(dest: Path) -> None:
 
 
 def _finish(dest: Path, artifacts: ArtifactList, record: VerifiedRecord, opts: PullOptions) -> None:
-    """Index what is there (images layout, Helm repo) and save the record."""
+    """Index what is there (images layout, Helm repo) and save the record (each one tried)."""
     images_root = layout.images_dir(dest)
-    try:
-        if images.refs_dir(images_root).is_dir():
-            images.write_layout_index(images_root)
-        if layout.charts_dir(dest).is_dir():
-            charts.write_repo_index(layout.charts_dir(dest))
-        record.save({"arches": list(opts.arches), "artifacts": artifacts.to_json()})
-    except OSError as exc:
-        raise ArtifactError(f"{dest}: cannot write the mirror's indexes ({exc.strerror or exc})",
+    failed: OSError | None = None
+    document = {"arches": list(opts.arches), "artifacts": artifacts.to_json()}
+    steps: list[Callable[[], object]] = [lambda: record.save(document)]
+    if images.refs_dir(images_root).is_dir():
+        steps.append(lambda: images.write_layout_index(images_root))
+    if layout.charts_dir(dest).is_dir():
+        steps.append(lambda: charts.write_repo_index(layout.charts_dir(dest)))
+    for step in steps:
+        try:
+            step()
+        except OSError as exc:
+            failed = failed or exc
+    if failed is not None:
+        raise ArtifactError(f"{dest}: cannot write the mirror's indexes "
+                            f"({failed.strerror or failed})",
                             hint="free some space on that disk, then run the pull again") from None

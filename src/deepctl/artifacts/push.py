@@ -11,12 +11,14 @@ serves every image. Files and charts need no push: any web server serves ``DIR/f
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from deepctl.artifacts import images, layout
 from deepctl.artifacts.progress import ItemResult, Reporter, SilentReporter, Summary
+from deepctl.artifacts.sources import probe_registry, trusted_ca_dir
 from deepctl.errors import ArtifactError, DeepctlError, UsageError
 
 
@@ -27,6 +29,7 @@ class PushOptions:
     insecure_registry: bool = False  # the registry speaks plain HTTP (or unverified TLS)
     authfile: Path | None = None
     workers: int = 4
+    ca_file: Path | None = None  # the CA (PEM) that signed the registry's certificate
 
 
 def plan(refs: list[str], registry: str) -> list[tuple[str, str]]:
@@ -62,20 +65,34 @@ def check_options(opts: PushOptions) -> Path:
 def push(opts: PushOptions, reporter: Reporter | None = None) -> Summary:
     """Copy every image of ``opts.source`` into ``opts.registry``; return what happened."""
     root = check_options(opts)
-    report = reporter or SilentReporter()
     digests = images.layout_digests(root)
     pairs = plan(list(digests), opts.registry)
-    skopeo = images.SkopeoOptions(images.find_skopeo(), authfile=opts.authfile)
+    binary = images.find_skopeo()
+    probe_registry(opts.registry, insecure=opts.insecure_registry, ca_file=opts.ca_file,
+                   what="registry")
+    with trusted_ca_dir(opts.ca_file) as cert_dir:
+        skopeo = images.SkopeoOptions(binary, authfile=opts.authfile, cert_dir=cert_dir,
+                                      log=_log_path(opts.source))
+        return _push(opts, root, digests, pairs, skopeo, reporter or SilentReporter())
+
+
+def _log_path(source: Path) -> Path | None:
+    """skopeo's full error text goes beside the mirror when it is writable (else nowhere)."""
+    return source.resolve() / "skopeo.log" if os.access(source, os.W_OK) else None
+
+
+def _push(opts: PushOptions, root: Path, digests: dict[str, str], pairs: list[tuple[str, str]],
+          skopeo: images.SkopeoOptions, report: Reporter) -> Summary:
     verify = not opts.insecure_registry
 
     def one(pair: tuple[str, str]) -> ItemResult:
         ref, target = pair
         try:
             if images.registry_digest(skopeo, target, tls_verify=verify) == digests[ref]:
-                result = ItemResult("image", ref, "skipped")
+                result = ItemResult("image", ref, "skipped", checked="registry")
             else:
                 argv = images.push_argv(skopeo, root, ref, target, tls_verify=verify)
-                images.run_skopeo(argv, f"image {ref} -> {target}")
+                images.run_skopeo(argv, f"image {ref} -> {target}", skopeo.log)
                 result = ItemResult("image", ref, "fetched")
         except DeepctlError as exc:
             result = ItemResult("image", ref, "failed", error=exc.message)

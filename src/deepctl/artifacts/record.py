@@ -63,5 +63,8 @@ class VerifiedRecord:
             document = {"version": VERSION, **extra, "verified": dict(sorted(self._entries.items()))}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temp = self.path.with_name(f".{self.path.name}.tmp")
-        temp.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
-        os.replace(temp, self.path)
+        try:
+            temp.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+            os.replace(temp, self.path)
+        finally:
+            temp.unlink(missing_ok=True)

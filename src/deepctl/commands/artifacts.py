@@ -15,8 +15,9 @@ from deepctl.artifacts.display import PlainReporter, human_bytes, reporter_for, 
 from deepctl.artifacts.model import ArtifactList
 from deepctl.artifacts.progress import Reporter, Summary
 from deepctl.cli_support import print_json, stderr, stdout
-from deepctl.errors import ArtifactError
+from deepctl.errors import ArtifactError, UsageError
 from deepctl.spec.loader import LoadedSpec, load_spec
+from deepctl.spec.offline import check_pem_certificates
 
 
 def needed(spec: Path) -> tuple[LoadedSpec, ArtifactList]:
@@ -70,7 +71,7 @@ def mirror_line(artifacts: ArtifactList, mirror: Path) -> str:
 
 def pull(spec: Path, *, dest: Path, files_from: str | None, images_from: str | None,
          charts_from: str | None, insecure_registry: bool, arches: list[str], workers: int,
-         authfile: Path | None, as_json: bool) -> None:
+         authfile: Path | None, as_json: bool, ca_file: Path | None = None) -> None:
     from deepctl.artifacts.pull import PullOptions, check_options
     from deepctl.artifacts.pull import pull as run_pull
 
@@ -79,7 +80,7 @@ def pull(spec: Path, *, dest: Path, files_from: str | None, images_from: str | N
     opts = PullOptions(dest=dest, files_from=files_from, images_from=images_from,
                        charts_from=charts_from, insecure_registry=insecure_registry,
                        arches=tuple(arches) or (str(image_arch),), workers=workers,
-                       authfile=authfile)
+                       authfile=authfile, ca_file=ca_file)
     check_options(opts)
     if insecure_registry:
         stderr().print(f"[yellow]note:[/] TLS verification is off for {escape(str(images_from))} "
@@ -88,7 +89,7 @@ def pull(spec: Path, *, dest: Path, files_from: str | None, images_from: str | N
     again = shlex.join(["deepctl", "artifacts", "pull", str(spec), "--dest", str(dest),
                         *_from_args(files_from, images_from, charts_from, insecure_registry),
                         *[a for arch in arches for a in ("--arch", arch)],
-                        *_authfile_args(authfile)])
+                        *_authfile_args(authfile), *_ca_args(ca_file)])
     _conclude(summary, as_json, {"dest": str(dest.resolve())},
               hint=f"fix what is listed, then run `{again}` again: what is verified is skipped")
 
@@ -107,20 +108,47 @@ def _authfile_args(authfile: Path | None) -> list[str]:
     return ["--authfile", str(authfile)] if authfile is not None else []
 
 
-def push(source: Path, *, registry: str, insecure_registry: bool, authfile: Path | None,
-         workers: int, as_json: bool) -> None:
+def _ca_args(ca_file: Path | None) -> list[str]:
+    return ["--ca-file", str(ca_file)] if ca_file is not None else []
+
+
+def push_target(spec: Path | None, registry: str | None, insecure_registry: bool,
+                ca_file: Path | None) -> tuple[str, bool, Path | None]:
+    """(registry, insecure, CA file): the options, else the spec's ``offline`` settings."""
+    if spec is not None:
+        offline = load_spec(spec).cluster.spec.offline
+        if offline is None:
+            raise UsageError(f"{spec} has no spec.offline, so it names no registry to push to",
+                             hint="give --registry HOST:PORT, or add spec.offline to the spec")
+        registry = registry or offline.registry
+        insecure_registry = insecure_registry or offline.insecure_registry
+        ca_file = ca_file or offline.ca_file
+    if not registry:
+        raise UsageError("give --registry HOST:PORT (or --spec SPEC with spec.offline.registry)")
+    if ca_file is not None:
+        try:
+            check_pem_certificates(ca_file, str(ca_file))
+        except ValueError as exc:
+            raise UsageError(str(exc).replace("caFile", "--ca-file", 1)) from None
+    return registry, insecure_registry, ca_file
+
+
+def push(source: Path, *, registry: str | None, insecure_registry: bool, authfile: Path | None,
+         workers: int, as_json: bool, ca_file: Path | None = None,
+         spec: Path | None = None) -> None:
     from deepctl.artifacts.push import PushOptions
     from deepctl.artifacts.push import push as run_push
 
+    registry, insecure_registry, ca_file = push_target(spec, registry, insecure_registry, ca_file)
     opts = PushOptions(source=source, registry=registry, insecure_registry=insecure_registry,
-                       authfile=authfile, workers=workers)
+                       authfile=authfile, workers=workers, ca_file=ca_file)
     if insecure_registry:
         stderr().print(f"[yellow]note:[/] TLS verification is off for {escape(registry)} "
                        "(--insecure-registry)")
     summary = run_push(opts, _reporter(as_json, "pushed"))
     again = shlex.join(["deepctl", "artifacts", "push", str(source), "--registry", registry,
                         *(["--insecure-registry"] if insecure_registry else []),
-                        *_authfile_args(authfile)])
+                        *_authfile_args(authfile), *_ca_args(ca_file)])
     _conclude(summary, as_json, {"registry": registry},
               hint=f"fix what is listed, then run `{again}` again")
 
@@ -138,6 +166,10 @@ def _conclude(summary: Summary, as_json: bool, extra: dict[str, Any], *, hint: s
         console = stdout()
         for line in summary_lines(summary):
             console.print(escape(line))
+    if summary.problem is not None:
+        raise ArtifactError(summary.problem, report=report if as_json else None,
+                            hint="free some space on that disk, then run the pull again: "
+                            "what is verified is skipped")
     if failures:
         shown = "; ".join(f"{f.name}: {f.error}" for f in failures[:5])
         more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
