@@ -96,16 +96,19 @@ def skopeo_missing() -> str | None:
 class LoopbackRegistry:
     """The real distribution registry on 127.0.0.1:<free port>, storage in ``workdir``."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, tls: tuple[Path, Path] | None = None) -> None:
+        """``tls``: (certificate, key) PEM files; the registry then speaks HTTPS only."""
         from tests.harness.addresses import free_port
 
         self.port = free_port(LOOPBACK)
+        self.tls = tls
         workdir.mkdir(parents=True, exist_ok=True)
         config = workdir / "config.yml"
+        served = (f"  tls:\n    certificate: {tls[0]}\n    key: {tls[1]}\n" if tls else "")
         config.write_text(
             "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
             f"    rootdirectory: {workdir / 'storage'}\n  delete:\n    enabled: true\n"
-            f"http:\n  addr: {LOOPBACK}:{self.port}\n", encoding="utf-8")
+            f"http:\n  addr: {LOOPBACK}:{self.port}\n{served}", encoding="utf-8")
         self.log = (workdir / "registry.log").open("wb")
         self.process = subprocess.Popen([DOCKER_REGISTRY, "serve", str(config)],
                                         stdout=self.log, stderr=subprocess.STDOUT)
@@ -116,10 +119,15 @@ class LoopbackRegistry:
         return f"{LOOPBACK}:{self.port}"
 
     def _wait_ready(self) -> None:
+        import ssl
+
         deadline = time.monotonic() + 20
+        scheme = "https" if self.tls else "http"
+        unverified = ssl._create_unverified_context()  # readiness only
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://{self.host}/v2/", timeout=1):
+                with urllib.request.urlopen(f"{scheme}://{self.host}/v2/", timeout=1,
+                                            context=unverified):
                     return
             except OSError:
                 if self.process.poll() is not None:
@@ -136,8 +144,9 @@ class LoopbackRegistry:
 
 
 @contextmanager
-def loopback_registry(workdir: Path) -> Iterator[LoopbackRegistry]:
-    registry = LoopbackRegistry(workdir)
+def loopback_registry(workdir: Path, tls: tuple[Path, Path] | None = None,
+                      ) -> Iterator[LoopbackRegistry]:
+    registry = LoopbackRegistry(workdir, tls)
     try:
         yield registry
     finally:

@@ -31,8 +31,9 @@ def mirror_lock(dest: Path) -> Iterator[None]:
                 f"another pull is using {dest}, pid {holder}",
                 hint="wait for it to finish (or stop it), then run this pull again; two pulls "
                 "into one directory would overwrite each other's images") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        pid = f"{os.getpid()}\n".encode()
+        with contextlib.suppress(OSError):  # a full disk: the lock holds, its pid goes unsaid
+            os.pwrite(fd, pid.ljust(max(os.fstat(fd).st_size, len(pid))), 0)
         yield
     finally:
         os.close(fd)
