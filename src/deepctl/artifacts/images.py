@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deepctl.artifacts.layout import image_slug, normalize_ref
+from deepctl.artifacts.skopeo_text import skopeo_cause
 from deepctl.errors import ArtifactError
 
 if TYPE_CHECKING:
@@ -112,38 +112,6 @@ def registry_digest(opts: SkopeoOptions, target: str, *, tls_verify: bool) -> st
     if result.returncode != 0 or not result.stdout:
         return None
     return "sha256:" + hashlib.sha256(result.stdout).hexdigest()
-
-
-_FATAL_MSG = re.compile(r'level=(?:fatal|error) msg="((?:[^"\\]|\\.)*)"')
-_HTTP_CALL = re.compile(r'(Get|Head|Put|Patch|Post|Delete) "([^"?]*)(?:\?[^"]*)?": (.*)$')
-_QUERY = re.compile(r'(https?://[^\s"?]+)\?[^\s"]*?(?=: |[\s"]|$)')
-
-
-def skopeo_cause(stderr: str, returncode: int = 1) -> str:
-    """The cause of a skopeo failure, for people: its message without the ``time=... level=``
-    wrapper, upload tokens (``?_state=...``) or the chain of what it was doing."""
-    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
-    if not lines:
-        return f"skopeo exited with {returncode}"
-    text = lines[-1]
-    found = _FATAL_MSG.search(text)
-    if found:
-        text = found.group(1).replace('\\"', '"').replace("\\\\", "\\")
-    call = _HTTP_CALL.search(text)
-    if call:
-        method, url, cause = call.groups()
-        return f"{_QUERY.sub(_no_query, cause)} ({method} {url})"
-    return _QUERY.sub(_no_query, text)
-
-
-def _no_query(match: re.Match[str]) -> str:
-    return match.group(1)
-
-
-def trust_problem(message: str) -> bool:
-    """The message says the registry's certificate was not trusted."""
-    return any(s in message for s in ("x509:", "certificate signed by unknown authority",
-                                      "CERTIFICATE_VERIFY_FAILED", "certificate is not trusted"))
 
 
 def run_skopeo(argv: Sequence[str], what: str, log: Path | None = None) -> None:

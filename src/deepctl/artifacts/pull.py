@@ -22,7 +22,7 @@ from deepctl.artifacts.lock import mirror_lock
 from deepctl.artifacts.model import ArtifactList, ChartArtifact, FileArtifact, ImageArtifact
 from deepctl.artifacts.progress import ItemResult, Kind, Reporter, SilentReporter, Summary
 from deepctl.artifacts.record import VerifiedRecord
-from deepctl.artifacts.sources import probe_sources, trusted_ca_dir
+from deepctl.artifacts.sources import probe_registry, probe_url, trusted_ca_dir
 from deepctl.errors import ArtifactError, Canceled, DeepctlError, UsageError
 
 T = TypeVar("T")
@@ -76,6 +76,17 @@ def pull(artifacts: ArtifactList, opts: PullOptions, reporter: Reporter | None =
     with mirror_lock(dest), trusted_ca_dir(opts.ca_file) as cert_dir:
         probe_sources(artifacts, opts)
         return _pull_locked(artifacts, opts, dest, reporter, cert_dir)
+
+
+def probe_sources(artifacts: ArtifactList, opts: PullOptions) -> None:
+    """Each ``--*-from`` source this pull will use answers (the internet is not probed)."""
+    if opts.files_from is not None and artifacts.files:
+        probe_url(opts.files_from, "files source (--files-from)")
+    if opts.charts_from is not None and artifacts.charts:
+        probe_url(opts.charts_from, "charts source (--charts-from)")
+    if opts.images_from is not None and artifacts.images:
+        probe_registry(opts.images_from, insecure=opts.insecure_registry, ca_file=opts.ca_file,
+                       what="image source (--images-from)")
 
 
 def _pull_locked(artifacts: ArtifactList, opts: PullOptions, dest: Path,

@@ -17,14 +17,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from deepctl.errors import ArtifactError
-
-if TYPE_CHECKING:
-    from deepctl.artifacts.model import ArtifactList
-    from deepctl.artifacts.pull import PullOptions
 
 TIMEOUT_S = 10.0
 
@@ -106,14 +101,3 @@ def probe_registry(registry: str, *, insecure: bool, ca_file: Path | None, what:
     except OSError as exc:
         raise ArtifactError(f"the {what} {registry} is unreachable ({exc}); no image was tried",
                             hint=f"start the {what} or correct its address") from None
-
-
-def probe_sources(artifacts: ArtifactList, opts: PullOptions) -> None:
-    """Each ``--*-from`` source this pull will use answers (the internet is not probed)."""
-    if opts.files_from is not None and artifacts.files:
-        probe_url(opts.files_from, "files source (--files-from)")
-    if opts.charts_from is not None and artifacts.charts:
-        probe_url(opts.charts_from, "charts source (--charts-from)")
-    if opts.images_from is not None and artifacts.images:
-        probe_registry(opts.images_from, insecure=opts.insecure_registry, ca_file=opts.ca_file,
-                       what="image source (--images-from)")
