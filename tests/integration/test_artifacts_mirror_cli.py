@@ -152,7 +152,8 @@ def test_list_prints_counts_every_item_in_full_and_what_a_mirror_holds(
     assert lines[0] == f"{spec} needs 3 files, 1 image and 1 chart"
     assert f"  {files[0].path}" in lines and "  quay.io/calico/node:v3.31.5" in lines
     assert "  tiny 1.0.0  https://charts.example.test" in lines
-    assert lines[-1] == f"in {tmp_path / 'mirror'}: 2 of 3 files (4.0 kB on disk)"
+    assert lines[-1] == (f"in {tmp_path / 'mirror'}: 2 of 3 files verified (4.0 kB on disk); "
+                         "0 of 1 images verified; 0 of 1 charts verified")
     as_json = CliRunner().invoke(app, ["artifacts", "list", str(spec), "--json"])
     assert json.loads(as_json.stdout) == listed.to_json()
 
@@ -180,3 +181,33 @@ def test_a_failed_pull_under_json_is_one_error_document_with_the_report(
     assert document["error"]["report"]["counts"]["file"] == {"fetched": 0, "skipped": 0,
                                                             "failed": 2}
     assert f"--files-from {empty.url}" in document["error"]["hint"]
+
+
+def test_list_mirror_counts_only_verified_files_and_json_keeps_the_mirror(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 27 §6 and §8: saved error pages are present, not verified; --json keeps --mirror."""
+    mirror = tmp_path / "mirror"
+    files = write_upstream_files(mirror / "files", 12, size=2000)
+    for item in files[:10]:  # what a proxy saved instead of the files
+        (mirror / "files" / item.path).write_text("<html>502 Bad Gateway</html>\n")
+    listed = ArtifactList(tuple(files), (ImageArtifact("quay.io/calico/node:v3.31.5"),), ())
+    monkeypatch.setattr("deepctl.artifacts.listing.list_artifacts", lambda cluster, tree, **_: listed)
+    spec = spec_with_tree(tmp_path, STANDIN)
+
+    result = CliRunner().invoke(app, ["artifacts", "list", str(spec), "--mirror", str(mirror)])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == (
+        f"in {mirror}: 2 of 12 files verified (4.0 kB on disk), 10 present but not verified; "
+        "0 of 1 images verified; 0 of 0 charts verified")
+    as_json = CliRunner().invoke(app, ["artifacts", "list", str(spec), "--json", "--mirror",
+                                       str(mirror)])
+    document = json.loads(as_json.stdout)
+    assert document["mirror"] == {
+        "path": str(mirror),
+        "files": {"total": 12, "verified": 2, "unverified": 10, "bytes": 4000, "missing": 0},
+        "images": {"total": 1, "verified": 0, "unverified": 0, "bytes": 0, "missing": 1},
+        "charts": {"total": 0, "verified": 0, "unverified": 0, "bytes": 0, "missing": 0},
+    }
+    assert {k: v for k, v in document.items() if k != "mirror"} == listed.to_json()

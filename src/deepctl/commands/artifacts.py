@@ -10,8 +10,7 @@ from typing import Any
 from rich.markup import escape
 
 from deepctl import kubespray_source
-from deepctl.artifacts import layout
-from deepctl.artifacts.display import PlainReporter, human_bytes, reporter_for, summary_lines
+from deepctl.artifacts.display import PlainReporter, reporter_for, summary_lines
 from deepctl.artifacts.model import ArtifactList
 from deepctl.artifacts.progress import Reporter, Summary
 from deepctl.cli_support import print_json, stderr, stdout
@@ -33,9 +32,12 @@ def needed(spec: Path) -> tuple[LoadedSpec, ArtifactList]:
 
 
 def list_(spec: Path, *, as_json: bool, mirror: Path | None) -> None:
+    from deepctl.artifacts.mirror_state import mirror_state
+
     _, artifacts = needed(spec)
+    state = mirror_state(artifacts, mirror) if mirror is not None else None
     if as_json:
-        print_json(artifacts.to_json())
+        print_json({**artifacts.to_json(), **({"mirror": state.to_json()} if state else {})})
         return
     console = stdout()
     console.print(f"{escape(str(spec))} needs {counted(len(artifacts.files), 'file')}, "
@@ -43,8 +45,8 @@ def list_(spec: Path, *, as_json: bool, mirror: Path | None) -> None:
                   f"{counted(len(artifacts.charts), 'chart')}")
     for line in listing_lines(artifacts):
         console.print(escape(line))
-    if mirror is not None:
-        console.print(escape(mirror_line(artifacts, mirror)))
+    if state is not None:
+        console.print(escape(state.line()))
 
 
 def counted(count: int, noun: str) -> str:
@@ -59,14 +61,6 @@ def listing_lines(artifacts: ArtifactList) -> list[str]:
     lines.append(f"charts ({len(artifacts.charts)}):")
     lines += [f"  {c.name} {c.version}  {c.repo}" for c in artifacts.charts]
     return lines
-
-
-def mirror_line(artifacts: ArtifactList, mirror: Path) -> str:
-    """How much of the list a mirror directory holds, and the size of the files it has."""
-    present = [layout.file_dest(mirror, f) for f in artifacts.files]
-    have = [p for p in present if p.is_file()]
-    size = sum(p.stat().st_size for p in have)
-    return (f"in {mirror}: {len(have)} of {len(present)} files ({human_bytes(size)} on disk)")
 
 
 def pull(spec: Path, *, dest: Path, files_from: str | None, images_from: str | None,
