@@ -508,6 +508,12 @@ CaFileOpt = Annotated[
     typer.Option("--ca-file", help="CA (PEM) that signed the registry's certificate."),
 ]
 
+OsOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option("--os", help="OS of the GPU hosts for the driver image tag, e.g. ubuntu24.04 "
+                 "(repeatable; default: what preflight saw)."),
+]
+
 
 @artifacts_app.command("list")
 @command
@@ -518,6 +524,7 @@ def artifacts_list(
         Optional[Path],  # noqa: UP045
         typer.Option("--mirror", help="Also say how much of the list this mirror directory has."),
     ] = None,
+    os_tags: OsOpt = None,
 ) -> None:
     """List exactly the files, images and charts this spec needs (its enabled parts only).
 
@@ -525,7 +532,7 @@ def artifacts_list(
     """
     from deepctl.commands import artifacts as impl
 
-    impl.list_(spec, as_json=json_output, mirror=mirror)
+    impl.list_(spec, as_json=json_output, mirror=mirror, stated_os=os_tags or [])
 
 
 @artifacts_app.command("pull")
@@ -554,6 +561,7 @@ def artifacts_pull(
     workers: Annotated[int, typer.Option("--workers", min=1, help="Downloads at once.")] = 8,
     authfile: AuthfileOpt = None,
     ca_file: CaFileOpt = None,
+    os_tags: OsOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Fill a mirror directory: DIR/files (sha256-verified), DIR/images (OCI), DIR/charts.
@@ -567,7 +575,8 @@ def artifacts_pull(
 
     impl.pull(spec, dest=dest, files_from=files_from, images_from=images_from,
               charts_from=charts_from, insecure_registry=insecure_registry, arches=arch or [],
-              workers=workers, authfile=authfile, as_json=json_output, ca_file=ca_file)
+              workers=workers, authfile=authfile, as_json=json_output, ca_file=ca_file,
+              stated_os=os_tags or [])
 
 
 @artifacts_app.command("push")

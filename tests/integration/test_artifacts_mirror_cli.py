@@ -211,3 +211,51 @@ def test_list_mirror_counts_only_verified_files_and_json_keeps_the_mirror(
         "charts": {"total": 0, "verified": 0, "unverified": 0, "bytes": 0, "missing": 0},
     }
     assert {k: v for k, v in document.items() if k != "mirror"} == listed.to_json()
+
+
+GPU_SPEC = MINIMAL_SPEC.replace(
+    "      roles: [control-plane, etcd, worker]\n",
+    "      roles: [control-plane, etcd, worker]\n    - name: gpu1\n      address: 192.0.2.21\n"
+    "      roles: [worker]\n      gpu: true\n").replace(
+    "gpu: {enabled: false}",
+    "gpu: {enabled: true, driver: {install: true, version: 580.126.20}}\n"
+    "    monitoring: {enabled: false}")
+
+
+def drivers(output: str) -> list[str]:
+    return [line.strip() for line in output.splitlines() if "nvcr.io/nvidia/driver:" in line]
+
+
+def test_the_driver_image_is_named_for_the_gpu_hosts_os(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 27 §1: from preflight's saved facts, or --os; without either, pull refuses and
+    list warns, each saying how to give it."""
+    monkeypatch.setattr("deepctl.artifacts.listing.evaluate_downloads", lambda *a, **k: [])
+    spec = tmp_path / "cluster.yaml"
+    spec.write_text(GPU_SPEC.replace("spec:\n", f"spec:\n  kubespray:\n    path: {STANDIN}\n", 1))
+    pull = ["artifacts", "pull", str(spec), "--dest", str(tmp_path / "m")]
+
+    refused = CliRunner().invoke(app, pull)
+
+    assert refused.exit_code == 2, refused.output
+    assert "the OS of gpu1 is not known" in refused.output
+    assert f"hint: run `deepctl preflight {spec}` (it saves each host's OS), or give the OS with " \
+           "--os, e.g. --os ubuntu24.04" in refused.output
+    assert not (tmp_path / "m").exists()
+    warned = CliRunner().invoke(app, ["artifacts", "list", str(spec)])
+    assert warned.exit_code == 0 and "warning: the GPU Operator pulls its driver image" in (
+        warned.output)
+
+    stated = CliRunner().invoke(app, ["artifacts", "list", str(spec), "--os", "rhel9.6"])
+    assert drivers(stated.output) == ["nvcr.io/nvidia/driver:580.126.20-rhel9.6"]
+    assert "warning" not in stated.output
+    bad = CliRunner().invoke(app, ["artifacts", "list", str(spec), "--os", "Ubuntu 24.04"])
+    assert bad.exit_code == 2 and "is not an OS tag like ubuntu24.04" in bad.output
+
+    facts = tmp_path / ".deepctl" / "lab" / "facts" / "gpu1.json"  # what preflight saves
+    facts.parent.mkdir(parents=True)
+    facts.write_text(json.dumps({"os_release": {"ID": "ubuntu", "VERSION_ID": "24.04"}}))
+    seen = CliRunner().invoke(app, ["artifacts", "list", str(spec)])
+    assert seen.exit_code == 0 and "warning" not in seen.output
+    assert drivers(seen.output) == ["nvcr.io/nvidia/driver:580.126.20-ubuntu24.04"]

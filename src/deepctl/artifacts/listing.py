@@ -11,13 +11,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 
 from deepctl.addons.chart_images import addon_images, driver_os_tag
 from deepctl.addons.decisions import SMOKE_IMAGE
 from deepctl.addons.registry import ADDONS
 from deepctl.artifacts.kubespray_downloads import Download, evaluate_downloads
 from deepctl.artifacts.model import ArtifactList, ChartArtifact, FileArtifact, ImageArtifact
+from deepctl.errors import UsageError
 from deepctl.kubespray_offline import mirror_path, qualify_image
 from deepctl.kubespray_source import KubesprayTree
 from deepctl.spec.models import Cluster
@@ -65,20 +67,47 @@ def build_list(
     )
 
 
+OS_TAG = re.compile(r"^[a-z]+[0-9]+(?:\.[0-9]+)*$")
+
+
+def host_dependent(cluster: Cluster) -> bool:
+    """An image tag depends on the hosts: the GPU Operator's driver image names their OS."""
+    gpu = cluster.spec.addons.gpu
+    return gpu.enabled and gpu.driver.install and bool(cluster.gpu_hosts)
+
+
+def os_unknown(cluster: Cluster, host_os: Mapping[str, Mapping[str, str]],
+               stated_os: Sequence[str]) -> list[str]:
+    """The GPU hosts whose OS the list needs and nobody gave (none with ``--os``)."""
+    if not host_dependent(cluster) or stated_os:
+        return []
+    return [h.name for h in cluster.gpu_hosts if h.name not in host_os]
+
+
+def check_os_tags(stated_os: Sequence[str]) -> None:
+    for tag in stated_os:
+        if not OS_TAG.match(tag):
+            raise UsageError(f"--os {tag!r} is not an OS tag like ubuntu24.04 or rhel9.6 "
+                             "(ID and VERSION_ID of /etc/os-release)")
+
+
 def list_artifacts(
     cluster: Cluster,
     tree: KubesprayTree,
     *,
     architectures: Mapping[str, str] | None = None,
     host_os: Mapping[str, Mapping[str, str]] | None = None,
+    stated_os: Sequence[str] = (),
 ) -> ArtifactList:
     """What ``cluster`` needs.
 
     ``architectures``: host name -> ``uname -m`` (default x86_64 for every host);
     ``host_os``: host name -> its ``/etc/os-release`` (preflight's saved facts), which names the
-    GPU Operator's driver image when the operator installs the driver.
+    GPU Operator's driver image when the operator installs the driver; ``stated_os``: OS tags
+    (``ubuntu24.04``) given instead, for every GPU host.
     """
     source = upstream(cluster)
     known = host_os or {}
-    driver_os = [driver_os_tag(known[h.name]) for h in source.gpu_hosts if h.name in known]
+    driver_os = list(stated_os) or [driver_os_tag(known[h.name]) for h in source.gpu_hosts
+                                    if h.name in known]
     return build_list(source, evaluate_downloads(source, tree, architectures), driver_os)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,26 +16,49 @@ from deepctl.artifacts.model import ArtifactList
 from deepctl.artifacts.progress import Reporter, Summary
 from deepctl.cli_support import print_json, stderr, stdout
 from deepctl.errors import ArtifactError, UsageError
+from deepctl.names import summary
 from deepctl.spec.loader import LoadedSpec, load_spec
 from deepctl.spec.offline import check_pem_certificates
 
 
-def needed(spec: Path) -> tuple[LoadedSpec, ArtifactList]:
-    """The spec, and exactly what it needs (from its Kubespray tree and enabled addons)."""
-    from deepctl.artifacts.listing import list_artifacts
+def needed(spec: Path, stated_os: Sequence[str] = (), *, refuse_unknown_os: bool = False,
+           ) -> tuple[LoadedSpec, ArtifactList]:
+    """The spec, and exactly what it needs (from its Kubespray tree and enabled addons).
 
+    The driver image's tag names the GPU hosts' OS: from preflight's saved facts, or
+    ``stated_os``. Without either, a pull refuses and a list warns, saying how to give it.
+    """
+    from deepctl.artifacts.listing import check_os_tags, list_artifacts, os_unknown
+    from deepctl.preflight.saved import os_releases
+    from deepctl.state import StateDir
+
+    check_os_tags(stated_os)
     loaded = load_spec(spec)
     tree = kubespray_source.find(loaded.cluster, loaded.directory)
     if tree is None:
         raise kubespray_source.not_found_error(loaded.cluster.spec.kubespray.version,
                                                "the artifact list is read from it")
-    return loaded, list_artifacts(loaded.cluster, tree)
+    cluster = loaded.cluster
+    state = StateDir.for_spec(loaded.path, cluster.name, None)
+    host_os = os_releases(state, [h.name for h in cluster.gpu_hosts])
+    unknown = os_unknown(cluster, host_os, stated_os)
+    if unknown:
+        message = (f"the GPU Operator pulls its driver image tagged with each GPU host's OS "
+                   f"(nvcr.io/nvidia/driver:VERSION-ubuntu24.04), and the OS of "
+                   f"{summary(unknown)} is not known")
+        hint = (f"run `deepctl preflight {spec}` (it saves each host's OS), or give the OS "
+                "with --os, e.g. --os ubuntu24.04 (repeat it for several)")
+        if refuse_unknown_os:
+            raise UsageError(message, hint=hint)
+        stderr().print(f"[yellow]warning:[/] {escape(message)}; the list names the driver "
+                       f"image without it\n[yellow]hint:[/] {escape(hint)}")
+    return loaded, list_artifacts(cluster, tree, host_os=host_os, stated_os=stated_os)
 
 
-def list_(spec: Path, *, as_json: bool, mirror: Path | None) -> None:
+def list_(spec: Path, *, as_json: bool, mirror: Path | None, stated_os: Sequence[str] = ()) -> None:
     from deepctl.artifacts.mirror_state import mirror_state
 
-    _, artifacts = needed(spec)
+    _, artifacts = needed(spec, stated_os)
     state = mirror_state(artifacts, mirror) if mirror is not None else None
     if as_json:
         print_json({**artifacts.to_json(), **({"mirror": state.to_json()} if state else {})})
@@ -65,11 +89,12 @@ def listing_lines(artifacts: ArtifactList) -> list[str]:
 
 def pull(spec: Path, *, dest: Path, files_from: str | None, images_from: str | None,
          charts_from: str | None, insecure_registry: bool, arches: list[str], workers: int,
-         authfile: Path | None, as_json: bool, ca_file: Path | None = None) -> None:
+         authfile: Path | None, as_json: bool, ca_file: Path | None = None,
+         stated_os: Sequence[str] = ()) -> None:
     from deepctl.artifacts.pull import PullOptions, check_options
     from deepctl.artifacts.pull import pull as run_pull
 
-    loaded, artifacts = needed(spec)
+    loaded, artifacts = needed(spec, stated_os, refuse_unknown_os=True)
     image_arch = loaded.cluster.spec.kubespray_vars.get("image_arch", "amd64")
     opts = PullOptions(dest=dest, files_from=files_from, images_from=images_from,
                        charts_from=charts_from, insecure_registry=insecure_registry,
@@ -83,7 +108,8 @@ def pull(spec: Path, *, dest: Path, files_from: str | None, images_from: str | N
     again = shlex.join(["deepctl", "artifacts", "pull", str(spec), "--dest", str(dest),
                         *_from_args(files_from, images_from, charts_from, insecure_registry),
                         *[a for arch in arches for a in ("--arch", arch)],
-                        *_authfile_args(authfile), *_ca_args(ca_file)])
+                        *_authfile_args(authfile), *_ca_args(ca_file),
+                        *[a for tag in stated_os for a in ("--os", tag)]])
     _conclude(summary, as_json, {"dest": str(dest.resolve())},
               hint=f"fix what is listed, then run `{again}` again: what is verified is skipped")
 

@@ -65,3 +65,14 @@ def gpu_inventories(state: StateDir, hosts: Iterable[str]) -> dict[str, GpuInven
         except (TypeError, ValueError, AttributeError):
             continue
     return found
+
+
+def os_releases(state: StateDir, hosts: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Each host's ``/etc/os-release`` as preflight saw it (hosts without one left out)."""
+    found: dict[str, dict[str, str]] = {}
+    for host in hosts:
+        data = _load(state, host)
+        release = data.get("os_release") if isinstance(data, dict) else None
+        if isinstance(release, dict) and release.get("ID"):
+            found[host] = {str(k): str(v) for k, v in release.items()}
+    return found
