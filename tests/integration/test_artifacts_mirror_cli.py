@@ -6,6 +6,7 @@ a Helm repository) and real `docker-registry` processes; nothing reaches the int
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,9 +105,14 @@ def test_pull_then_pull_again_then_push_through_the_cli(
 def test_the_real_list_drives_a_pull_from_loopback_mirrors_that_refuse_every_bad_file(
     tmp_path: Path, mirror_sources: tuple[LoopbackUpstream, LoopbackRegistry],
 ) -> None:
-    """Real Kubespray list; the upstream serves each listed path with the wrong content."""
+    """Real Kubespray list; the upstream serves each listed path with the wrong content, except
+    kubelet, whose checksum variable the spec overrides to the sha256 of a test file: that
+    file passes, and every file that does not match Kubespray's own pin is refused."""
     upstream, registry = mirror_sources
+    test_kubelet = b"a test kubelet, not the real one\n"
     spec = spec_with_tree(tmp_path, KUBESPRAY)
+    spec.write_text(spec.read_text() + "  kubesprayVars:\n    kubelet_binary_checksum: "
+                    f"{hashlib.sha256(test_kubelet).hexdigest()}\n")
     listed = CliRunner().invoke(app, ["artifacts", "list", str(spec), "--json"])
     assert listed.exit_code == 0, listed.output
     document = json.loads(listed.stdout)
@@ -119,6 +125,9 @@ def test_the_real_list_drives_a_pull_from_loopback_mirrors_that_refuse_every_bad
         served = tmp_path / "web" / "files" / item["path"]
         served.parent.mkdir(parents=True, exist_ok=True)
         served.write_text("not the pinned file\n")
+    kubelet = next(f for f in document["files"] if f["name"] == "kubelet")
+    assert kubelet["sha256"] == hashlib.sha256(test_kubelet).hexdigest()
+    (tmp_path / "web" / "files" / kubelet["path"]).write_bytes(test_kubelet)
 
     result = CliRunner().invoke(app, [
         "artifacts", "pull", str(spec), "--dest", str(tmp_path / "mirror"),
@@ -132,6 +141,8 @@ def test_the_real_list_drives_a_pull_from_loopback_mirrors_that_refuse_every_bad
         result.output)
     assert f"/files/{kubeadm['path']}" in upstream.requests
     assert not list((tmp_path / "mirror" / "files").rglob("kubeadm"))
+    assert (tmp_path / "mirror" / "files" / kubelet["path"]).read_bytes() == test_kubelet
+    assert f"file {kubelet['path']}: fetched" in result.output
 
 
 def test_list_prints_counts_every_item_in_full_and_what_a_mirror_holds(

@@ -169,12 +169,14 @@ def _skopeo_if_needed(wanted: Iterable[ImageArtifact], dest: Path, opts: PullOpt
 
 
 def _guard(ctx: _Context, kind: Kind, name: str, work: Callable[[], ItemResult],
-           fetched: Callable[[], int] = lambda: 0) -> ItemResult:
+           fetched: Callable[[], int] = lambda: 0, label: str = "") -> ItemResult:
+    """Run one item; a failure is its result, its error without the item's name again (the
+    line that shows it starts with the name)."""
     try:
         result = work()
     except DeepctlError as exc:
-        result = ItemResult(kind, name, "failed", fetched(),
-                            error=exc.message.removeprefix(f"{kind} {name}: "))
+        error = exc.message.removeprefix(f"{label or f'{kind} {name}'}: ")
+        result = ItemResult(kind, name, "failed", fetched(), error=error)
     ctx.report.done(result)
     return result
 
@@ -235,7 +237,7 @@ def _pull_chart(ctx: _Context, chart: ChartArtifact) -> ItemResult:
         ctx.record.remember(key, target, None)
         return ItemResult("chart", name, "fetched", size)
 
-    return _guard(ctx, "chart", name, work)
+    return _guard(ctx, "chart", name, work, label=f"chart {chart.name} {chart.version}")
 
 
 def _pull_image(ctx: _Context, image: ImageArtifact) -> ItemResult:
