@@ -79,14 +79,12 @@ def pull(artifacts: ArtifactList, opts: PullOptions, reporter: Reporter | None =
 
 
 def probe_sources(artifacts: ArtifactList, opts: PullOptions) -> None:
-    """Each ``--*-from`` source this pull will use answers (the internet is not probed)."""
+    """The ``--files-from`` and ``--charts-from`` sources answer (the internet is not probed;
+    ``--images-from`` is, by :func:`_skopeo_if_needed`, when an image is to be copied)."""
     if opts.files_from is not None and artifacts.files:
         probe_url(opts.files_from, "files source (--files-from)")
     if opts.charts_from is not None and artifacts.charts:
         probe_url(opts.charts_from, "charts source (--charts-from)")
-    if opts.images_from is not None and artifacts.images:
-        probe_registry(opts.images_from, insecure=opts.insecure_registry, ca_file=opts.ca_file,
-                       what="image source (--images-from)")
 
 
 def _pull_locked(artifacts: ArtifactList, opts: PullOptions, dest: Path,
@@ -164,6 +162,9 @@ def _skopeo_if_needed(wanted: Iterable[ImageArtifact], dest: Path, opts: PullOpt
     check = images.BlobCheck(record, repair=True)
     if all([images.image_present(root, i.ref, check) for i in wanted]):
         return None
+    if opts.images_from is not None:
+        probe_registry(opts.images_from, insecure=opts.insecure_registry, ca_file=opts.ca_file,
+                       what="image source (--images-from)")
     return images.SkopeoOptions(images.find_skopeo(), opts.arches, opts.authfile,
                                 cert_dir=cert_dir, log=dest / "skopeo.log")
 
