@@ -276,6 +276,9 @@ def test_push_to_a_registry_signed_by_a_private_ca(
     again = CliRunner().invoke(app, ["artifacts", "push", str(mirror), "--spec", str(spec)])
     assert again.exit_code == 0, again.output
     assert "images: 0 pushed, 2 already there, 0 failed" in again.output
+    from_site = pull(listed, PullOptions(dest=tmp_path / "m2", images_from=site.host,
+                                         ca_file=ca))  # --images-from with --ca-file: TLS kept
+    assert from_site.count("image", "fetched") == 2, from_site.failures
 
 
 def test_skopeo_failures_show_the_cause_and_keep_the_raw_text_in_the_log(
