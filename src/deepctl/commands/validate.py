@@ -25,10 +25,10 @@ def summary(ws: Workspace) -> str:
 
 
 def run(spec: Path, *, state_dir: Path | None, strict: bool, as_json: bool, kubespray: bool) -> None:
-    ws = open_workspace(spec, state_dir, strict=strict)
-    # A key here that OpenSSH would refuse: a warning (an error with --strict); preflight and
-    # deploy refuse it before connecting. A missing key may live on the deploying machine.
-    keys = key_spec_problems(ws.spec, "error" if strict else "warning", missing_ok=True)
+    ws = open_workspace(spec, state_dir, strict=strict, stdin_ok=True)
+    # A key that OpenSSH would refuse or that is not on this machine: a warning (an error
+    # with --strict, as every warning); preflight and deploy refuse it before connecting.
+    keys = key_spec_problems(ws.spec, "error" if strict else "warning")
     if strict and keys:
         raise SpecError(f"{ws.spec.path}: {len(keys)} problem{'s' if len(keys) != 1 else ''} "
                         "found", keys, hint="fix the fields above, then run `deepctl validate` "

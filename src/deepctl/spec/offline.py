@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
+from deepctl.spec.syntax import capped, shown
+from deepctl.user_input import InputError, read_input
+
 if TYPE_CHECKING:
     pass
 
@@ -25,15 +28,16 @@ _LABEL = r"[A-Za-z0-9](?:[-A-Za-z0-9]{0,61}[A-Za-z0-9])?"
 _HOST = rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9A-Fa-f:.]+\])"
 REGISTRY = re.compile(rf"^{_HOST}(?::[0-9]{{1,5}})?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*\Z")
 _URL_FORBIDDEN = re.compile(r"[\s{}%'\"<>\\]")
+MAX_CA_BYTES = 256 * 1024  # a CA bundle of a few certificates; more is not one
 
 
 def check_http_url(value: str, what: str) -> str:
     """``value`` without a trailing slash, if it is a well-formed http(s) URL; else ValueError."""
     if _URL_FORBIDDEN.search(value):
-        raise ValueError(f"{what} {value!r} has spaces, quotes, braces or '%' (not a plain URL)")
+        raise ValueError(f"{what} {shown(value)} has spaces, quotes, braces or '%' (not a plain URL)")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{what} {value!r} is not an http:// or https:// URL with a host")
+        raise ValueError(f"{what} {shown(value)} is not an http:// or https:// URL with a host")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise ValueError(f"{what} {value!r} has a query, fragment or credentials; give a plain URL")
     try:
@@ -110,7 +114,11 @@ class Offline(BaseModel):
             return None
         path = resolve_path(value, info)
         if not path.is_file():
-            raise ValueError(f"caFile {str(value)!r}: no such file ({path})")
+            raise ValueError(f"caFile {shown(str(value))}: no such file ({capped(str(path))})")
+        try:
+            read_input(path, MAX_CA_BYTES, "CA bundle")
+        except InputError as exc:
+            raise ValueError(f"caFile: {exc.message}") from None
         return path
 
 
