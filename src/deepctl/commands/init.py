@@ -6,7 +6,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import click
 import typer
 
 from deepctl.cli_support import stdout
@@ -33,7 +32,7 @@ def _ask(question: str, default: str, problem: Callable[[str], str | None]) -> s
         answer = answer.strip()
         reason = problem(answer)
         if reason is not None:
-            raise click.UsageError(f"{reason}; try again")
+            raise typer.BadParameter(f"{reason}; try again")
         return answer
 
     result: str = typer.prompt(question, default=default, show_default=bool(default),
@@ -59,7 +58,7 @@ def _interactive(opts: InitOptions) -> InitOptions:
                                      opts.control_planes + opts.workers)
         opts.user = _ask("SSH user", opts.user, user_answer_problem)
         opts.identity_file = _ask("SSH private key", opts.identity_file, key_answer_problem)
-    except click.exceptions.Abort:  # Ctrl-C or end of input at a question
+    except typer.Abort:  # Ctrl-C or end of input at a question
         raise Canceled("init canceled; nothing was written") from None
     return opts
 

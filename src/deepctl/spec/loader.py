@@ -23,7 +23,7 @@ from deepctl.spec.yamlpos import Positions, YamlPositionError, parse_with_positi
 from deepctl.user_input import MAX_SPEC_BYTES, InputError, display_name, is_stdin, read_input
 
 PathKey = tuple[str | int, ...]
-MAX_MESSAGE_CHARS = 400  # a message longer than this echoes too much of a value
+MAX_MESSAGE_CHARS = 2000  # a safety net: each echo of a value is capped where it is made
 
 
 @dataclass
@@ -47,7 +47,8 @@ def format_path(path: PathKey) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            part = capped(part, 320)  # a label key is at most 317 characters; longer is junk
+            out += f".{part}" if out else part
     return out
 
 
@@ -184,7 +185,8 @@ def _rule_problems(
     for finding in rules.check(cluster):
         mark = positions.find(finding.path, key=_is_key_finding(finding.path, data))
         problems.append(
-            SpecProblem(format_path(finding.path), finding.message, finding.severity, filename,
+            SpecProblem(format_path(finding.path), capped(finding.message, MAX_MESSAGE_CHARS),
+                        finding.severity, filename,
                         *(mark or (None, None)))
         )
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))
@@ -212,11 +214,12 @@ def _from_pydantic(
         message = f"missing required key {shown(str(loc[-1]))}"
         mark = positions.find(loc[:-1], key=True)
     else:
-        message = capped(err["msg"], MAX_MESSAGE_CHARS)  # pydantic's own text may hold input
+        message = err["msg"]
         if "input" in err and not isinstance(err["input"], (dict, list)):
             message = f"{message} (got {shown(err['input'])})"
         mark = positions.find(loc)
-    return SpecProblem(format_path(loc), message, "error", filename, *(mark or (None, None)))
+    return SpecProblem(format_path(loc), capped(message, MAX_MESSAGE_CHARS), "error", filename,
+                       *(mark or (None, None)))
 
 
 def _allowed_keys(loc: PathKey) -> set[str]:
