@@ -89,3 +89,26 @@ def test_a_ca_file_over_the_limit_is_refused_at_its_line(sandbox: Sandbox, cli: 
     assert result.exit_code == 2, result.output
     assert f"{spec}:15:13: spec.offline.caFile:" in result.stderr
     assert "is 300 KiB; a CA bundle is at most 256 KiB" in result.stderr
+
+
+HOSTS_YAML = """\
+all:
+  hosts:
+    node1: {ansible_host: 192.0.2.11, ip: 192.0.2.11}
+  children:
+    kube_control_plane: {hosts: {node1: {}}}
+    etcd: {hosts: {node1: {}}}
+    kube_node: {hosts: {node1: {}}}
+"""
+
+
+def test_import_reads_a_hosts_file_from_stdin_and_refuses_a_device(sandbox: Sandbox,
+                                                                   cli: Invoke) -> None:
+    result = cli("import", "-", "-o", "from-stdin.yaml", "--user", "ubuntu",
+                 "--identity-file", "/keys/id", input=HOSTS_YAML)
+    assert result.exit_code == 0, result.output
+    assert "wrote from-stdin.yaml: 1 hosts" in result.stdout
+    endless = cli("import", "/dev/zero", "-o", "zero.yaml", "--name", "lab")
+    assert endless.exit_code == 2
+    assert "/dev/zero holds more than 8 MiB; a hosts file is at most 8 MiB" in endless.stderr
+    assert not (sandbox.work / "zero.yaml").exists()
