@@ -134,3 +134,28 @@ def test_read_capped_stops_one_byte_past_the_limit() -> None:
 def test_human_size() -> None:
     assert [human_size(n) for n in (100, 262144, 8 * 1024 * 1024, 1536)] == [
         "100 bytes", "256 KiB", "8 MiB", "1.5 KiB"]
+
+
+def test_a_mirror_s_bookkeeping_files_are_read_within_a_limit_too() -> None:
+    """``artifacts pull/push`` read JSON files of a mirror directory the user names: a record
+    or an OCI index that is a device (or a huge file) is treated as unreadable, not read to
+    the end of memory (a subprocess under a 1 GiB address-space limit)."""
+    import resource
+    import subprocess
+    import sys
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    code = (
+        "from pathlib import Path\n"
+        "from deepctl.artifacts.record import VerifiedRecord\n"
+        "from deepctl.artifacts.images import _read_json\n"
+        "record = VerifiedRecord(Path('/dev/zero'))\n"
+        "assert not record.is_verified('k', Path('/dev/null'), None)\n"
+        "assert _read_json(Path('/dev/zero')) is None\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=False, preexec_fn=limit)
+    assert (result.returncode, result.stdout) == (0, "ok\n"), result.stderr[-2000:]
