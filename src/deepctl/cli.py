@@ -44,7 +44,9 @@ StateDirOpt = Annotated[
     typer.Option("--state-dir", help="State directory (default: .deepctl/NAME/ beside the spec)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
-StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]
+StrictOpt = Annotated[bool, typer.Option(
+    "--strict", help="Warnings are errors: any warning (spec, SSH key, host check) fails the "
+    "command as an error of its kind would (docs/exit-codes.md).")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Print the stage plan; contact no host, change nothing.")
@@ -185,7 +187,7 @@ def preflight(
 ) -> None:
     """Check every host over SSH before touching any: OS, resources, ports, identity, GPUs.
 
-    Changes nothing on the hosts. Exit codes: 0 ok, 1 warnings (with --strict), 3 errors.
+    Changes nothing on the hosts. Exit codes: 0 ok, 3 errors (or warnings, with --strict).
 
     Examples: `deepctl preflight cluster.yaml`, `deepctl preflight cluster.yaml --json`,
     `deepctl preflight cluster.yaml --accept-new-hosts` (first contact)

@@ -19,7 +19,7 @@ class ExitCode:
     """Every exit code deepctl uses; each error class below names one (docs/exit-codes.md)."""
 
     OK = 0
-    WARNINGS = 1  # preflight: warnings only, under --strict; status: degraded
+    WARNINGS = 1  # status: degraded (under --strict a warning exits as the error it becomes)
     FAILED = 1  # a run or operation failed
     SPEC = 2  # the spec or the command line is invalid
     PREFLIGHT = 3  # host checks found errors

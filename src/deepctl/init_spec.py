@@ -13,6 +13,7 @@ from deepctl.errors import SpecError, UsageError
 from deepctl.fsutil import atomic_write
 from deepctl.kubespray_release import load_release
 from deepctl.spec.loader import load_spec_text
+from deepctl.spec.syntax import address_problem, capped, label_problem, shown, user_problem
 from deepctl.templates import render
 
 Example = Literal["single-node", "ha", "gpu-cluster"]
@@ -86,17 +87,63 @@ def hosts_from_options(opts: InitOptions) -> list[InitHost]:
     return hosts
 
 
-def check_plain(flag: str, value: str) -> None:
-    """Refuse a flag value that would not stay one plain YAML value in the written spec."""
+PLAIN_HINT = "use a plain value: no newlines, ':', '#', quotes or YAML syntax"
+
+
+def plain_problem(flag: str, value: str) -> str | None:
+    """Why ``value`` would not stay one plain YAML value in the written spec, or None."""
     try:
         same = yaml.safe_load(f"k: {value}") == {"k": value}
     except yaml.YAMLError:
         same = False
     if not same or "#" in value:
-        raise UsageError(
-            f"{flag} {value!r} cannot be written into the spec as it is",
-            hint="use a plain value: no newlines, ':', '#', quotes or YAML syntax",
-        )
+        return f"{flag} {shown(value)} cannot be written into the spec as it is"
+    return None
+
+
+def check_plain(flag: str, value: str) -> None:
+    """Refuse a flag value that would not stay one plain YAML value in the written spec."""
+    problem = plain_problem(flag, value)
+    if problem is not None:
+        raise UsageError(problem, hint=PLAIN_HINT)
+
+
+def split_answer(answer: str) -> list[str]:
+    """Pure: "a, b c" -> ["a", "b", "c"] (commas or spaces between addresses)."""
+    return [part for part in answer.replace(",", " ").split() if part]
+
+
+def name_answer_problem(value: str) -> str | None:
+    """Why an answer to "Cluster name" is refused (the spec's own rule), or None."""
+    return label_problem(value, "cluster name") or plain_problem("the name", value)
+
+
+def user_answer_problem(value: str) -> str | None:
+    """Why an answer to "SSH user" is refused (the spec's own rule), or None."""
+    return user_problem(value) or plain_problem("the user", value)
+
+
+def key_answer_problem(value: str) -> str | None:
+    """Why an answer to "SSH private key" is refused, or None."""
+    if not value:
+        return "give the path of a private key file"
+    return plain_problem("the key path", value)
+
+
+def addresses_answer_problem(addresses: list[str], taken: list[str], *, required: bool
+                             ) -> str | None:
+    """Why a list of addresses is refused (the spec's own rules), or None."""
+    if required and not addresses:
+        return "at least one control-plane address is needed"
+    seen = list(taken)
+    for address in addresses:
+        problem = address_problem(address) or plain_problem("the address", address)
+        if problem is not None:
+            return problem
+        if address in seen:
+            return f"address {capped(address)} is given twice"
+        seen.append(address)
+    return None
 
 
 def render_spec(opts: InitOptions, hosts: list[InitHost], filename: str) -> str:

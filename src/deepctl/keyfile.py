@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from deepctl.user_input import InputError, read_input
+
 if TYPE_CHECKING:
     import paramiko
 
@@ -165,9 +167,9 @@ def inspect_key(path: Path) -> KeyFacts:
         return KeyFacts(path, "unreadable")
     sibling = path.with_name(path.name + ".pub")
     try:
-        public = sibling.read_text(encoding="ascii", errors="replace")[:HEAD_BYTES] \
+        public = read_input(sibling, HEAD_BYTES, "public key").decode("ascii", "replace") \
             if sibling.is_file() else ""
-    except OSError:
+    except InputError:  # unreadable, or too large to be a public key
         public = ""
     return KeyFacts(path, "file", stat.S_IMODE(info.st_mode), info.st_uid, head, public)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from deepctl.errors import DeepctlError, Severity, SpecError, SpecProblem
+from deepctl.errors import Severity, SpecError, SpecProblem
 from deepctl.keyfile import KeyFacts, KeyVerdict, agent_key, inspect_key, judge_key
-from deepctl.spec.loader import LoadedSpec, format_path, read_spec_text
+from deepctl.spec.loader import LoadedSpec, format_path
 from deepctl.spec.models import Cluster
 from deepctl.spec.yamlpos import Positions, YamlPositionError, parse_with_positions
 
@@ -51,15 +51,12 @@ def agent_socket() -> str | None:
     return os.environ.get("SSH_AUTH_SOCK") or None
 
 
-def key_problems(cluster: Cluster, base_dir: Path | None, *, missing_ok: bool = False
-                 ) -> list[tuple[KeyVerdict, PathKey]]:
+def key_problems(cluster: Cluster, base_dir: Path | None) -> list[tuple[KeyVerdict, PathKey]]:
     """Every unusable key of the spec, once each, with the first field that names it."""
     agent = agent_socket() is not None
     out = []
     for path, fields in key_fields(cluster, base_dir).items():
         facts = inspect_key(path)
-        if missing_ok and facts.kind == "missing":
-            continue
         verdict = judge_key(facts, uid=os.getuid(), agent=agent)
         if verdict.encrypted and verdict.problem is None:
             verdict = _agent_verdict(facts)
@@ -79,15 +76,11 @@ def _agent_verdict(facts: KeyFacts) -> KeyVerdict:
     return KeyVerdict(facts.path, encrypted=True)
 
 
-def key_spec_problems(spec: LoadedSpec, severity: Severity = "error", *, missing_ok: bool = False
-                      ) -> list[SpecProblem]:
-    """Every unusable key of ``spec`` as a problem at FILE:LINE of the field naming it.
-
-    ``missing_ok``: say nothing of a key that is not on this machine (``validate``: the
-    deploying machine may hold it).
-    """
-    found = key_problems(spec.cluster, spec.directory, missing_ok=missing_ok)
-    positions = _positions(spec.path) if found else None
+def key_spec_problems(spec: LoadedSpec, severity: Severity = "error") -> list[SpecProblem]:
+    """Every unusable key of ``spec`` (missing ones too) as a problem at FILE:LINE of the
+    field naming it: ``validate`` shows them as warnings, errors under ``--strict``."""
+    found = key_problems(spec.cluster, spec.directory)
+    positions = _positions(spec.text) if found else None
     problems = []
     for verdict, where in found:
         mark = positions.find(where) if positions is not None else None
@@ -115,8 +108,8 @@ def require_usable_keys(spec: LoadedSpec) -> None:
     )
 
 
-def _positions(path: Path) -> Positions | None:
+def _positions(text: str) -> Positions | None:
     try:
-        return parse_with_positions(read_spec_text(path))[1]
-    except (DeepctlError, YamlPositionError):
+        return parse_with_positions(text)[1]
+    except YamlPositionError:
         return None

@@ -27,9 +27,10 @@ class Workspace:
 
 
 def open_workspace(
-    spec_path: Path, state_dir: Path | None = None, *, strict: bool = False, create: bool = True
+    spec_path: Path, state_dir: Path | None = None, *, strict: bool = False, create: bool = True,
+    stdin_ok: bool = False,
 ) -> Workspace:
-    loaded = load_spec(spec_path, strict=strict)
+    loaded = load_spec(spec_path, strict=strict, stdin_ok=stdin_ok)
     state = StateDir.for_spec(loaded.path, loaded.cluster.name, state_dir)
     if create:
         state.create()

@@ -68,7 +68,11 @@ def test_import_writes_a_commented_spec_that_validates(cli: Invoke, sandbox: San
     assert hosts["node2"]["ssh"] == {"user": "admin"}
     assert hosts["node1"]["kubesprayVars"] == {"etcd_member_name": "etcd1"}
     assert data["spec"]["kubernetes"]["calico"] == {"encapsulation": "vxlan", "crossSubnet": True}
-    assert cli("validate", "cluster.yaml", "--no-kubespray", "--strict").exit_code == 0
+    checked = cli("validate", "cluster.yaml", "--no-kubespray")
+    assert checked.exit_code == 0, checked.output
+    # its only warning: /keys/id is not on this machine (so --strict would refuse it)
+    warnings = [line for line in checked.stdout.splitlines() if ": warning: " in line]
+    assert len(warnings) == 1 and "SSH key /keys/id does not exist" in warnings[0], warnings
 
 
 def test_import_json_says_where_each_variable_went(cli: Invoke, sandbox: Sandbox) -> None:

@@ -150,7 +150,13 @@ def generated_cases(tmp: Path) -> dict[str, tuple[Path, int, str]]:
     long_line.write_text(VALID_SPEC.replace("name: cp1", "name: " + "a" * 1_000_000))
     items = tmp / "flow-items.yaml"
     items.write_text("spec: [" + "a," * 1_000_000 + "a]\n")
+    label = tmp / "label-5mb.yaml"
+    label.write_text(VALID_SPEC.replace(
+        "      roles: [control-plane, etcd, worker]\n",
+        "      roles: [control-plane, etcd, worker]\n      labels: {team: " + "v" * 5_000_000 + "}\n"))
     return {
+        "dev-zero": (Path("/dev/zero"), 1, "file too large"),  # stat says 0 bytes
+        "label-5mb": (label, 10, "...' (5000000 characters) is not a valid label value"),
         "huge-50mb": (huge, 1, "file too large"),
         "node-flood": (flood, 0, "refusing to load it"),
         "long-line": (long_line, 7, "is not a lower-case RFC 1123 label"),
@@ -197,6 +203,7 @@ def test_hostile_input_within_time_and_memory(tmp_path: Path) -> None:
         assert re.search(rf"^{re.escape(str(path))}:{where}(:\d+)?: .*{re.escape(fragment)}",
                          err, re.M), f"{name}:\n{err[:2000]}"
         assert "Traceback" not in err
+        assert len(err) < 10_000, f"{name}: a value echoed whole ({len(err)} characters)"
         assert cpu < CPU_LIMIT_S, report[-1]
         assert rss_kb < RSS_LIMIT_KB, report[-1]
         assert wall < WALL_GUARD_S, report[-1]

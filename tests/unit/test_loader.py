@@ -46,13 +46,14 @@ def test_defaults_fill_everything_but_name_and_hosts(write_spec: SpecWriter) -> 
     assert (spec.ssh.user, spec.ssh.port, spec.ssh.become, spec.ssh.bastion) == (
         "ubuntu", 22, True, None
     )
-    assert spec.addons.gpu.enabled and spec.addons.gpu.operator_version == "v26.3.3"
+    # no host has gpu: true, so the GPU addon's default is off (a CPU-only spec passes --strict)
+    assert spec.addons.gpu.enabled is False and spec.addons.gpu.operator_version == "v26.3.3"
     assert spec.addons.monitoring.enabled and not spec.addons.logging.enabled
     assert spec.kubespray_vars == {}
     host = spec.hosts[0]
     assert (host.gpu, host.labels, host.taints, host.internal_address) == (False, {}, [], None)
-    # The GPU addon is on by default and no host has a GPU: a warning, not an error.
-    assert [w.path for w in loaded.warnings] == ["spec.addons.gpu.enabled"]
+    # The GPU addon follows the hosts: none has a GPU, so it is off and nothing warns.
+    assert loaded.warnings == []
     assert loaded.path == path.resolve()
     assert loaded.directory == path.resolve().parent
     assert loaded.data["metadata"] == {"name": "lab"}

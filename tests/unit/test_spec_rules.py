@@ -343,18 +343,31 @@ def test_label_value_must_be_valid_and_templates_are_rejected() -> None:
 
 
 # -- addons ------------------------------------------------------------------------------------
-def test_gpu_addon_without_gpu_host_is_a_warning_and_strict_makes_it_an_error() -> None:
-    body = ONE_HOST.replace("  addons: {gpu: {enabled: false}}\n", "  addons:\n    gpu: {}\n")
+def test_gpu_addon_enabled_without_gpu_host_is_a_warning_and_strict_makes_it_an_error() -> None:
+    body = ONE_HOST.replace("  addons: {gpu: {enabled: false}}\n",
+                            "  addons:\n    gpu: {enabled: true}\n")
     loaded = load(body)
     (warning,) = loaded.warnings
-    # The finding is on spec.addons.gpu.enabled, which the file leaves out: it points at gpu.
     assert (warning.path, warning.severity, warning.line, warning.column) == (
-        "spec.addons.gpu.enabled", "warning", 11, 5
+        "spec.addons.gpu.enabled", "warning", 11, 20
     )
     assert "no host has 'gpu: true'" in warning.message
     (error,) = problems(body, strict=True)
-    assert (error.severity, error.line, error.column) == ("error", 11, 5)
+    assert (error.severity, error.line, error.column) == ("error", 11, 20)
     assert "no host has 'gpu: true'" in error.message
+
+
+@pytest.mark.parametrize("addons", ["", "  addons:\n    gpu: {}\n",
+                                    "  addons:\n    gpu: {operatorVersion: v26.3.3}\n"])
+def test_gpu_addon_default_follows_the_hosts(addons: str) -> None:
+    """Unset, addons.gpu.enabled is on exactly when a host has GPUs: a CPU-only spec has no
+    warning for it, so it passes --strict; a GPU host turns it on."""
+    cpu_only = ONE_HOST.replace("  addons: {gpu: {enabled: false}}\n", addons)
+    loaded = load(cpu_only, strict=True)
+    assert (loaded.cluster.spec.addons.gpu.enabled, loaded.warnings) == (False, [])
+    with_gpu = cpu_only.replace("      roles: [control-plane, etcd, worker]\n",
+                                "      roles: [control-plane, etcd, worker]\n      gpu: true\n")
+    assert load(with_gpu, strict=True).cluster.spec.addons.gpu.enabled is True
 
 
 def test_mig_without_gpu_addon() -> None:

@@ -130,7 +130,7 @@ ADDONS: tuple[Addon, ...] = (
             Release("gpu-operator", "gpu-operator", GPU_OPERATOR, "addons/gpu/values.yaml.j2",
                     lambda c: c.spec.addons.gpu.operator_version, timeout="20m"),
         ),
-        enabled=lambda c: c.spec.addons.gpu.enabled,
+        enabled=lambda c: bool(c.spec.addons.gpu.enabled),
         # after monitoring: the operator creates the DCGM exporter's ServiceMonitor only when
         # the Prometheus Operator's CRDs already exist
         depends_on=("monitoring",),

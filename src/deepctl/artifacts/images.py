@@ -26,11 +26,13 @@ from typing import TYPE_CHECKING, Any
 from deepctl.artifacts.layout import image_slug, normalize_ref
 from deepctl.artifacts.skopeo_text import skopeo_cause
 from deepctl.errors import ArtifactError
+from deepctl.user_input import InputError, read_input
 
 if TYPE_CHECKING:
     from deepctl.artifacts.record import VerifiedRecord
 
 REF_NAME = "org.opencontainers.image.ref.name"
+MAX_OCI_JSON_BYTES = 16 * 1024 * 1024  # an index or manifest is a few KiB
 INDEX_TYPES = ("application/vnd.oci.image.index.v1+json",
                "application/vnd.docker.distribution.manifest.list.v2+json")
 INSTALL_HINT = ("install skopeo, a distribution package: `apt-get install -y skopeo` "
@@ -201,9 +203,10 @@ class GrowthWatcher:
 
 
 def _read_json(path: Path) -> Any:
+    """An OCI layout's JSON (index, manifest) in a mirror the user names, or None."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads(read_input(path, MAX_OCI_JSON_BYTES, "OCI index"))
+    except (InputError, ValueError):
         return None
 
 

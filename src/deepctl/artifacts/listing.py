@@ -73,7 +73,7 @@ OS_TAG = re.compile(r"^[a-z]+[0-9]+(?:\.[0-9]+)*$")
 def host_dependent(cluster: Cluster) -> bool:
     """An image tag depends on the hosts: the GPU Operator's driver image names their OS."""
     gpu = cluster.spec.addons.gpu
-    return gpu.enabled and gpu.driver.install and bool(cluster.gpu_hosts)
+    return bool(gpu.enabled) and gpu.driver.install and bool(cluster.gpu_hosts)
 
 
 def os_unknown(cluster: Cluster, host_os: Mapping[str, Mapping[str, str]],

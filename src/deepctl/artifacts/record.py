@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from deepctl.artifacts.download import sha256_of
+from deepctl.user_input import InputError, read_input
 
 VERSION = 1
+MAX_RECORD_BYTES = 64 * 1024 * 1024  # ~150 bytes per item: far more items than any mirror has
 
 
 class VerifiedRecord:
@@ -25,10 +27,10 @@ class VerifiedRecord:
         self._lock = threading.Lock()
         self._entries: dict[str, dict[str, Any]] = {}
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_input(path, MAX_RECORD_BYTES, "mirror record"))
             if isinstance(data, dict) and data.get("version") == VERSION:
                 self._entries = dict(data.get("verified", {}))
-        except (OSError, ValueError):
+        except (InputError, ValueError):  # none yet, or not one: every item is checked again
             pass
 
     def remember(self, key: str, path: Path, sha256: str | None) -> None:

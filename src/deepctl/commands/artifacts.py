@@ -18,7 +18,7 @@ from deepctl.cli_support import print_json, stderr, stdout
 from deepctl.errors import ArtifactError, UsageError
 from deepctl.names import summary
 from deepctl.spec.loader import LoadedSpec, load_spec
-from deepctl.spec.offline import check_pem_certificates
+from deepctl.spec.offline import check_ca_bundle
 
 
 def needed(spec: Path, stated_os: Sequence[str] = (), *, refuse_unknown_os: bool = False,
@@ -147,7 +147,7 @@ def push_target(spec: Path | None, registry: str | None, insecure_registry: bool
         raise UsageError("give --registry HOST:PORT (or --spec SPEC with spec.offline.registry)")
     if ca_file is not None:
         try:
-            check_pem_certificates(ca_file, str(ca_file))
+            check_ca_bundle(ca_file, str(ca_file))
         except ValueError as exc:
             raise UsageError(str(exc).replace("caFile", "--ca-file", 1)) from None
     return registry, insecure_registry, ca_file

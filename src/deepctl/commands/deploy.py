@@ -29,7 +29,7 @@ def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_j
     ws = open_workspace(spec, state_dir, strict=strict)
     options = DeployOptions(from_stage=from_stage, only=list(only or []),
                             skip=list(skip or []), restart=restart,
-                            accept_new_hosts=accept_new_hosts)
+                            accept_new_hosts=accept_new_hosts, strict=strict)
     if dry_run:
         ws.render_inventory()  # for people to read; no run reads <state>/inventory
         tree = kubespray_source.find(ws.cluster, ws.spec.directory)

@@ -3,34 +3,63 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
 
 from deepctl.cli_support import stdout
-from deepctl.errors import UsageError
+from deepctl.errors import Canceled, UsageError
 from deepctl.init_spec import (
     EXAMPLES,
     InitOptions,
+    addresses_answer_problem,
     example_options,
     hosts_from_options,
+    key_answer_problem,
+    name_answer_problem,
     render_spec,
+    split_answer,
+    user_answer_problem,
     write_spec,
 )
 
 
-def _ask_list(question: str, default: str = "") -> list[str]:
-    answer = typer.prompt(question, default=default, show_default=bool(default))
-    return [part.strip() for part in answer.replace(",", " ").split() if part.strip()]
+def _ask(question: str, default: str, problem: Callable[[str], str | None]) -> str:
+    """Ask until the answer passes ``problem`` (the spec's own check); say why it did not."""
+
+    def check(answer: str) -> str:
+        answer = answer.strip()
+        reason = problem(answer)
+        if reason is not None:
+            raise typer.BadParameter(f"{reason}; try again")
+        return answer
+
+    result: str = typer.prompt(question, default=default, show_default=bool(default),
+                               value_proc=check)
+    return result
+
+
+def _ask_list(question: str, taken: list[str], *, required: bool = False) -> list[str]:
+    def problem(answer: str) -> str | None:
+        return addresses_answer_problem(split_answer(answer), taken, required=required)
+
+    return split_answer(_ask(question, "", problem))
 
 
 def _interactive(opts: InitOptions) -> InitOptions:
-    opts.name = typer.prompt("Cluster name", default=opts.name)
-    opts.control_planes = _ask_list("Control-plane addresses (space separated)")
-    opts.workers = _ask_list("Worker addresses without GPUs", default="")
-    opts.gpu_workers = _ask_list("GPU worker addresses", default="")
-    opts.user = typer.prompt("SSH user", default=opts.user)
-    opts.identity_file = typer.prompt("SSH private key", default=opts.identity_file)
+    """Each answer is checked as it is typed, and asked again with the reason; Ctrl-C: 130."""
+    try:
+        opts.name = _ask("Cluster name", opts.name, name_answer_problem)
+        opts.control_planes = _ask_list("Control-plane addresses (space separated)", [],
+                                        required=True)
+        opts.workers = _ask_list("Worker addresses without GPUs", opts.control_planes)
+        opts.gpu_workers = _ask_list("GPU worker addresses",
+                                     opts.control_planes + opts.workers)
+        opts.user = _ask("SSH user", opts.user, user_answer_problem)
+        opts.identity_file = _ask("SSH private key", opts.identity_file, key_answer_problem)
+    except typer.Abort:  # Ctrl-C or end of input at a question
+        raise Canceled("init canceled; nothing was written") from None
     return opts
 
 

@@ -11,6 +11,7 @@ from deepctl.cli_support import print_json, stdout
 from deepctl.commands.confirm import confirm
 from deepctl.errors import UsageError
 from deepctl.names import summary
+from deepctl.spec.syntax import user_problem
 from deepctl.spec_keys import require_usable_keys
 from deepctl.workspace import Workspace, open_workspace
 
@@ -77,6 +78,9 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
     from deepctl.engine.nodes import add_node_operation, prepare_add
     from deepctl.stages.sequences import add_node_stages
 
+    problem = user_problem(ssh_user) if ssh_user is not None else None
+    if problem is not None:  # the spec's own rule, before anything is read or asked
+        raise UsageError(f"--ssh-user: {problem}")
     entry: dict[str, Any] = {"name": name, "address": address}
     if internal_address:
         entry["internalAddress"] = internal_address

@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from deepctl.cli_support import print_json, stderr, stdout
+from deepctl.cli_support import print_json, stdout
 from deepctl.errors import ExitCode, PreflightFailed
-from deepctl.names import hosts_label
+from deepctl.names import hosts_label, summary
 from deepctl.preflight import GROUPS, PreflightReport, run_preflight
 from deepctl.preflight.summary import FindingGroup, group_notable
 from deepctl.tables import print_table
@@ -25,7 +25,7 @@ def run(
     spec: Path, *, state_dir: Path | None, as_json: bool, strict: bool, accept_new_hosts: bool,
     concurrency: int, timeout: float,
 ) -> None:
-    ws = open_workspace(spec, state_dir)
+    ws = open_workspace(spec, state_dir, strict=strict)
     report = run_preflight(ws, accept_new_hosts=accept_new_hosts, concurrency=concurrency,
                            timeout=timeout)
     code = exit_code(report, strict)
@@ -43,15 +43,19 @@ def run(
             f"`deepctl preflight {spec}`",
         )
     if code:
-        stderr().print("[yellow]warnings found, and --strict treats them as errors[/]")
-        raise typer.Exit(code)
+        warned = [h.name for h in report.hosts if h.status == "warning"]
+        raise PreflightFailed(
+            f"preflight found warnings on {len(warned)} host(s): {summary(warned)}, and "
+            "--strict treats warnings as errors",
+            hint="fix what is listed above, then rerun "
+            f"`deepctl preflight {spec} --strict`",
+        )
 
 
 def exit_code(report: PreflightReport, strict: bool) -> int:
-    if report.has_errors:
+    """--strict: warnings are errors (exit 3, as errors are), in every command."""
+    if report.has_errors or (strict and report.has_warnings):
         return ExitCode.PREFLIGHT
-    if strict and report.has_warnings:
-        return ExitCode.WARNINGS
     return ExitCode.OK
 
 

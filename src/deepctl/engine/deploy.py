@@ -20,14 +20,17 @@ class DeployOptions:
     skip: list[str] = field(default_factory=list)
     restart: bool = False
     accept_new_hosts: bool = False
+    strict: bool = False  # --strict: warnings are errors (the preflight stage's too)
 
     def selection(self) -> Selection:
         return Selection(self.from_stage, tuple(self.only), tuple(self.skip), self.restart)
 
 
 def deploy_operation(ws: Workspace, options: DeployOptions) -> Operation:
-    return Operation("deploy", deploy_stages(), f"deepctl deploy {ws.spec.path}",
-                     options.selection(), accept_new_hosts=options.accept_new_hosts)
+    strict = " --strict" if options.strict else ""
+    return Operation("deploy", deploy_stages(), f"deepctl deploy {ws.spec.path}{strict}",
+                     options.selection(), accept_new_hosts=options.accept_new_hosts,
+                     params={"strict": True} if options.strict else {})
 
 
 def deploy(ws: Workspace, options: DeployOptions, display: Display) -> RunRecord:

@@ -12,13 +12,16 @@ Values come back untemplated (``"{{ cluster_name }}"`` stays a template).
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from deepctl.ansible.inventory import ansible_inventory_list
 from deepctl.errors import UsageError
+from deepctl.user_input import MAX_SPEC_BYTES, is_stdin, read_input
 
+MAX_INVENTORY_BYTES = MAX_SPEC_BYTES  # a hosts file is no larger than the spec made from it
 HOSTS_FILES = ("hosts.yaml", "hosts.yml", "inventory.ini", "hosts.ini", "hosts")
 # Kubespray builds these groups at run time (role dynamic_groups): k8s_cluster, and the
 # current names of the old ones. Declared beside the user's inventory, group_vars/k8s_cluster
@@ -52,9 +55,14 @@ class InventoryListing:
     groups: dict[str, list[str]]  # group -> hosts (directly or through child groups)
 
 
+def is_stream(path: Path) -> bool:
+    """``-`` (stdin), a FIFO or ``<(...)``, a device: read once, by deepctl, within its limit."""
+    return is_stdin(path) or (path.exists() and not path.is_file() and not path.is_dir())
+
+
 def inventory_source(path: Path) -> Path:
-    """The hosts file of an inventory directory (or the file itself)."""
-    if path.is_file():
+    """The hosts file of an inventory directory (or the file itself, or a stream)."""
+    if path.is_file() or is_stream(path):
         return path
     if not path.is_dir():
         raise UsageError(f"{path}: no such inventory file or directory")
@@ -68,7 +76,19 @@ def inventory_source(path: Path) -> Path:
 def list_inventory(path: Path) -> InventoryListing:
     """The inventory as ``ansible-inventory --list`` reads it (deepctl.ansible.inventory)."""
     source = inventory_source(path)
-    result = ansible_inventory_list([source], {"k8s_cluster.yml": K8S_CLUSTER_SOURCE})
+    # One read limit for every input (deepctl.user_input): a file over it is refused before
+    # Ansible reads it; a stream is read once, within it, into a private copy Ansible reads.
+    text = read_input(source, MAX_INVENTORY_BYTES, "hosts file")
+    if not is_stream(source):
+        return _listed(source, source)
+    with tempfile.TemporaryDirectory(prefix="deepctl-import-") as private:
+        copy = Path(private) / "hosts"  # no suffix: Ansible tries its YAML and INI parsers
+        copy.write_bytes(text)
+        return _listed(source, copy)
+
+
+def _listed(source: Path, hosts_file: Path) -> InventoryListing:
+    result = ansible_inventory_list([hosts_file], {"k8s_cluster.yml": K8S_CLUSTER_SOURCE})
     if result.returncode != 0:
         detail = result.stderr.strip().splitlines()[-1:] or ["no output"]
         raise UsageError(f"{source}: Ansible cannot read this inventory: {detail[0]}")

@@ -18,9 +18,10 @@ from typing import Any
 from deepctl.kubespray_offline import mirror_path
 from deepctl.preflight.model import Finding, HostFacts, error, ok
 from deepctl.spec.models import Cluster, Host
+from deepctl.spec.offline import MAX_CA_BYTES
+from deepctl.user_input import InputError, read_input
 
 GROUP = "network"
-MAX_CA_BYTES = 256 * 1024
 KUBEADM_URL = "https://dl.k8s.io/release/v{version}/bin/linux/@ARCH@/kubeadm"
 
 _PROBE_PY = r"""
@@ -87,8 +88,8 @@ def read_ca(cluster: Cluster) -> str:
     if offline is None or offline.ca_file is None:
         return ""
     try:
-        data = Path(offline.ca_file).read_bytes()[:MAX_CA_BYTES]
-    except OSError:
+        data = read_input(Path(offline.ca_file), MAX_CA_BYTES, "CA bundle")
+    except InputError:
         return ""
     return data.decode("ascii", errors="replace")
 

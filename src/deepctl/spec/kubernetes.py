@@ -10,7 +10,7 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from deepctl.spec.base import SpecModel
 from deepctl.spec.kubespray_fields import (
@@ -28,6 +28,7 @@ from deepctl.spec.kubespray_fields import (
     ResolvConfMode,
     SelinuxState,
 )
+from deepctl.spec.syntax import dns_domain_problem
 
 DEFAULT_KUBE_VERSION = "1.35.4"
 
@@ -64,7 +65,9 @@ class KubernetesConfig(SpecModel):
     container_runtime: ContainerRuntime = Field(
         "containerd", description="container_manager: containerd, crio or docker (cri-dockerd)."
     )
-    dns_domain: str = Field("cluster.local", description="Cluster DNS domain.")
+    dns_domain: str = Field(
+        "cluster.local", description="Cluster DNS domain: a DNS name (lower-case labels)."
+    )
     api_server_load_balancer: ApiServerLoadBalancer | None = Field(
         None,
         description="External API load balancer. Without one, every node reaches the API "
@@ -120,6 +123,14 @@ class KubernetesConfig(SpecModel):
     kube_vip: KubeVip | None = Field(
         None, description="kube-vip control-plane VIP (instead of apiServerLoadBalancer)."
     )
+
+    @field_validator("dns_domain")
+    @classmethod
+    def _dns_domain(cls, value: str) -> str:
+        problem = dns_domain_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 class OsConfig(SpecModel):

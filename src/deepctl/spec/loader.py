@@ -14,14 +14,16 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from deepctl.errors import SpecError, SpecProblem
+from deepctl.errors import SpecError, SpecProblem, UsageError
 from deepctl.spec import rules
 from deepctl.spec.models import Cluster
 from deepctl.spec.paths import anchor_key_paths
+from deepctl.spec.syntax import capped, shown
 from deepctl.spec.yamlpos import Positions, YamlPositionError, parse_with_positions
+from deepctl.user_input import MAX_SPEC_BYTES, InputError, display_name, is_stdin, read_input
 
 PathKey = tuple[str | int, ...]
-MAX_SPEC_BYTES = 8 * 1024 * 1024
+MAX_MESSAGE_CHARS = 2000  # a safety net: each echo of a value is capped where it is made
 
 
 @dataclass
@@ -32,6 +34,7 @@ class LoadedSpec:
     path: Path
     data: dict[str, Any]
     warnings: list[SpecProblem] = field(default_factory=list)
+    text: str = ""  # what was read (a spec on stdin cannot be read twice)
 
     @property
     def directory(self) -> Path:
@@ -44,28 +47,23 @@ def format_path(path: PathKey) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            part = capped(part, 320)  # a label key is at most 317 characters; longer is junk
+            out += f".{part}" if out else part
     return out
 
 
-def read_spec_text(path: Path) -> str:
-    """Read a spec file as UTF-8 text; refuse huge, binary or non-UTF-8 files with a position."""
-    name = str(path)
+def read_spec_text(path: Path | str) -> str:
+    """Read a spec (a file, a device, a pipe, ``-`` for stdin) as UTF-8 text; refuse huge,
+    binary or non-UTF-8 input with a position. Reads at most MAX_SPEC_BYTES + 1 bytes."""
+    name = display_name(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_SPEC_BYTES:
-            raise SpecError(
-                f"{name}: the file is {size / 1048576:.1f} MiB; a spec is at most "
-                f"{MAX_SPEC_BYTES // 1048576} MiB",
-                [SpecProblem("", "file too large", file=name, line=1)],
-            )
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise SpecError(f"{name}: no such file", hint="create one with `deepctl init`") from None
-    except IsADirectoryError:
-        raise SpecError(f"{name}: is a directory, not a spec file") from None
-    except PermissionError:
-        raise SpecError(f"{name}: permission denied") from None
+        raw = read_input(path, MAX_SPEC_BYTES, "spec")
+    except InputError as exc:
+        if exc.reason == "too-large":
+            raise SpecError(exc.message, [SpecProblem("", "file too large", file=name, line=1)]
+                            ) from None
+        hint = "create one with `deepctl init`" if exc.reason == "missing" else None
+        raise SpecError(exc.message, hint=hint) from None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
@@ -87,12 +85,18 @@ def read_spec_text(path: Path) -> str:
     return text
 
 
-def load_spec(path: Path | str, *, strict: bool = False) -> LoadedSpec:
-    """Load, parse and validate a spec file.
+def load_spec(path: Path | str, *, strict: bool = False, stdin_ok: bool = False) -> LoadedSpec:
+    """Load, parse and validate a spec file (``-``: standard input, when ``stdin_ok``).
 
     Raises :class:`SpecError` listing every problem. Warnings are returned on the result,
     or raised as errors when ``strict``.
     """
+    if is_stdin(path):
+        if not stdin_ok:
+            raise UsageError("`-` (a spec on standard input) works with `deepctl validate` only; "
+                             "this command records and edits the spec, so it needs a file",
+                             hint="save the spec to a file and give its path")
+        return load_spec_text(read_spec_text(path), Path(display_name(path)), strict=strict)
     spec_path = Path(path).expanduser()
     text = read_spec_text(spec_path)
     return load_spec_text(text, spec_path, strict=strict)
@@ -124,7 +128,7 @@ def load_spec_text(text: str, spec_path: Path, *, strict: bool = False) -> Loade
             hint="fix the fields above, then run `deepctl validate` again",
         )
     cluster = anchor_key_paths(cluster, spec_path.resolve().parent)
-    return LoadedSpec(cluster, spec_path.resolve(), data, [p for p in problems])
+    return LoadedSpec(cluster, spec_path.resolve(), data, [p for p in problems], text)
 
 
 def _as_error(problem: SpecProblem) -> SpecProblem:
@@ -181,7 +185,8 @@ def _rule_problems(
     for finding in rules.check(cluster):
         mark = positions.find(finding.path, key=_is_key_finding(finding.path, data))
         problems.append(
-            SpecProblem(format_path(finding.path), finding.message, finding.severity, filename,
+            SpecProblem(format_path(finding.path), capped(finding.message, MAX_MESSAGE_CHARS),
+                        finding.severity, filename,
                         *(mark or (None, None)))
         )
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))
@@ -203,17 +208,18 @@ def _from_pydantic(
         allowed = _allowed_keys(loc[:-1])
         hint = rules.did_you_mean(key, allowed) if allowed else ""
         listing = f" (allowed: {', '.join(sorted(allowed))})" if allowed and not hint else ""
-        message = f"unknown key {key!r}{hint}{listing}"
+        message = f"unknown key {shown(key)}{hint}{listing}"
         mark = positions.find(loc, key=True)
     elif kind == "missing":
-        message = f"missing required key {str(loc[-1])!r}"
+        message = f"missing required key {shown(str(loc[-1]))}"
         mark = positions.find(loc[:-1], key=True)
     else:
         message = err["msg"]
         if "input" in err and not isinstance(err["input"], (dict, list)):
-            message = f"{message} (got {err['input']!r})"
+            message = f"{message} (got {shown(err['input'])})"
         mark = positions.find(loc)
-    return SpecProblem(format_path(loc), message, "error", filename, *(mark or (None, None)))
+    return SpecProblem(format_path(loc), capped(message, MAX_MESSAGE_CHARS), "error", filename,
+                       *(mark or (None, None)))
 
 
 def _allowed_keys(loc: PathKey) -> set[str]:

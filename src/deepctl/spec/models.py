@@ -24,7 +24,7 @@ from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from deepctl import KUBESPRAY_TAG
 from deepctl.spec.base import SpecModel
@@ -38,18 +38,25 @@ from deepctl.spec.kubernetes import (
     ProxyMode,
 )
 from deepctl.spec.offline import Offline
+from deepctl.spec.syntax import shown, user_problem
 
 API_VERSION: Literal["deepctl/v1alpha1"] = "deepctl/v1alpha1"
 Role = Literal["control-plane", "etcd", "worker"]
 MigStrategy = Literal["none", "single", "mixed"]
 AnsibleStrategy = Literal["linear", "free", "mitogen"]
 
-RFC1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")  # \Z: no trailing "\n"
 TAINT = re.compile(
     r"^(?P<key>[A-Za-z0-9]([-A-Za-z0-9_./]{0,251}[A-Za-z0-9])?)"
     r"(=(?P<value>[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)?"
     r":(?P<effect>NoSchedule|PreferNoSchedule|NoExecute)\Z"
 )
+
+
+def _posix_user(value: str | None) -> str | None:
+    problem = None if value is None else user_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
 
 
 class KubesprayConfig(SpecModel):
@@ -67,19 +74,29 @@ class BastionConfig(SpecModel):
     """A jump host every SSH connection goes through."""
 
     address: str = Field(description="IP address or DNS name of the bastion.")
-    user: str | None = Field(None, description="Defaults to spec.ssh.user.")
+    user: str | None = Field(None, description="Defaults to spec.ssh.user (a POSIX user name).")
     port: int = Field(22, ge=1, le=65535, description="SSH port of the bastion.")
     identity_file: Path | None = Field(None, description="Defaults to spec.ssh.identityFile.")
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        return _posix_user(value)
 
 
 class SSHConfig(SpecModel):
     """How deepctl and Ansible reach the hosts."""
 
-    user: str = Field("ubuntu", description="Login user on every host.")
+    user: str = Field("ubuntu", description="Login user on every host (a POSIX user name).")
     port: int = Field(22, ge=1, le=65535, description="SSH port on every host.")
     identity_file: Path = Field(Path("~/.ssh/id_ed25519"), description="Private key file.")
     become: bool = Field(True, description="Use sudo on the hosts.")
     bastion: BastionConfig | None = Field(None, description="Jump host for every connection.")
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        return _posix_user(value)
 
 
 class HostSSHConfig(SpecModel):
@@ -88,6 +105,11 @@ class HostSSHConfig(SpecModel):
     user: str | None = Field(None, description="Login user; defaults to spec.ssh.user.")
     port: int | None = Field(None, ge=1, le=65535, description="Defaults to spec.ssh.port.")
     identity_file: Path | None = Field(None, description="Defaults to spec.ssh.identityFile.")
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        return _posix_user(value)
 
 
 class Host(SpecModel):
@@ -133,7 +155,7 @@ class Host(SpecModel):
         for taint in taints:
             if not TAINT.match(taint):
                 raise ValueError(
-                    f"taint {taint!r} is not of the form key=value:Effect "
+                    f"taint {shown(taint)} is not of the form key=value:Effect "
                     "(Effect: NoSchedule, PreferNoSchedule or NoExecute)"
                 )
         return taints
@@ -162,7 +184,11 @@ class MigConfig(SpecModel):
 class GpuAddon(SpecModel):
     """NVIDIA GPU Operator."""
 
-    enabled: bool = Field(True, description="Install the GPU Operator.")
+    enabled: bool | None = Field(
+        None,
+        description="Install the GPU Operator. Unset: on exactly when a host has gpu: true, so "
+        "a CPU-only spec installs no GPU Operator.",
+    )
     operator_version: str = Field("v26.3.3", description="GPU Operator Helm chart version.")
     driver: GpuDriver = Field(default_factory=GpuDriver, description="NVIDIA driver.")
     mig: MigConfig = Field(default_factory=MigConfig, description="MIG settings.")
@@ -334,6 +360,13 @@ class ClusterSpec(SpecModel):
         default_factory=dict,
         description="Raw Kubespray variables, merged last. Values are Ansible templates.",
     )
+
+    @model_validator(mode="after")
+    def _gpu_addon_default(self) -> ClusterSpec:
+        """addons.gpu.enabled unset: on exactly when a host has GPUs."""
+        if self.addons.gpu.enabled is None:
+            self.addons.gpu.enabled = any(h.gpu for h in self.hosts)
+        return self
 
 
 class Metadata(SpecModel):

@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
+from deepctl.spec.syntax import capped, shown
+from deepctl.user_input import InputError, read_input
+
 if TYPE_CHECKING:
     pass
 
@@ -25,15 +28,16 @@ _LABEL = r"[A-Za-z0-9](?:[-A-Za-z0-9]{0,61}[A-Za-z0-9])?"
 _HOST = rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9A-Fa-f:.]+\])"
 REGISTRY = re.compile(rf"^{_HOST}(?::[0-9]{{1,5}})?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*\Z")
 _URL_FORBIDDEN = re.compile(r"[\s{}%'\"<>\\]")
+MAX_CA_BYTES = 256 * 1024  # a CA bundle of a few certificates; more is not one
 
 
 def check_http_url(value: str, what: str) -> str:
     """``value`` without a trailing slash, if it is a well-formed http(s) URL; else ValueError."""
     if _URL_FORBIDDEN.search(value):
-        raise ValueError(f"{what} {value!r} has spaces, quotes, braces or '%' (not a plain URL)")
+        raise ValueError(f"{what} {shown(value)} has spaces, quotes, braces or '%' (not a plain URL)")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{what} {value!r} is not an http:// or https:// URL with a host")
+        raise ValueError(f"{what} {shown(value)} is not an http:// or https:// URL with a host")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise ValueError(f"{what} {value!r} has a query, fragment or credentials; give a plain URL")
     try:
@@ -110,25 +114,31 @@ class Offline(BaseModel):
             return None
         path = resolve_path(value, info)
         if not path.is_file():
-            raise ValueError(f"caFile {str(value)!r}: no such file ({path})")
-        check_pem_certificates(path, str(value))
+            raise ValueError(f"caFile {shown(str(value))}: no such file ({capped(str(path))})")
+        check_ca_bundle(path, str(value))
         return path
 
 
-def check_pem_certificates(path: Path, shown: str) -> int:
-    """How many PEM certificates ``path`` holds; ValueError unless it holds one or more."""
+def check_ca_bundle(path: Path, value: str) -> int:
+    """Read the CA bundle at ``path`` (within the one read limit) and count its certificates;
+    ValueError when it cannot be read, is too large or holds no PEM certificate."""
+    try:
+        data = read_input(path, MAX_CA_BYTES, "CA bundle")
+    except InputError as exc:
+        raise ValueError(f"caFile: {exc.message}") from None
+    return check_pem_certificates(data, path, value)
+
+
+def check_pem_certificates(data: bytes, path: Path, value: str) -> int:
+    """How many PEM certificates ``data`` (read from ``path``) holds; ValueError unless one or more."""
     from cryptography import x509
 
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ValueError(f"caFile {shown!r}: cannot read {path} ({exc.strerror or exc})") from None
     try:
         return len(x509.load_pem_x509_certificates(data))
     except ValueError:
         raise ValueError(
-            f"caFile {shown!r} holds no PEM certificate ({path}); give the CA bundle "
-            "(-----BEGIN CERTIFICATE----- ...) that signed the mirrors' certificates"
+            f"caFile {shown(value)} holds no PEM certificate ({capped(str(path))}); give the CA "
+            "bundle (-----BEGIN CERTIFICATE----- ...) that signed the mirrors' certificates"
         ) from None
 
 

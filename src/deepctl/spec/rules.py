@@ -20,9 +20,10 @@ from deepctl.spec.kubespray_rules import (
     check_kubespray_fields,
     check_kubespray_vars,
 )
-from deepctl.spec.models import RFC1123_LABEL, Cluster, Host
+from deepctl.spec.models import Cluster, Host
 from deepctl.spec.offline_rules import check_offline
 from deepctl.spec.slurm_rules import check_slurm
+from deepctl.spec.syntax import RFC1123_LABEL, address_problem, capped, label_problem, shown
 
 __all__ = [
     "INVENTORY_ONLY_VARS",
@@ -47,12 +48,9 @@ def _host_path(index: int, *rest: str | int) -> PathKey:
 
 
 def check_cluster_name(cluster: Cluster) -> Iterator[Finding]:
-    if not RFC1123_LABEL.match(cluster.metadata.name):
-        yield Finding(
-            ("metadata", "name"),
-            f"{cluster.metadata.name!r} is not a lower-case RFC 1123 label "
-            "(a-z, 0-9 and '-', at most 63 characters, starting and ending alphanumeric)",
-        )
+    problem = label_problem(cluster.metadata.name, "cluster name")
+    if problem is not None:
+        yield Finding(("metadata", "name"), problem)
 
 
 def check_host_names(cluster: Cluster) -> Iterator[Finding]:
@@ -61,13 +59,13 @@ def check_host_names(cluster: Cluster) -> Iterator[Finding]:
         if not RFC1123_LABEL.match(host.name):
             yield Finding(
                 _host_path(i, "name"),
-                f"host name {host.name!r} is not a lower-case RFC 1123 label "
+                f"host name {shown(host.name)} is not a lower-case RFC 1123 label "
                 "(a-z, 0-9 and '-', at most 63 characters); Kubernetes node names must be",
             )
         if host.name in seen:
             yield Finding(
                 _host_path(i, "name"),
-                f"duplicate host name {host.name!r} (also spec.hosts[{seen[host.name]}])",
+                f"duplicate host name {shown(host.name)} (also spec.hosts[{seen[host.name]}])",
             )
         seen.setdefault(host.name, i)
 
@@ -75,11 +73,9 @@ def check_host_names(cluster: Cluster) -> Iterator[Finding]:
 def check_host_addresses(cluster: Cluster) -> Iterator[Finding]:
     seen: dict[str, int] = {}
     for i, host in enumerate(cluster.spec.hosts):
-        if not _valid_address(host.address):
-            yield Finding(
-                _host_path(i, "address"),
-                f"{host.address!r} is neither an IP address nor a DNS name",
-            )
+        problem = address_problem(host.address)
+        if problem is not None:
+            yield Finding(_host_path(i, "address"), problem)
         for field, value in (("address", host.address), ("internalAddress", host.internal_address),
                              ("internalAddress6", host.internal_address6)):
             if value is None:
@@ -89,20 +85,10 @@ def check_host_addresses(cluster: Cluster) -> Iterator[Finding]:
                 other = cluster.spec.hosts[seen[key]].name
                 yield Finding(
                     _host_path(i, field),
-                    f"address {key} is also used by host {other!r} (spec.hosts[{seen[key]}])",
+                    f"address {capped(key)} is also used by host {shown(other)} "
+                    f"(spec.hosts[{seen[key]}])",
                 )
             seen.setdefault(key, i)
-
-
-def _valid_address(value: str) -> bool:
-    try:
-        ip_address(value)
-        return True
-    except ValueError:
-        pass
-    if len(value) > 253 or not value:
-        return False
-    return all(RFC1123_LABEL.match(part.lower()) for part in value.split("."))
 
 
 def check_roles(cluster: Cluster) -> Iterator[Finding]:
@@ -233,21 +219,32 @@ def check_labels_and_taints(cluster: Cluster) -> Iterator[Finding]:
     for i, host in enumerate(cluster.spec.hosts):
         for key, value in host.labels.items():
             if not LABEL_KEY.match(key) or len(key.split("/")[-1]) > 63:
-                yield Finding(_host_path(i, "labels", key), f"{key!r} is not a valid label key")
+                yield Finding(_host_path(i, "labels", key), f"{shown(key)} is not a valid label key")
             if not LABEL_VALUE.match(value):
                 yield Finding(
                     _host_path(i, "labels", key),
-                    f"{value!r} is not a valid label value (at most 63 of A-Z a-z 0-9 - _ .)",
+                    f"{shown(value)} is not a valid label value (at most 63 of A-Z a-z 0-9 - _ .)",
                 )
 
 
 def check_bastion(cluster: Cluster) -> Iterator[Finding]:
     bastion = cluster.spec.ssh.bastion
-    if bastion is not None and not _valid_address(bastion.address):
-        yield Finding(
-            ("spec", "ssh", "bastion", "address"),
-            f"{bastion.address!r} is neither an IP address nor a DNS name",
-        )
+    problem = address_problem(bastion.address) if bastion is not None else None
+    if problem is not None:
+        yield Finding(("spec", "ssh", "bastion", "address"), problem)
+
+
+def check_gpu_hosts(cluster: Cluster) -> Iterator[Finding]:
+    """A host with GPUs must be a worker: GPU pods and the GPU Operator's node agents run
+    on workers, and Kubespray taints control-plane-only hosts against workloads."""
+    for i, host in enumerate(cluster.spec.hosts):
+        if host.gpu and "worker" not in host.roles:
+            yield Finding(
+                _host_path(i, "gpu"),
+                f"host {shown(host.name)} has gpu: true but not the role 'worker'; GPU hosts "
+                "must be workers (GPU pods cannot run on a control-plane-only host): add "
+                "'worker' to its roles, or remove gpu: true",
+            )
 
 
 RULES: tuple[Callable[[Cluster], Iterator[Finding]], ...] = (
@@ -265,6 +262,7 @@ RULES: tuple[Callable[[Cluster], Iterator[Finding]], ...] = (
     check_kubespray_vars,
     check_kubespray_fields,
     check_bastion,
+    check_gpu_hosts,
     check_offline,
 )
 

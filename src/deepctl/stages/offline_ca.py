@@ -8,9 +8,11 @@ from typing import Any
 
 from deepctl.kubespray_offline import CA_PATH
 from deepctl.spec.models import Cluster
+from deepctl.spec.offline import MAX_CA_BYTES
 from deepctl.stages.context import StageContext
 from deepctl.stages.stage import Stage
 from deepctl.templates import playbook_path
+from deepctl.user_input import read_input
 
 NAME = "offline-ca"
 TITLE = "Trust the mirror CA"
@@ -40,7 +42,8 @@ def inputs(cluster: Cluster) -> dict[str, Any]:
     offline = cluster.spec.offline
     if offline is None or offline.ca_file is None:
         return {}
-    return {"ca": Path(offline.ca_file).read_text(encoding="ascii", errors="replace")}
+    ca = read_input(Path(offline.ca_file), MAX_CA_BYTES, "CA bundle")
+    return {"ca": ca.decode("ascii", errors="replace")}
 
 
 def run_offline_ca(ctx: StageContext) -> None:

@@ -20,15 +20,20 @@ def run_checks(ctx: StageContext, hosts: list[str] | None = None) -> Any:
     from deepctl.preflight import run_preflight  # lazy: it pulls in the SSH stack
 
     report = run_preflight(ctx.ws, accept_new_hosts=ctx.accept_new_hosts, only_hosts=hosts)
-    errors = [f for f in report.findings if f.status == "error"]
+    strict = bool(ctx.params.get("strict"))  # --strict: warnings are errors
+    failing = ("error", "warning") if strict else ("error",)
+    errors = [f for f in report.findings if f.status in failing]
     for finding in report.findings:
         if finding.status != "ok":
             ctx.record.log(f"preflight {finding.status}: {finding.host}: {finding.message}")
-    if report.has_errors:
+    if errors:
         lines = [f"{f.host}: {f.message}" for f in errors]
+        what = "error(s) or warning(s), and --strict treats warnings as errors" if strict and \
+            not report.has_errors else "error(s)"
         raise PreflightFailed(
-            f"preflight found {len(errors)} error(s):\n  " + "\n  ".join(lines),
-            hint=f"fix them and run again; details with `deepctl preflight {ctx.ws.spec.path}`",
+            f"preflight found {len(errors)} {what}:\n  " + "\n  ".join(lines),
+            hint="fix them and run again; details with "
+            f"`deepctl preflight {ctx.ws.spec.path}{' --strict' if strict else ''}`",
         )
     return report
 
@@ -40,6 +45,7 @@ def preflight_inputs(ctx: StageContext) -> Any:
         "ssh": spec.ssh.model_dump(mode="json"),
         "kubernetes": spec.kubernetes.model_dump(mode="json"),
         "gpu": spec.addons.gpu.model_dump(mode="json"),
+        **({"strict": True} if ctx.params.get("strict") else {}),  # passed with warnings: rerun
     }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from deepctl.spec.edit import remove_host_text
+from deepctl.spec.loader import read_spec_text
 from deepctl.stages.context import StageContext
 from deepctl.stages.kubespray import tree_inputs
 from deepctl.stages.scale import ESTABLISHES
@@ -43,7 +44,7 @@ def drop_from_spec(name: str) -> Stage:
     def run(ctx: StageContext) -> None:
         path = ctx.ws.spec.path
         if ctx.cluster.host(name) is not None:
-            apply_spec_text(ctx, remove_host_text(path.read_text(encoding="utf-8"), name))
+            apply_spec_text(ctx, remove_host_text(read_spec_text(path), name))
         ctx.record.log(f"removed {name} from {path}")
 
     return Stage(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from deepctl.spec.edit import set_kube_version_text
+from deepctl.spec.loader import read_spec_text
 from deepctl.stages.context import StageContext
 from deepctl.stages.kubespray import tree_inputs
 from deepctl.stages.scale import ESTABLISHES
@@ -28,7 +29,7 @@ def set_version(version: str) -> Stage:
     def run(ctx: StageContext) -> None:
         path = ctx.ws.spec.path
         if ctx.cluster.spec.kubernetes.version != version:
-            apply_spec_text(ctx, set_kube_version_text(path.read_text(encoding="utf-8"), version))
+            apply_spec_text(ctx, set_kube_version_text(read_spec_text(path), version))
         ctx.record.log(f"spec.kubernetes.version: {version} in {path}")
 
     return Stage(

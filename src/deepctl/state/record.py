@@ -32,6 +32,7 @@ from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
 from deepctl.state.paths import StateDir
 from deepctl.state.runs import STATE_FILE, read_all, read_state, run_dirs
 from deepctl.state.types import SCHEMA_VERSION, RunResult, StageStatus
+from deepctl.user_input import MAX_SPEC_BYTES, read_input
 
 
 def utc_now() -> str:
@@ -115,7 +116,7 @@ def start_run(state: StateDir, command: str, spec_path: Path, spec_hash: str,
     ensure_private_dir(state.runs_dir)
     run_id = new_run_id(command)
     run_dir = ensure_private_dir(state.runs_dir / run_id)
-    atomic_write(run_dir / "spec.yaml", spec_path.read_bytes())
+    atomic_write(run_dir / "spec.yaml", read_input(spec_path, MAX_SPEC_BYTES, "spec"))
     data: dict[str, Any] = {
         "version": SCHEMA_VERSION,
         "id": run_id,

@@ -147,7 +147,7 @@ def assess_nodes(
     spec_names = {h.name for h in cluster.spec.hosts}
     rows += [node_row(by_name[name], None, used.get(name, 0), None)
              for name in sorted(by_name) if name not in spec_names]
-    check_gpus = cluster.spec.addons.gpu.enabled
+    check_gpus = bool(cluster.spec.addons.gpu.enabled)
     return rows, [p for row in rows for p in node_problems(row, check_gpus)]
 
 
