@@ -1,0 +1,81 @@
+"""``deepctl verify``: run the checks of a level as a recorded run, or ``--render`` the
+manifests it would apply. Exit codes: 0 all passed, 1 a check failed, 2 usage or spec."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.markup import escape
+
+from deepctl.cli_support import print_json, stdout
+from deepctl.errors import UsageError
+from deepctl.fsutil import atomic_write, ensure_private_dir
+from deepctl.names import summary
+from deepctl.spec.verify import LEVELS, VerifyLevel
+from deepctl.workspace import Workspace, open_workspace
+
+
+def check_level(level: str | None, ws: Workspace) -> VerifyLevel:
+    chosen = level or ws.cluster.spec.verify.level
+    for known in LEVELS:
+        if chosen == known:
+            return known
+    raise UsageError(f"unknown level {chosen!r}", hint=f"levels are: {', '.join(LEVELS)}")
+
+
+def check_nodes(nodes: Sequence[str] | None, ws: Workspace) -> list[str] | None:
+    if not nodes:
+        return None
+    from deepctl.spec.rules import did_you_mean
+
+    known = {h.name for h in ws.cluster.spec.hosts}
+    for name in nodes:
+        if name not in known:
+            raise UsageError(f"{name!r} is not a host of {ws.spec.path}{did_you_mean(name, known)}",
+                             hint=f"hosts are: {summary(sorted(known))}")
+    return list(nodes)
+
+
+def run(spec: Path, *, level: str | None, nodes: Sequence[str] | None, render: Path | None,
+        state_dir: Path | None, as_json: bool, strict: bool = False, drain: bool = False) -> None:
+    ws = open_workspace(spec, state_dir, strict=strict)
+    chosen = check_level(level, ws)
+    selected = check_nodes(nodes, ws)
+    if render is not None:
+        write_render(ws, chosen, selected, render, as_json)
+        return
+    from deepctl.engine.display import make_display
+    from deepctl.engine.verify import verify
+    from deepctl.spec_keys import require_usable_keys
+
+    require_usable_keys(ws.spec)
+    record = verify(ws, chosen, selected, make_display(as_json), drain=drain)
+    if as_json:
+        print_json({"event": "run_finished", "result": "succeeded", "run": record.id,
+                    "level": chosen}, one_line=True)
+    else:
+        stdout().print(f"[green]verify passed[/] (level {chosen}, run {escape(record.id)})")
+
+
+def write_render(ws: Workspace, level: VerifyLevel, nodes: list[str] | None, directory: Path,
+                 as_json: bool) -> None:
+    from deepctl.preflight.saved import expected_gpus
+    from deepctl.stages.verify_render import launcher_key, render
+
+    gpus = expected_gpus(ws.state, [h.name for h in ws.cluster.gpu_hosts])
+    rendered = render(ws.cluster, level, gpus, nodes, launcher_key() if level == "full" else None,
+                      str(ws.spec.path))
+    ensure_private_dir(directory)
+    for name, text in rendered.files.items():
+        atomic_write(directory / name, text, mode=0o600)  # the launcher's key is in one of them
+    if as_json:
+        print_json({"level": level, "directory": str(directory), "files": list(rendered.files),
+                    "notes": rendered.notes})
+        return
+    console = stdout()
+    console.print(f"level {level}: {len(rendered.files)} file(s) in {escape(str(directory))}")
+    for name in rendered.files:
+        console.print(f"  {escape(name)}")
+    for note in rendered.notes:
+        console.print(f"  note: {escape(note)}")
