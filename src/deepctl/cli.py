@@ -459,8 +459,8 @@ def verify(
         typer.Option("--render", metavar="DIR",
                      help="Write the manifests the level applies to DIR; contact nothing."),
     ] = None,
-    drain: Annotated[
-        bool, typer.Option("--drain", help="Cordon and drain GPU nodes before the diagnostics.")
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Also show what fell since the last verify run.")
     ] = False,
     state_dir: StateDirOpt = None,
     json_output: JsonOpt = False,
@@ -478,7 +478,7 @@ def verify(
     from deepctl.commands import verify as impl
 
     impl.run(spec, level=level, nodes=nodes, render=render, state_dir=state_dir,
-             as_json=json_output, drain=drain)
+             as_json=json_output, compare=compare)
 
 
 @app.command()

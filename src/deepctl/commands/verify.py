@@ -3,8 +3,10 @@ manifests it would apply. Exit codes: 0 all passed, 1 a check failed, 2 usage or
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.markup import escape
 
@@ -38,7 +40,7 @@ def check_nodes(nodes: Sequence[str] | None, ws: Workspace) -> list[str] | None:
 
 
 def run(spec: Path, *, level: str | None, nodes: Sequence[str] | None, render: Path | None,
-        state_dir: Path | None, as_json: bool, strict: bool = False, drain: bool = False) -> None:
+        state_dir: Path | None, as_json: bool, strict: bool = False, compare: bool = False) -> None:
     ws = open_workspace(spec, state_dir, strict=strict)
     chosen = check_level(level, ws)
     selected = check_nodes(nodes, ws)
@@ -50,12 +52,51 @@ def run(spec: Path, *, level: str | None, nodes: Sequence[str] | None, render: P
     from deepctl.spec_keys import require_usable_keys
 
     require_usable_keys(ws.spec)
-    record = verify(ws, chosen, selected, make_display(as_json), drain=drain)
+    try:
+        record = verify(ws, chosen, selected, make_display(as_json))
+    finally:
+        changes = changes_since_last(ws) if compare else []
+        if not as_json:
+            for line in changes:
+                stdout().print(f"changed since the last verify: {escape(line)}")
     if as_json:
         print_json({"event": "run_finished", "result": "succeeded", "run": record.id,
-                    "level": chosen}, one_line=True)
+                    "level": chosen, "findings": findings_of(ws, record.id),
+                    **({"changes": changes} if compare else {})}, one_line=True)
     else:
         stdout().print(f"[green]verify passed[/] (level {chosen}, run {escape(record.id)})")
+
+
+def _results(ws: Workspace) -> list[tuple[str, list[dict[str, Any]]]]:
+    """(run id, findings) of the verify runs that kept findings, newest first."""
+    from deepctl.stages.verify import RESULTS_FILE
+    from deepctl.state.runs import read_all
+
+    out = []
+    for run in read_all(ws.state):
+        if run.get("command") != "verify":
+            continue
+        path = ws.state.run_dir(str(run.get("id"))) / RESULTS_FILE
+        try:
+            out.append((str(run.get("id")), list(json.loads(path.read_text())["findings"])))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return out
+
+
+def findings_of(ws: Workspace, run_id: str) -> list[dict[str, Any]]:
+    return next((found for rid, found in _results(ws) if rid == run_id), [])
+
+
+def changes_since_last(ws: Workspace) -> list[str]:
+    """``--compare``: what fell between the last two verify runs that kept findings."""
+    from deepctl.verify.results import Finding, compare
+
+    kept = _results(ws)
+    if len(kept) < 2:
+        return []
+    current = [Finding(**f) for f in kept[0][1]]
+    return compare(kept[1][1], current, ws.cluster.spec.verify.tolerance)
 
 
 def write_render(ws: Workspace, level: VerifyLevel, nodes: list[str] | None, directory: Path,
