@@ -462,6 +462,11 @@ def verify(
     compare: Annotated[
         bool, typer.Option("--compare", help="Also show what fell since the last verify run.")
     ] = False,
+    report: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--report", metavar="FILE.html",
+                     help="Write the findings as one self-contained HTML page."),
+    ] = None,
     state_dir: StateDirOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
@@ -478,7 +483,7 @@ def verify(
     from deepctl.commands import verify as impl
 
     impl.run(spec, level=level, nodes=nodes, render=render, state_dir=state_dir,
-             as_json=json_output, compare=compare)
+             as_json=json_output, compare=compare, report=report)
 
 
 @app.command()

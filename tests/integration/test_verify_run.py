@@ -108,10 +108,14 @@ def test_a_slow_node_fails_with_exit_1_and_is_compared_with_the_last_run(lab: La
         "466.37", "200.00").replace("435.46", "190.00").replace("436.02", "190.00").replace(
         "419.49", "180.00").replace("420.42", "180.00")  # a derived log: the bandwidth halved
     script(lab.gpu1, slow)
-    done = deepctl("verify", str(lab.spec), "--level", "standard", "--compare", cwd=lab.tmp)
+    report = lab.tmp / "report.html"
+    done = deepctl("verify", str(lab.spec), "--level", "standard", "--compare",
+                   "--report", str(report), cwd=lab.tmp)
     assert done.returncode == 1, done.stdout + done.stderr
     said = done.stdout + done.stderr
     assert "fail     nccl-node  gpu1: 210 GB/s is below 432 GB/s (480 GB/s - 10%, H100-SXM x8)" in said
     assert "gpu1 nccl-node: 210 GB/s, was 470.73 GB/s (-55%)" in said
     calls = kubectl(lab.gpu1)
     assert calls[-1][:2] == ["delete", "jobs,services,secrets"]  # cleaned up after a failure too
+    page = report.read_text()  # written for a failed run too
+    assert 'data-node="gpu1"' in page and "gpu1 (outlier)" in page

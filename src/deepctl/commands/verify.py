@@ -40,7 +40,8 @@ def check_nodes(nodes: Sequence[str] | None, ws: Workspace) -> list[str] | None:
 
 
 def run(spec: Path, *, level: str | None, nodes: Sequence[str] | None, render: Path | None,
-        state_dir: Path | None, as_json: bool, strict: bool = False, compare: bool = False) -> None:
+        state_dir: Path | None, as_json: bool, strict: bool = False, compare: bool = False,
+        report: Path | None = None) -> None:
     ws = open_workspace(spec, state_dir, strict=strict)
     chosen = check_level(level, ws)
     selected = check_nodes(nodes, ws)
@@ -55,6 +56,8 @@ def run(spec: Path, *, level: str | None, nodes: Sequence[str] | None, render: P
     try:
         record = verify(ws, chosen, selected, make_display(as_json))
     finally:
+        if report is not None:
+            write_report(ws, chosen, report)
         changes = changes_since_last(ws) if compare else []
         if not as_json:
             for line in changes:
@@ -86,6 +89,17 @@ def _results(ws: Workspace) -> list[tuple[str, list[dict[str, Any]]]]:
 
 def findings_of(ws: Workspace, run_id: str) -> list[dict[str, Any]]:
     return next((found for rid, found in _results(ws) if rid == run_id), [])
+
+
+def write_report(ws: Workspace, level: VerifyLevel, path: Path) -> None:
+    """``--report FILE.html``: the findings of the run just made (passed or failed)."""
+    from deepctl.verify.report import html_report
+    from deepctl.verify.results import Finding
+
+    kept = _results(ws)
+    findings = [Finding(**f) for f in kept[0][1]] if kept else []
+    atomic_write(path, html_report(ws.cluster.name, level, findings,
+                                   ws.cluster.spec.verify.tolerance), mode=0o600)
 
 
 def changes_since_last(ws: Workspace) -> list[str]:

@@ -27,6 +27,7 @@ class Finding:
     figure: float | None = None
     expected: float | None = None
     unit: str = ""
+    floor: float | None = None  # the lowest passing figure (expected minus the tolerance)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,7 +67,8 @@ def judge_nccl_node(node: str, product: str, gpus: int, log: str, config: Verify
                        measured, figure.bus_bandwidth_gbps if figure else None, BUSBW)
     judged = figures.judge(measured, figure)
     return Finding(node, "nccl-node", judged.verdict, judged.why, measured,
-                   figure.bus_bandwidth_gbps if figure else None, BUSBW)
+                   figure.bus_bandwidth_gbps if figure else None, BUSBW,
+                   figure.floor if figure else None)
 
 
 def judge_nccl_multi(group: str, nodes: Sequence[str], log: str, detail: str = "") -> Finding:
