@@ -56,3 +56,20 @@ def test_bad_expect_key_is_a_spec_error() -> None:
 
     with pytest.raises(ValidationError, match="MODEL or MODEL/GPUS"):
         VerifyConfig.model_validate({"expect": {"H100 SXM/x8": {"busBandwidth": 1}}})
+
+
+def test_verify_groups_must_name_gpu_hosts_of_the_spec() -> None:
+    from deepctl.spec.models import Cluster
+    from deepctl.spec.rules import check
+
+    cluster = Cluster.model_validate({"metadata": {"name": "lab"}, "spec": {
+        "hosts": [{"name": "cp1", "address": "10.0.0.1", "roles": ["control-plane", "etcd"]},
+                  {"name": "gpu1", "address": "10.0.0.2", "roles": ["worker"], "gpu": True}],
+        "verify": {"groups": {"rack-a": ["gpu1", "gpu2", "cp1"]}}}})
+    found = [(".".join(map(str, f.path)), f.message, f.severity) for f in check(cluster)
+             if f.path[:2] == ("spec", "verify")]
+    assert found == [
+        ("spec.verify.groups.rack-a.1", "'gpu2' is not a host of this spec; did you mean 'gpu1'?",
+         "error"),
+        ("spec.verify.groups.rack-a.2", "'cp1' has no GPUs (gpu: true): the group's multi-node "
+         "all-reduce runs on GPU hosts only", "warning")]

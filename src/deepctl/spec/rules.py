@@ -23,6 +23,7 @@ from deepctl.spec.kubespray_rules import (
 from deepctl.spec.models import RFC1123_LABEL, Cluster, Host
 from deepctl.spec.offline_rules import check_offline
 from deepctl.spec.slurm_rules import check_slurm
+from deepctl.spec.verify_rules import check_verify
 
 __all__ = [
     "INVENTORY_ONLY_VARS",
@@ -266,6 +267,7 @@ RULES: tuple[Callable[[Cluster], Iterator[Finding]], ...] = (
     check_kubespray_fields,
     check_bastion,
     check_offline,
+    check_verify,
 )
 
 

@@ -18,6 +18,7 @@ CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}
 table{border-collapse:collapse}td,th{padding:3px 10px;border-bottom:1px solid #ddd;text-align:left}
+td:not(:last-child){white-space:nowrap}
 .pass{color:#1a7f37}.fail,.outlier{color:#c62828;font-weight:600}.measured{color:#555}
 svg text{font:12px system-ui,sans-serif}
 """
