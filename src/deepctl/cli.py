@@ -459,6 +459,10 @@ def verify(
         typer.Option("--render", metavar="DIR",
                      help="Write the manifests the level applies to DIR; contact nothing."),
     ] = None,
+    drain: Annotated[
+        bool, typer.Option("--drain", help="Cordon and drain the checked GPU nodes first "
+                           "(their pods are evicted); uncordoned after.")
+    ] = False,
     compare: Annotated[
         bool, typer.Option("--compare", help="Also show what fell since the last verify run.")
     ] = False,
@@ -467,6 +471,7 @@ def verify(
         typer.Option("--report", metavar="FILE.html",
                      help="Write the findings as one self-contained HTML page."),
     ] = None,
+    yes: YesOpt = False,
     state_dir: StateDirOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
@@ -483,7 +488,7 @@ def verify(
     from deepctl.commands import verify as impl
 
     impl.run(spec, level=level, nodes=nodes, render=render, state_dir=state_dir,
-             as_json=json_output, compare=compare, report=report)
+             as_json=json_output, compare=compare, report=report, drain=drain, yes=yes)
 
 
 @app.command()

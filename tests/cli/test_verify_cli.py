@@ -56,3 +56,10 @@ def test_unknown_level_and_host_are_usage_errors(cli: Invoke, sandbox: Sandbox) 
     assert "unknown level 'deep'" in bad_level.output and "quick, standard, full" in bad_level.output
     bad_node = cli("verify", str(spec), "--nodes", "gpu9", "--render", str(sandbox.work / "x"))
     assert bad_node.exit_code == 2 and "'gpu9' is not a host" in bad_node.output
+
+
+def test_drain_at_level_quick_is_a_usage_error(cli: Invoke, sandbox: Sandbox) -> None:
+    spec = sandbox.spec(EXAMPLE)
+    result = cli("verify", str(spec), "--drain", "--render", str(sandbox.work / "x"))
+    assert result.exit_code == 2 and "--drain is for the diagnostics" in result.output
+    assert f"deepctl verify {spec} --level standard --drain" in result.output

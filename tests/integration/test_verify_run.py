@@ -119,3 +119,18 @@ def test_a_slow_node_fails_with_exit_1_and_is_compared_with_the_last_run(lab: La
     assert calls[-1][:2] == ["delete", "jobs,services,secrets"]  # cleaned up after a failure too
     page = report.read_text()  # written for a failed run too
     assert 'data-node="gpu1"' in page and "gpu1 (outlier)" in page
+
+
+def test_drain_cordons_first_and_uncordons_after(lab: Lab) -> None:
+    script(lab.gpu1, (FIXTURES / "all_reduce_perf-1node-8xH100.txt").read_text())
+    done = deepctl("verify", str(lab.spec), "--level", "standard", "--drain", "--yes", cwd=lab.tmp)
+    assert done.returncode == 0, done.stdout + done.stderr
+    calls = kubectl(lab.gpu1)
+    verbs = [c[0] for c in calls if c[0] in ("cordon", "drain", "apply", "uncordon")]
+    assert verbs == ["apply", "cordon", "drain", "apply", "uncordon"]  # smoke, then the checks
+    assert ["drain", "gpu1", "--ignore-daemonsets", "--delete-emptydir-data",
+            "--timeout=600s"] in calls
+    applied = [c["stdin"] for c in lab.gpu1.calls("kubectl") if c["argv"][1:2] == ["apply"]][-1]
+    dcgm = next(d for d in yaml.safe_load_all(applied) if d and d["metadata"]["name"] == DCGM_JOB)
+    assert {"key": "node.kubernetes.io/unschedulable", "operator": "Exists",
+            "effect": "NoSchedule"} in dcgm["spec"]["template"]["spec"]["tolerations"]

@@ -147,3 +147,18 @@ def test_every_image_verify_runs_is_in_artifacts_list_and_mirrored_offline() -> 
     offline = gpu_cluster(offline={"registry": "registry.lab:5000", "files": "https://files.lab"})
     assert job_images(offline) == {mirror_image(ref, "registry.lab:5000")
                                    for ref in deepctl_images(offline)}
+
+
+def test_drain_makes_the_checks_tolerate_the_cordon_and_stays_valid() -> None:
+    cluster = gpu_cluster()
+    gpus = {f"gpu{i}": 8 for i in range(1, 5)}
+    plain = docs(r.render(cluster, "full", gpus, ssh_key=KEY))
+    drained = docs(r.render(cluster, "full", gpus, ssh_key=KEY, drain=True))
+    for before, after in zip(plain, drained, strict=True):
+        if after["kind"] != "Job" or after["metadata"]["name"].startswith("deepctl-gpu-smoke"):
+            assert before == after  # the smoke Jobs run before the drain
+            continue
+        added = [t for t in after["spec"]["template"]["spec"]["tolerations"]
+                 if t not in before["spec"]["template"]["spec"]["tolerations"]]
+        assert added == [m.CORDON]
+        kubernetes_validate.validate(after, k8s_version(cluster), strict=True)

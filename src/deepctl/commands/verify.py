@@ -41,20 +41,29 @@ def check_nodes(nodes: Sequence[str] | None, ws: Workspace) -> list[str] | None:
 
 def run(spec: Path, *, level: str | None, nodes: Sequence[str] | None, render: Path | None,
         state_dir: Path | None, as_json: bool, strict: bool = False, compare: bool = False,
-        report: Path | None = None) -> None:
+        report: Path | None = None, drain: bool = False, yes: bool = False) -> None:
     ws = open_workspace(spec, state_dir, strict=strict)
     chosen = check_level(level, ws)
     selected = check_nodes(nodes, ws)
+    if drain and chosen == "quick":
+        raise UsageError("--drain is for the diagnostics of levels standard and full",
+                         hint=f"deepctl verify {ws.spec.path} --level standard --drain")
     if render is not None:
-        write_render(ws, chosen, selected, render, as_json)
+        write_render(ws, chosen, selected, render, as_json, drain)
         return
     from deepctl.engine.display import make_display
     from deepctl.engine.verify import verify
     from deepctl.spec_keys import require_usable_keys
 
     require_usable_keys(ws.spec)
+    if drain:
+        from deepctl.commands.confirm import confirm
+
+        drained = selected or [h.name for h in ws.cluster.gpu_hosts]
+        confirm(f"Cordon and drain {summary(drained)} (their pods are evicted) for the "
+                "diagnostics?", yes)
     try:
-        record = verify(ws, chosen, selected, make_display(as_json))
+        record = verify(ws, chosen, selected, make_display(as_json), drain)
     finally:
         if report is not None:
             write_report(ws, chosen, report)
@@ -114,13 +123,13 @@ def changes_since_last(ws: Workspace) -> list[str]:
 
 
 def write_render(ws: Workspace, level: VerifyLevel, nodes: list[str] | None, directory: Path,
-                 as_json: bool) -> None:
+                 as_json: bool, drain: bool = False) -> None:
     from deepctl.preflight.saved import expected_gpus
     from deepctl.stages.verify_render import launcher_key, render
 
     gpus = expected_gpus(ws.state, [h.name for h in ws.cluster.gpu_hosts])
     rendered = render(ws.cluster, level, gpus, nodes, launcher_key() if level == "full" else None,
-                      str(ws.spec.path))
+                      str(ws.spec.path), drain)
     ensure_private_dir(directory)
     for name, text in rendered.files.items():
         atomic_write(directory / name, text, mode=0o600)  # the launcher's key is in one of them

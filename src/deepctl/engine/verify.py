@@ -12,12 +12,13 @@ from deepctl.state.record import RunRecord
 from deepctl.workspace import Workspace
 
 
-def verify_operation(ws: Workspace, level: VerifyLevel,
-                     nodes: Sequence[str] | None) -> Operation:
+def verify_operation(ws: Workspace, level: VerifyLevel, nodes: Sequence[str] | None,
+                     drain: bool = False) -> Operation:
     return Operation("verify", [VERIFY], f"deepctl verify {ws.spec.path} --level {level}",
-                     params={"level": level, "nodes": list(nodes) if nodes else None})
+                     params={"level": level, "nodes": list(nodes) if nodes else None,
+                             "drain": drain})
 
 
 def verify(ws: Workspace, level: VerifyLevel, nodes: Sequence[str] | None,
-           display: Display) -> RunRecord:
-    return run_operation(ws, verify_operation(ws, level, nodes), display)
+           display: Display, drain: bool = False) -> RunRecord:
+    return run_operation(ws, verify_operation(ws, level, nodes, drain), display)

@@ -82,10 +82,11 @@ class VerifyStage:
     name = "verify"
 
     def __init__(self, only: list[str] | None = None, gpus: bool = True,
-                 level: VerifyLevel = "quick") -> None:
+                 level: VerifyLevel = "quick", drain: bool = False) -> None:
         self.only = only
         self.gpus = gpus
         self.level = level
+        self.drain = drain
         self.findings: list[res.Finding] = []
 
     def _hosts(self, hosts: list[str]) -> list[str]:
@@ -110,7 +111,8 @@ class VerifyStage:
                        if self.only is None or n.get("metadata", {}).get("name") in self.only}
             self._check_gpus(ctx, by_name)
             self._smoke(ctx, by_name)
-            self.findings += verify_jobs.run_checks(ctx, self.level, by_name, self.only)
+            self.findings += verify_jobs.run_checks(ctx, self.level, by_name, self.only,
+                                                     self.drain)
         if self.gpus and ctx.cluster.spec.addons.slurm.enabled:
             verify_slurm.run_slurm_smoke(ctx)
         self._conclude(ctx)
@@ -219,7 +221,8 @@ def level_of(ctx: StageContext) -> VerifyLevel:
 
 def _run(ctx: StageContext) -> None:
     nodes = ctx.params.get("nodes")
-    VerifyStage(list(nodes) if nodes else None, level=level_of(ctx)).run(ctx)
+    VerifyStage(list(nodes) if nodes else None, level=level_of(ctx),
+                drain=bool(ctx.params.get("drain"))).run(ctx)
 
 
 VERIFY = Stage(

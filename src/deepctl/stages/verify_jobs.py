@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from deepctl.fsutil import atomic_write, ensure_private_dir
+from deepctl.spec.models import Cluster
 from deepctl.spec.verify import VerifyConfig, VerifyLevel
 from deepctl.stages import verify_gpu
 from deepctl.stages.context import StageContext
@@ -100,15 +101,20 @@ def judge(items: Sequence[Mapping[str, Any]], pods_json: str, logs: Mapping[str,
     return out
 
 
+def groups_of(cluster: Cluster, gpus: Mapping[str, int]) -> dict[str, list[str]]:
+    return {name: [h.name for h in hosts] for name, hosts in m.groups(cluster, gpus).items()}
+
+
 def run_checks(ctx: StageContext, level: VerifyLevel, nodes: Mapping[str, ApiObject],
-               only: Sequence[str] | None) -> list[res.Finding]:
-    """Apply level ``level``'s Jobs, wait, read, judge; [] at level quick."""
+               only: Sequence[str] | None, drain: bool = False) -> list[res.Finding]:
+    """Apply level ``level``'s Jobs, wait, read, judge; [] at level quick. ``drain``: cordon
+    and drain the checked nodes first, uncordon them after (passed or failed)."""
     if level == "quick":
         return []
     cluster = ctx.cluster
     gpus, products = node_counts(nodes, cluster.spec.addons.gpu.time_slicing_replicas or 1)
     rendered = render(cluster, level, gpus, only, launcher_key() if level == "full" else None,
-                      str(ctx.ws.spec.path))
+                      str(ctx.ws.spec.path), drain)
     for note in rendered.notes:
         ctx.record.log(f"verify: {note}")
         ctx.display.message(f"verify: {note}")
@@ -129,11 +135,15 @@ def run_checks(ctx: StageContext, level: VerifyLevel, nodes: Mapping[str, ApiObj
         "deepctl_verify_jobs": [{"name": i["name"], "logs": i["logs"]} for i in items],
         "deepctl_verify_retries": deadline // POLL_S + 6,  # the image pulls on top
         "deepctl_verify_delay": POLL_S,
+        "deepctl_verify_drain": sorted({str(i["node"]) for i in items if i["node"]}
+                                       | {h for i in items if i["group"]
+                                          for h in groups_of(cluster, gpus).get(str(i["group"]), [])})
+        if drain else [],
     }
     sink: dict[str, str] = {}
     logs: dict[str, str] = {}
     ctx.ansible.run("verify", str(playbook_path("verify-jobs.yml")), extravars=extravars,
                     on_event=_capture(sink, logs))
-    groups = {name: [h.name for h in hosts] for name, hosts in m.groups(cluster, gpus).items()}
+    groups = groups_of(cluster, gpus)
     return judge(items, sink.get(PODS_TASK, ""), logs, gpus, products, groups,
                  cluster.spec.verify)

@@ -44,7 +44,9 @@ class Rendered:
     notes: list[str] = field(default_factory=list)
 
 
-def _yaml(docs: Sequence[m.Manifest]) -> str:
+def _yaml(docs: list[m.Manifest], drain: bool = False) -> str:
+    if drain:
+        m.tolerate_cordon(docs)
     return "---\n".join(yaml.safe_dump(d, sort_keys=False) for d in docs)
 
 
@@ -54,9 +56,11 @@ def selected_gpu_hosts(cluster: Cluster, nodes: Sequence[str] | None) -> list[Ho
 
 def render(cluster: Cluster, level: VerifyLevel, gpus: Mapping[str, int],
            nodes: Sequence[str] | None = None,
-           ssh_key: tuple[str, str] | None = None, spec_path: str = "SPEC") -> Rendered:
+           ssh_key: tuple[str, str] | None = None, spec_path: str = "SPEC",
+           drain: bool = False) -> Rendered:
     """The manifests of ``level`` for the GPU hosts (``nodes``: only those), with the GPU
-    counts preflight saw (``gpus``; a host without one gets the smoke Job only)."""
+    counts preflight saw (``gpus``; a host without one gets the smoke Job only); ``drain``:
+    the checks tolerate the cordon ``--drain`` puts on their nodes."""
     out = Rendered({"00-namespace.yaml": namespace_manifest(m.NAMESPACE)})
     hosts = selected_gpu_hosts(cluster, nodes)
     if not cluster.spec.addons.gpu.enabled or not hosts:
@@ -74,18 +78,18 @@ def render(cluster: Cluster, level: VerifyLevel, gpus: Mapping[str, int],
     dcgm_level = 2 if level == "standard" else 3
     if counted:
         out.files[DCGM_FILE] = _yaml([m.dcgm_job(cluster, h, gpus[h.name], dcgm_level)
-                                      for h in counted])
+                                      for h in counted], drain)
     multi_gpu = [h for h in counted if gpus[h.name] >= 2]
     if multi_gpu:
         out.files[NCCL_NODE_FILE] = _yaml([m.nccl_node_job(cluster, h, gpus[h.name])
-                                           for h in multi_gpu])
+                                           for h in multi_gpu], drain)
     if level == "full":
-        _multi_node(cluster, {h.name: gpus[h.name] for h in counted}, out, ssh_key)
+        _multi_node(cluster, {h.name: gpus[h.name] for h in counted}, out, ssh_key, drain)
     return out
 
 
 def _multi_node(cluster: Cluster, gpus: Mapping[str, int], out: Rendered,
-                ssh_key: tuple[str, str] | None) -> None:
+                ssh_key: tuple[str, str] | None, drain: bool) -> None:
     groups = m.groups(cluster, gpus)
     if not groups:
         out.notes.append("multi-node all-reduce needs 2 or more GPU nodes with a GPU count")
@@ -96,7 +100,7 @@ def _multi_node(cluster: Cluster, gpus: Mapping[str, int], out: Rendered,
     for i, (name, hosts) in enumerate(groups.items()):
         per_node = min(gpus[h.name] for h in hosts)
         out.files[f"{50 + i}-nccl-multi-{name}.yaml"] = _yaml(
-            m.nccl_group_manifests(cluster, name, hosts, per_node))
+            m.nccl_group_manifests(cluster, name, hosts, per_node), drain)
     if cluster.spec.addons.slurm.enabled:
         from deepctl.addons.slurm import slurm_layout
         from deepctl.preflight.gpu import GpuInventory

@@ -53,6 +53,17 @@ def tolerations(host: Host) -> list[dict[str, str]]:
     return out
 
 
+CORDON = {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"}
+
+
+def tolerate_cordon(docs: list[Manifest]) -> list[Manifest]:
+    """``--drain``: the Jobs also run on the nodes verify cordoned for them."""
+    for doc in docs:
+        if doc.get("kind") == "Job":
+            doc["spec"]["template"]["spec"]["tolerations"].append(dict(CORDON))
+    return docs
+
+
 def _labels(check: str, node: str | None = None) -> dict[str, str]:
     labels = {**MANAGED, "app.kubernetes.io/name": "deepctl-verify", CHECK_LABEL: check}
     if node is not None:
