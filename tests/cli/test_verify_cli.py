@@ -63,3 +63,15 @@ def test_drain_at_level_quick_is_a_usage_error(cli: Invoke, sandbox: Sandbox) ->
     result = cli("verify", str(spec), "--drain", "--render", str(sandbox.work / "x"))
     assert result.exit_code == 2 and "--drain is for the diagnostics" in result.output
     assert f"deepctl verify {spec} --level standard --drain" in result.output
+
+
+def test_deploy_ends_with_verify_at_the_spec_level(cli: Invoke, sandbox: Sandbox) -> None:
+    spec = sandbox.spec(EXAMPLE.replace("  addons:\n", "  verify: {level: standard}\n  addons:\n", 1))
+    plan = json.loads(cli("deploy", str(spec), "--dry-run", "--json").stdout)
+    last = plan["stages"][-1]
+    assert last["name"] == "verify"
+    assert "level standard: DCGM diagnostics level 2 and single-node NCCL all-reduce" in \
+        last["description"]
+    quick = json.loads(cli("deploy", str(sandbox.spec(EXAMPLE)), "--dry-run", "--json").stdout)
+    assert "CUDA smoke Job" in quick["stages"][-1]["description"]
+    assert "DCGM" not in quick["stages"][-1]["description"]
