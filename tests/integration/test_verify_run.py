@@ -9,6 +9,9 @@ tests/fixtures/verify/), Kubespray (not run: verify only needs the inventory).
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +22,7 @@ import yaml
 from tests.fixtures.k8s_objects import node
 from tests.harness import HostFarm, HostProfile, TestHost
 from tests.harness.fixtures import require_real_sshd_hosts
-from tests.integration.engine_support import deepctl, write_spec
+from tests.integration.engine_support import DEEPCTL, deepctl, wait_for, write_spec
 
 pytestmark = pytest.mark.integration
 
@@ -134,3 +137,33 @@ def test_drain_cordons_first_and_uncordons_after(lab: Lab) -> None:
     dcgm = next(d for d in yaml.safe_load_all(applied) if d and d["metadata"]["name"] == DCGM_JOB)
     assert {"key": "node.kubernetes.io/unschedulable", "operator": "Exists",
             "effect": "NoSchedule"} in dcgm["spec"]["template"]["spec"]["tolerations"]
+
+
+def test_ctrl_c_removes_the_jobs_and_the_cordon(lab: Lab) -> None:
+    script(lab.gpu1, "")
+    lab.gpu1.set_kube_response(  # the checks never finish: the user presses Ctrl-C
+        "kubectl", f"get jobs --namespace {NS} --selector {CHECKS}",
+        stdout=json.dumps({"items": [{"metadata": {"name": DCGM_JOB}, "status": {}}]}))
+    run = subprocess.Popen([str(DEEPCTL), "verify", str(lab.spec), "--level", "standard",
+                            "--drain", "--yes"], cwd=lab.tmp, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: sum(c[0] == "apply" for c in kubectl(lab.gpu1)) == 2
+                 and kubectl(lab.gpu1)[-1][:2] == ["get", "jobs"], 120)
+        time.sleep(1)
+        run.send_signal(signal.SIGINT)
+        out, err = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 130, out + err
+    calls = kubectl(lab.gpu1)
+    last_apply = max(i for i, c in enumerate(calls) if c[0] == "apply")
+    after = calls[last_apply + 1:]
+    assert ["delete", "jobs,services,secrets", "--namespace", NS, "--selector", CHECKS,
+            "--ignore-not-found", "--wait=false", "--cascade=background"] in after
+    assert after[-1] == ["uncordon", "gpu1"]
+    runs = sorted((lab.tmp / ".deepctl" / "lab" / "runs").iterdir())
+    log = (runs[-1] / "deepctl.log").read_text()  # deepctl's own clean-up, over SSH
+    assert "verify: after cancel on gpu1: KUBECONFIG=/etc/kubernetes/admin.conf" in log
+    assert "uncordon gpu1 -> rc 0" in log

@@ -87,3 +87,13 @@ def test_job_items_and_judge_read_the_logs_each_job_left() -> None:
                               VerifyConfig())
     assert [(f.node, f.check, f.verdict) for f in found] == [
         ("gpu1", "dcgm-3", "pass"), ("gpu1", "nccl-node", "pass"), ("group all", "nccl-multi", "measured")]
+
+
+def test_cleanup_commands_after_a_cancel() -> None:
+    from deepctl.stages.verify_cleanup import cleanup_commands
+
+    assert cleanup_commands("/opt/bin", "app.kubernetes.io/name=deepctl-verify", ["gpu1"]) == [
+        "KUBECONFIG=/etc/kubernetes/admin.conf /opt/bin/kubectl delete jobs,services,secrets "
+        "--namespace deepctl-verify --selector app.kubernetes.io/name=deepctl-verify "
+        "--ignore-not-found --wait=false --cascade=background",
+        "KUBECONFIG=/etc/kubernetes/admin.conf /opt/bin/kubectl uncordon gpu1"]

@@ -11,11 +11,13 @@ from typing import Any
 
 import yaml
 
+from deepctl.errors import Canceled
 from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.spec.models import Cluster
 from deepctl.spec.verify import VerifyConfig, VerifyLevel
 from deepctl.stages import verify_gpu
 from deepctl.stages.context import StageContext
+from deepctl.stages.verify_cleanup import clean_up_after_cancel
 from deepctl.stages.verify_render import SMOKE_FILE, launcher_key, render
 from deepctl.status.model import ApiObject
 from deepctl.status.nodes import node_gpus
@@ -128,6 +130,9 @@ def run_checks(ctx: StageContext, level: VerifyLevel, nodes: Mapping[str, ApiObj
     atomic_write(manifest, "---\n".join(texts), mode=0o600)  # holds the launcher's key
     deadline = max(int(o["spec"].get("activeDeadlineSeconds", 0)) for o in objects
                    if o.get("kind") == "Job")
+    drained = sorted({str(i["node"]) for i in items if i["node"]}
+                     | {h for i in items if i["group"]
+                        for h in groups_of(cluster, gpus).get(str(i["group"]), [])}) if drain else []
     extravars = {
         "deepctl_verify_manifest": str(manifest),
         "deepctl_verify_namespace": m.NAMESPACE,
@@ -135,15 +140,16 @@ def run_checks(ctx: StageContext, level: VerifyLevel, nodes: Mapping[str, ApiObj
         "deepctl_verify_jobs": [{"name": i["name"], "logs": i["logs"]} for i in items],
         "deepctl_verify_retries": deadline // POLL_S + 6,  # the image pulls on top
         "deepctl_verify_delay": POLL_S,
-        "deepctl_verify_drain": sorted({str(i["node"]) for i in items if i["node"]}
-                                       | {h for i in items if i["group"]
-                                          for h in groups_of(cluster, gpus).get(str(i["group"]), [])})
-        if drain else [],
+        "deepctl_verify_drain": drained,
     }
     sink: dict[str, str] = {}
     logs: dict[str, str] = {}
-    ctx.ansible.run("verify", str(playbook_path("verify-jobs.yml")), extravars=extravars,
-                    on_event=_capture(sink, logs))
+    try:
+        ctx.ansible.run("verify", str(playbook_path("verify-jobs.yml")), extravars=extravars,
+                        on_event=_capture(sink, logs))
+    except (Canceled, KeyboardInterrupt):
+        clean_up_after_cancel(ctx, SELECTOR, drained)
+        raise
     groups = groups_of(cluster, gpus)
     return judge(items, sink.get(PODS_TASK, ""), logs, gpus, products, groups,
                  cluster.spec.verify)
