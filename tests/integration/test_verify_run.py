@@ -106,6 +106,8 @@ def test_standard_applies_judges_keeps_and_cleans_up(lab: Lab) -> None:
 
 
 def test_a_slow_node_fails_with_exit_1_and_is_compared_with_the_last_run(lab: Lab) -> None:
+    script(lab.gpu1, (FIXTURES / "all_reduce_perf-1node-8xH100.txt").read_text())
+    assert deepctl("verify", str(lab.spec), "--level", "standard", cwd=lab.tmp).returncode == 0
     slow = (FIXTURES / "all_reduce_perf-1node-8xH100.txt").read_text().replace(
         "470.73", "210.00").replace("470.63", "209.90").replace("466.57", "200.00").replace(
         "466.37", "200.00").replace("435.46", "190.00").replace("436.02", "190.00").replace(
@@ -122,6 +124,11 @@ def test_a_slow_node_fails_with_exit_1_and_is_compared_with_the_last_run(lab: La
     assert calls[-1][:2] == ["delete", "jobs,services,secrets"]  # cleaned up after a failure too
     page = report.read_text()  # written for a failed run too
     assert 'data-node="gpu1"' in page and "gpu1 (outlier)" in page
+    as_json = deepctl("verify", str(lab.spec), "--level", "standard", "--json", cwd=lab.tmp)
+    assert as_json.returncode == 1
+    error = json.loads(as_json.stdout.strip().splitlines()[-1])["error"]  # the last document
+    assert {(f["check"], f["verdict"], f["figure"]) for f in error["findings"]} >= {
+        ("nccl-node", "fail", 210.0), ("dcgm-2", "pass", None)}
 
 
 def test_drain_cordons_first_and_uncordons_after(lab: Lab) -> None:

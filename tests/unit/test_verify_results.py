@@ -97,3 +97,15 @@ def test_cleanup_commands_after_a_cancel() -> None:
         "--namespace deepctl-verify --selector app.kubernetes.io/name=deepctl-verify "
         "--ignore-not-found --wait=false --cascade=background",
         "KUBECONFIG=/etc/kubernetes/admin.conf /opt/bin/kubectl uncordon gpu1"]
+
+
+def test_a_failed_verify_carries_every_finding_for_json() -> None:
+    from deepctl.errors import ExitCode
+    from deepctl.stages.verify import VerifyFailed
+
+    found = [r.Finding("gpu1", "dcgm-2", "pass", "11 tests passed"),
+             r.Finding("gpu2", "nccl-node", "fail", "too slow", 100.0, 480.0, "GB/s", 432.0)]
+    error = VerifyFailed(found, "verify found problems")
+    assert error.exit_code == ExitCode.FAILED == 1
+    assert [f["node"] for f in error.details()["findings"]] == ["gpu1", "gpu2"]
+    assert error.details()["findings"][1]["floor"] == 432.0

@@ -76,6 +76,17 @@ def _smoke_capture(sink: dict[str, str], logs: dict[str, str]) -> Callable[[Even
     return capture
 
 
+class VerifyFailed(DeepctlError):
+    """A verify check failed; ``--json`` carries every finding, not only the failed."""
+
+    def __init__(self, findings: list[res.Finding], message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.findings = list(findings)
+
+    def details(self) -> dict[str, Any]:
+        return {"findings": [f.to_json() for f in self.findings]}
+
+
 class VerifyStage:
     """The checks of the ``verify`` stage; ``only`` restricts them to some hosts (add-node)."""
 
@@ -126,7 +137,7 @@ class VerifyStage:
             ctx.display.message(f"verify: {line}")
         failed = res.failed(self.findings)
         if failed:
-            raise DeepctlError(
+            raise VerifyFailed(self.findings,
                 "verify found problems:\n  " + "\n  ".join(res.lines(failed)),
                 hint=f"the findings are in {ctx.record.dir / RESULTS_FILE}; after a fix, run "
                 f"`deepctl verify {ctx.ws.spec.path} --level {self.level}`")
