@@ -1,7 +1,7 @@
 """``deepctl verify --level standard`` as a user runs it, through the engine and Ansible.
 
-One loopback host (gpu1: control plane and GPU worker, 8 H100 stand-ins). Real: SSH, the
-engine, Ansible, the shipped playbooks, the parsers. Stood in for: kubectl at Kubespray's
+One loopback host (gpu1: control plane and GPU worker, 8 GPU stand-ins; the API says
+A100-SXM4-40GB). Real: SSH, the engine, Ansible, the shipped playbooks, the parsers. Stood in for: kubectl at Kubespray's
 bin_dir (scripted: the node, the Jobs, and as Job logs the real public outputs of
 tests/fixtures/verify/), Kubespray (not run: verify only needs the inventory).
 """
@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from tests.fixtures.k8s_objects import node
+from tests.fixtures.nccl_logs import slowed
 from tests.harness import HostFarm, HostProfile, TestHost
 from tests.harness.fixtures import require_real_sshd_hosts
 from tests.integration.engine_support import DEEPCTL, deepctl, wait_for, write_spec
@@ -31,6 +32,8 @@ NS = "deepctl-verify"
 SMOKE = "app.kubernetes.io/name=deepctl-gpu-smoke"
 CHECKS = "app.kubernetes.io/name=deepctl-verify"
 DCGM_JOB, NCCL_JOB = "deepctl-dcgm-gpu1", "deepctl-nccl-gpu1"
+A100 = "NVIDIA-A100-SXM4-40GB"
+SINGLE = (FIXTURES / "all_reduce_perf-1node-8xA100.txt").read_text()
 
 
 @dataclass
@@ -48,7 +51,7 @@ def complete(name: str, labels: dict[str, str], ok: bool = True) -> dict[str, ob
 def script(host: TestHost, nccl_log: str) -> None:
     host.reset_stand_ins()
     host.set_kube_response("kubectl", "get nodes", stdout=json.dumps(
-        {"items": [node("gpu1", host.address, gpus=8, control_plane=True)]}))
+        {"items": [node("gpu1", host.address, gpus=8, control_plane=True, product=A100)]}))
     smoke_labels = {"app.kubernetes.io/name": "deepctl-gpu-smoke", "deepctl.io/node": "gpu1"}
     host.set_kube_response("kubectl", f"get jobs --namespace {NS} --selector {SMOKE}",
                            stdout=json.dumps({"items": [complete("deepctl-gpu-smoke-gpu1",
@@ -83,12 +86,12 @@ def kubectl(host: TestHost) -> list[list[str]]:
 
 
 def test_standard_applies_judges_keeps_and_cleans_up(lab: Lab) -> None:
-    script(lab.gpu1, (FIXTURES / "all_reduce_perf-1node-8xH100.txt").read_text())
+    script(lab.gpu1, SINGLE)
     done = deepctl("verify", str(lab.spec), "--level", "standard", cwd=lab.tmp)
     assert done.returncode == 0, done.stdout + done.stderr
     said = done.stdout + done.stderr
     assert "pass     dcgm-2     gpu1: 11 tests passed" in said
-    assert "pass     nccl-node  gpu1: 470.73 GB/s within 10% of 480 GB/s or above (H100-SXM x8)" in said
+    assert "pass     nccl-node  gpu1: 235.26 GB/s within 10% of 231 GB/s or above (A100-SXM x8)" in said
     calls = kubectl(lab.gpu1)
     applies = [c for c in lab.gpu1.calls("kubectl") if c["argv"][1:2] == ["apply"]]
     applied = [d for c in applies for d in yaml.safe_load_all(c["stdin"]) if d]
@@ -102,24 +105,22 @@ def test_standard_applies_judges_keeps_and_cleans_up(lab: Lab) -> None:
     assert kept["level"] == "standard"
     assert {(f["node"], f["check"], f["verdict"], f["figure"]) for f in kept["findings"]} == {
         ("gpu1", "cuda-smoke", "pass", None), ("gpu1", "dcgm-2", "pass", None),
-        ("gpu1", "nccl-node", "pass", 470.73)}
+        ("gpu1", "nccl-node", "pass", 235.26)}
 
 
 def test_a_slow_node_fails_with_exit_1_and_is_compared_with_the_last_run(lab: Lab) -> None:
-    script(lab.gpu1, (FIXTURES / "all_reduce_perf-1node-8xH100.txt").read_text())
+    script(lab.gpu1, SINGLE)
     assert deepctl("verify", str(lab.spec), "--level", "standard", cwd=lab.tmp).returncode == 0
-    slow = (FIXTURES / "all_reduce_perf-1node-8xH100.txt").read_text().replace(
-        "470.73", "210.00").replace("470.63", "209.90").replace("466.57", "200.00").replace(
-        "466.37", "200.00").replace("435.46", "190.00").replace("436.02", "190.00").replace(
-        "419.49", "180.00").replace("420.42", "180.00")  # a derived log: the bandwidth halved
+    slow = slowed(SINGLE, 0.45)  # a derived log: the bandwidth more than halved
     script(lab.gpu1, slow)
     report = lab.tmp / "report.html"
     done = deepctl("verify", str(lab.spec), "--level", "standard", "--compare",
                    "--report", str(report), cwd=lab.tmp)
     assert done.returncode == 1, done.stdout + done.stderr
     said = done.stdout + done.stderr
-    assert "fail     nccl-node  gpu1: 210 GB/s is below 432 GB/s (480 GB/s - 10%, H100-SXM x8)" in said
-    assert "gpu1 nccl-node: 210 GB/s, was 470.73 GB/s (-55%)" in said
+    assert "fail     nccl-node  gpu1: 105.87 GB/s is below 207.9 GB/s (231 GB/s - 10%, A100-SXM x8)" \
+        in said
+    assert "gpu1 nccl-node: 105.87 GB/s, was 235.26 GB/s (-55%)" in said
     calls = kubectl(lab.gpu1)
     assert calls[-1][:2] == ["delete", "jobs,services,secrets"]  # cleaned up after a failure too
     page = report.read_text()  # written for a failed run too
@@ -128,11 +129,11 @@ def test_a_slow_node_fails_with_exit_1_and_is_compared_with_the_last_run(lab: La
     assert as_json.returncode == 1
     error = json.loads(as_json.stdout.strip().splitlines()[-1])["error"]  # the last document
     assert {(f["check"], f["verdict"], f["figure"]) for f in error["findings"]} >= {
-        ("nccl-node", "fail", 210.0), ("dcgm-2", "pass", None)}
+        ("nccl-node", "fail", 105.87), ("dcgm-2", "pass", None)}
 
 
 def test_drain_cordons_first_and_uncordons_after(lab: Lab) -> None:
-    script(lab.gpu1, (FIXTURES / "all_reduce_perf-1node-8xH100.txt").read_text())
+    script(lab.gpu1, SINGLE)
     done = deepctl("verify", str(lab.spec), "--level", "standard", "--drain", "--yes", cwd=lab.tmp)
     assert done.returncode == 0, done.stdout + done.stderr
     calls = kubectl(lab.gpu1)

@@ -55,12 +55,12 @@ def test_dcgm_unreadable(text: str) -> None:
         parse_diag(text)
 
 
-def test_nccl_single_node() -> None:
-    result = parse_all_reduce(fixture("all_reduce_perf-1node-8xH100.txt"))
-    assert result.hosts == ("host",) and result.gpus_per_host == {"host": 8}
-    assert result.ranks[0].gpu == "NVIDIA H100 80GB HBM3"
-    assert result.peak_busbw == 470.73 and result.avg_busbw == 448.212 and result.wrong == 0
-    assert [s.size for s in result.sizes] == [268435456, 536870912, 1073741824, 2147483648]
+def test_nccl_single_node_old_layout_with_an_nccl_info_line() -> None:
+    result = parse_all_reduce(fixture("all_reduce_perf-1node-8xA100.txt"))
+    assert result.hosts == ("localhost",) and result.gpus_per_host == {"localhost": 8}
+    assert result.ranks[0].gpu == "A100-SXM4-40GB"
+    assert result.peak_busbw == 235.26 and result.avg_busbw == 68.4048 and result.wrong == 0
+    assert len(result.sizes) == 34 and result.sizes[-1].size == 8589934592
 
 
 def test_nccl_multi_node() -> None:
@@ -72,8 +72,9 @@ def test_nccl_multi_node() -> None:
 
 
 def test_nccl_with_mpirun_prefixes_and_the_old_layout() -> None:
-    """Old nccl-tests (no root column) and mpirun --tag-output; built from the multi-node
-    fixture's first data row re-laid out, to check column detection, not a real output."""
+    """mpirun --tag-output prefixes; lines taken from the two real fixtures (an A100 rank line
+    of nccl/issues/583's layout and the multi-node fixture's 128 MB row, re-laid out), to check
+    prefix stripping and column detection: not a real output."""
     text = "\n".join([
         "[1,0]<stdout>:#   Rank  0 Pid 1821213 on AI-A100 device  0 [0x00] NVIDIA A100-SXM4-40GB",
         "[1,0]<stdout>:#       size         count    type   redop     time   algbw   busbw  error"
@@ -86,6 +87,6 @@ def test_nccl_with_mpirun_prefixes_and_the_old_layout() -> None:
 
 
 def test_nccl_unfinished_output_is_an_error() -> None:
-    head = fixture("all_reduce_perf-1node-8xH100.txt").split("268435456      67108864")[0]
+    head = fixture("all_reduce_perf-1node-8xA100.txt").split("hostname:3442:3442")[0]
     with pytest.raises(NcclParseError, match="no result rows"):
         parse_all_reduce(head)

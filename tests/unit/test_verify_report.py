@@ -13,28 +13,16 @@ import pytest
 from deepctl.spec.verify import VerifyConfig
 from deepctl.verify.report import html_report, outliers
 from deepctl.verify.results import Finding, judge_nccl_node
+from tests.fixtures.nccl_logs import slowed
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "verify"
-SINGLE = (FIXTURES / "all_reduce_perf-1node-8xH100.txt").read_text()
-H100 = "NVIDIA-H100-80GB-HBM3"
-
-
-def slowed(log: str, factor: float) -> str:
-    """The real single-node log with every bus bandwidth scaled (a derived log, for a slow node)."""
-    out = []
-    for line in log.splitlines():
-        tokens = line.split()
-        if tokens and tokens[0].isdigit():
-            for column in (7, 11):
-                tokens[column] = f"{float(tokens[column]) * factor:.2f}"
-            line = "  ".join(tokens)
-        out.append(line)
-    return "\n".join(out)
+SINGLE = (FIXTURES / "all_reduce_perf-1node-8xA100.txt").read_text()
+A100 = "NVIDIA-A100-SXM4-40GB"
 
 
 def findings() -> list[Finding]:
-    found = [judge_nccl_node(f"gpu{i}", H100, 8, SINGLE, VerifyConfig()) for i in (1, 2, 3)]
-    found.append(judge_nccl_node("gpu4", H100, 8, slowed(SINGLE, 0.64), VerifyConfig()))
+    found = [judge_nccl_node(f"gpu{i}", A100, 8, SINGLE, VerifyConfig()) for i in (1, 2, 3)]
+    found.append(judge_nccl_node("gpu4", A100, 8, slowed(SINGLE, 0.64), VerifyConfig()))
     found.append(judge_nccl_node("l40s1", "NVIDIA-L40S", 8, slowed(SINGLE, 0.05), VerifyConfig()))
     found.append(Finding("gpu1", "dcgm-2", "pass", "11 tests passed"))
     return found
@@ -67,7 +55,7 @@ def test_a_real_browser_renders_the_nodes_and_marks_the_outliers(tmp_path: Path)
     bars = re.findall(r'<g class="node (\w+)" data-node="([^"]+)"', dom)
     assert bars == [("pass", "gpu1"), ("pass", "gpu2"), ("pass", "gpu3"), ("outlier", "gpu4"),
                     ("outlier", "l40s1")]
-    assert dom.count('class="band"') == 4  # the H100s' expected band; none for the L40S
+    assert dom.count('class="band"') == 4  # the A100s' expected band; none for the L40S
     assert "gpu4 (outlier)" in dom and "outliers: gpu4, l40s1" in dom
     shot = tmp_path / "report.png"
     subprocess.run([*common, f"--screenshot={shot}", "--window-size=1000,700", page.as_uri()],

@@ -10,24 +10,26 @@ from deepctl.stages import verify_jobs
 from deepctl.verify import results as r
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "verify"
-SINGLE = (FIXTURES / "all_reduce_perf-1node-8xH100.txt").read_text()
+SINGLE = (FIXTURES / "all_reduce_perf-1node-8xA100.txt").read_text()
+A100 = "NVIDIA-A100-SXM4-40GB"
 MULTI = (FIXTURES / "all_reduce_perf-2node-16xH100.txt").read_text()
 DCGM_OK = (FIXTURES / "dcgmi-diag-r3-pass.json").read_text()
 DCGM_FAIL = (FIXTURES / "dcgmi-diag-r3-derived-fail.json").read_text()
 
 
-def test_nccl_node_against_the_h100_figure() -> None:
-    found = r.judge_nccl_node("gpu1", "NVIDIA-H100-80GB-HBM3", 8, SINGLE, VerifyConfig())
-    assert (found.verdict, found.figure, found.expected, found.unit) == ("pass", 470.73, 480, "GB/s")
-    strict = VerifyConfig.model_validate({"expect": {"H100-SXM/8": {"busBandwidth": 600}}})
-    slow = r.judge_nccl_node("gpu1", "NVIDIA-H100-80GB-HBM3", 8, SINGLE, strict)
+def test_nccl_node_against_the_a100_figure() -> None:
+    found = r.judge_nccl_node("gpu1", A100, 8, SINGLE, VerifyConfig())
+    assert (found.verdict, found.figure, found.expected, found.unit, found.floor) == \
+        ("pass", 235.26, 231, "GB/s", 207.9)
+    strict = VerifyConfig.model_validate({"expect": {"A100-SXM/8": {"busBandwidth": 300}}})
+    slow = r.judge_nccl_node("gpu1", A100, 8, SINGLE, strict)
     assert slow.verdict == "fail"
-    assert slow.why == "470.73 GB/s is below 540 GB/s (600 GB/s - 10%, H100-SXM x8)"
+    assert slow.why == "235.26 GB/s is below 270 GB/s (300 GB/s - 10%, A100-SXM x8)"
 
 
 def test_unknown_model_is_measured_and_an_empty_log_fails_with_the_pod() -> None:
     found = r.judge_nccl_node("gpu1", "NVIDIA-L40S", 8, SINGLE, VerifyConfig())
-    assert (found.verdict, found.figure, found.expected) == ("measured", 470.73, None)
+    assert (found.verdict, found.figure, found.expected) == ("measured", 235.26, None)
     empty = r.judge_nccl_node("gpu1", "NVIDIA-L40S", 8, "", VerifyConfig(),
                               "Pending: 0/4 nodes are available: 4 Insufficient nvidia.com/gpu")
     assert empty.verdict == "fail" and empty.why.endswith(
@@ -83,7 +85,7 @@ def test_job_items_and_judge_read_the_logs_each_job_left() -> None:
         "batch.kubernetes.io/job-name=deepctl-nccl-mn-all,batch.kubernetes.io/job-completion-index=0"]
     logs = {"deepctl-dcgm-gpu1": DCGM_OK, "deepctl-nccl-gpu1": SINGLE, "deepctl-nccl-mn-all": MULTI}
     found = verify_jobs.judge(items, "", logs, {"gpu1": 8, "gpu2": 8},
-                              {"gpu1": "NVIDIA-H100-80GB-HBM3"}, {"all": ["gpu1", "gpu2"]},
+                              {"gpu1": A100}, {"all": ["gpu1", "gpu2"]},
                               VerifyConfig())
     assert [(f.node, f.check, f.verdict) for f in found] == [
         ("gpu1", "dcgm-3", "pass"), ("gpu1", "nccl-node", "pass"), ("group all", "nccl-multi", "measured")]
