@@ -2,8 +2,9 @@
 
 One loopback host (gpu1: control plane and GPU worker, 8 GPU stand-ins; the API says
 A100-SXM4-40GB). Real: SSH, the engine, Ansible, the shipped playbooks, the parsers.
-Stood in for: kubectl at Kubespray's bin_dir (scripted: the node, the Jobs, and as Job logs the real public outputs of
-tests/fixtures/verify/), Kubespray (not run: verify only needs the inventory).
+Stood in for: kubectl at Kubespray's bin_dir (scripted: the node, the Jobs, and as Job
+logs the real public outputs of tests/fixtures/verify/), Kubespray (not run: verify only
+needs the inventory).
 """
 
 from __future__ import annotations
