@@ -445,6 +445,56 @@ def upgrade(
 
 @app.command()
 @command
+def verify(
+    spec: SpecArg,
+    level: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--level", metavar="quick|standard|full",
+                     help="How deep to look; default: spec.verify.level (quick)."),
+    ] = None,
+    nodes: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--nodes", metavar="HOST", help="Only these hosts (repeat the option)."),
+    ] = None,
+    render: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--render", metavar="DIR",
+                     help="Write the manifests the level applies to DIR; contact nothing."),
+    ] = None,
+    drain: Annotated[
+        bool, typer.Option("--drain", help="Cordon and drain the checked GPU nodes first "
+                           "(their pods are evicted); uncordoned after.")
+    ] = False,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Also show what fell since the last verify run.")
+    ] = False,
+    report: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--report", metavar="FILE.html",
+                     help="Write the findings as one self-contained HTML page."),
+    ] = None,
+    yes: YesOpt = False,
+    state_dir: StateDirOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Prove the GPU platform works and performs, node by node (docs/verify.md).
+
+    quick: nodes Ready, GPUs allocatable, CUDA smoke Job on every GPU node; standard: + DCGM
+    diagnostics level 2 and single-node NCCL all-reduce against the expected figures; full:
+    + DCGM level 3 and multi-node all-reduce. Exit codes: 0 all passed, 1 a check failed,
+    2 usage or spec error.
+
+    Examples: `deepctl verify cluster.yaml`, `deepctl verify cluster.yaml --level standard
+    --nodes gpu1`, `deepctl verify cluster.yaml --level full --render ./verify-manifests`
+    """
+    from deepctl.commands import verify as impl
+
+    impl.run(spec, level=level, nodes=nodes, render=render, state_dir=state_dir,
+             as_json=json_output, compare=compare, report=report, drain=drain, yes=yes)
+
+
+@app.command()
+@command
 def kubeconfig(
     spec: SpecArg,
     output: Annotated[

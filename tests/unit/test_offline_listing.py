@@ -71,7 +71,9 @@ def test_the_list_from_downloads_and_addons() -> None:
         "dl.k8s.io/release/v1.35.4/bin/linux/amd64/kubeadm"),)
     refs = [i.ref for i in listed.images]
     assert refs[:2] == ["docker.io/library/nginx:1.28.2-alpine", "registry.k8s.io/kube-proxy:v1.35.4"]
-    assert refs[2:] == [*addon_images(c), "nvcr.io/nvidia/cuda:12.8.1-base-ubuntu24.04"]  # + GPU smoke Job
+    assert refs[2:] == [*addon_images(c), "nvcr.io/nvidia/cuda:12.8.1-base-ubuntu24.04",  # + verify's
+                        "nvcr.io/nvidia/cloud-native/dcgm:4.5.2-1-ubuntu22.04",  # smoke, DCGM
+                        "ghcr.io/coreweave/nccl-tests:12.9.1-devel-ubuntu24.04-nccl2.29.2-1-d73ec07"]
     assert "nvcr.io/nvidia/gpu-operator:v26.3.3" in refs
     assert not any("/driver:" in r for r in refs)  # driver preinstalled: no driver image
     assert listed.charts == (ChartArtifact("gpu-operator", "v26.3.3", "https://helm.ngc.nvidia.com/nvidia"),)

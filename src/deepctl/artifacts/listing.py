@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from deepctl.addons.chart_images import addon_images, driver_os_tag
-from deepctl.addons.decisions import SMOKE_IMAGE
+from deepctl.addons.decisions import DCGM_IMAGE, NCCL_TESTS_IMAGE, SMOKE_IMAGE
 from deepctl.addons.registry import ADDONS
 from deepctl.artifacts.kubespray_downloads import Download, evaluate_downloads
 from deepctl.artifacts.model import ArtifactList, ChartArtifact, FileArtifact, ImageArtifact
@@ -50,8 +50,11 @@ def addon_charts(cluster: Cluster) -> tuple[ChartArtifact, ...]:
 
 
 def deepctl_images(cluster: Cluster) -> list[str]:
-    """Images deepctl itself runs: the GPU smoke Job of stage ``verify``."""
-    return [SMOKE_IMAGE] if cluster.spec.addons.gpu.enabled and cluster.gpu_hosts else []
+    """Images deepctl itself runs: ``verify``'s GPU smoke Job, DCGM diagnostics and NCCL
+    all-reduce (every level, as ``deepctl verify --level`` may ask for any)."""
+    if not (cluster.spec.addons.gpu.enabled and cluster.gpu_hosts):
+        return []
+    return [SMOKE_IMAGE, DCGM_IMAGE, NCCL_TESTS_IMAGE]
 
 
 def build_list(

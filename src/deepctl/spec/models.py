@@ -39,6 +39,7 @@ from deepctl.spec.kubernetes import (
 )
 from deepctl.spec.offline import Offline
 from deepctl.spec.syntax import shown, user_problem
+from deepctl.spec.verify import VerifyConfig
 
 API_VERSION: Literal["deepctl/v1alpha1"] = "deepctl/v1alpha1"
 Role = Literal["control-plane", "etcd", "worker"]
@@ -356,6 +357,9 @@ class ClusterSpec(SpecModel):
     ansible: AnsibleConfig = Field(default_factory=AnsibleConfig, description="Ansible runs.")
     offline: Offline | None = Field(None, description="Air-gapped install: mirrors (docs/airgap.md).")
     os: OsConfig = Field(default_factory=OsConfig, description="Host operating-system settings.")
+    verify: VerifyConfig = Field(
+        default_factory=VerifyConfig, description="deepctl verify's level and expected figures."
+    )
     kubespray_vars: dict[str, Any] = Field(
         default_factory=dict,
         description="Raw Kubespray variables, merged last. Values are Ansible templates.",

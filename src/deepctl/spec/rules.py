@@ -24,6 +24,7 @@ from deepctl.spec.models import Cluster, Host
 from deepctl.spec.offline_rules import check_offline
 from deepctl.spec.slurm_rules import check_slurm
 from deepctl.spec.syntax import RFC1123_LABEL, address_problem, capped, label_problem, shown
+from deepctl.spec.verify_rules import check_verify
 
 __all__ = [
     "INVENTORY_ONLY_VARS",
@@ -264,6 +265,7 @@ RULES: tuple[Callable[[Cluster], Iterator[Finding]], ...] = (
     check_bastion,
     check_gpu_hosts,
     check_offline,
+    check_verify,
 )
 
 

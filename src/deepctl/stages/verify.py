@@ -4,7 +4,11 @@
 2. with the GPU addon on: every GPU node offers the GPUs preflight saw, and a CUDA smoke Job
    (``nvidia-smi`` with one GPU) completes on each (``templates/playbooks/gpu-smoke.yml``).
    The checks themselves are pure (:mod:`deepctl.stages.verify_gpu`); a failure names the node;
-3. with Slurm on: an ``srun`` smoke job on each GPU partition (:mod:`deepctl.stages.verify_slurm`).
+3. with Slurm on: an ``srun`` smoke job on each GPU partition (:mod:`deepctl.stages.verify_slurm`);
+4. at level standard or full (``deepctl verify --level``, or ``spec.verify.level`` in a
+   deploy): DCGM diagnostics and NCCL all-reduce Jobs, judged against the expected figures
+   (:mod:`deepctl.stages.verify_jobs`). The findings are kept in the run's directory
+   (``verify-results.json``); a failed check names the node and exits 1.
 Every ``kubectl`` runs on the host, from Kubespray's ``bin_dir`` with the admin kubeconfig.
 """
 
@@ -14,18 +18,21 @@ from collections.abc import Callable
 from typing import Any
 
 from deepctl.errors import DeepctlError
-from deepctl.fsutil import atomic_write, ensure_private_dir
+from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
 from deepctl.spec.models import Cluster
-from deepctl.stages import verify_gpu, verify_slurm
+from deepctl.spec.verify import LEVELS, VerifyLevel
+from deepctl.stages import verify_gpu, verify_jobs, verify_slurm
 from deepctl.stages.context import StageContext
 from deepctl.stages.stage import Stage
 from deepctl.status.model import ApiObject
 from deepctl.templates import playbook_path
+from deepctl.verify import results as res
 
 TASK = "List nodes"
 SMOKE_JOBS_TASK = "Wait for the smoke Jobs to finish"
 SMOKE_PODS_TASK = "Smoke pods"
 SMOKE_LOGS_TASK = "Smoke Job logs"
+RESULTS_FILE = "verify-results.json"
 
 Event = dict[str, Any]
 
@@ -68,14 +75,29 @@ def _smoke_capture(sink: dict[str, str], logs: dict[str, str]) -> Callable[[Even
     return capture
 
 
+class VerifyFailed(DeepctlError):
+    """A verify check failed; ``--json`` carries every finding, not only the failed."""
+
+    def __init__(self, findings: list[res.Finding], message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.findings = list(findings)
+
+    def details(self) -> dict[str, Any]:
+        return {"findings": [f.to_json() for f in self.findings]}
+
+
 class VerifyStage:
     """The checks of the ``verify`` stage; ``only`` restricts them to some hosts (add-node)."""
 
     name = "verify"
 
-    def __init__(self, only: list[str] | None = None, gpus: bool = True) -> None:
+    def __init__(self, only: list[str] | None = None, gpus: bool = True,
+                 level: VerifyLevel = "quick", drain: bool = False) -> None:
         self.only = only
         self.gpus = gpus
+        self.level = level
+        self.drain = drain
+        self.findings: list[res.Finding] = []
 
     def _hosts(self, hosts: list[str]) -> list[str]:
         return [h for h in hosts if self.only is None or h in self.only]
@@ -99,8 +121,25 @@ class VerifyStage:
                        if self.only is None or n.get("metadata", {}).get("name") in self.only}
             self._check_gpus(ctx, by_name)
             self._smoke(ctx, by_name)
+            self.findings += verify_jobs.run_checks(ctx, self.level, by_name, self.only,
+                                                     self.drain)
         if self.gpus and ctx.cluster.spec.addons.slurm.enabled:
             verify_slurm.run_slurm_smoke(ctx)
+        self._conclude(ctx)
+
+    def _conclude(self, ctx: StageContext) -> None:
+        """Keep the findings in the run's directory; fail naming the failed checks."""
+        atomic_write_json(ctx.record.dir / RESULTS_FILE,
+                          {"level": self.level, "findings": [f.to_json() for f in self.findings]})
+        for line in res.lines(self.findings):
+            ctx.record.log(f"verify: {line}")
+            ctx.display.message(f"verify: {line}")
+        failed = res.failed(self.findings)
+        if failed:
+            raise VerifyFailed(self.findings,
+                "verify found problems:\n  " + "\n  ".join(res.lines(failed)),
+                hint=f"the findings are in {ctx.record.dir / RESULTS_FILE}; after a fix, run "
+                f"`deepctl verify {ctx.ws.spec.path} --level {self.level}`")
 
     def _check_gpus(self, ctx: StageContext, nodes: dict[str, ApiObject]) -> None:
         from deepctl.preflight.saved import expected_gpus  # preflight's own gpu_count per facts file
@@ -158,6 +197,8 @@ class VerifyStage:
                 f"`deepctl deploy {ctx.ws.spec.path} --only verify`",
             )
         ctx.record.log(f"verify: GPU smoke Job completed on {', '.join(names)}")
+        self.findings += [res.Finding(n, "cuda-smoke", "pass", "nvidia-smi ran in a pod with a GPU")
+                          for n in names]
 
 
 def _describe(cluster: Cluster) -> str:
@@ -167,15 +208,36 @@ def _describe(cluster: Cluster) -> str:
         "; nvidia.com/gpu allocatable as preflight saw; CUDA smoke Job (nvidia-smi, "
         f"{verify_gpu.smoke_image(cluster)}) on {on}" if gpus else "") + (
         "; srun smoke job on each Slurm GPU partition" if cluster.spec.addons.slurm.enabled
-        else "")
+        else "") + _level_text(cluster)
+
+
+def _level_text(cluster: Cluster) -> str:
+    level = cluster.spec.verify.level
+    if level == "quick" or not (cluster.spec.addons.gpu.enabled and cluster.gpu_hosts):
+        return ""
+    dcgm = 2 if level == "standard" else 3
+    return (f"; level {level}: DCGM diagnostics level {dcgm} and single-node NCCL all-reduce"
+            + (", multi-node all-reduce" if level == "full" else ""))
 
 
 def _always_checks(_: StageContext) -> str:
     return "always checks"
 
 
+def level_of(ctx: StageContext) -> VerifyLevel:
+    """``deepctl verify --level``, else ``spec.verify.level`` (a deploy)."""
+    wanted = ctx.params.get("level") or ctx.cluster.spec.verify.level
+    return next((known for known in LEVELS if known == wanted), "quick")
+
+
+def _run(ctx: StageContext) -> None:
+    nodes = ctx.params.get("nodes")
+    VerifyStage(list(nodes) if nodes else None, level=level_of(ctx),
+                drain=bool(ctx.params.get("drain"))).run(ctx)
+
+
 VERIFY = Stage(
-    "verify", "Verify the cluster", _describe, run=lambda ctx: VerifyStage().run(ctx),
+    "verify", "Verify the cluster", _describe, run=_run,
     after=("kubeconfig", "gpu"), rerun=_always_checks, checks_only=True,
 )
 
