@@ -8,7 +8,7 @@ from deepctl.engine.display import Display
 from deepctl.engine.plan import Plan, build_plan
 from deepctl.engine.session import Operation, Selection, run_operation
 from deepctl.kubespray_source import KubesprayTree
-from deepctl.stages.sequences import deploy_stages
+from deepctl.stages.sequences import DEPLOY_LEDGER_PREFIX, deploy_stages
 from deepctl.state.record import RunRecord
 from deepctl.workspace import Workspace
 
@@ -27,7 +27,8 @@ class DeployOptions:
 
 def deploy_operation(ws: Workspace, options: DeployOptions) -> Operation:
     return Operation("deploy", deploy_stages(), f"deepctl deploy {ws.spec.path}",
-                     options.selection(), accept_new_hosts=options.accept_new_hosts)
+                     options.selection(), ledger_prefix=DEPLOY_LEDGER_PREFIX,
+                     accept_new_hosts=options.accept_new_hosts)
 
 
 def deploy(ws: Workspace, options: DeployOptions, display: Display) -> RunRecord:
@@ -36,5 +37,4 @@ def deploy(ws: Workspace, options: DeployOptions, display: Display) -> RunRecord
 
 def deploy_plan(ws: Workspace, options: DeployOptions, tree: KubesprayTree | None) -> Plan:
     """``deploy --dry-run``: the plan, honouring ``--from/--only/--skip``."""
-    op = deploy_operation(ws, options)
-    return build_plan(ws.cluster, tree, op.stages, op.choices())
+    return build_plan(ws, tree, deploy_operation(ws, options))

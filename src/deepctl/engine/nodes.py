@@ -16,14 +16,25 @@ from pathlib import Path
 from typing import Any
 
 from deepctl.engine.display import Display
-from deepctl.engine.runner import refuse_out_of_order
-from deepctl.engine.session import NO_SELECTION, Operation, Selection, run_operation
+from deepctl.engine.runner import Ledgered
+from deepctl.engine.session import (
+    NO_SELECTION,
+    Operation,
+    Selection,
+    plan_operation,
+    run_operation,
+)
 from deepctl.errors import SpecError, UsageError
 from deepctl.spec.edit import add_host_text, remove_host_text, write_spec
 from deepctl.spec.loader import LoadedSpec, load_spec_text
 from deepctl.spec_keys import require_usable_keys
 from deepctl.stages.context import StageContext
-from deepctl.stages.sequences import add_node_stages, remove_node_stages
+from deepctl.stages.sequences import (
+    DEPLOY_LEDGER_PREFIX,
+    add_node_stages,
+    deploy_stages,
+    remove_node_stages,
+)
 from deepctl.state.pending import load_pending, set_pending
 from deepctl.state.record import RunRecord, utc_now
 from deepctl.workspace import Workspace, open_workspace
@@ -57,7 +68,8 @@ def add_node_operation(ws: Workspace, entry: dict[str, Any], *, accept_new_hosts
         "add-node", add_node_stages(name, host.roles),
         f"deepctl add-node {ws.spec.path} --name {name} --address {host.address} --yes",
         selection, params={"host": entry}, accept_new_hosts=accept_new_hosts, on_success=done,
-        in_order=True)
+        in_order=True, ledger_prefix="add-node/", forget_on_success=True,
+        establishes_in=Ledgered(deploy_stages(), DEPLOY_LEDGER_PREFIX))
 
 
 def prepare_add(ws: Workspace, entry: dict[str, Any], display: Display | None,
@@ -87,7 +99,7 @@ def refuse_fresh_selection(ws: Workspace, entry: dict[str, Any], selection: Sele
     and a selection that leaves out a stage the selected ones build on."""
     preview = prepare_add(ws, entry, None, write=False)
     op = add_node_operation(preview, entry, selection=selection)
-    refuse_out_of_order(op.command, op.stages, op.choices(), preview.cluster, set(), None)
+    plan_operation(preview, None, op).refuse_out_of_order(None)
 
 
 def add_node(spec: Path, state_dir: Path | None, entry: dict[str, Any], display: Display,
@@ -147,12 +159,12 @@ def remove_node_operation(ws: Workspace, name: str, force: bool,
     return Operation("remove-node", remove_node_stages(name, force),
                      f"deepctl remove-node {ws.spec.path} {name}"
                      + (" --force" if force else "") + " --yes",
-                     selection, params={"node": name, "force": force}, in_order=True)
+                     selection, params={"node": name, "force": force}, in_order=True,
+                     ledger_prefix="remove-node/", forget_on_success=True,
+                     establishes_in=Ledgered(deploy_stages(), DEPLOY_LEDGER_PREFIX))
 
 
 def remove_node(spec: Path, state_dir: Path | None, name: str, display: Display,
                 *, force: bool = False, selection: Selection = NO_SELECTION) -> RunRecord:
     ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
-    op = remove_node_operation(ws, name, force, selection)
-    require_usable_keys(ws.spec)  # one message for a bad key, before any host is contacted
-    return run_operation(ws, op, display)
+    return run_operation(ws, remove_node_operation(ws, name, force, selection), display)

@@ -29,7 +29,7 @@ from deepctl.engine.progress import (
 from deepctl.engine.signals import CancelToken
 from deepctl.errors import Canceled, DeepctlError, HostKeyMismatch, PlaybookFailed
 from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
-from deepctl.inventory import render_inventory, write_inventory
+from deepctl.inventory import write_inventory
 from deepctl.kubespray_source import KubesprayTree
 from deepctl.spec.models import Cluster
 from deepctl.state import StateDir
@@ -89,9 +89,8 @@ class Ansible:
         self.render_inventory()
 
     def render_inventory(self) -> None:
-        """Render the spec as it is now into this run's own inventory (what it reads)."""
-        files = render_inventory(self.workspace.cluster, self.workspace.spec.path.name)
-        write_inventory(self.record.inventory_dir, files)
+        """Write the spec as it is now into this run's own inventory (what it reads)."""
+        write_inventory(self.record.inventory_dir, self.workspace.inventory)
 
     def use(self, workspace: Workspace) -> None:
         """The spec changed during the run (node commands): render it for the next playbooks."""

@@ -27,6 +27,7 @@ from deepctl.stages.verify import VERIFY, verify_new_node
 DEPLOY: tuple[Stage, ...] = (PREFLIGHT, INVENTORY, OFFLINE_CA, KUBESPRAY, KUBECONFIG, *ADDON_STAGES,
                              VERIFY)
 DEPLOY_STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in ordered(DEPLOY))
+DEPLOY_LEDGER_PREFIX = ""  # deploy's stages are keyed by their names in the ledger
 
 
 def deploy_stages() -> list[Stage]:

@@ -18,8 +18,8 @@ from deepctl.errors import DeepctlError
 from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.spec.models import Cluster
 from deepctl.stages import verify_gpu, verify_slurm
-from deepctl.stages.context import StageContext
-from deepctl.stages.stage import Stage
+from deepctl.stages.context import PlanContext, StageContext
+from deepctl.stages.stage import Stage, first_control_plane
 from deepctl.status.model import ApiObject
 from deepctl.templates import playbook_path
 
@@ -170,13 +170,14 @@ def _describe(cluster: Cluster) -> str:
         else "")
 
 
-def _always_checks(_: StageContext) -> str:
+def _always_checks(_: PlanContext) -> str:
     return "always checks"
 
 
 VERIFY = Stage(
     "verify", "Verify the cluster", _describe, run=lambda ctx: VerifyStage().run(ctx),
-    after=("kubeconfig", "gpu"), rerun=_always_checks, checks_only=True,
+    after=("kubeconfig", "gpu"), hosts=first_control_plane, rerun=_always_checks,
+    checks_only=True,
 )
 
 
@@ -185,5 +186,6 @@ def verify_new_node(name: str) -> Stage:
     ``gpu-ready``'s; ``deploy --only verify`` runs the CUDA smoke Job on every GPU node)."""
     return Stage(
         "verify", f"Verify {name}", lambda c: f"{name} is a Ready node, asked on the API",
-        run=lambda ctx: VerifyStage([name], gpus=False).run(ctx), rerun=_always_checks,
+        run=lambda ctx: VerifyStage([name], gpus=False).run(ctx), hosts=first_control_plane,
+        rerun=_always_checks,
         checks_only=True)

@@ -57,6 +57,32 @@ class RunRecord:
         return str(self.data["id"])
 
     @property
+    def spec_path(self) -> str:
+        return str(self.data["spec_path"])
+
+    @property
+    def duration_s(self) -> float | None:
+        """How long the run took (None while it runs)."""
+        value = self.data.get("duration_s")
+        return float(value) if value is not None else None
+
+    @property
+    def remaining(self) -> list[str]:
+        """The stages a finished in-order run left to do (not selected)."""
+        return [str(n) for n in self.data.get("remaining") or []]
+
+    def set_remaining(self, names: list[str]) -> None:
+        self.data["remaining"] = list(names)
+        self.save()
+
+    def stage_with(self, statuses: tuple[StageStatus, ...]) -> str | None:
+        """The first stage (in run order) whose status is one of ``statuses``."""
+        for name, entry in self.data["stages"].items():
+            if entry.get("status") in statuses:
+                return str(name)
+        return None
+
+    @property
     def inventory_dir(self) -> Path:
         """The inventory this run's playbooks read (rendered by the engine at the start)."""
         return self.dir / "inventory"

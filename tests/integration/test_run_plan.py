@@ -1,0 +1,93 @@
+"""The plan a dry run shows is the plan that runs (engine/runplan.py), through the Kubespray
+stand-in on loopback SSH hosts; one inventory rendering per deploy."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deepctl import inventory as inventory_module
+from deepctl.engine.deploy import DeployOptions, deploy_operation
+from deepctl.engine.display import make_display
+from deepctl.engine.session import run_operation
+from deepctl.workspace import open_workspace
+from tests.harness import HostFarm, HostProfile
+from tests.integration.engine_support import deepctl, markers, run_state, write_spec
+
+pytestmark = pytest.mark.integration
+
+SKIP_PREFLIGHT = ("--skip", "preflight")
+
+
+def test_the_dry_run_plan_is_what_the_next_deploy_does(ssh_host_farm: HostFarm,
+                                                         tmp_path: Path) -> None:
+    cp1, wk1 = ssh_host_farm.add_many([HostProfile("cp1"), HostProfile("wk1")])
+    spec = write_spec(tmp_path, ssh_host_farm,
+                      {cp1: ["control-plane", "etcd", "worker"], wk1: ["worker"]}, cp1)
+    first = deepctl("deploy", str(spec), "--yes", *SKIP_PREFLIGHT, cwd=tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+
+    dry = deepctl("deploy", str(spec), "--dry-run", "--json", *SKIP_PREFLIGHT, cwd=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    plan = {s["name"]: s for s in json.loads(dry.stdout)["stages"]}
+    assert (plan["kubespray"]["runs"], plan["kubespray"]["reason"]) == (False, "up to date")
+    assert (plan["inventory"]["runs"], plan["inventory"]["reason"]) == (False, "up to date")
+    assert (plan["gpu"]["runs"], plan["gpu"]["reason"]) == (False, "not enabled in the spec")
+    assert (plan["preflight"]["runs"], plan["preflight"]["reason"]) == (False, "--skip")
+    assert (plan["verify"]["runs"], plan["verify"]["reason"]) == (True, "always checks")
+    assert plan["verify"]["hosts"] == ["cp1"]  # asked on the first control plane
+    assert plan["kubespray"]["hosts"] == ["cp1", "wk1"]
+    assert json.loads(dry.stdout)["playbooks"] == []  # cluster.yml does not run again
+    text = deepctl("deploy", str(spec), "--dry-run", *SKIP_PREFLIGHT, cwd=tmp_path).stdout
+    assert "skipped: up to date" in text
+
+    again = deepctl("deploy", str(spec), "--yes", *SKIP_PREFLIGHT, cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    state = run_state(tmp_path)
+    stages = state["stages"]
+    assert isinstance(stages, dict)
+    assert state["stage_order"] == list(plan)
+    for name, decision in plan.items():  # the run did what the plan said, stage by stage
+        if decision["runs"]:
+            assert stages[name]["status"] == "succeeded", name
+        else:
+            assert stages[name] == {"status": "skipped", "reason": decision["reason"]}, name
+    assert markers(tmp_path, "cp1") == ["cluster.yml"]  # the first deploy's, no other
+
+
+def counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Count every rendering of the inventory, whichever module calls it."""
+    calls: list[str] = []
+    real: Callable[..., Any] = inventory_module.render_inventory
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(str(args[1]) if len(args) > 1 else "")
+        return real(*args, **kwargs)
+
+    for module in list(sys.modules.values()):
+        if getattr(module, "__name__", "").startswith("deepctl") and \
+                getattr(module, "render_inventory", None) is real:
+            monkeypatch.setattr(module, "render_inventory", counted)
+    return calls
+
+
+def test_a_deploy_renders_the_inventory_once(ssh_host_farm: HostFarm, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    cp1, wk1 = ssh_host_farm.add_many([HostProfile("cp1"), HostProfile("wk1")])
+    spec = write_spec(tmp_path, ssh_host_farm,
+                      {cp1: ["control-plane", "etcd", "worker"], wk1: ["worker"]}, cp1)
+    monkeypatch.chdir(tmp_path)
+    calls = counting(monkeypatch)
+    ws = open_workspace(spec)
+    record = run_operation(ws, deploy_operation(ws, DeployOptions(skip=["preflight"])),
+                           make_display(True, io.StringIO()))
+    assert record.remaining == [] and record.duration_s is not None
+    assert run_state(tmp_path)["result"] == "succeeded"
+    assert markers(tmp_path, "cp1") == ["cluster.yml"]
+    assert len(calls) == 1, calls
