@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-
-from collections.abc import Sequence
 
 from deepctl.engine.deploy import DeployOptions, deploy_operation
 from deepctl.engine.plan import build_plan
@@ -14,6 +13,7 @@ from deepctl.engine.runplan import RunPlan, make_plan
 from deepctl.engine.selection import StageChoice, Unmet, select_stages, still_to_run, unmet_before
 from deepctl.engine.session import Operation
 from deepctl.errors import UsageError
+from deepctl.stages.context import PlanContext
 from deepctl.stages.sequences import (
     DEPLOY_STAGE_NAMES,
     add_node_stages,
@@ -22,7 +22,6 @@ from deepctl.stages.sequences import (
     reset_stages,
     upgrade_stages,
 )
-from deepctl.stages.context import PlanContext
 from deepctl.stages.stage import Stage, check_stage_names, ordered
 from deepctl.state.ledger import LedgerEntry, load_ledger, record_entry
 from deepctl.workspace import Workspace, open_workspace
