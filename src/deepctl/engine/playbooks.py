@@ -75,7 +75,7 @@ class Ansible:
 
     @property
     def config_path(self) -> Path:
-        return self.record.dir / "ansible.cfg"
+        return self.record.paths.ansible_cfg
 
     def prepare(self) -> None:
         """Write this run's ansible.cfg, env.json and inventory; create the cache and socket
@@ -85,7 +85,7 @@ class Ansible:
         text = ansible_settings.render_ansible_cfg(
             self.settings, ansible_settings.read_base_cfg(self.tree.path), self.tree.path)
         atomic_write(self.config_path, text)
-        atomic_write_json(self.record.dir / "env.json", self.envvars())
+        atomic_write_json(self.record.paths.env_file, self.envvars())
         self.render_inventory()
 
     def render_inventory(self) -> None:
@@ -119,7 +119,7 @@ class Ansible:
         self.display.playbook_started(stage, progress)
         self.record.log(f"stage {stage}: ansible-playbook {playbook}"
                         + (f" --limit {limit}" if limit else ""))
-        data_dir = ensure_private_dir(self.record.dir / "ansible" / stage)
+        data_dir = ensure_private_dir(self.record.paths.ansible_dir(stage))
         # Kubespray's playbooks are long: count their tasks when no earlier run did; deepctl's
         # own (absolute paths: verify, addons, node checks) are a few tasks, not worth it.
         counter = None if known or Path(playbook).is_absolute() else self._count_tasks(
@@ -188,7 +188,7 @@ class Ansible:
         try:
             vars_file = None
             if extravars:
-                vars_file = data_dir / "list-tasks-extravars.json"
+                vars_file = self.record.paths.list_tasks_vars(stage)
                 atomic_write_json(vars_file, extravars)
             binary = ansible_playbook_binary()
             argv = list_tasks_argv(binary, self.tree.playbook(playbook), self.record.inventory_dir,
@@ -219,7 +219,7 @@ class Ansible:
             failures = with_download_urls(progress.failures, self._hidden_download_url)
             raise failed_error(stage, playbook, result, failures, self.state,
                                self._bastion_errors(hop_offset),
-                               spec_path=str(self.record.data.get("spec_path") or "SPEC"))
+                               spec_path=self.record.spec_path)
         save_task_count(self.state, key, progress.tasks_started)
         return result
 

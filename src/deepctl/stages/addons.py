@@ -26,7 +26,7 @@ def _inputs(addon: Addon, ctx: PlanContext) -> object:
 
 
 def _run(addon: Addon, ctx: StageContext) -> None:
-    work_dir = ctx.record.dir / "addons" / addon.name
+    work_dir = ctx.record.paths.addon_dir(addon.name)
     for item in prepare_addon(ctx.ws, addon.name, work_dir):
         ctx.ansible.run(addon.name, str(item.playbook), extravars=item.extravars)
 

@@ -129,7 +129,7 @@ class VerifyStage:
         jobs = verify_gpu.smoke_jobs(ctx.cluster, nodes)
         if not jobs:
             return
-        work = ensure_private_dir(ctx.record.dir / "verify")
+        work = ensure_private_dir(ctx.record.paths.verify_dir)
         manifest = work / "gpu-smoke.yaml"
         atomic_write(manifest, verify_gpu.smoke_manifest(jobs), mode=0o600)
         names = [j["metadata"]["labels"][verify_gpu.NODE_LABEL] for j in jobs]

@@ -29,8 +29,8 @@ from typing import Any
 
 from deepctl.errors import StateError
 from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
-from deepctl.state.paths import StateDir
-from deepctl.state.runs import STATE_FILE, read_all, read_state, run_dirs
+from deepctl.state.paths import RunDir, StateDir
+from deepctl.state.runs import read_all, read_state, run_dirs
 from deepctl.state.types import SCHEMA_VERSION, RunResult, StageStatus
 
 
@@ -83,16 +83,21 @@ class RunRecord:
         return None
 
     @property
+    def paths(self) -> RunDir:
+        """Every path of the run's directory."""
+        return RunDir(self.dir)
+
+    @property
     def inventory_dir(self) -> Path:
         """The inventory this run's playbooks read (rendered by the engine at the start)."""
-        return self.dir / "inventory"
+        return self.paths.inventory_dir
 
     @property
     def log_path(self) -> Path:
-        return self.dir / "deepctl.log"
+        return self.paths.log
 
     def save(self) -> None:
-        atomic_write_json(self.dir / STATE_FILE, self.data)
+        atomic_write_json(self.paths.state_file, self.data)
 
     def discard(self) -> None:
         """Remove the run: refused before anything ran, it is not one."""
@@ -141,7 +146,7 @@ def start_run(state: StateDir, command: str, spec_path: Path, spec_hash: str,
     ensure_private_dir(state.runs_dir)
     run_id = new_run_id(command)
     run_dir = ensure_private_dir(state.runs_dir / run_id)
-    atomic_write(run_dir / "spec.yaml", spec_path.read_bytes())
+    atomic_write(RunDir(run_dir).spec_copy, spec_path.read_bytes())
     data: dict[str, Any] = {
         "version": SCHEMA_VERSION,
         "id": run_id,
@@ -172,7 +177,7 @@ def last_run(state: StateDir, command: str) -> dict[str, Any] | None:
     newer deepctl, is a :class:`StateError` rather than a silently older resume point.
     """
     newest = run_dirs(state)[:1]
-    if newest and (newest[0] / STATE_FILE).exists():
+    if newest and RunDir(newest[0]).state_file.exists():
         try:
             read_state(newest[0])
         except StateError as error:
@@ -203,6 +208,6 @@ def mark_interrupted(state: StateDir, pid: int, host: str) -> list[str]:
             stages[name]["status"] = "interrupted"
         data.update(result="interrupted", failed_stage=running[0] if running else None,
                     error=f"deepctl (PID {pid} on {host}) ended without finishing this run")
-        atomic_write_json(run_dir / STATE_FILE, data)
+        atomic_write_json(RunDir(run_dir).state_file, data)
         marked.append(str(data.get("id", run_dir.name)))
     return marked
