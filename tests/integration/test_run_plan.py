@@ -1,5 +1,6 @@
 """The plan a dry run shows is the plan that runs (engine/runplan.py), through the Kubespray
-stand-in on loopback SSH hosts; one inventory rendering per deploy."""
+stand-in on loopback SSH hosts; per deploy, one inventory rendering and one lookup of
+Ansible, whose environment and binary the --list-tasks count uses too."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
 from deepctl import inventory as inventory_module
+from deepctl.ansible import runner as ansible_runner_module
+from deepctl.engine import playbooks as engine_playbooks
 from deepctl.engine.deploy import DeployOptions, deploy_operation
 from deepctl.engine.display import make_display
 from deepctl.engine.session import run_operation
@@ -77,13 +80,36 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def test_a_deploy_renders_the_inventory_once(ssh_host_farm: HostFarm, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+class ListTasks:
+    """Records the ``--list-tasks`` the engine starts (instead of starting it)."""
+
+    started: ClassVar[list[tuple[list[str], dict[str, str]]]] = []
+
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path,
+                 on_total: Callable[[int], None]) -> None:
+        ListTasks.started.append((argv, dict(env)))
+
+    def stop(self) -> None:
+        return None
+
+
+def test_a_deploy_renders_the_inventory_and_finds_ansible_once(
+        ssh_host_farm: HostFarm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cp1, wk1 = ssh_host_farm.add_many([HostProfile("cp1"), HostProfile("wk1")])
     spec = write_spec(tmp_path, ssh_host_farm,
                       {cp1: ["control-plane", "etcd", "worker"], wk1: ["worker"]}, cp1)
     monkeypatch.chdir(tmp_path)
     calls = counting(monkeypatch)
+    lookups: list[str] = []
+    real_binary = ansible_runner_module.ansible_binary
+
+    def binary(name: str) -> str:
+        lookups.append(name)
+        return real_binary(name)
+
+    monkeypatch.setattr(ansible_runner_module, "ansible_binary", binary)
+    monkeypatch.setattr(engine_playbooks, "TaskCounter", ListTasks)
+    ListTasks.started.clear()
     ws = open_workspace(spec)
     record = run_operation(ws, deploy_operation(ws, DeployOptions(skip=["preflight"])),
                            make_display(True, io.StringIO()))
@@ -91,3 +117,9 @@ def test_a_deploy_renders_the_inventory_once(ssh_host_farm: HostFarm, tmp_path: 
     assert run_state(tmp_path)["result"] == "succeeded"
     assert markers(tmp_path, "cp1") == ["cluster.yml"]
     assert len(calls) == 1, calls
+    assert lookups == ["ansible-playbook"]  # not once per playbook
+    assert ListTasks.started  # cluster.yml's tasks counted, through the same boundary:
+    env = json.loads((record.dir / "env.json").read_text())
+    for argv, listed_env in ListTasks.started:
+        assert argv[0] == env["DEEPCTL_ANSIBLE_PLAYBOOK"] == real_binary("ansible-playbook")
+        assert {k: listed_env[k] for k in env} == env  # the playbooks' own environment

@@ -5,17 +5,19 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from deepctl.ansible import settings as ansible_settings
-from deepctl.ansible.environment import ansible_env, kubespray_dirs
+from deepctl.ansible.environment import kubespray_dirs
 from deepctl.ansible.explain import hints
 from deepctl.ansible.kubespray_downloads import cached_architecture, download_url
 from deepctl.ansible.runner import (
+    AnsibleTools,
     PlaybookResult,
     PlaybookRun,
-    ansible_playbook_binary,
+    find_tools,
     run_playbook,
 )
 from deepctl.ansible.tasklist import TaskCounter, list_tasks_argv
@@ -61,6 +63,7 @@ class Ansible:
     token: CancelToken
     settings: ansible_settings.AnsibleSettings = field(init=False)
     _download_urls: dict[str, str | None] = field(init=False, default_factory=dict)
+    _env: dict[str, str] | None = field(init=False, default=None)
 
     @property
     def state(self) -> StateDir:
@@ -98,8 +101,17 @@ class Ansible:
         self._download_urls.clear()  # the mirror settings may have changed with it
         self.render_inventory()
 
+    @cached_property
+    def tools(self) -> AnsibleTools:
+        """ansible-playbook and its wrapper, looked up once per run."""
+        return find_tools()
+
     def envvars(self) -> dict[str, str]:
-        return ansible_env(self.config_path, ansible_playbook_binary())
+        """The environment of every Ansible process of the run (built once): the playbooks
+        and their ``--list-tasks`` alike."""
+        if self._env is None:
+            self._env = self.tools.env(self.config_path)
+        return self._env
 
     def extravars(self, extra: dict[str, Any] | None) -> dict[str, Any]:
         return {**kubespray_dirs(self.state), **(extra or {})}
@@ -135,7 +147,7 @@ class Ansible:
         )
         hop_offset = self._bastion_log_size()
         try:
-            result = run_playbook(run, handle, lambda: self.token.canceled)
+            result = run_playbook(run, handle, lambda: self.token.canceled, self.tools)
         finally:
             if counter is not None:
                 counter.stop()
@@ -190,8 +202,8 @@ class Ansible:
             if extravars:
                 vars_file = self.record.paths.list_tasks_vars(stage)
                 atomic_write_json(vars_file, extravars)
-            binary = ansible_playbook_binary()
-            argv = list_tasks_argv(binary, self.tree.playbook(playbook), self.record.inventory_dir,
+            argv = list_tasks_argv(self.tools.playbook, self.tree.playbook(playbook),
+                                   self.record.inventory_dir,
                                    limit=limit, extravars_file=vars_file)
         except (DeepctlError, TypeError, ValueError):
             return None  # no total then: the bar stays indeterminate
