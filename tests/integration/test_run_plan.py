@@ -8,6 +8,7 @@ import io
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,6 +20,9 @@ from deepctl.engine import playbooks as engine_playbooks
 from deepctl.engine.deploy import DeployOptions, deploy_operation
 from deepctl.engine.display import make_display
 from deepctl.engine.session import run_operation
+from deepctl.stages import sequences
+from deepctl.stages.context import PlanContext
+from deepctl.stages.stage import Stage
 from deepctl.workspace import open_workspace
 from tests.harness import HostFarm, HostProfile
 from tests.integration.engine_support import deepctl, markers, run_state, write_spec
@@ -93,7 +97,7 @@ class ListTasks:
         return None
 
 
-def test_a_deploy_renders_the_inventory_and_finds_ansible_once(
+def test_a_deploy_renders_the_inventory_finds_ansible_and_asks_reruns_once(
         ssh_host_farm: HostFarm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cp1, wk1 = ssh_host_farm.add_many([HostProfile("cp1"), HostProfile("wk1")])
     spec = write_spec(tmp_path, ssh_host_farm,
@@ -123,3 +127,21 @@ def test_a_deploy_renders_the_inventory_and_finds_ansible_once(
     for argv, listed_env in ListTasks.started:
         assert argv[0] == env["DEEPCTL_ANSIBLE_PLAYBOOK"] == real_binary("ansible-playbook")
         assert {k: listed_env[k] for k in env} == env  # the playbooks' own environment
+
+    # a second deploy: every stage's rerun is asked at most once (only those up to date)
+    asked: list[str] = []
+
+    def counted_rerun(stage: Stage) -> Stage:
+        def rerun(ctx: PlanContext) -> str | None:
+            asked.append(stage.name)
+            return stage.rerun(ctx)
+        return replace(stage, rerun=rerun)
+
+    monkeypatch.setattr(sequences, "DEPLOY", tuple(counted_rerun(s) for s in sequences.DEPLOY))
+    calls.clear()
+    ws = open_workspace(spec)
+    run_operation(ws, deploy_operation(ws, DeployOptions(skip=["preflight"])),
+                  make_display(True, io.StringIO()))
+    assert sorted(asked) == ["inventory", "kubeconfig", "kubespray", "verify"]  # once each
+    assert len(calls) == 1, calls
+    assert markers(tmp_path, "cp1") == ["cluster.yml"]

@@ -141,3 +141,12 @@ def test_the_dead_code_stays_gone() -> None:
     fields = {t.target.id for n in ast.walk(context) if isinstance(n, ast.ClassDef)
               for t in n.body if isinstance(t, ast.AnnAssign) and isinstance(t.target, ast.Name)}
     assert "params" not in fields
+
+
+def test_the_ssh_key_check_is_the_engines() -> None:
+    """One place checks the keys before a command contacts hosts: the session
+    (``run_operation``); add-node also before it writes the spec. No command does it."""
+    callers = sorted(p.relative_to(SRC).as_posix() for p in SRC.rglob("*.py")
+                     if "require_usable_keys(" in p.read_text(encoding="utf-8"))
+    assert callers == ["engine/nodes.py", "engine/session.py", "preflight/__init__.py",
+                       "spec_keys.py"]

@@ -21,12 +21,14 @@ def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_j
         yes: bool = False, accept_new_hosts: bool = False, from_stage: str | None = None,
         only: list[str] | None = None, skip: list[str] | None = None,
         restart: bool = False) -> None:
-    ws = open_workspace(spec, state_dir, strict=strict)
+    ws = open_workspace(spec, state_dir, strict=strict, create=False)
     options = DeployOptions(from_stage=from_stage, only=list(only or []),
                             skip=list(skip or []), restart=restart,
                             accept_new_hosts=accept_new_hosts)
     op = deploy_operation(ws, options)
-    op.check_selection()  # bad stage names are usage errors, with or without --dry-run, before asking
+    # bad stage names are usage errors, with or without --dry-run, before anything is written
+    op.check_selection()
+    ws.state.create()
     if dry_run:
         ws.render_inventory()  # for people to read; no run reads <state>/inventory
         tree = kubespray_source.find(ws.cluster, ws.spec.directory)
