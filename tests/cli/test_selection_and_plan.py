@@ -89,12 +89,18 @@ def counted(monkeypatch: pytest.MonkeyPatch, module: str, name: str) -> list[obj
 def test_stage_names_are_checked_once_per_command(cli: Invoke, sandbox: Sandbox,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     import deepctl.commands.deploy
-    import deepctl.engine.session  # noqa: F401
+    import deepctl.engine.session
 
     spec = sandbox.spec()
     checks = counted(monkeypatch, "deepctl.stages.stage", "check_stage_names")
+    deepctl.engine.session._checked_choices.cache_clear()  # pure, so kept per process
     result = cli("deploy", str(spec), "--dry-run", "--only", "verify")
     assert result.exit_code == 0, result.output
+    assert len(checks) == 1, checks
+    checks.clear()
+    added = cli("add-node", str(spec), "--name", "wk9", "--address", "10.0.0.9", "--dry-run",
+                "--skip", "preflight")  # checked before asking, and by the engine's Operation
+    assert added.exit_code == 0, added.output
     assert len(checks) == 1, checks
     bad = cli("deploy", str(spec), "--dry-run", "--only", "verfy")
     assert bad.exit_code == 2 and "did you mean 'verify'" in bad.stderr

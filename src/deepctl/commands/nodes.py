@@ -133,7 +133,7 @@ def reset(spec: Path, *, state_dir: Path | None, yes: bool, as_json: bool,
         return
     hosts = summary([h.name for h in ws.cluster.spec.hosts])
     confirm(f"Reset cluster {ws.cluster.name}: wipe Kubernetes from {hosts}?", yes)
-    record = engine_reset(spec, state_dir, make_display(as_json))
+    record = engine_reset(ws, make_display(as_json))
     _done(f"reset cluster {ws.cluster.name}", record, as_json)
 
 

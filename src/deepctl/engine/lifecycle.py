@@ -30,9 +30,8 @@ def reset_operation(ws: Workspace) -> Operation:
                      ledger_prefix="reset/", forget_on_success=True)
 
 
-def reset(spec: Path, state_dir: Path | None, display: Display) -> RunRecord:
+def reset(ws: Workspace, display: Display) -> RunRecord:
     """Kubespray ``reset.yml`` on every host; the state forgets the finished stages."""
-    ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
     return run_operation(ws, reset_operation(ws), display)
 
 

@@ -14,6 +14,7 @@ ledger prefix, forgetting on success, what a stage establishes) is a field of
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -55,10 +56,16 @@ class Selection:
 
     def choices(self, order: list[str]) -> list[StageChoice]:
         """Each stage of ``order`` selected or not; unknown names and contradictions are
-        usage errors."""
-        check_stage_names(self.names(), order)
-        return select_stages(order, from_stage=self.from_stage, only=list(self.only),
-                             skip=list(self.skip))
+        usage errors. Pure, so checked once per selection and order (a command that checks
+        before asking and again when it runs does not check twice)."""
+        return list(_checked_choices(self, tuple(order)))
+
+
+@functools.cache
+def _checked_choices(selection: Selection, order: tuple[str, ...]) -> tuple[StageChoice, ...]:
+    check_stage_names(selection.names(), order)
+    return tuple(select_stages(list(order), from_stage=selection.from_stage,
+                               only=list(selection.only), skip=list(selection.skip)))
 
 
 NO_SELECTION = Selection()  # every stage, resuming where the last run stopped
