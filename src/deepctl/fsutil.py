@@ -56,15 +56,3 @@ def atomic_write(path: Path, data: str | bytes, mode: int = 0o600) -> None:
 
 def atomic_write_json(path: Path, data: Any, mode: int = 0o600) -> None:
     atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n", mode)
-
-
-def write_if_changed(path: Path, data: str, mode: int = 0o600) -> bool:
-    """Atomically write ``data`` unless the file already holds exactly it."""
-    try:
-        if path.read_text(encoding="utf-8") == data:
-            os.chmod(path, mode)
-            return False
-    except (FileNotFoundError, UnicodeDecodeError):
-        pass
-    atomic_write(path, data, mode)
-    return True

@@ -11,6 +11,7 @@ next deploy, which often runs as root. So deepctl refuses, before using it:
 
 It never changes a mode outside the state directory: it says what to fix instead.
 :func:`dir_problem` is pure; :func:`check_dir` and :func:`check_state_dir` read the disk.
+The directories to check come from :class:`deepctl.state.paths.StateDir` (the one layout).
 """
 
 from __future__ import annotations
@@ -22,11 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deepctl.errors import StateError
-
-STATE_PARENT = ".deepctl"
-INNER_DIRS = ("inventory", "runs", "facts", "secrets", "ssh", "facts-cache",
-              "kubespray-validate", "inventory/group_vars", "inventory/group_vars/all",
-              "inventory/group_vars/k8s_cluster", "inventory/artifacts", "inventory/credentials")
 
 
 @dataclass(frozen=True)
@@ -88,13 +84,8 @@ def check_dir(path: Path) -> None:
         raise StateError(f"unsafe state directory: {problem[0]}", hint=problem[1])
 
 
-def state_path(root: Path) -> list[Path]:
-    """Pure: the directories of a state directory that are checked, outermost first."""
-    outer = [root.parent] if root.parent.name == STATE_PARENT else []
-    return [*outer, root, *(root / inner for inner in INNER_DIRS)]
-
-
-def check_state_dir(root: Path) -> None:
-    """Refuse a state directory (and ``.deepctl`` above it) that another user could subvert."""
-    for path in state_path(root):
+def check_state_dir(dirs: list[Path]) -> None:
+    """Refuse a state directory (``dirs``: its directories, and ``.deepctl`` above it,
+    outermost first) that another user could subvert."""
+    for path in dirs:
         check_dir(path)

@@ -10,7 +10,7 @@ import yaml
 
 from deepctl.inventory import deepctl_settings, host_vars, render_hosts
 from deepctl.kubespray_offline import render_offline_vars
-from deepctl.kubespray_release import SIMPLE_REFERENCE, load_release, resolved_default, same_value
+from deepctl.kubespray_release import load_release, resolved_default, same_value
 from deepctl.spec.kubespray_map import is_template
 from deepctl.spec.models import Cluster
 
@@ -35,18 +35,6 @@ class VarRow:
                 "kubesprayDefaultValue": self.default_value, "differs": self.differs}
 
 
-def kubespray_default(name: str, defaults: dict[str, str]) -> tuple[str | None, Any, bool]:
-    """(source text, value, known): the default, following ``"{{ other }}"`` references."""
-    text = defaults.get(name)
-    if text is None:
-        return None, None, False
-    value: Any = yaml.safe_load(text)
-    for _ in range(3):
-        match = SIMPLE_REFERENCE.match(value) if isinstance(value, str) else None
-        if match is None or match.group(1) not in defaults:
-            break
-        value = yaml.safe_load(defaults[match.group(1)])
-    return text, value, not is_template(value)
 
 
 def compare(value: Any, default: Any, known: bool, has_default: bool) -> Differs:

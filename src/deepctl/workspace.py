@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from deepctl.inventory import render_inventory, write_inventory
@@ -20,10 +21,15 @@ class Workspace:
     def cluster(self) -> Cluster:
         return self.spec.cluster
 
+    @cached_property
+    def inventory(self) -> dict[str, str]:
+        """The spec rendered as a Kubespray inventory (file name -> text), rendered once: a
+        spec that changes during a run is a new :class:`Workspace`."""
+        return render_inventory(self.cluster, self.spec.path.name)
+
     def render_inventory(self) -> list[Path]:
-        """Render the Kubespray inventory into the state directory (atomic, 0600)."""
-        files = render_inventory(self.cluster, self.spec.path.name)
-        return write_inventory(self.state.inventory_dir, files)
+        """Write the Kubespray inventory into the state directory (atomic, 0600)."""
+        return write_inventory(self.state.inventory_dir, self.inventory)
 
 
 def open_workspace(

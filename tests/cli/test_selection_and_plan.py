@@ -66,3 +66,41 @@ def test_host_names_are_summarised_at_any_scale() -> None:
     assert summary([f"n{i}" for i in range(0, 40, 2)]) == (
         "20 hosts: n0, n2, n4, n6, n8, n10, n12, n14 and 12 more")
     assert hosts_label(["a", "b"]) == "2 hosts: a, b" and hosts_label(["a"]) == "a"
+
+
+def counted(monkeypatch: pytest.MonkeyPatch, module: str, name: str) -> list[object]:
+    """Count the calls of ``module.name`` from every deepctl module that imported it."""
+    import sys
+
+    real = getattr(sys.modules[module], name)
+    calls: list[object] = []
+
+    def wrapper(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    for loaded in list(sys.modules.values()):
+        if getattr(loaded, "__name__", "").startswith("deepctl") and \
+                getattr(loaded, name, None) is real:
+            monkeypatch.setattr(loaded, name, wrapper)
+    return calls
+
+
+def test_stage_names_are_checked_once_per_command(cli: Invoke, sandbox: Sandbox,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import deepctl.commands.deploy
+    import deepctl.engine.session
+
+    spec = sandbox.spec()
+    checks = counted(monkeypatch, "deepctl.stages.stage", "check_stage_names")
+    deepctl.engine.session._checked_choices.cache_clear()  # pure, so kept per process
+    result = cli("deploy", str(spec), "--dry-run", "--only", "verify")
+    assert result.exit_code == 0, result.output
+    assert len(checks) == 1, checks
+    checks.clear()
+    added = cli("add-node", str(spec), "--name", "wk9", "--address", "10.0.0.9", "--dry-run",
+                "--skip", "preflight")  # checked before asking, and by the engine's Operation
+    assert added.exit_code == 0, added.output
+    assert len(checks) == 1, checks
+    bad = cli("deploy", str(spec), "--dry-run", "--only", "verfy")
+    assert bad.exit_code == 2 and "did you mean 'verify'" in bad.stderr

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from deepctl.state_guard import DirFacts, dir_problem, state_path
+from deepctl.state import StateDir
+from deepctl.state_guard import DirFacts, dir_problem
 from tests.cli.conftest import Invoke, Sandbox
 
 
@@ -72,6 +73,6 @@ def test_dir_problem_is_pure() -> None:
     assert dir_problem(Path("/s"), DirFacts("directory", 1000, 0o757), 1000) is not None
     assert dir_problem(Path("/s"), DirFacts("directory", 0, 0o700), 1000) is not None
     assert dir_problem(Path("/s"), DirFacts("symlink", 1000, 0o777), 1000) is not None
-    assert state_path(Path("/w/.deepctl/lab"))[:3] == [
+    assert StateDir(Path("/w/.deepctl/lab")).guarded_dirs()[:3] == [
         Path("/w/.deepctl"), Path("/w/.deepctl/lab"), Path("/w/.deepctl/lab/inventory")]
-    assert state_path(Path("/srv/state"))[0] == Path("/srv/state")
+    assert StateDir(Path("/srv/state")).guarded_dirs()[0] == Path("/srv/state")

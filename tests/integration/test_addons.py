@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 import yaml
 
-from deepctl.addons.playbook import addon_playbook_runs, plan_addon
+from deepctl.addons.playbook import plan_addon, prepare_addon
 from deepctl.addons.registry import get_addon
-from deepctl.addons.secrets import grafana_admin_secret, read_secret_value
+from deepctl.addons.secrets import grafana_admin_secret
 from deepctl.ansible import settings as ansible_settings
-from deepctl.ansible.runner import PlaybookResult, run_playbook
-from deepctl.fsutil import atomic_write
+from deepctl.ansible.runner import PlaybookResult, PlaybookRun, run_playbook
+from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.workspace import Workspace, open_workspace
 from tests.harness import HostFarm, HostProfile, TestHost
 
@@ -56,8 +56,11 @@ def run_addon(ws: Workspace, addon: str, work: Path, remote: Path) -> list[Playb
     settings = ansible_settings.settings_for(ws.cluster, ws.state)
     cfg = work.parent / f"{work.name}.ansible.cfg"
     atomic_write(cfg, ansible_settings.render_ansible_cfg(settings))
-    runs = addon_playbook_runs(ws, addon, work, envvars={"ANSIBLE_CONFIG": str(cfg)},
-                               remote_dir=str(remote))
+    runs = [PlaybookRun(private_data_dir=ensure_private_dir(work / "ansible" / item.name),
+                        playbook=item.playbook, inventory=ws.state.hosts_file,
+                        envvars={"ANSIBLE_CONFIG": str(cfg)}, extravars=item.extravars,
+                        ident=f"{addon}-{item.name}")
+            for item in prepare_addon(ws, addon, work, remote_dir=str(remote))]
     results = [run_playbook(r) for r in runs]
     for result in results:
         assert (result.rc, result.status) == (0, "successful"), (
@@ -109,7 +112,7 @@ def test_monitoring_installs_pinned_chart_with_values_and_secret(
     assert yaml.safe_load(applied[1]["stdin"])["metadata"]["labels"]["grafana_dashboard"] == "1"
 
     secret = grafana_admin_secret(ws.state)
-    password = read_secret_value(secret, "admin-password")
+    password = yaml.safe_load(secret.path.read_text())["stringData"]["admin-password"]
     assert yaml.safe_load(applied[2]["stdin"])["stringData"]["admin-password"] == password
     assert_password_nowhere_else(password, tmp_path, cp1, results, keep=secret.path)
 
@@ -167,7 +170,7 @@ def test_failed_and_stuck_releases_are_repaired(
 
 def test_disabled_addon_runs_nothing(tmp_path: Path, ssh_host_farm: HostFarm, cp1: TestHost) -> None:
     ws = workspace(tmp_path, ssh_host_farm, cp1, {"jupyterhub": {"enabled": False}})
-    assert addon_playbook_runs(ws, "jupyterhub", tmp_path / "run") == []
-    assert addon_playbook_runs(ws, "storage", tmp_path / "run") == []
+    assert prepare_addon(ws, "jupyterhub", tmp_path / "run") == []
+    assert prepare_addon(ws, "storage", tmp_path / "run") == []
     assert cp1.calls("helm") == [] and cp1.calls("kubectl") == []
     assert not (tmp_path / "run").exists()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from deepctl.artifacts.images import image_present, layout_refs
+from deepctl.artifacts.images import image_present, layout_digests
 from deepctl.artifacts.model import ArtifactList, ChartArtifact, ImageArtifact
 from deepctl.artifacts.progress import Kind, SilentReporter
 from deepctl.artifacts.pull import PullOptions, pull
@@ -74,7 +74,7 @@ def test_pull_from_one_registry_then_push_into_another(
     assert pulled.count("image", "fetched") == 2, pulled.failures
     blobs = sum(p.stat().st_size for p in (mirror / "images" / "blobs" / "sha256").iterdir())
     assert pulled.image_bytes == blobs == sum(bar.advanced["image"])  # the bar shows bytes
-    assert layout_refs(mirror / "images") == [REF, QUAY_REF]
+    assert list(layout_digests(mirror / "images")) == [REF, QUAY_REF]
     inspected = subprocess.run(["skopeo", "inspect", f"oci:{mirror / 'images'}:{REF}"],
                                capture_output=True, text=True, check=True)
     assert json.loads(inspected.stdout)["Digest"] == digest

@@ -19,7 +19,7 @@ import yaml
 from deepctl.addons import ADDONS, Release, addon_context, render_values
 from deepctl.addons.manifests import addon_manifests, gpu_dashboard_json
 from deepctl.addons.registry import get_addon
-from deepctl.addons.secrets import grafana_admin_secret, read_secret_value
+from deepctl.addons.secrets import grafana_admin_secret
 from deepctl.preflight.gpu import GpuInventory
 from deepctl.spec.models import Cluster
 from deepctl.state import StateDir
@@ -288,7 +288,7 @@ def test_gpu_alert_rules_cover_xid_ecc_temperature_and_missing_gpus() -> None:
 def test_grafana_password_is_only_in_its_private_secret_file(tmp_path: Path) -> None:
     state = StateDir(tmp_path / "state").create()
     secret = grafana_admin_secret(state)
-    password = read_secret_value(secret, "admin-password")
+    password = str(yaml.safe_load(secret.path.read_text())["stringData"]["admin-password"])
     assert len(password) >= 24
     assert stat.S_IMODE(secret.path.stat().st_mode) == 0o600
     assert stat.S_IMODE(secret.path.parent.stat().st_mode) == 0o700

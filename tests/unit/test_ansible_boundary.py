@@ -18,6 +18,7 @@ def test_environment_of_every_ansible_process() -> None:
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_HOST_KEY_CHECKING": "True",
         "PATH": "/venv/bin:/usr/bin:/bin",
+        "DEEPCTL_ANSIBLE_PLAYBOOK": "/venv/bin/ansible-playbook",
     }
     assert "ANSIBLE_CONFIG" not in ansible_env(None, "/venv/bin/ansible-playbook", path="")
 

@@ -165,13 +165,12 @@ THREE_CONTROL_PLANES = MINIMAL_SPEC.replace(
 
 
 def test_ha_plan_names_the_local_load_balancer_kubespray_runs() -> None:
-    from deepctl.engine.plan import build_plan
-    from deepctl.stages.sequences import deploy_stages
+    from deepctl.engine.plan import notes_for
 
     text = THREE_CONTROL_PLANES.replace(
         "spec:\n", "spec:\n  kubernetes: {localApiServerLoadBalancer: {type: haproxy}}\n", 1)
-    plan = build_plan(load_spec_text(text, Path("c.yaml")).cluster, None, deploy_stages())
-    assert any("local API load balancer (haproxy) on every node" in n for n in plan.notes)
+    notes = notes_for(load_spec_text(text, Path("c.yaml")).cluster)  # the plan's notes
+    assert any("local API load balancer (haproxy) on every node" in n for n in notes)
 
 
 def test_ha_with_the_local_load_balancer_off_and_none_outside_warns() -> None:

@@ -4,13 +4,12 @@ machine-id), even when the spec did not (deepctl.preflight.identity)."""
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
-from deepctl.engine.runner import run_reason, skip_reason
+from deepctl.engine.runplan import make_plan
 from deepctl.preflight import identity
 from deepctl.preflight.collect import save_facts
 from deepctl.preflight.model import HostFacts
+from deepctl.stages.context import PlanContext
 from deepctl.stages.preflight import PREFLIGHT
 from deepctl.state.ledger import LedgerEntry
 from deepctl.workspace import Workspace, open_workspace
@@ -44,13 +43,16 @@ def checked(ws: Workspace, keys: dict[str, str], machine_ids: dict[str, str]) ->
     identity.save_identity(ws.state, identity.current_identity(ws.cluster, ws.state))
 
 
-def should_run(ws: Workspace, previous: str | None = "same", current: str = "same"
+def should_run(ws: Workspace, previous: str | None = "same", current: str | None = None
                ) -> tuple[bool, str]:
-    """What the stage runner decides for preflight (the ledger holding ``previous``)."""
-    ctx: Any = SimpleNamespace(ws=ws, cluster=ws.cluster)
-    entry = None if previous is None else LedgerEntry(previous, "t", "r1")
-    skip = skip_reason(ctx, PREFLIGHT, None, entry, current)
-    return (True, run_reason(ctx, PREFLIGHT, entry, current)) if skip is None else (False, skip)
+    """What the run's plan decides for preflight (the ledger holding ``previous``; the
+    default: the hash the stage has now)."""
+    ctx = PlanContext(ws, None)
+    now = make_plan(ctx, "deploy", [PREFLIGHT], [], {}, "")["preflight"].inputs_hash
+    digest = {"same": now, None: None}.get(previous, previous)
+    ledger = {} if digest is None else {"preflight": LedgerEntry(digest, "t", "r1")}
+    decision = make_plan(ctx, "deploy", [PREFLIGHT], [], ledger, "")["preflight"]
+    return decision.runs, decision.reason
 
 
 def test_identity_is_keys_and_machine_id_per_host(tmp_path: Path) -> None:

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from deepctl.engine.plan import build_plan
+from deepctl.engine.plan import notes_for
 from deepctl.errors import SpecError, SpecProblem
 from deepctl.spec import rules
 from deepctl.spec.loader import LoadedSpec, load_spec_text
-from deepctl.stages.sequences import deploy_stages
 
 HEAD = "apiVersion: deepctl/v1alpha1\nkind: Cluster\nmetadata:\n  name: lab\nspec:\n"
 ONE_HOST = """\
@@ -239,7 +238,7 @@ def test_ha_control_plane_without_load_balancer_is_valid_and_the_plan_says_so() 
     )
     loaded = load(body, strict=True)
     assert loaded.warnings == []
-    notes = build_plan(loaded.cluster, None, deploy_stages()).notes
+    notes = notes_for(loaded.cluster)  # the plan's notes
     assert any("local API load balancer" in note for note in notes)
 
 

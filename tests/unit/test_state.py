@@ -9,7 +9,7 @@ import pytest
 
 from deepctl.errors import StateError, UsageError
 from deepctl.state import StateDir
-from deepctl.state.ledger import LedgerEntry, forget, ledger_key, load_ledger, record_entry
+from deepctl.state.ledger import LedgerEntry, forget, load_ledger, record_entry
 from deepctl.state.pending import load_pending, set_pending
 from deepctl.state.record import start_run
 from deepctl.state.retention import RunInfo, keep_from_env, prune_runs, runs_to_prune
@@ -21,13 +21,13 @@ def test_ledger_round_trip_and_keys(tmp_path: Path) -> None:
     state = StateDir(tmp_path).create()
     assert load_ledger(state) == {}
     record_entry(state, "kubespray", LedgerEntry("h1", "t", "r1"))
-    record_entry(state, ledger_key("add-node", "scale"), LedgerEntry("h2", "t", "r2"))
+    record_entry(state, "add-node/scale", LedgerEntry("h2", "t", "r2"))
     record_entry(state, "kubeconfig", LedgerEntry("h3", "t", "r2", by="add-node/scale"))
     assert load_ledger(state) == {
         "kubespray": LedgerEntry("h1", "t", "r1"),
         "add-node/scale": LedgerEntry("h2", "t", "r2"),
         "kubeconfig": LedgerEntry("h3", "t", "r2", by="add-node/scale")}
-    forget(state, prefix="add-node")
+    forget(state, prefix="add-node/")
     assert set(load_ledger(state)) == {"kubespray", "kubeconfig"}
     forget(state)
     assert load_ledger(state) == {}

@@ -8,8 +8,9 @@ from pathlib import Path
 import yaml
 
 from deepctl.inventory import ALL_VARS_FILE, USER_VARS_FILE, render_inventory
+from deepctl.kubespray_release import resolved_default
 from deepctl.spec.loader import load_spec, load_spec_text
-from deepctl.vars_report import cluster_rows, host_rows, kubespray_default, report
+from deepctl.vars_report import cluster_rows, host_rows, report
 from tests.specs import MINIMAL_SPEC
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -47,11 +48,9 @@ def test_typed_fields_name_their_path_and_differ_from_defaults() -> None:
 
 
 def test_dns_domain_default_follows_kubesprays_reference_to_cluster_name() -> None:
-    text, value, known = kubespray_default("dns_domain", {"dns_domain": '"{{ cluster_name }}"',
-                                                           "cluster_name": "cluster.local"})
+    text, value, known = resolved_default("dns_domain")
     assert (text, value, known) == ('"{{ cluster_name }}"', "cluster.local", True)
-    _, _, known = kubespray_default("x", {"x": '"{{ a | default(1) }}"'})
-    assert known is False
+    assert resolved_default("no_such_kubespray_variable") == (None, None, False)
 
 
 def test_report_lists_exactly_what_group_vars_all_holds() -> None:

@@ -1,10 +1,11 @@
 """Prepare an addon stage's playbook runs for the engine.
 
 :func:`plan_addon` is pure: what an addon would install for a spec (releases, chart versions,
-values text, manifests). :func:`addon_playbook_runs` writes that plan into a work directory
+values text, manifests). :func:`prepare_addon` writes that plan into a work directory
 (files 0600), makes sure the addon's secrets exist in the state directory, and returns the
-:class:`~deepctl.ansible.runner.PlaybookRun`\\ s to execute in order (empty: nothing to do,
-the addon is disabled). The playbooks live in ``templates/playbooks/``.
+playbooks to run in order, with their variables (empty: nothing to do, the addon is
+disabled); the addon stage runs them through the run's Ansible. The playbooks live in
+``templates/playbooks/``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from deepctl.addons.registry import Addon, Release, get_addon
 from deepctl.addons.secrets import addon_secrets
 from deepctl.addons.slurm import slurm_layout
 from deepctl.addons.values import addon_context, nfs_server_address, render_values
-from deepctl.ansible.runner import PlaybookRun
 from deepctl.errors import DeepctlError
 from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.preflight.gpu import GpuInventory
@@ -167,30 +167,3 @@ def prepare_addon(
         )
     playbooks.append(AddonPlaybook("helm", playbook_path(ADDON_PLAYBOOK), extravars))
     return playbooks
-
-
-def addon_playbook_runs(
-    ws: Workspace,
-    addon_name: str,
-    work_dir: Path,
-    *,
-    envvars: Mapping[str, str] | None = None,
-    remote_dir: str = DEFAULT_REMOTE_DIR,
-    cmdline: str | None = None,
-) -> list[PlaybookRun]:
-    """:func:`prepare_addon` as ready-to-run :class:`PlaybookRun`\\ s (``[]``: nothing to do).
-
-    ``envvars`` (e.g. the run's ``ANSIBLE_CONFIG``) go to every run.
-    """
-    return [
-        PlaybookRun(
-            private_data_dir=ensure_private_dir(work_dir / "ansible" / item.name),
-            playbook=item.playbook,
-            inventory=ws.state.hosts_file,
-            envvars=dict(envvars or {}),
-            extravars=item.extravars,
-            cmdline=cmdline,
-            ident=f"{addon_name}-{item.name}",
-        )
-        for item in prepare_addon(ws, addon_name, work_dir, remote_dir=remote_dir)
-    ]

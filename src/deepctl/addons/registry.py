@@ -189,8 +189,3 @@ def get_addon(name: str) -> Addon:
         if addon.name == name:
             return addon
     raise UsageError(f"unknown addon {name!r}", hint=f"addons are: {', '.join(ADDON_NAMES)}")
-
-
-def release_versions(cluster: Cluster) -> dict[str, str]:
-    """``{release name: chart version}`` for every release (enabled or not): for plans and docs."""
-    return {r.name: r.version(cluster) for a in ADDONS for r in a.releases}

@@ -85,13 +85,6 @@ def grafana_admin_secret(state: StateDir, namespace: str = "monitoring") -> Mana
     )
 
 
-def read_secret_value(secret: ManagedSecret, key: str) -> str:
-    """One value of a stored Secret (for ``deepctl`` to show the user on request)."""
-    try:
-        doc = yaml.safe_load(secret.path.read_text(encoding="utf-8"))
-        return str(doc["stringData"][key])
-    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
-        raise StateError(f"{secret.path}: unreadable secret ({exc})") from None
 
 
 def addon_secrets(cluster: Cluster, addon: str, state: StateDir) -> list[ManagedSecret]:

@@ -15,6 +15,8 @@ from typing import Any
 from deepctl.state import StateDir
 
 FILTER_PLUGINS = Path(__file__).resolve().parent / "plugins" / "filter"
+# the ansible-playbook the run resolved, for deepctl-ansible-playbook to exec (no second lookup)
+PLAYBOOK_BINARY_VAR = "DEEPCTL_ANSIBLE_PLAYBOOK"
 
 
 def ansible_env(config_path: Path | None, binary: str, path: str | None = None
@@ -31,6 +33,7 @@ def ansible_env(config_path: Path | None, binary: str, path: str | None = None
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_HOST_KEY_CHECKING": "True",  # ansible-runner defaults it to False
         "PATH": os.pathsep.join([str(Path(binary).parent), search]),
+        PLAYBOOK_BINARY_VAR: binary,
     }
 
 

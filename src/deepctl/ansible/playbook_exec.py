@@ -15,11 +15,13 @@ from __future__ import annotations
 import os
 import sys
 
+from deepctl.ansible.environment import PLAYBOOK_BINARY_VAR
 from deepctl.ansible.runner import ansible_playbook_binary
 
 
 def main() -> None:
-    binary = ansible_playbook_binary()
+    # the run looked it up once and says which (ansible_env); alone: look it up
+    binary = os.environ.get(PLAYBOOK_BINARY_VAR) or ansible_playbook_binary()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)

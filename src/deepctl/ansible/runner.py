@@ -6,7 +6,9 @@
   handlers of its own; whatever handlers were in place are restored afterwards anyway.
 - ``ansible-playbook`` is taken from beside the running interpreter before PATH, so deepctl
   works from a virtual environment that is not activated (:func:`ansible_playbook_binary`;
-  :func:`deepctl.ansible.environment.ansible_env` puts its directory first on PATH).
+  :func:`deepctl.ansible.environment.ansible_env` puts its directory first on PATH). A run
+  looks it up once (:func:`find_tools`) and hands the :class:`AnsibleTools` to every
+  playbook and every ``--list-tasks`` it starts.
 - The arguments are built by a pure function (:func:`~deepctl.ansible.environment.runner_kwargs`);
   this module and :mod:`.tasklist` are the only ones that start Ansible.
 """
@@ -57,6 +59,22 @@ def playbook_exec_binary() -> str | None:
     return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
 
 
+@dataclass(frozen=True)
+class AnsibleTools:
+    """The Ansible programs a run starts, looked up once (:func:`find_tools`)."""
+
+    playbook: str  # ansible-playbook
+    exec_wrapper: str | None  # deepctl-ansible-playbook (stdin from /dev/null), if installed
+
+    def env(self, config_path: Path | None) -> dict[str, str]:
+        """The environment of every Ansible process of the run (pure)."""
+        return ansible_env(config_path, self.playbook)
+
+
+def find_tools() -> AnsibleTools:
+    return AnsibleTools(ansible_playbook_binary(), playbook_exec_binary())
+
+
 @dataclass
 class PlaybookRun:
     private_data_dir: Path
@@ -86,8 +104,10 @@ def run_playbook(
     run: PlaybookRun,
     on_event: EventHandler | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    tools: AnsibleTools | None = None,
 ) -> PlaybookResult:
-    """Run one playbook and return its result; events go to ``on_event`` as they happen."""
+    """Run one playbook and return its result; events go to ``on_event`` as they happen.
+    ``tools``: the run's Ansible programs (looked up here when not given)."""
     import ansible_runner  # heavy: imported only when a playbook really runs
 
     def handle(event: dict[str, Any]) -> bool:
@@ -101,12 +121,13 @@ def run_playbook(
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     # PATH (ansible-playbook beside deepctl first), host key checking on, deepctl's filter
     # plugins: always; the caller adds its ansible.cfg and anything else (ansible_env).
-    envvars = {**ansible_env(None, ansible_playbook_binary()), **run.envvars}
+    tools = tools or find_tools()
+    envvars = {**tools.env(None), **run.envvars}
     kwargs = runner_kwargs(
         private_data_dir=run.private_data_dir, playbook=run.playbook, inventory=run.inventory,
         envvars=envvars, extravars=run.extravars, ident=run.ident, cmdline=run.cmdline,
         limit=run.limit, forks=run.forks, settings=run.settings, fact_cache=run.fact_cache,
-        binary=playbook_exec_binary())
+        binary=tools.exec_wrapper)
     umask = os.umask(0o077)  # artifacts, fact cache and whatever Ansible writes: private
     try:
         runner = ansible_runner.run(event_handler=handle, cancel_callback=cancel, **kwargs)

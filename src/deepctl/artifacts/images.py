@@ -295,9 +295,6 @@ def layout_digests(images_root: Path) -> dict[str, str]:
     return {ref: found[ref] for ref in sorted(r for r in found if r)}
 
 
-def layout_refs(images_root: Path) -> list[str]:
-    """The image refs the mirror's OCI layout holds (from ``images/index.json``)."""
-    return list(layout_digests(images_root))
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -10,11 +10,9 @@ from rich.table import Table
 from deepctl import kubespray_source
 from deepctl.cli_support import print_json, stdout
 from deepctl.commands.confirm import confirm
-from deepctl.engine.deploy import DeployOptions, deploy_plan
-from deepctl.engine.plan import Plan
+from deepctl.engine.deploy import DeployOptions, deploy_operation
+from deepctl.engine.plan import Plan, build_plan
 from deepctl.names import summary
-from deepctl.stages.sequences import DEPLOY_STAGE_NAMES
-from deepctl.stages.stage import check_stage_names
 from deepctl.tables import print_table
 from deepctl.workspace import open_workspace
 
@@ -23,30 +21,29 @@ def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_j
         yes: bool = False, accept_new_hosts: bool = False, from_stage: str | None = None,
         only: list[str] | None = None, skip: list[str] | None = None,
         restart: bool = False) -> None:
-    # Bad stage names are usage errors, with or without --dry-run, before anything else.
-    check_stage_names([*([from_stage] if from_stage else []), *(only or []), *(skip or [])],
-                      DEPLOY_STAGE_NAMES)
-    ws = open_workspace(spec, state_dir, strict=strict)
+    ws = open_workspace(spec, state_dir, strict=strict, create=False)
     options = DeployOptions(from_stage=from_stage, only=list(only or []),
                             skip=list(skip or []), restart=restart,
                             accept_new_hosts=accept_new_hosts, strict=strict)
+    op = deploy_operation(ws, options)
+    # bad stage names are usage errors, with or without --dry-run, before anything is written
+    op.check_selection()
+    ws.state.create()
     if dry_run:
         ws.render_inventory()  # for people to read; no run reads <state>/inventory
         tree = kubespray_source.find(ws.cluster, ws.spec.directory)
-        show_plan(deploy_plan(ws, options, tree), str(ws.state.root), as_json)
+        show_plan(build_plan(ws, tree, op), str(ws.state.root), as_json)
         return
-    from deepctl.engine.deploy import deploy
     from deepctl.engine.display import make_display
-    from deepctl.spec_keys import require_usable_keys
+    from deepctl.engine.session import run_operation
 
-    require_usable_keys(ws.spec)  # before any connection, whichever stages run
     hosts = summary([h.name for h in ws.cluster.spec.hosts])
     confirm(f"Deploy cluster {ws.cluster.name} on {hosts}?", yes)
-    record = deploy(ws, options, make_display(as_json))
-    finished(record.id, record.data.get("duration_s"), str(ws.state.kubeconfig), as_json)
+    record = run_operation(ws, op, make_display(as_json))
+    finished(record.id, record.duration_s, str(ws.state.kubeconfig), as_json)
 
 
-def finished(run_id: str, duration: object, kubeconfig: str, as_json: bool) -> None:
+def finished(run_id: str, duration: float | None, kubeconfig: str, as_json: bool) -> None:
     if as_json:
         print_json({"event": "run_finished", "result": "succeeded", "run": run_id,
                     "duration_s": duration, "kubeconfig": kubeconfig}, one_line=True)
@@ -80,14 +77,17 @@ def print_plan(plan: Plan, state_dir: str) -> None:
     stages = Table(title="Stages, in order", title_justify="left")
     stages.add_column("#", justify="right")
     stages.add_column("stage")
+    stages.add_column("plan")
     stages.add_column("what it does")
     for i, stage in enumerate(plan.stages, start=1):
         what = escape(stage.description)
-        if not stage.selected:
-            what = f"[dim]skipped: {escape(stage.reason or '')}[/]"
-        elif not stage.enabled:
-            what = "[dim]skipped: not enabled in the spec[/]"
-        stages.add_row(str(i), stage.name, what)
+        if stage.runs:  # where it acts: 2,000 hosts as "gpu[0001-2000]" (all in --json)
+            decision = f"runs: {escape(stage.reason)}"
+            what += f" (on {escape(summary(list(stage.hosts)))})" if stage.hosts else ""
+        else:
+            decision = f"[dim]skipped: {escape(stage.reason)}[/]"
+            what = f"[dim]{what}[/]"
+        stages.add_row(str(i), stage.name, decision, what)
     print_table(console, stages, keep=2)
     for note in plan.notes:
         console.print(f"  note: {escape(note)}")

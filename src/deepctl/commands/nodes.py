@@ -12,7 +12,6 @@ from deepctl.commands.confirm import confirm
 from deepctl.errors import UsageError
 from deepctl.names import summary
 from deepctl.spec.syntax import user_problem
-from deepctl.spec_keys import require_usable_keys
 from deepctl.workspace import Workspace, open_workspace
 
 if TYPE_CHECKING:
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
 def _done(what: str, record: Any, as_json: bool, **extra: Any) -> None:
     """The end of a run: ``what`` happened, or, when the selection left stages out
     (``--only``...), which stages the command still has to run."""
-    remaining = list(record.data.get("remaining") or [])
+    remaining = record.remaining
     if as_json:
         print_json({"event": "run_finished", "result": "succeeded", "run": record.id,
                     "finished": not remaining, "remaining": remaining, **extra},
@@ -136,10 +135,9 @@ def reset(spec: Path, *, state_dir: Path | None, yes: bool, as_json: bool,
     if dry_run:
         _dry_run(ws, reset_operation(ws), as_json)
         return
-    require_usable_keys(ws.spec)  # before any connection: one message for a bad key
     hosts = summary([h.name for h in ws.cluster.spec.hosts])
     confirm(f"Reset cluster {ws.cluster.name}: wipe Kubernetes from {hosts}?", yes)
-    record = engine_reset(spec, state_dir, make_display(as_json))
+    record = engine_reset(ws, make_display(as_json))
     _done(f"reset cluster {ws.cluster.name}", record, as_json)
 
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from deepctl.cli_support import print_json, stdout
 from deepctl.errors import StateError, UsageError
+from deepctl.state.paths import RunDir
 from deepctl.state.runs import list_runs, run_dirs
 from deepctl.tables import print_table
 from deepctl.workspace import open_workspace
@@ -82,7 +83,7 @@ def logs(spec: Path, run_id: str | None, *, state_dir: Path | None, as_json: boo
             raise UsageError(f"{what} matching {run_id!r} in {ws.state.runs_dir}",
                              hint=f"list them with `deepctl runs {spec}`")
         target = matches[0]
-    log = target / "deepctl.log"
+    log = RunDir(target).log
     try:
         text = log.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:

@@ -53,9 +53,6 @@ def run(spec: Path, *, level: str | None, nodes: Sequence[str] | None, render: P
         return
     from deepctl.engine.display import make_display
     from deepctl.engine.verify import verify
-    from deepctl.spec_keys import require_usable_keys
-
-    require_usable_keys(ws.spec)
     if drain:
         from deepctl.commands.confirm import confirm
 
@@ -81,14 +78,13 @@ def run(spec: Path, *, level: str | None, nodes: Sequence[str] | None, render: P
 
 def _results(ws: Workspace) -> list[tuple[str, list[dict[str, Any]]]]:
     """(run id, findings) of the verify runs that kept findings, newest first."""
-    from deepctl.stages.verify import RESULTS_FILE
     from deepctl.state.runs import read_all
 
     out = []
     for run in read_all(ws.state):
         if run.get("command") != "verify":
             continue
-        path = ws.state.run_dir(str(run.get("id"))) / RESULTS_FILE
+        path = ws.state.run(str(run.get("id"))).verify_results
         try:
             out.append((str(run.get("id")), list(json.loads(path.read_text())["findings"])))
         except (OSError, ValueError, KeyError, TypeError):

@@ -1,15 +1,13 @@
-"""``deploy``: the deploy stages, in order, as one recorded run (resumable)."""
+"""``deploy`` as the engine runs it: the deploy stages, keyed by their names in the ledger
+(resumable); the command runs it with :func:`~deepctl.engine.session.run_operation` and
+shows it with :func:`~deepctl.engine.plan.build_plan`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from deepctl.engine.display import Display
-from deepctl.engine.plan import Plan, build_plan
-from deepctl.engine.session import Operation, Selection, run_operation
-from deepctl.kubespray_source import KubesprayTree
-from deepctl.stages.sequences import deploy_stages
-from deepctl.state.record import RunRecord
+from deepctl.engine.session import Operation, Selection
+from deepctl.stages.sequences import DEPLOY_LEDGER_PREFIX, deploy_stages
 from deepctl.workspace import Workspace
 
 
@@ -29,15 +27,7 @@ class DeployOptions:
 def deploy_operation(ws: Workspace, options: DeployOptions) -> Operation:
     strict = " --strict" if options.strict else ""
     return Operation("deploy", deploy_stages(), f"deepctl deploy {ws.spec.path}{strict}",
-                     options.selection(), accept_new_hosts=options.accept_new_hosts,
+                     options.selection(), ledger_prefix=DEPLOY_LEDGER_PREFIX,
+                     accept_new_hosts=options.accept_new_hosts,
                      params={"strict": True} if options.strict else {})
 
-
-def deploy(ws: Workspace, options: DeployOptions, display: Display) -> RunRecord:
-    return run_operation(ws, deploy_operation(ws, options), display)
-
-
-def deploy_plan(ws: Workspace, options: DeployOptions, tree: KubesprayTree | None) -> Plan:
-    """``deploy --dry-run``: the plan, honouring ``--from/--only/--skip``."""
-    op = deploy_operation(ws, options)
-    return build_plan(ws.cluster, tree, op.stages, op.choices())

@@ -7,13 +7,18 @@ from pathlib import Path
 
 from deepctl.engine.display import Display
 from deepctl.engine.plan import Plan, build_plan
+from deepctl.engine.runner import Ledgered
 from deepctl.engine.session import NO_SELECTION, Operation, Selection, run_operation
 from deepctl.errors import StateError, UsageError
 from deepctl.fsutil import atomic_write
 from deepctl.kubespray_release import load_release
 from deepctl.kubespray_source import KubesprayTree
-from deepctl.spec_keys import require_usable_keys
-from deepctl.stages.sequences import reset_stages, upgrade_stages
+from deepctl.stages.sequences import (
+    DEPLOY_LEDGER_PREFIX,
+    deploy_stages,
+    reset_stages,
+    upgrade_stages,
+)
 from deepctl.state.record import RunRecord
 from deepctl.workspace import Workspace, open_workspace
 
@@ -21,12 +26,12 @@ SERVER = re.compile(r"^(\s*server:\s*)https://([^:/\s]+|\[[^\]]+\])(:\d+)?", re.
 
 
 def reset_operation(ws: Workspace) -> Operation:
-    return Operation("reset", reset_stages(), f"deepctl reset {ws.spec.path} --yes")
+    return Operation("reset", reset_stages(), f"deepctl reset {ws.spec.path} --yes",
+                     ledger_prefix="reset/", forget_on_success=True)
 
 
-def reset(spec: Path, state_dir: Path | None, display: Display) -> RunRecord:
+def reset(ws: Workspace, display: Display) -> RunRecord:
     """Kubespray ``reset.yml`` on every host; the state forgets the finished stages."""
-    ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
     return run_operation(ws, reset_operation(ws), display)
 
 
@@ -59,19 +64,19 @@ def upgrade_operation(ws: Workspace, to: str, selection: Selection = NO_SELECTIO
                            ws.cluster.spec.kubespray.version)
     return Operation("upgrade", upgrade_stages(target),
                      f"deepctl upgrade {ws.spec.path} --to {target} --yes",
-                     selection, params={"to": target}, in_order=True)
+                     selection, params={"to": target}, in_order=True,
+                     ledger_prefix="upgrade/", forget_on_success=True,
+                     establishes_in=Ledgered(deploy_stages(), DEPLOY_LEDGER_PREFIX))
 
 
 def upgrade(spec: Path, state_dir: Path | None, to: str, display: Display,
             selection: Selection = NO_SELECTION) -> RunRecord:
     ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
-    op = upgrade_operation(ws, to, selection)
-    require_usable_keys(ws.spec)  # one message for a bad key, before any host is contacted
-    return run_operation(ws, op, display)
+    return run_operation(ws, upgrade_operation(ws, to, selection), display)
 
 
 def plan_of(ws: Workspace, op: Operation, tree: KubesprayTree | None) -> Plan:
-    return build_plan(ws.cluster, tree, op.stages, op.choices(), command=op.command)
+    return build_plan(ws, tree, op)
 
 
 def fix_server(text: str, address: str) -> str:

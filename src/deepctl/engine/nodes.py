@@ -16,14 +16,25 @@ from pathlib import Path
 from typing import Any
 
 from deepctl.engine.display import Display
-from deepctl.engine.runner import refuse_out_of_order
-from deepctl.engine.session import NO_SELECTION, Operation, Selection, run_operation
+from deepctl.engine.runner import Ledgered
+from deepctl.engine.session import (
+    NO_SELECTION,
+    Operation,
+    Selection,
+    plan_operation,
+    run_operation,
+)
 from deepctl.errors import SpecError, UsageError
 from deepctl.spec.edit import add_host_text, remove_host_text, write_spec
 from deepctl.spec.loader import LoadedSpec, load_spec_text
 from deepctl.spec_keys import require_usable_keys
 from deepctl.stages.context import StageContext
-from deepctl.stages.sequences import add_node_stages, remove_node_stages
+from deepctl.stages.sequences import (
+    DEPLOY_LEDGER_PREFIX,
+    add_node_stages,
+    deploy_stages,
+    remove_node_stages,
+)
 from deepctl.state.pending import load_pending, set_pending
 from deepctl.state.record import RunRecord, utc_now
 from deepctl.workspace import Workspace, open_workspace
@@ -57,21 +68,23 @@ def add_node_operation(ws: Workspace, entry: dict[str, Any], *, accept_new_hosts
         "add-node", add_node_stages(name, host.roles),
         f"deepctl add-node {ws.spec.path} --name {name} --address {host.address} --yes",
         selection, params={"host": entry}, accept_new_hosts=accept_new_hosts, on_success=done,
-        in_order=True)
+        in_order=True, ledger_prefix="add-node/", forget_on_success=True,
+        establishes_in=Ledgered(deploy_stages(), DEPLOY_LEDGER_PREFIX))
 
 
 def prepare_add(ws: Workspace, entry: dict[str, Any], display: Display | None,
-                write: bool) -> Workspace:
+                write: bool, added: tuple[str, LoadedSpec] | None = None) -> Workspace:
     """The workspace with the host in its spec: written (and marked pending) when ``write``,
     else only in memory (``--dry-run``). Refuses a host already in the cluster; a pending
-    one is returned as it is (the run says it resumes: :func:`add_node`)."""
+    one is returned as it is (the run says it resumes: :func:`add_node`). ``added``: the
+    spec with the host, when already loaded (:func:`spec_with_host`)."""
     name = str(entry["name"])
     if ws.cluster.host(name) is not None:
         if name in load_pending(ws.state):
             return ws
         raise UsageError(f"host {name!r} is already in the spec and in the cluster",
                          hint="pick another --name, or remove it first with remove-node")
-    new_text, loaded = spec_with_host(ws, entry)
+    new_text, loaded = added or spec_with_host(ws, entry)
     if not write:
         return Workspace(loaded, ws.state)
     require_usable_keys(ws.spec)  # before the spec is written or any host contacted
@@ -79,15 +92,16 @@ def prepare_add(ws: Workspace, entry: dict[str, Any], display: Display | None,
     set_pending(ws.state.create(), name, {"since": utc_now(), "entry": entry})
     if display is not None:
         display.message(f"added {name} to {ws.spec.path} (backup: {ws.spec.path.name}.bak)")
-    return open_workspace(ws.spec.path, ws.state.root)
+    return Workspace(loaded, ws.state)  # the spec as written, loaded once
 
 
-def refuse_fresh_selection(ws: Workspace, entry: dict[str, Any], selection: Selection) -> None:
+def refuse_fresh_selection(ws: Workspace, entry: dict[str, Any], selection: Selection,
+                           added: tuple[str, LoadedSpec] | None = None) -> None:
     """A host not yet pending has no stage done: refuse names that are not add-node's stages
     and a selection that leaves out a stage the selected ones build on."""
-    preview = prepare_add(ws, entry, None, write=False)
+    preview = prepare_add(ws, entry, None, write=False, added=added)
     op = add_node_operation(preview, entry, selection=selection)
-    refuse_out_of_order(op.command, op.stages, op.choices(), preview.cluster, set(), None)
+    plan_operation(preview, None, op).refuse_out_of_order(None)
 
 
 def add_node(spec: Path, state_dir: Path | None, entry: dict[str, Any], display: Display,
@@ -96,9 +110,11 @@ def add_node(spec: Path, state_dir: Path | None, entry: dict[str, Any], display:
     ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
     name = str(entry["name"])
     pending = name in load_pending(ws.state)
+    # the spec with the host, loaded once for the checks and the write
+    added = None if ws.cluster.host(name) is not None else spec_with_host(ws, entry)
     if selection.names() and not pending:
-        refuse_fresh_selection(ws, entry, selection)  # before the spec is written
-    ws = prepare_add(ws, entry, display, write=True)
+        refuse_fresh_selection(ws, entry, selection, added)  # before the spec is written
+    ws = prepare_add(ws, entry, display, write=True, added=added)
     op = add_node_operation(ws, entry, accept_new_hosts=accept_new_hosts, selection=selection)
     if pending and ws.cluster.host(name) is not None:
         op = replace(op, notes=(f"resuming add-node {name}: it is in the spec and still "
@@ -147,12 +163,12 @@ def remove_node_operation(ws: Workspace, name: str, force: bool,
     return Operation("remove-node", remove_node_stages(name, force),
                      f"deepctl remove-node {ws.spec.path} {name}"
                      + (" --force" if force else "") + " --yes",
-                     selection, params={"node": name, "force": force}, in_order=True)
+                     selection, params={"node": name, "force": force}, in_order=True,
+                     ledger_prefix="remove-node/", forget_on_success=True,
+                     establishes_in=Ledgered(deploy_stages(), DEPLOY_LEDGER_PREFIX))
 
 
 def remove_node(spec: Path, state_dir: Path | None, name: str, display: Display,
                 *, force: bool = False, selection: Selection = NO_SELECTION) -> RunRecord:
     ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
-    op = remove_node_operation(ws, name, force, selection)
-    require_usable_keys(ws.spec)  # one message for a bad key, before any host is contacted
-    return run_operation(ws, op, display)
+    return run_operation(ws, remove_node_operation(ws, name, force, selection), display)

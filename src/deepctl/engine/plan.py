@@ -1,35 +1,20 @@
 """What a command would do, as data (``--dry-run`` of deploy and the node commands prints it).
 
-Built from the same stage list the command runs, so the plan cannot drift from the run.
+The stages part is the run's own :class:`~deepctl.engine.runplan.RunPlan`, made the way a
+real run makes it (the same selection, spec, inputs hashes, ledger and rerun reasons), so the
+plan people approve is the plan that runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from deepctl.engine.selection import StageChoice
+from deepctl.engine.runplan import Decision, RunPlan
+from deepctl.engine.session import Operation, plan_operation
 from deepctl.kubespray_source import KubesprayTree, cache_path
 from deepctl.spec.models import Cluster
-from deepctl.stages.stage import Stage
-
-
-@dataclass
-class PlannedStage:
-    name: str
-    title: str
-    description: str
-    enabled: bool  # the spec turns it on
-    reason: str | None = None  # why --from/--only/--skip leave it out (None: selected)
-
-    @property
-    def selected(self) -> bool:
-        return self.reason is None
-
-    @property
-    def runs(self) -> bool:
-        return self.enabled and self.selected
+from deepctl.workspace import Workspace
 
 
 @dataclass
@@ -40,9 +25,16 @@ class Plan:
     kubespray_tag: str
     kubespray_source: str
     roles: dict[str, list[str]]
-    playbooks: list[str]
-    stages: list[PlannedStage]
+    run: RunPlan
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def stages(self) -> tuple[Decision, ...]:
+        return self.run.stages
+
+    @property
+    def playbooks(self) -> list[str]:
+        return self.run.playbooks
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,26 +44,9 @@ class Plan:
             "kubespray": {"tag": self.kubespray_tag, "source": self.kubespray_source},
             "roles": self.roles,
             "playbooks": self.playbooks,
-            "stages": [
-                {"name": s.name, "title": s.title, "description": s.description,
-                 "enabled": s.enabled, "selected": s.selected, "reason": s.reason,
-                 "runs": s.runs}
-                for s in self.stages
-            ],
+            "stages": self.run.to_json(),
             "notes": self.notes,
         }
-
-
-def planned(cluster: Cluster, stages: Sequence[Stage], choices: Sequence[StageChoice]
-            ) -> list[PlannedStage]:
-    chosen = {c.name: c for c in choices}
-    out = []
-    for stage in stages:
-        enabled = stage.enabled(cluster)
-        choice = chosen.get(stage.name)
-        why = choice.reason if choice is not None else None
-        out.append(PlannedStage(stage.name, stage.title, stage.describe(cluster), enabled, why))
-    return out
 
 
 def notes_for(cluster: Cluster) -> list[str]:
@@ -90,21 +65,16 @@ def notes_for(cluster: Cluster) -> list[str]:
     return notes
 
 
-PLAYBOOK_OF = {"kubespray": "cluster.yml", "facts": "playbooks/facts.yml", "scale": "scale.yml",
-               "remove": "remove-node.yml", "upgrade": "upgrade-cluster.yml", "reset": "reset.yml"}
-
-
-def build_plan(cluster: Cluster, tree: KubesprayTree | None, stages: Sequence[Stage],
-               choices: Sequence[StageChoice] = (), command: str = "deploy",
-               notes: Sequence[str] = ()) -> Plan:
+def build_plan(ws: Workspace, tree: KubesprayTree | None, op: Operation,
+               notes: tuple[str, ...] = ()) -> Plan:
+    """The plan of ``op`` as a run would make it now (nothing is contacted)."""
+    cluster = ws.cluster
     tag = cluster.spec.kubespray.version
     source = tree.describe() if tree else (
         f"Kubespray {tag}: not present yet; will be cloned into {cache_path(tag)}"
     )
-    steps = planned(cluster, stages, choices)
-    playbooks = [PLAYBOOK_OF[s.name] for s in steps if s.name in PLAYBOOK_OF and s.runs]
     return Plan(
-        command=command,
+        command=op.command,
         cluster=cluster.name,
         kubernetes_version=cluster.spec.kubernetes.version,
         kubespray_tag=tag,
@@ -115,7 +85,6 @@ def build_plan(cluster: Cluster, tree: KubesprayTree | None, stages: Sequence[St
             "worker": [h.name for h in cluster.workers],
             "gpu": [h.name for h in cluster.gpu_hosts],
         },
-        playbooks=playbooks,
-        stages=steps,
+        run=plan_operation(ws, tree, op),
         notes=[*notes, *notes_for(cluster)],
     )

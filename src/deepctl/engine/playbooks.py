@@ -5,17 +5,19 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from deepctl.ansible import settings as ansible_settings
-from deepctl.ansible.environment import ansible_env, kubespray_dirs
+from deepctl.ansible.environment import kubespray_dirs
 from deepctl.ansible.explain import hints
 from deepctl.ansible.kubespray_downloads import cached_architecture, download_url
 from deepctl.ansible.runner import (
+    AnsibleTools,
     PlaybookResult,
     PlaybookRun,
-    ansible_playbook_binary,
+    find_tools,
     run_playbook,
 )
 from deepctl.ansible.tasklist import TaskCounter, list_tasks_argv
@@ -29,7 +31,7 @@ from deepctl.engine.progress import (
 from deepctl.engine.signals import CancelToken
 from deepctl.errors import Canceled, DeepctlError, HostKeyMismatch, PlaybookFailed
 from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
-from deepctl.inventory import render_inventory, write_inventory
+from deepctl.inventory import write_inventory
 from deepctl.kubespray_source import KubesprayTree
 from deepctl.spec.models import Cluster
 from deepctl.state import StateDir
@@ -61,6 +63,7 @@ class Ansible:
     token: CancelToken
     settings: ansible_settings.AnsibleSettings = field(init=False)
     _download_urls: dict[str, str | None] = field(init=False, default_factory=dict)
+    _env: dict[str, str] | None = field(init=False, default=None)
 
     @property
     def state(self) -> StateDir:
@@ -75,7 +78,7 @@ class Ansible:
 
     @property
     def config_path(self) -> Path:
-        return self.record.dir / "ansible.cfg"
+        return self.record.paths.ansible_cfg
 
     def prepare(self) -> None:
         """Write this run's ansible.cfg, env.json and inventory; create the cache and socket
@@ -85,13 +88,12 @@ class Ansible:
         text = ansible_settings.render_ansible_cfg(
             self.settings, ansible_settings.read_base_cfg(self.tree.path), self.tree.path)
         atomic_write(self.config_path, text)
-        atomic_write_json(self.record.dir / "env.json", self.envvars())
+        atomic_write_json(self.record.paths.env_file, self.envvars())
         self.render_inventory()
 
     def render_inventory(self) -> None:
-        """Render the spec as it is now into this run's own inventory (what it reads)."""
-        files = render_inventory(self.workspace.cluster, self.workspace.spec.path.name)
-        write_inventory(self.record.inventory_dir, files)
+        """Write the spec as it is now into this run's own inventory (what it reads)."""
+        write_inventory(self.record.inventory_dir, self.workspace.inventory)
 
     def use(self, workspace: Workspace) -> None:
         """The spec changed during the run (node commands): render it for the next playbooks."""
@@ -99,8 +101,17 @@ class Ansible:
         self._download_urls.clear()  # the mirror settings may have changed with it
         self.render_inventory()
 
+    @cached_property
+    def tools(self) -> AnsibleTools:
+        """ansible-playbook and its wrapper, looked up once per run."""
+        return find_tools()
+
     def envvars(self) -> dict[str, str]:
-        return ansible_env(self.config_path, ansible_playbook_binary())
+        """The environment of every Ansible process of the run (built once): the playbooks
+        and their ``--list-tasks`` alike."""
+        if self._env is None:
+            self._env = self.tools.env(self.config_path)
+        return self._env
 
     def extravars(self, extra: dict[str, Any] | None) -> dict[str, Any]:
         return {**kubespray_dirs(self.state), **(extra or {})}
@@ -120,7 +131,7 @@ class Ansible:
         self.display.playbook_started(stage, progress)
         self.record.log(f"stage {stage}: ansible-playbook {playbook}"
                         + (f" --limit {limit}" if limit else ""))
-        data_dir = ensure_private_dir(self.record.dir / "ansible" / stage)
+        data_dir = ensure_private_dir(self.record.paths.ansible_dir(stage))
         # Kubespray's playbooks are long: count their tasks when no earlier run did; deepctl's
         # own (absolute paths: verify, addons, node checks) are a few tasks, not worth it.
         counter = None if known or Path(playbook).is_absolute() else self._count_tasks(
@@ -136,7 +147,7 @@ class Ansible:
         )
         hop_offset = self._bastion_log_size()
         try:
-            result = run_playbook(run, handle, lambda: self.token.canceled)
+            result = run_playbook(run, handle, lambda: self.token.canceled, self.tools)
         finally:
             if counter is not None:
                 counter.stop()
@@ -189,10 +200,10 @@ class Ansible:
         try:
             vars_file = None
             if extravars:
-                vars_file = data_dir / "list-tasks-extravars.json"
+                vars_file = self.record.paths.list_tasks_vars(stage)
                 atomic_write_json(vars_file, extravars)
-            binary = ansible_playbook_binary()
-            argv = list_tasks_argv(binary, self.tree.playbook(playbook), self.record.inventory_dir,
+            argv = list_tasks_argv(self.tools.playbook, self.tree.playbook(playbook),
+                                   self.record.inventory_dir,
                                    limit=limit, extravars_file=vars_file)
         except (DeepctlError, TypeError, ValueError):
             return None  # no total then: the bar stays indeterminate
@@ -220,7 +231,7 @@ class Ansible:
             failures = with_download_urls(progress.failures, self._hidden_download_url)
             raise failed_error(stage, playbook, result, failures, self.state,
                                self._bastion_errors(hop_offset),
-                               spec_path=str(self.record.data.get("spec_path") or "SPEC"))
+                               spec_path=self.record.spec_path)
         save_task_count(self.state, key, progress.tasks_started)
         return result
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from deepctl.addons.describe import describer
 from deepctl.addons.playbook import plan_addon, prepare_addon, saved_gpus
 from deepctl.addons.registry import ADDONS, Addon
-from deepctl.stages.context import StageContext
-from deepctl.stages.stage import Stage
+from deepctl.stages.context import PlanContext, StageContext
+from deepctl.stages.stage import Stage, first_control_plane
 
 
-def _inputs(addon: Addon, ctx: StageContext) -> object:
+def _inputs(addon: Addon, ctx: PlanContext) -> object:
     gpus = saved_gpus(ctx.ws) if addon.name == "slurm" else None  # Slurm's GRES come from them
     plan = plan_addon(ctx.cluster, addon, gpus)
     return {
@@ -26,7 +26,7 @@ def _inputs(addon: Addon, ctx: StageContext) -> object:
 
 
 def _run(addon: Addon, ctx: StageContext) -> None:
-    work_dir = ctx.record.dir / "addons" / addon.name
+    work_dir = ctx.record.paths.addon_dir(addon.name)
     for item in prepare_addon(ctx.ws, addon.name, work_dir):
         ctx.ansible.run(addon.name, str(item.playbook), extravars=item.extravars)
 
@@ -37,7 +37,7 @@ def addon_stage(addon: Addon) -> Stage:
         addon.name, addon.title, describer(addon.name),
         run=lambda ctx: _run(addon, ctx),
         after=("kubeconfig", *addon.depends_on),
-        enabled=lambda c: bool(addon.active_releases(c)),
+        enabled=lambda c: bool(addon.active_releases(c)), hosts=first_control_plane,
         inputs=lambda ctx: _inputs(addon, ctx),
         rerun=lambda ctx: "unchanged; checking the releases are deployed and healthy",
     )

@@ -1,6 +1,7 @@
-"""What a stage's ``run`` may use: the spec, the state, the run's record and its Ansible.
+"""What a stage may use: to be planned (the spec, the state, the Kubespray tree) and to run
+(the run's record, its display, its Ansible, the cancel token).
 
-The engine builds the context; stages only see these interfaces (Protocols), so ``stages``
+The engine builds the contexts; stages only see these interfaces (Protocols), so ``stages``
 imports nothing from ``engine`` and the layers stay one-way (docs/architecture.md).
 """
 
@@ -39,19 +40,28 @@ class Cancel(Protocol):
 
 
 @dataclass
-class StageContext:
-    """Everything a stage's run step may use. ``params`` are the command's own arguments
-    (the node being added, the target version...)."""
+class PlanContext:
+    """What a stage's ``inputs`` and ``rerun`` read to decide whether it runs: the spec and
+    its state directory, and the Kubespray tree (None for a dry run before it is fetched)."""
 
     ws: Workspace
+    tree: KubesprayTree | None
+    # the command's own arguments (``deploy --strict``, ``verify --level``), as its Operation
+    # carries them: a stage's inputs may depend on them too (preflight passed with warnings)
+    params: Mapping[str, Any] = field(default_factory=dict, kw_only=True)
+
+    @property
+    def cluster(self) -> Cluster:
+        return self.ws.cluster
+
+
+@dataclass
+class StageContext(PlanContext):
+    """Everything a stage's run step may use."""
+
     tree: KubesprayTree
     record: RunRecord
     display: Messages
     token: Cancel
     ansible: PlaybookRunner
     accept_new_hosts: bool = False
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def cluster(self) -> Cluster:
-        return self.ws.cluster

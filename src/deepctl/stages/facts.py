@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from deepctl.stages.context import StageContext
 from deepctl.stages.kubespray import tree_inputs
-from deepctl.stages.stage import Stage
+from deepctl.stages.stage import Stage, every_host
 
 PLAYBOOK = "playbooks/facts.yml"
 
@@ -21,5 +21,5 @@ FACTS = Stage(
     "facts", "Gather facts of every host (Kubespray playbooks/facts.yml)",
     lambda c: f"ansible-playbook playbooks/facts.yml on {len(c.spec.hosts)} host(s); changes "
     "nothing",
-    run=_facts, after=("preflight",), inputs=tree_inputs,
+    run=_facts, after=("preflight",), hosts=every_host, playbook=PLAYBOOK, inputs=tree_inputs,
 )

@@ -13,7 +13,7 @@ from typing import Any
 
 from deepctl.errors import HostKeyMismatch, PlaybookFailed
 from deepctl.stages.context import StageContext
-from deepctl.stages.stage import Stage
+from deepctl.stages.stage import Stage, first_control_plane
 from deepctl.templates import playbook_path
 
 GPU_WAIT_S = 900  # the operator builds/loads the driver, then the toolkit and device plugin
@@ -85,4 +85,4 @@ def gpu_ready(name: str) -> Stage:
         "gpu-ready", f"Wait for {name}'s GPUs",
         lambda c: f"wait up to {GPU_WAIT_S // 60} min until {name} offers nvidia.com/gpu (or MIG) "
         "resources, asked on the first control plane",
-        run=run, enabled=enabled, rerun=lambda ctx: "always checks")
+        run=run, enabled=enabled, hosts=first_control_plane, rerun=lambda ctx: "always checks")

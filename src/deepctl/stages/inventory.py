@@ -10,24 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from deepctl import __version__
-from deepctl.inventory import render_inventory
-from deepctl.stages.context import StageContext
+from deepctl.stages.context import PlanContext, StageContext
 from deepctl.stages.stage import Stage
 
 
-def rendered(ctx: StageContext) -> dict[str, str]:
-    return render_inventory(ctx.cluster, ctx.ws.spec.path.name)
-
-
-def _inputs(ctx: StageContext) -> Any:
-    return {"files": rendered(ctx), "deepctl": __version__}
+def _inputs(ctx: PlanContext) -> Any:
+    return {"files": ctx.ws.inventory, "deepctl": __version__}
 
 
 def _publish(ctx: StageContext) -> None:
     ctx.ws.render_inventory()
 
 
-def _missing(ctx: StageContext) -> str | None:
+def _missing(ctx: PlanContext) -> str | None:
     return None if ctx.ws.state.hosts_file.exists() else "inventory missing"
 
 
@@ -36,5 +31,5 @@ INVENTORY = Stage(
     lambda c: "render hosts.yaml and group_vars for this run, and keep a copy in the state "
     "directory",
     run=_publish, after=("preflight",), inputs=_inputs,
-    rerun=_missing,
+    rerun=_missing, on_established=_publish,
 )

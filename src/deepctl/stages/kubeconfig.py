@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 
 from deepctl.errors import StateError
-from deepctl.stages.context import StageContext
+from deepctl.stages.context import PlanContext, StageContext
 from deepctl.stages.kubespray import tree_inputs
 from deepctl.stages.stage import Stage
 
 
-def _missing(ctx: StageContext) -> str | None:
+def _missing(ctx: PlanContext) -> str | None:
     return None if ctx.ws.state.kubeconfig.exists() else "no admin kubeconfig yet"
 
 

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from deepctl.inventory import render_inventory
+from deepctl.kubespray_source import cache_path
 from deepctl.spec.models import Cluster
-from deepctl.stages.context import StageContext
-from deepctl.stages.stage import Stage
+from deepctl.stages.context import PlanContext, StageContext
+from deepctl.stages.stage import Stage, every_host
 
 PLAYBOOK = "cluster.yml"
 
 
-def tree_inputs(ctx: StageContext) -> dict[str, Any]:
-    """What a Kubespray run depends on: the inventory and the Kubespray tree."""
-    return {
-        "inventory": render_inventory(ctx.cluster, ctx.ws.spec.path.name),
-        "kubespray": {"path": str(ctx.tree.path), "tag": ctx.tree.tag},
-    }
+def tree_inputs(ctx: PlanContext) -> dict[str, Any]:
+    """What a Kubespray run depends on: the inventory and the Kubespray tree (for a dry run
+    before the tree is fetched: where it will be)."""
+    tag = ctx.cluster.spec.kubespray.version
+    tree = ({"path": str(ctx.tree.path), "tag": ctx.tree.tag} if ctx.tree is not None
+            else {"path": str(cache_path(tag)), "tag": tag})
+    return {"inventory": ctx.ws.inventory, "kubespray": tree}
 
 
 def _cluster_yml(ctx: StageContext) -> None:
@@ -35,6 +36,6 @@ def _describe(c: Cluster) -> str:
 
 KUBESPRAY = Stage(
     "kubespray", "Install Kubernetes (Kubespray cluster.yml)", _describe,
-    run=_cluster_yml, after=("inventory", "offline-ca"),
+    run=_cluster_yml, after=("inventory", "offline-ca"), hosts=every_host, playbook=PLAYBOOK,
     inputs=tree_inputs,
 )

@@ -10,7 +10,7 @@ from deepctl.kubespray_offline import CA_PATH
 from deepctl.spec.models import Cluster
 from deepctl.spec.offline import MAX_CA_BYTES
 from deepctl.stages.context import StageContext
-from deepctl.stages.stage import Stage
+from deepctl.stages.stage import Stage, every_host
 from deepctl.templates import playbook_path
 from deepctl.user_input import read_input
 
@@ -55,4 +55,4 @@ def run_offline_ca(ctx: StageContext) -> None:
 
 
 OFFLINE_CA = Stage(NAME, TITLE, describe, run=run_offline_ca, after=("inventory",),
-                   enabled=offline_ca_enabled, inputs=lambda ctx: inputs(ctx.cluster))
+                   enabled=offline_ca_enabled, hosts=every_host, inputs=lambda ctx: inputs(ctx.cluster))

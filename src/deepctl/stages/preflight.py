@@ -11,8 +11,8 @@ from typing import Any
 from deepctl.errors import PreflightFailed
 from deepctl.names import summary
 from deepctl.spec.models import Cluster
-from deepctl.stages.context import StageContext
-from deepctl.stages.stage import Stage
+from deepctl.stages.context import PlanContext, StageContext
+from deepctl.stages.stage import Stage, every_host
 
 
 def run_checks(ctx: StageContext, hosts: list[str] | None = None) -> Any:
@@ -38,7 +38,7 @@ def run_checks(ctx: StageContext, hosts: list[str] | None = None) -> Any:
     return report
 
 
-def preflight_inputs(ctx: StageContext) -> Any:
+def preflight_inputs(ctx: PlanContext) -> Any:
     spec = ctx.cluster.spec
     return {
         "hosts": [h.model_dump(mode="json") for h in spec.hosts],
@@ -49,8 +49,7 @@ def preflight_inputs(ctx: StageContext) -> Any:
     }
 
 
-
-def _host_changed(ctx: StageContext) -> str | None:
+def _host_changed(ctx: PlanContext) -> str | None:
     """Up to date by the spec, but a host's key or machine-id changed since it was checked."""
     from deepctl.preflight import identity  # lazy: it pulls in the SSH stack
 
@@ -72,8 +71,8 @@ def _describe(cluster: Cluster) -> str:
             "resources, ports, uniqueness, GPUs and what Kubespray will assert; changes nothing")
 
 
-PREFLIGHT = Stage("preflight", "Check hosts", _describe, run=_run_all, inputs=preflight_inputs,
-                  rerun=_host_changed, checks_only=True)
+PREFLIGHT = Stage("preflight", "Check hosts", _describe, run=_run_all, hosts=every_host,
+                  inputs=preflight_inputs, rerun=_host_changed, checks_only=True)
 
 
 def preflight_new_host(name: str) -> Stage:
@@ -82,5 +81,5 @@ def preflight_new_host(name: str) -> Stage:
         "preflight", f"Check the new host {name}",
         lambda c: f"SSH to {name} and check OS, resources, ports, uniqueness, GPUs against the "
         "other hosts' recorded facts; changes nothing",
-        run=lambda ctx: run_checks(ctx, hosts=[name]),
+        run=lambda ctx: run_checks(ctx, hosts=[name]), hosts=lambda c: [name],
         inputs=lambda ctx: {"node": name, **preflight_inputs(ctx)}, checks_only=True)

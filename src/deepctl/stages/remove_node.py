@@ -37,7 +37,8 @@ def remove_host(name: str, force: bool) -> Stage:
         "remove", f"Remove {name} (Kubespray remove-node.yml)",
         lambda c: f"ansible-playbook remove-node.yml -e node={name}: {how}, delete the node "
         "from the API",
-        run=run, inputs=lambda ctx: {"node": name, "force": force, **tree_inputs(ctx)})
+        run=run, hosts=lambda c: [name], playbook=PLAYBOOK,
+        inputs=lambda ctx: {"node": name, "force": force, **tree_inputs(ctx)})
 
 
 def drop_from_spec(name: str) -> Stage:

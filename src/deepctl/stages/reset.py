@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from deepctl.stages.context import StageContext
 from deepctl.stages.kubespray import tree_inputs
-from deepctl.stages.stage import Stage
+from deepctl.stages.stage import Stage, every_host
 from deepctl.state.ledger import forget
 
 PLAYBOOK = "reset.yml"
@@ -24,7 +24,7 @@ RESET = Stage(
     "reset", "Wipe Kubernetes from every host (Kubespray reset.yml)",
     lambda c: f"ansible-playbook reset.yml on {len(c.spec.hosts)} host(s): stops and removes "
     "Kubernetes, etcd, the container runtime's containers and the CNI",
-    run=_reset, inputs=tree_inputs)
+    run=_reset, hosts=every_host, playbook=PLAYBOOK, inputs=tree_inputs)
 
 FORGET = Stage(
     "forget", "Forget the finished stages",

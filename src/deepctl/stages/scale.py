@@ -23,6 +23,7 @@ def scale_new_host(name: str) -> Stage:
         "scale", f"Join {name} (Kubespray scale.yml --limit {name})",
         lambda c: f"ansible-playbook scale.yml --limit {name}: container runtime, kubelet and "
         f"kubeadm join on {name} only; the other hosts are not reconfigured",
-        run=run, after=("facts",), inputs=lambda ctx: {"node": name, **tree_inputs(ctx)},
+        run=run, after=("facts",), hosts=lambda c: [name], playbook=PLAYBOOK,
+        inputs=lambda ctx: {"node": name, **tree_inputs(ctx)},
         establishes=ESTABLISHES,
     )

@@ -24,9 +24,19 @@ from deepctl.stages.stage import Stage, ordered
 from deepctl.stages.upgrade import set_version, upgrade_to
 from deepctl.stages.verify import VERIFY, verify_new_node
 
-DEPLOY: tuple[Stage, ...] = (PREFLIGHT, INVENTORY, OFFLINE_CA, KUBESPRAY, KUBECONFIG, *ADDON_STAGES,
-                             VERIFY)
+# deploy's stages, one per line, in order (:func:`ordered` moves a stage after what its
+# ``after`` names): the one place the sequence is written; tests and plans derive from it.
+DEPLOY: tuple[Stage, ...] = (
+    PREFLIGHT,
+    INVENTORY,
+    OFFLINE_CA,
+    KUBESPRAY,
+    KUBECONFIG,
+    *ADDON_STAGES,
+    VERIFY,
+)
 DEPLOY_STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in ordered(DEPLOY))
+DEPLOY_LEDGER_PREFIX = ""  # deploy's stages are keyed by their names in the ledger
 
 
 def deploy_stages() -> list[Stage]:

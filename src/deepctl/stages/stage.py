@@ -6,14 +6,22 @@ A :class:`Stage` is declared once, as one object in one module (k0sctl's phase i
 - ``after``: stages it depends on (order and the "inputs changed" chain);
 - ``enabled(cluster)``: whether the spec turns it on;
 - ``describe(cluster)``: what it would do, for ``--dry-run``;
+- ``hosts(cluster)``: the hosts it acts on (the plan names them; none: it works here);
+- ``playbook``: the Kubespray playbook it runs, if any (the plan lists it);
 - ``inputs(ctx)``: what it depends on; when unchanged since it succeeded, it is up to date;
 - ``rerun(ctx)``: a reason to run even when up to date (an output is missing, a check that
-  always runs), or None;
+  always runs), or None; asked once per command, when the plan is made;
 - ``run(ctx)``: the work; ``cleanup(ctx)``: undo half-done work after a failure (optional);
 - ``checks_only``: it changes nothing (preflight, verify); add-node, remove-node and upgrade
   may skip it and still finish;
-- ``establishes``: deploy stages whose outcome this stage's success also reaches (add-node's
-  ``scale`` reaches what deploy's ``kubespray`` would make of the same inventory).
+- ``establishes``: stages of another command (the operation's ``establishes_in``) whose
+  outcome this stage's success also reaches (add-node's ``scale`` reaches what deploy's
+  ``kubespray`` would make of the same inventory);
+- ``on_established(ctx)``: what to redo here when another stage establishes this one (the
+  inventory stage publishes the rendering).
+
+``inputs`` and ``rerun`` see a :class:`~deepctl.stages.context.PlanContext` (the spec, the
+state, the tree): the engine asks them once, to make the run's plan, before anything runs.
 """
 
 from __future__ import annotations
@@ -25,19 +33,33 @@ from dataclasses import dataclass
 
 from deepctl.errors import UsageError
 from deepctl.spec.models import Cluster
-from deepctl.stages.context import StageContext
+from deepctl.stages.context import PlanContext, StageContext
 
 
 def always(_: Cluster) -> bool:
     return True
 
 
-def no_inputs(_: StageContext) -> object:
+def no_inputs(_: PlanContext) -> object:
     return None
 
 
-def no_rerun(_: StageContext) -> str | None:
+def no_rerun(_: PlanContext) -> str | None:
     return None
+
+
+def no_hosts(_: Cluster) -> list[str]:
+    """A stage that works on this machine (the state directory, the spec file)."""
+    return []
+
+
+def every_host(cluster: Cluster) -> list[str]:
+    return [h.name for h in cluster.spec.hosts]
+
+
+def first_control_plane(cluster: Cluster) -> list[str]:
+    """Where deepctl asks the API (kubectl from Kubespray's ``bin_dir``)."""
+    return [cluster.control_plane[0].name] if cluster.control_plane else []
 
 
 @dataclass(frozen=True)
@@ -48,10 +70,13 @@ class Stage:
     run: Callable[[StageContext], None]
     after: tuple[str, ...] = ()
     enabled: Callable[[Cluster], bool] = always
-    inputs: Callable[[StageContext], object] = no_inputs
-    rerun: Callable[[StageContext], str | None] = no_rerun
+    hosts: Callable[[Cluster], list[str]] = no_hosts
+    playbook: str | None = None
+    inputs: Callable[[PlanContext], object] = no_inputs
+    rerun: Callable[[PlanContext], str | None] = no_rerun
     cleanup: Callable[[StageContext], None] | None = None
     establishes: tuple[str, ...] = ()
+    on_established: Callable[[StageContext], None] | None = None
     # Only checks, changes nothing (preflight, verify): no later stage builds on it, so a node
     # command may skip it and still be finished.
     checks_only: bool = False

@@ -8,7 +8,7 @@ from deepctl.stages.context import StageContext
 from deepctl.stages.kubespray import tree_inputs
 from deepctl.stages.scale import ESTABLISHES
 from deepctl.stages.spec_change import apply_spec_text
-from deepctl.stages.stage import Stage
+from deepctl.stages.stage import Stage, every_host
 
 PLAYBOOK = "upgrade-cluster.yml"
 
@@ -22,7 +22,8 @@ def upgrade_to(version: str) -> Stage:
         lambda c: f"ansible-playbook upgrade-cluster.yml -e kube_version={version}: "
         f"{c.spec.kubernetes.version} -> {version}, one node at a time (drained, upgraded, "
         "uncordoned)",
-        run=run, inputs=lambda ctx: {"to": version, **tree_inputs(ctx)})
+        run=run, hosts=every_host, playbook=PLAYBOOK,
+        inputs=lambda ctx: {"to": version, **tree_inputs(ctx)})
 
 
 def set_version(version: str) -> Stage:

@@ -22,8 +22,8 @@ from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
 from deepctl.spec.models import Cluster
 from deepctl.spec.verify import LEVELS, VerifyLevel
 from deepctl.stages import verify_gpu, verify_jobs, verify_slurm
-from deepctl.stages.context import StageContext
-from deepctl.stages.stage import Stage
+from deepctl.stages.context import PlanContext, StageContext
+from deepctl.stages.stage import Stage, first_control_plane
 from deepctl.status.model import ApiObject
 from deepctl.templates import playbook_path
 from deepctl.verify import results as res
@@ -32,7 +32,6 @@ TASK = "List nodes"
 SMOKE_JOBS_TASK = "Wait for the smoke Jobs to finish"
 SMOKE_PODS_TASK = "Smoke pods"
 SMOKE_LOGS_TASK = "Smoke Job logs"
-RESULTS_FILE = "verify-results.json"
 
 Event = dict[str, Any]
 
@@ -129,7 +128,7 @@ class VerifyStage:
 
     def _conclude(self, ctx: StageContext) -> None:
         """Keep the findings in the run's directory; fail naming the failed checks."""
-        atomic_write_json(ctx.record.dir / RESULTS_FILE,
+        atomic_write_json(ctx.record.paths.verify_results,
                           {"level": self.level, "findings": [f.to_json() for f in self.findings]})
         for line in res.lines(self.findings):
             ctx.record.log(f"verify: {line}")
@@ -138,7 +137,7 @@ class VerifyStage:
         if failed:
             raise VerifyFailed(self.findings,
                 "verify found problems:\n  " + "\n  ".join(res.lines(failed)),
-                hint=f"the findings are in {ctx.record.dir / RESULTS_FILE}; after a fix, run "
+                hint=f"the findings are in {ctx.record.paths.verify_results}; after a fix, run "
                 f"`deepctl verify {ctx.ws.spec.path} --level {self.level}`")
 
     def _check_gpus(self, ctx: StageContext, nodes: dict[str, ApiObject]) -> None:
@@ -167,7 +166,7 @@ class VerifyStage:
         jobs = verify_gpu.smoke_jobs(ctx.cluster, nodes)
         if not jobs:
             return
-        work = ensure_private_dir(ctx.record.dir / "verify")
+        work = ensure_private_dir(ctx.record.paths.verify_dir)
         manifest = work / "gpu-smoke.yaml"
         atomic_write(manifest, verify_gpu.smoke_manifest(jobs), mode=0o600)
         names = [j["metadata"]["labels"][verify_gpu.NODE_LABEL] for j in jobs]
@@ -220,7 +219,7 @@ def _level_text(cluster: Cluster) -> str:
             + (", multi-node all-reduce" if level == "full" else ""))
 
 
-def _always_checks(_: StageContext) -> str:
+def _always_checks(_: PlanContext) -> str:
     return "always checks"
 
 
@@ -238,7 +237,8 @@ def _run(ctx: StageContext) -> None:
 
 VERIFY = Stage(
     "verify", "Verify the cluster", _describe, run=_run,
-    after=("kubeconfig", "gpu"), rerun=_always_checks, checks_only=True,
+    after=("kubeconfig", "gpu"), hosts=first_control_plane, rerun=_always_checks,
+    checks_only=True,
 )
 
 
@@ -247,5 +247,6 @@ def verify_new_node(name: str) -> Stage:
     ``gpu-ready``'s; ``deploy --only verify`` runs the CUDA smoke Job on every GPU node)."""
     return Stage(
         "verify", f"Verify {name}", lambda c: f"{name} is a Ready node, asked on the API",
-        run=lambda ctx: VerifyStage([name], gpus=False).run(ctx), rerun=_always_checks,
+        run=lambda ctx: VerifyStage([name], gpus=False).run(ctx), hosts=first_control_plane,
+        rerun=_always_checks,
         checks_only=True)

@@ -125,7 +125,7 @@ def run_checks(ctx: StageContext, level: VerifyLevel, nodes: Mapping[str, ApiObj
     items = job_items(objects)
     if not items:
         return []
-    work = ensure_private_dir(ctx.record.dir / "verify")
+    work = ensure_private_dir(ctx.record.paths.verify_dir)
     manifest = work / f"checks-{level}.yaml"
     atomic_write(manifest, "---\n".join(texts), mode=0o600)  # holds the launcher's key
     deadline = max(int(o["spec"].get("activeDeadlineSeconds", 0)) for o in objects

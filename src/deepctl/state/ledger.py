@@ -1,8 +1,9 @@
 """The stage ledger (``stages.json``): which stages finished, with which inputs.
 
 A stage whose inputs hash equals its ledger entry is up to date and skipped. Entries are
-keyed by :func:`ledger_key`: deploy's stages by their name, other commands' stages as
-``command/stage`` so that a failed add-node resumes without touching deploy's entries.
+keyed by the operation's ledger prefix and the stage's name (deploy's stages by their name,
+add-node's as ``add-node/scale``...), so that a failed add-node resumes without touching
+deploy's entries.
 An entry may be established by another stage's run (``by``): add-node's ``scale`` brings the
 cluster to what deploy's ``kubespray`` would make of the same inventory (docs/architecture.md).
 """
@@ -23,10 +24,6 @@ class LedgerEntry:
     finished_at: str
     run_id: str
     by: str | None = None  # "command/stage" that established it, when not the stage itself
-
-
-def ledger_key(command: str, stage: str) -> str:
-    return stage if command == "deploy" else f"{command}/{stage}"
 
 
 def _way_out(state: StateDir) -> str:
@@ -67,12 +64,12 @@ def record_entry(state: StateDir, key: str, entry: LedgerEntry) -> None:
 
 def forget(state: StateDir, keys: Iterable[str] | None = None, *, prefix: str | None = None
            ) -> None:
-    """Forget finished stages (all, the ``keys``, or those under ``prefix/``)."""
+    """Forget finished stages (all, the ``keys``, or those whose key starts with ``prefix``)."""
     entries = load_ledger(state)
     if keys is None and prefix is None:
         entries = {}
     for key in list(keys or []):
         entries.pop(key, None)
     if prefix is not None:
-        entries = {k: v for k, v in entries.items() if not k.startswith(prefix + "/")}
+        entries = {k: v for k, v in entries.items() if not k.startswith(prefix)}
     save_ledger(state, entries)

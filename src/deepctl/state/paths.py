@@ -17,8 +17,12 @@ Layout (docs/architecture.md, "State directory")::
       pending-nodes.json            hosts add-node put in the spec but not yet in the cluster
       task-counts.json              tasks per playbook, for the progress bar's total
       kubespray-validate/           validate's run of Kubespray's inventory checks
-      runs/<run-id>/                one directory per run (runs.md)
+      runs/<run-id>/                one directory per run (runs.md; :class:`RunDir`)
       lock                          the cluster lock
+
+Every path to a state file is a property here; nothing else joins state file names
+(tests/unit/test_design_rules.py checks it). :meth:`StateDir.create` hands the directories
+it defines to state_guard, which keeps no copy of the layout.
 """
 
 from __future__ import annotations
@@ -33,6 +37,62 @@ STATE_DIR_NAME = ".deepctl"
 
 
 @dataclass(frozen=True)
+class RunDir:
+    """The layout of one run's directory, ``runs/<run-id>/`` (docs/runs.md)."""
+
+    path: Path
+
+    @property
+    def state_file(self) -> Path:
+        """``state.json``: stages, status, timings, inputs hashes."""
+        return self.path / "state.json"
+
+    @property
+    def spec_copy(self) -> Path:
+        return self.path / "spec.yaml"
+
+    @property
+    def inventory_dir(self) -> Path:
+        """The inventory this run's playbooks read (rendered for this run alone)."""
+        return self.path / "inventory"
+
+    @property
+    def ansible_cfg(self) -> Path:
+        return self.path / "ansible.cfg"
+
+    @property
+    def env_file(self) -> Path:
+        """The environment deepctl set for ansible-playbook (no secrets)."""
+        return self.path / "env.json"
+
+    @property
+    def log(self) -> Path:
+        return self.path / "deepctl.log"
+
+    def ansible_dir(self, stage: str) -> Path:
+        """ansible-runner's private data dir and artifacts of ``stage``'s playbooks."""
+        return self.path / "ansible" / stage
+
+    def list_tasks_vars(self, stage: str) -> Path:
+        """The extra vars ``ansible-playbook --list-tasks`` reads (it counts the tasks)."""
+        return self.ansible_dir(stage) / "list-tasks-extravars.json"
+
+    def addon_dir(self, addon: str) -> Path:
+        """An addon stage's values files and manifests."""
+        return self.path / "addons" / addon
+
+    @property
+    def verify_dir(self) -> Path:
+        """verify's rendered Jobs of this run (they may hold the launcher's key: 0600)."""
+        return self.path / "verify"
+
+    @property
+    def verify_results(self) -> Path:
+        """verify's findings, per node and check (``deepctl verify --compare`` reads them)."""
+        return self.path / "verify-results.json"
+
+
+@dataclass(frozen=True)
 class StateDir:
     root: Path
 
@@ -43,9 +103,20 @@ class StateDir:
         return cls(spec_path.resolve().parent / STATE_DIR_NAME / cluster_name)
 
     def create(self) -> StateDir:
-        check_state_dir(self.root)  # no links, foreign owners or writable dirs (state_guard)
+        # no links, foreign owners or writable dirs on any directory of the layout (state_guard)
+        check_state_dir(self.guarded_dirs())
         ensure_private_dir(self.root)
         return self
+
+    def guarded_dirs(self) -> list[Path]:
+        """The directories of the layout, outermost first (``.deepctl`` above the default)."""
+        outer = [self.root.parent] if self.root.parent.name == STATE_DIR_NAME else []
+        inventory = [self.inventory_dir, self.inventory_dir / "group_vars",
+                     self.inventory_dir / "group_vars" / "all",
+                     self.inventory_dir / "group_vars" / "k8s_cluster"]
+        return [*outer, self.root, *inventory, self.runs_dir, self.facts_dir, self.secrets_dir,
+                self.ssh_dir, self.fact_cache, self.validate_dir, self.artifacts_dir,
+                self.credentials_dir]
 
     @property
     def inventory_dir(self) -> Path:
@@ -120,6 +191,9 @@ class StateDir:
 
     def run_dir(self, run_id: str) -> Path:
         return self.runs_dir / run_id
+
+    def run(self, run_id: str) -> RunDir:
+        return RunDir(self.run_dir(run_id))
 
     @property
     def validate_dir(self) -> Path:

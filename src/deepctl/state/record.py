@@ -29,8 +29,8 @@ from typing import Any
 
 from deepctl.errors import StateError
 from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
-from deepctl.state.paths import StateDir
-from deepctl.state.runs import STATE_FILE, read_all, read_state, run_dirs
+from deepctl.state.paths import RunDir, StateDir
+from deepctl.state.runs import read_all, read_state, run_dirs
 from deepctl.state.types import SCHEMA_VERSION, RunResult, StageStatus
 from deepctl.user_input import MAX_SPEC_BYTES, read_input
 
@@ -58,16 +58,47 @@ class RunRecord:
         return str(self.data["id"])
 
     @property
+    def spec_path(self) -> str:
+        return str(self.data["spec_path"])
+
+    @property
+    def duration_s(self) -> float | None:
+        """How long the run took (None while it runs)."""
+        value = self.data.get("duration_s")
+        return float(value) if value is not None else None
+
+    @property
+    def remaining(self) -> list[str]:
+        """The stages a finished in-order run left to do (not selected)."""
+        return [str(n) for n in self.data.get("remaining") or []]
+
+    def set_remaining(self, names: list[str]) -> None:
+        self.data["remaining"] = list(names)
+        self.save()
+
+    def stage_with(self, statuses: tuple[StageStatus, ...]) -> str | None:
+        """The first stage (in run order) whose status is one of ``statuses``."""
+        for name, entry in self.data["stages"].items():
+            if entry.get("status") in statuses:
+                return str(name)
+        return None
+
+    @property
+    def paths(self) -> RunDir:
+        """Every path of the run's directory."""
+        return RunDir(self.dir)
+
+    @property
     def inventory_dir(self) -> Path:
         """The inventory this run's playbooks read (rendered by the engine at the start)."""
-        return self.dir / "inventory"
+        return self.paths.inventory_dir
 
     @property
     def log_path(self) -> Path:
-        return self.dir / "deepctl.log"
+        return self.paths.log
 
     def save(self) -> None:
-        atomic_write_json(self.dir / STATE_FILE, self.data)
+        atomic_write_json(self.paths.state_file, self.data)
 
     def discard(self) -> None:
         """Remove the run: refused before anything ran, it is not one."""
@@ -116,7 +147,7 @@ def start_run(state: StateDir, command: str, spec_path: Path, spec_hash: str,
     ensure_private_dir(state.runs_dir)
     run_id = new_run_id(command)
     run_dir = ensure_private_dir(state.runs_dir / run_id)
-    atomic_write(run_dir / "spec.yaml", read_input(spec_path, MAX_SPEC_BYTES, "spec"))
+    atomic_write(RunDir(run_dir).spec_copy, read_input(spec_path, MAX_SPEC_BYTES, "spec"))
     data: dict[str, Any] = {
         "version": SCHEMA_VERSION,
         "id": run_id,
@@ -147,7 +178,7 @@ def last_run(state: StateDir, command: str) -> dict[str, Any] | None:
     newer deepctl, is a :class:`StateError` rather than a silently older resume point.
     """
     newest = run_dirs(state)[:1]
-    if newest and (newest[0] / STATE_FILE).exists():
+    if newest and RunDir(newest[0]).state_file.exists():
         try:
             read_state(newest[0])
         except StateError as error:
@@ -178,6 +209,6 @@ def mark_interrupted(state: StateDir, pid: int, host: str) -> list[str]:
             stages[name]["status"] = "interrupted"
         data.update(result="interrupted", failed_stage=running[0] if running else None,
                     error=f"deepctl (PID {pid} on {host}) ended without finishing this run")
-        atomic_write_json(run_dir / STATE_FILE, data)
+        atomic_write_json(RunDir(run_dir).state_file, data)
         marked.append(str(data.get("id", run_dir.name)))
     return marked

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from deepctl.errors import StateError
-from deepctl.state.paths import StateDir
+from deepctl.state.paths import RunDir, StateDir
 from deepctl.state.types import RUN_RESULTS, SCHEMA_VERSION, STAGE_STATUSES, RunResult, StageStatus
 
-STATE_FILE = "state.json"
 RESULTS = RUN_RESULTS
 
 
@@ -52,7 +51,7 @@ def read_state(run_dir: Path) -> dict[str, Any]:
 
     Raises :class:`StateError` when it is missing, unreadable, or written by a newer deepctl.
     """
-    path = run_dir / STATE_FILE
+    path = RunDir(run_dir).state_file
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
