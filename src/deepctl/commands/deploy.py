@@ -26,7 +26,7 @@ def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_j
     # Bad stage names are usage errors, with or without --dry-run, before anything else.
     check_stage_names([*([from_stage] if from_stage else []), *(only or []), *(skip or [])],
                       DEPLOY_STAGE_NAMES)
-    ws = open_workspace(spec, state_dir, strict=strict)
+    ws = open_workspace(spec, state_dir, strict=strict, create=dry_run)  # a run: the lock does
     options = DeployOptions(from_stage=from_stage, only=list(only or []),
                             skip=list(skip or []), restart=restart,
                             accept_new_hosts=accept_new_hosts)
@@ -41,7 +41,13 @@ def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_j
 
     require_usable_keys(ws.spec)  # before any connection, whichever stages run
     hosts = summary([h.name for h in ws.cluster.spec.hosts])
-    confirm(f"Deploy cluster {ws.cluster.name} on {hosts}?", yes)
+    confirm(f"Deploy cluster {ws.cluster.name} on {hosts}?", yes, [
+        "deepctl", "deploy", spec, *(["--state-dir", state_dir] if state_dir else []),
+        *(["--strict"] if strict else []), *(["--accept-new-hosts"] if accept_new_hosts else []),
+        *(["--from", from_stage] if from_stage else []),
+        *[w for name in only or [] for w in ("--only", name)],
+        *[w for name in skip or [] for w in ("--skip", name)],
+        *(["--restart"] if restart else []), *(["--json"] if as_json else [])])
     record = deploy(ws, options, make_display(as_json))
     finished(record.id, record.data.get("duration_s"), str(ws.state.kubeconfig), as_json)
 

@@ -11,6 +11,7 @@ control plane, break etcd quorum, or leave the spec invalid.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from deepctl.spec.loader import LoadedSpec, load_spec_text
 from deepctl.spec_keys import require_usable_keys
 from deepctl.stages.context import StageContext
 from deepctl.stages.sequences import add_node_stages, remove_node_stages
+from deepctl.state.paths import StateDir
 from deepctl.state.pending import load_pending, set_pending
 from deepctl.state.record import RunRecord, utc_now
 from deepctl.workspace import Workspace, open_workspace
@@ -44,6 +46,37 @@ def spec_with_host(ws: Workspace, entry: dict[str, Any]) -> tuple[str, LoadedSpe
                         f"{error.message}", error.problems, hint) from None
 
 
+def add_node_words(spec: Path, entry: dict[str, Any], state_dir: Path | None = None,
+                   accept_new_hosts: bool = False) -> list[str | Path]:
+    """The add-node command line that adds ``entry`` (pure): every option it was given
+    (roles, GPU, labels, taints, SSH user and port...), without ``--yes``."""
+    words: list[str | Path] = ["deepctl", "add-node", spec, "--name", str(entry["name"]),
+                               "--address", str(entry["address"])]
+    if entry.get("internalAddress"):
+        words += ["--internal-address", str(entry["internalAddress"])]
+    roles = list(entry.get("roles") or [])
+    if roles != ["worker"]:
+        words += [w for role in roles for w in ("--role", str(role))]
+    if entry.get("gpu"):
+        words.append("--gpu")
+    words += [w for k, v in (entry.get("labels") or {}).items() for w in ("--label", f"{k}={v}")]
+    words += [w for taint in entry.get("taints") or [] for w in ("--taint", str(taint))]
+    ssh = entry.get("ssh") or {}
+    if ssh.get("port") is not None:
+        words += ["--ssh-port", str(ssh["port"])]
+    if ssh.get("user") is not None:
+        words += ["--ssh-user", str(ssh["user"])]
+    if state_dir is not None:
+        words += ["--state-dir", state_dir]
+    return words + (["--accept-new-hosts"] if accept_new_hosts else [])
+
+
+def _given_state_dir(ws: Workspace) -> Path | None:
+    """The ``--state-dir`` a command needs to find this workspace's state (None: default)."""
+    default = StateDir.for_spec(ws.spec.path, ws.cluster.name).root
+    return None if ws.state.root == default else ws.state.root
+
+
 def add_node_operation(ws: Workspace, entry: dict[str, Any], *, accept_new_hosts: bool = False,
                        selection: Selection = NO_SELECTION) -> Operation:
     name = str(entry["name"])
@@ -55,7 +88,8 @@ def add_node_operation(ws: Workspace, entry: dict[str, Any], *, accept_new_hosts
 
     return Operation(
         "add-node", add_node_stages(name, host.roles),
-        f"deepctl add-node {ws.spec.path} --name {name} --address {host.address} --yes",
+        shlex.join(str(w) for w in [*add_node_words(ws.spec.path, entry, _given_state_dir(ws),
+                                                   accept_new_hosts), "--yes"]),
         selection, params={"host": entry}, accept_new_hosts=accept_new_hosts, on_success=done,
         in_order=True)
 
