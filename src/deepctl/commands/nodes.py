@@ -121,23 +121,28 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
 def remove_node(spec: Path, name: str, *, state_dir: Path | None, force: bool, yes: bool,
                 as_json: bool, dry_run: bool = False, chosen: Selection | None = None) -> None:
     from deepctl.engine.display import make_display
+    from deepctl.engine.nodes import pending_untouched, remove_node_operation, with_pending_host
     from deepctl.engine.nodes import remove_node as engine_remove
-    from deepctl.engine.nodes import remove_node_operation
     from deepctl.stages.sequences import remove_node_stages
 
     chosen = chosen or selection(None, None, None, False)
     check_selection(chosen, remove_node_stages(name, force))
-    ws = open_workspace(spec, state_dir, create=False)
+    ws = with_pending_host(open_workspace(spec, state_dir, create=False), name)
     op = remove_node_operation(ws, name, force, chosen)  # unknown node, quorum... before asking
     if dry_run:
         _dry_run(ws, op, as_json)
         return
-    require_usable_keys(ws.spec)
-    confirm(f"Remove {name} from the cluster{' (forced: host not reset)' if force else ''}?", yes,
-            ["deepctl", "remove-node", spec, name, *(["--force"] if force else []),
-             *selection_words(chosen), *common_words(state_dir, as_json)])
+    if not pending_untouched(ws, name):  # forgetting a host add-node never changed asks not
+        require_usable_keys(ws.spec)
+        confirm(f"Remove {name} from the cluster{' (forced: host not reset)' if force else ''}?",
+                yes, ["deepctl", "remove-node", spec, name, *(["--force"] if force else []),
+                      *selection_words(chosen), *common_words(state_dir, as_json)])
     record = engine_remove(spec, state_dir, name, make_display(as_json), force=force,
                            selection=chosen)
+    if record is None:
+        if as_json:
+            print_json({"event": "pending_dropped", "node": name}, one_line=True)
+        return
     _done(f"removed {name}", record, as_json, node=name)
 
 

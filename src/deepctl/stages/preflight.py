@@ -25,11 +25,14 @@ def run_checks(ctx: StageContext, hosts: list[str] | None = None) -> Any:
         if finding.status != "ok":
             ctx.record.log(f"preflight {finding.status}: {finding.host}: {finding.message}")
     if report.has_errors:
-        lines = [f"{f.host}: {f.message}" for f in errors]
+        lines = [f.message if f.message.startswith(f"{f.host}: ") else f"{f.host}: {f.message}"
+                 for f in errors]  # an SSH error names its host already: once is enough
+        # `deepctl preflight SPEC` checks the spec's hosts: not a host add-node has not
+        # written into it yet; the command to run again follows (resume with: ...)
+        details = "" if hosts else f"; details with `deepctl preflight {ctx.ws.spec.path}`"
         raise PreflightFailed(
             f"preflight found {len(errors)} error(s):\n  " + "\n  ".join(lines),
-            hint=f"fix them and run again; details with `deepctl preflight {ctx.ws.spec.path}`",
-        )
+            hint=f"fix them and run again{details}")
     return report
 
 
