@@ -356,11 +356,12 @@ def add_node(
     skip: SkipOpt = None,
     restart: RestartOpt = False,
 ) -> None:
-    """Add a host to the spec (comments kept, backup beside it) and to the cluster.
+    """Add a host to the cluster, and to the spec once it has joined (comments kept, backup).
 
     Only the new host is configured: Kubespray facts on all hosts, then scale.yml --limit NEW
-    (cluster.yml for control-plane/etcd). Re-run the same command to resume a failed one.
-    The host stays pending until every stage but the checks (preflight, verify) succeeded.
+    (cluster.yml for control-plane/etcd). Re-run the same command to resume a failed one, or
+    drop the pending host with remove-node. It stays pending until every stage but the checks
+    (preflight, verify) succeeded.
 
     Examples: `deepctl add-node cluster.yaml --name gpu3 --address 10.0.0.33 --gpu --yes`,
     `deepctl add-node cluster.yaml --name gpu3 --address 10.0.0.33 --gpu --only preflight`

@@ -126,7 +126,7 @@ def test_an_operation_is_finished_when_its_needed_stages_are_done() -> None:
 
 def test_checks_only_stages_are_not_required(tmp_path: Path) -> None:
     ws = workspace(tmp_path)
-    assert required(ws.cluster, add_node_stages("wk2", ["worker"])) == {"facts", "scale"}
+    assert required(ws.cluster, add_node_stages("wk2", ["worker"])) == {"facts", "scale", "spec"}
     assert required(ws.cluster, upgrade_stages("1.35.4")) == {"upgrade", "spec"}
     assert all(s.checks_only for s in deploy_stages() if s.name in ("preflight", "verify"))
 

@@ -1,9 +1,11 @@
 """``add-node`` and ``remove-node``: change one host, leave the others alone.
 
-add-node: the host is added to the spec file (comments kept, ``<spec>.bak`` beside it) and
-marked pending in the state; then its stages run (:func:`~deepctl.stages.sequences.add_node_stages`):
-preflight of the new host, Kubespray's documented procedure, GPU readiness, verify. A failed
-add-node leaves the host pending; the same add-node resumes it at the failed stage.
+add-node: the host is marked pending in the state (its entry kept there, not in the spec
+file) and its stages run (:func:`~deepctl.stages.sequences.add_node_stages`) on the spec with
+the host added in memory: preflight of the new host, Kubespray's documented procedure, then
+``spec`` writes it into the spec file (comments kept, ``<spec>.bak`` beside it) once it has
+joined, GPU readiness, verify. A failed add-node leaves the host pending, and says so; the
+same add-node resumes it at the failed stage, ``remove-node`` drops it.
 
 remove-node: refused before anything runs when it would remove the last or the first
 control plane, break etcd quorum, or leave the spec invalid.
@@ -71,6 +73,10 @@ def spec_with_host(ws: Workspace, entry: dict[str, Any]) -> tuple[str, LoadedSpe
                     "(docs/operations/nodes.md), or add this host without --role etcd")
         problems = problems_on_disk(error.problems, old_text, new_text, str(ws.spec.path),
                                     str(entry["name"]))
+        if hint == error.hint and any(p.line is None and p.file != error.problems[i].file
+                                      for i, p in enumerate(problems)):
+            hint = (f"{ws.spec.path} is unchanged: fix the add-node options named above and "
+                    "run it again")
         raise SpecError(f"with {entry['name']} added, the spec would be invalid: "
                         f"{error.message}", problems, hint) from None
 
