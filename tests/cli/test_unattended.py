@@ -122,8 +122,8 @@ def test_on_a_terminal_checks_come_before_the_question(
     assert state_files(sandbox) == []
 
 
-@pytest.mark.parametrize(("name", "answer"), zip(COMMANDS, [  # no, Enter, end of input
-    b"n\n", b"\n", b"\x04", b"n\n", b"\x04"], strict=True))
+@pytest.mark.parametrize(("name", "answer"), list(zip(COMMANDS, [  # no, Enter, end of input
+    b"n\n", b"\n", b"\x04", b"n\n", b"\x04"], strict=True)))
 def test_declining_on_a_terminal_is_exit_130_for_every_command(
         sandbox: Sandbox, spec: Path, name: str, answer: bytes) -> None:
     args = [a.format(spec=spec) for a in COMMANDS[name]]
@@ -152,3 +152,12 @@ def test_upgrade_lists_every_supported_version_and_the_next_steps(cli: Invoke,
     spec.write_text(spec.read_text().replace("version: 1.33.5", "version: 1.35.4"))
     newest = cli("upgrade", str(spec), "--to", "1.36.0", "--yes")
     assert "hint: 1.35.4 has no newer version Kubespray v2.31.0 supports; " in newest.stderr
+
+
+def test_reset_from_dev_null_as_a_cron_job_runs_it_refuses(sandbox: Sandbox, spec: Path) -> None:
+    result = subprocess.run([str(DEEPCTL), "reset", str(spec)], stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True, cwd=sandbox.work, env=sandbox.env(),
+                            timeout=60, check=False)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"hint: pass --yes to run it unattended: `deepctl reset {spec} --yes`" in result.stderr
+    assert state_files(sandbox) == []
