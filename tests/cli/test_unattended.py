@@ -111,6 +111,8 @@ def on_terminal(sandbox: Sandbox, *args: str, answer: bytes) -> subprocess.Compl
     ("1.34.7", ["upgrade", "{spec}", "--to", "1.33.1"], "is not newer than the current 1.34.7"),
     ("1.34.7", ["add-node", "{spec}", "--name", "wk1", "--address", "192.0.2.14"],
      "already in the spec"),
+    ("1.34.7", ["add-node", "{spec}", "--name", "wk2", "--address", "192.0.2.14", "--only",
+                "verify"], "add-node stage verify builds on facts, scale, spec"),
 ])
 def test_on_a_terminal_checks_come_before_the_question(
         sandbox: Sandbox, spec: Path, kube: str, args: list[str], message: str) -> None:

@@ -87,8 +87,9 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
              dry_run: bool = False, chosen: Selection | None = None) -> None:
     from deepctl.engine.display import make_display
     from deepctl.engine.nodes import add_node as engine_add
-    from deepctl.engine.nodes import add_node_operation, add_node_words, prepare_add
+    from deepctl.engine.nodes import add_node_operation, add_node_words, prepare_add, refuse_fresh_selection
     from deepctl.stages.sequences import add_node_stages
+    from deepctl.state.pending import load_pending
 
     entry: dict[str, Any] = {"name": name, "address": address}
     if internal_address:
@@ -105,8 +106,12 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
         entry["ssh"] = ssh
     chosen = chosen or selection(None, None, None, False)
     check_selection(chosen, add_node_stages(name, entry["roles"]))
-    # the edited spec is checked (a host already there, a spec it would make invalid) first
-    ws = prepare_add(open_workspace(spec, state_dir, create=False), entry, None, write=False)
+    # the edited spec is checked (a host already there, a spec it would make invalid) first,
+    # and for a new host a selection that leaves out what the selected stages build on
+    disk = open_workspace(spec, state_dir, create=False)
+    ws = prepare_add(disk, entry, None, write=False)
+    if chosen.names() and not dry_run and name not in load_pending(disk.state):
+        refuse_fresh_selection(disk, entry, chosen)
     if dry_run:
         _dry_run(ws, add_node_operation(ws, entry, selection=chosen), as_json)
         return
