@@ -271,26 +271,30 @@ def runs(
         Optional[int], typer.Option("--limit", min=1, help="Show at most N runs.")  # noqa: UP045
     ] = None,
     prune: Annotated[
-        bool, typer.Option("--prune", help="Delete old runs: keep the newest --keep runs and "
-                           "each command's last successful one.")
+        bool, typer.Option("--prune", help="Delete old runs: keep the newest --keep runs, "
+                           "each command's last successful one and its last unfinished one.")
     ] = False,
     keep: Annotated[
         Optional[int],  # noqa: UP045
         typer.Option("--keep", min=1, help="Runs --prune keeps (default: $DEEPCTL_KEEP_RUNS or 20)."),
     ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --prune: list what it would delete; delete nothing.")
+    ] = False,
 ) -> None:
     """List the runs of a cluster, newest first: id, command, start, duration, result.
 
     Every run is pruned the same way after it ends (DEEPCTL_KEEP_RUNS, default 20).
 
     Examples: `deepctl runs cluster.yaml`, `deepctl runs cluster.yaml --json` (with per-stage
-    durations), `deepctl runs cluster.yaml --prune --keep 5`
+    durations), `deepctl runs cluster.yaml --prune --keep 5 --dry-run`
     """
     from deepctl.commands import runs as impl
 
     if prune:
-        impl.prune(spec, state_dir=state_dir, keep=keep, as_json=json_output)
+        impl.prune(spec, state_dir=state_dir, keep=keep, as_json=json_output, dry_run=dry_run)
         return
+    impl.check_list_options(keep=keep, dry_run=dry_run)
     impl.runs(spec, state_dir=state_dir, limit=limit, as_json=json_output)
 
 
@@ -354,11 +358,12 @@ def add_node(
     skip: SkipOpt = None,
     restart: RestartOpt = False,
 ) -> None:
-    """Add a host to the spec (comments kept, backup beside it) and to the cluster.
+    """Add a host to the cluster, and to the spec once it has joined (comments kept, backup).
 
     Only the new host is configured: Kubespray facts on all hosts, then scale.yml --limit NEW
-    (cluster.yml for control-plane/etcd). Re-run the same command to resume a failed one.
-    The host stays pending until every stage but the checks (preflight, verify) succeeded.
+    (cluster.yml for control-plane/etcd). Re-run the same command to resume a failed one, or
+    drop the pending host with remove-node. It stays pending until every stage but the checks
+    (preflight, verify) succeeded.
 
     Examples: `deepctl add-node cluster.yaml --name gpu3 --address 10.0.0.33 --gpu --yes`,
     `deepctl add-node cluster.yaml --name gpu3 --address 10.0.0.33 --gpu --only preflight`

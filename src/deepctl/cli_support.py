@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 
-from deepctl.errors import DeepctlError, ExitCode
+from deepctl.errors import DeepctlError, ExitCode, InternalError
 
 if TYPE_CHECKING:  # rich is imported when something is printed, not at start-up
     from rich.console import Console
@@ -99,7 +99,7 @@ def command(fn: Callable[P, R]) -> Callable[P, R]:
         except Exception as exc:  # an unexpected bug: say so without a traceback
             if debug_enabled():
                 raise
-            internal = DeepctlError(
+            internal = InternalError(
                 f"internal error: {type(exc).__name__}: {exc}",
                 hint="this is a bug in deepctl; rerun with --debug for the traceback "
                 "and report it",

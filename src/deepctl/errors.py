@@ -149,6 +149,13 @@ class LockHeld(DeepctlError):
     kind = "locked"
 
 
+class InternalError(DeepctlError):
+    """An unexpected exception: a bug in deepctl (the CLI wraps it in this)."""
+
+    exit_code = ExitCode.INTERNAL
+    kind = "internal"
+
+
 class Canceled(DeepctlError):
     """The user interrupted the operation."""
 

@@ -54,7 +54,7 @@ def test_node_commands_check_their_selection_before_asking(cli: Invoke, sandbox:
                "--json", "--skip", "preflight")
     assert plan.exit_code == 0, plan.output
     assert [s["name"] for s in json.loads(plan.stdout)["stages"] if s["runs"]] == [
-        "facts", "scale", "verify"]
+        "facts", "scale", "spec", "verify"]
     assert "wk9" not in spec.read_text()  # a dry run writes nothing
 
 

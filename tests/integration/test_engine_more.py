@@ -22,6 +22,7 @@ import yaml
 
 from deepctl.engine.lock import acquire
 from deepctl.state import StateDir
+from deepctl.state.ledger import load_ledger
 from deepctl.state.pending import load_pending
 from deepctl.workspace import open_workspace
 from tests.harness import HostFarm, HostProfile, TestHost
@@ -260,14 +261,20 @@ def test_failed_gpu_add_node_stays_pending_and_resumes(farm: HostFarm, tmp_path:
     ready_nodes(cp1, ["cp1", "gpu3"])  # add-node's verify asks whether gpu3 is Ready
     command = ("add-node", str(spec), "--name", "gpu3", "--address", gpu3.address,
                *port_args(gpu3), "--gpu", "--yes")
+    original = spec.read_text()
 
     (tmp_path / "standin" / "fail-hosts").write_text("gpu3\n")
     failed = deepctl(*command, cwd=tmp_path)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "stand-in failure injected for gpu3" in failed.stdout + failed.stderr
-    assert f"resume with: deepctl add-node {spec} --name gpu3" in failed.stdout + failed.stderr
-    text = spec.read_text()
-    assert text.count("name: gpu3") == 1
+    said = failed.stdout + failed.stderr
+    assert (f"resume with: deepctl add-node {spec} --name gpu3 --address {gpu3.address} --gpu "
+            f"{' '.join(port_args(gpu3))} --yes".replace("  ", " ")) in said
+    # the failure came before gpu3 joined: the spec is as it was, and the error says so
+    assert spec.read_text() == original
+    assert (f"gpu3 is not in {spec}: add-node writes it there once it has joined; until then "
+            f"it is pending in {state_dir(tmp_path) / 'pending-nodes.json'}. To drop it "
+            f"instead: `deepctl remove-node {spec} gpu3`") in said
     assert list(load_pending(StateDir(state_dir(tmp_path)))) == ["gpu3"]
     assert [(r["command"], r["result"]) for r in json.loads(
         deepctl("runs", str(spec), "--json", cwd=tmp_path).stdout)["runs"]] == [
@@ -276,8 +283,10 @@ def test_failed_gpu_add_node_stays_pending_and_resumes(farm: HostFarm, tmp_path:
     (tmp_path / "standin" / "fail-hosts").unlink()
     resumed = deepctl(*command, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert "resuming add-node gpu3" in resumed.stdout
-    assert spec.read_text() == text  # not added twice
+    assert "resuming add-node gpu3: it is not in the spec yet and still pending" in resumed.stdout
+    text = spec.read_text()
+    assert text.count("name: gpu3") == 1
+    assert f"gpu3 has joined: added it to {spec}" in resumed.stdout
     assert load_pending(StateDir(state_dir(tmp_path))) == {}
     assert markers(tmp_path, "gpu3") == ["facts.yml", "facts.yml", "scale.yml"]
     assert markers(tmp_path, "cp1") == ["facts.yml", "facts.yml"]
@@ -287,6 +296,33 @@ def test_failed_gpu_add_node_stays_pending_and_resumes(farm: HostFarm, tmp_path:
     assert state["stages"]["gpu-ready"]["status"] == "succeeded"  # type: ignore[index]
     log = (state_dir(tmp_path) / "runs" / str(state["id"]) / "deepctl.log").read_text()
     assert "gpu3: allocatable nvidia.com/gpu=8" in log
+
+
+def test_a_host_that_failed_to_join_is_dropped_with_remove_node(farm: HostFarm,
+                                                                 tmp_path: Path) -> None:
+    cp1, wk1 = farm["cp1"], farm["wk1"]
+    spec = write_spec(tmp_path, farm, {cp1: ALL_ROLES}, cp1)
+    (state_dir(tmp_path) / "known_hosts").write_text(farm.known_hosts([cp1, wk1]))
+    original = spec.read_text()
+    (tmp_path / "standin" / "fail-hosts").write_text("wk1\n")
+    failed = deepctl("add-node", str(spec), "--name", "wk1", "--address", wk1.address,
+                     *port_args(wk1), "--yes", cwd=tmp_path)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert f"To drop it instead: `deepctl remove-node {spec} wk1`" in failed.stderr
+    assert spec.read_text() == original  # it never joined: never in the spec
+    (tmp_path / "standin" / "fail-hosts").unlink()
+
+    # Kubespray touched it (facts.yml ran on it): dropping it is Kubespray's remove-node.yml,
+    # with the pending host in the run's inventory
+    dropped = deepctl("remove-node", str(spec), "wk1", "--yes", cwd=tmp_path)
+    assert dropped.returncode == 0, dropped.stdout + dropped.stderr
+    assert "removed wk1 (run " in dropped.stdout
+    removal = (tmp_path / "standin" / "markers" / "cp1.log").read_text().splitlines()[-1]
+    assert removal.startswith("remove-node.yml ") and " node=wk1 " in removal
+    assert spec.read_text() == original and not spec.with_name(spec.name + ".bak").exists()
+    state = StateDir(state_dir(tmp_path))
+    assert load_pending(state) == {}
+    assert [k for k in load_ledger(state) if k.startswith("add-node/")] == []
 
 
 # -- add-node and upgrade one stage at a time (--only, --skip) ---------------------------------
@@ -304,19 +340,20 @@ def test_node_commands_run_selected_stages_and_finish_later(farm: HostFarm,
     # a new host has nothing done: verify alone would check a node that never joined
     early = deepctl(*add, "--only", "verify", "--yes", cwd=tmp_path)
     assert early.returncode == 2, early.stdout + early.stderr
-    assert "add-node stage verify builds on facts, scale, which has not run yet" in early.stderr
-    assert "without the --from/--only/--skip that leaves out facts, scale" in early.stderr
+    assert "add-node stage verify builds on facts, scale, spec, which has not run yet" in (
+        early.stderr)
+    assert "without the --from/--only/--skip that leaves out facts, scale, spec" in early.stderr
     assert spec.read_text() == original and load_pending(StateDir(state_dir(tmp_path))) == {}
 
     checked = deepctl(*add, "--only", "preflight", "--json", "--yes", cwd=tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     finished = json.loads(checked.stdout.splitlines()[-1])
     assert (finished["event"], finished["finished"], finished["remaining"]) == (
-        "run_finished", False, ["facts", "scale"])
-    assert "name: wk1" in spec.read_text() and markers(tmp_path, "wk1") == []
+        "run_finished", False, ["facts", "scale", "spec"])
+    assert spec.read_text() == original and markers(tmp_path, "wk1") == []  # not joined yet
     assert list(load_pending(StateDir(state_dir(tmp_path)))) == ["wk1"]  # not added yet
     shown = deepctl("runs", str(spec), cwd=tmp_path)
-    assert "succeeded (not finished: facts, scale to run)" in shown.stdout
+    assert "succeeded (not finished: facts, scale, spec to run)" in shown.stdout
     ahead = deepctl(*add, "--only", "scale", "--yes", cwd=tmp_path)  # facts never ran
     assert ahead.returncode == 2, ahead.stdout + ahead.stderr
     assert ("add-node stage scale builds on facts, which did not succeed for this add-node"

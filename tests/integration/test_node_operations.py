@@ -33,7 +33,7 @@ def test_add_remove_upgrade_kubeconfig_reset(ssh_host_farm: HostFarm, tmp_path: 
     port = [] if wk2.port == 22 else ["--ssh-port", str(wk2.port)]
     runs_before = len(runs_of(spec, tmp_path))
     assert plan_of(tmp_path, "add-node", str(spec), "--name", "wk2", "--address", wk2.address,
-                   *port) == ["preflight", "facts", "scale", "verify"]  # no GPU: no gpu-ready
+                   *port) == ["preflight", "facts", "scale", "spec", "verify"]  # no GPU: no gpu-ready
     assert spec.read_text() == original and markers(tmp_path, "wk2") == []  # nothing changed
     assert not (tmp_path / "cluster.yaml.bak").exists()
     assert len(runs_of(spec, tmp_path)) == runs_before
@@ -92,7 +92,8 @@ def test_add_remove_upgrade_kubeconfig_reset(ssh_host_farm: HostFarm, tmp_path: 
     stages = {r["command"]: [(s["name"], s["status"]) for s in r["stages"]] for r in history}
     assert stages["add-node"] == [("preflight", "succeeded"), ("offline-ca", "skipped"),
                                   ("facts", "succeeded"),
-                                  ("scale", "succeeded"), ("gpu-ready", "skipped"),
+                                  ("scale", "succeeded"), ("spec", "succeeded"),
+                                  ("gpu-ready", "skipped"),
                                   ("verify", "succeeded")]
     assert stages["remove-node"] == [("remove", "succeeded"), ("spec", "succeeded")]
     assert stages["upgrade"] == [("upgrade", "succeeded"), ("spec", "succeeded")]

@@ -140,11 +140,12 @@ def test_the_dead_code_stays_gone() -> None:
     context = ast.parse((SRC / "stages" / "context.py").read_text(encoding="utf-8"))
     fields = {t.target.id for n in ast.walk(context) if isinstance(n, ast.ClassDef)
               for t in n.body if isinstance(t, ast.AnnAssign) and isinstance(t.target, ast.Name)}
-    # StageContext.params has its real readers: deploy --strict (preflight) and verify --level
+    # PlanContext.params has its real readers: deploy --strict (preflight), verify --level,
+    # add-node's host (the spec stage)
     assert "params" in fields
     readers = sorted(p.name for p in (SRC / "stages").glob("*.py")
                      if "ctx.params" in p.read_text(encoding="utf-8"))
-    assert readers == ["preflight.py", "verify.py"]
+    assert readers == ["preflight.py", "spec_change.py", "verify.py"]
 
 
 def test_the_ssh_key_check_is_the_engines() -> None:

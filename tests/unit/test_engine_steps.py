@@ -89,8 +89,8 @@ class RecordingRunner:
 
 def test_add_node_follows_kubesprays_procedure() -> None:
     worker = add_node_stages("wk2", ["worker"])
-    assert [s.name for s in worker] == ["preflight", "offline-ca", "facts", "scale", "gpu-ready",
-                                         "verify"]
+    assert [s.name for s in worker] == ["preflight", "offline-ca", "facts", "scale", "spec",
+                                         "gpu-ready", "verify"]  # in the spec once joined
     runner = RecordingRunner()
     ctx = cast(Any, SimpleNamespace(ansible=runner))
     for stage in worker[2:4]:
@@ -99,8 +99,8 @@ def test_add_node_follows_kubesprays_procedure() -> None:
     assert worker[3].establishes == ("inventory", "kubespray", "kubeconfig")
     for roles in (["control-plane"], ["control-plane", "etcd", "worker"]):
         stages = add_node_stages("cp2", roles)
-        assert [s.name for s in stages] == ["preflight", "offline-ca", "kubespray", "gpu-ready",
-                                            "verify"]
+        assert [s.name for s in stages] == ["preflight", "offline-ca", "kubespray", "spec",
+                                            "gpu-ready", "verify"]
         runner = RecordingRunner()
         stages[2].run(cast(Any, SimpleNamespace(ansible=runner)))
         assert runner.calls == [("kubespray", "cluster.yml", None)]

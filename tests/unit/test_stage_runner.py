@@ -140,7 +140,7 @@ def test_checks_only_stages_are_not_required(tmp_path: Path) -> None:
     def required(stages: Sequence[Stage]) -> set[str]:
         return {d.name for d in plan_of(ws, "x", stages).stages if d.needed}
 
-    assert required(add_node_stages("wk2", ["worker"])) == {"facts", "scale"}
+    assert required(add_node_stages("wk2", ["worker"])) == {"facts", "scale", "spec"}
     assert required(upgrade_stages("1.35.4")) == {"upgrade", "spec"}
     assert all(s.checks_only for s in deploy_stages() if s.name in ("preflight", "verify"))
 

@@ -28,8 +28,8 @@ def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_j
     op = deploy_operation(ws, options)
     # bad stage names are usage errors, with or without --dry-run, before anything is written
     op.check_selection()
-    ws.state.create()
     if dry_run:
+        ws.state.create()
         ws.render_inventory()  # for people to read; no run reads <state>/inventory
         tree = kubespray_source.find(ws.cluster, ws.spec.directory)
         show_plan(build_plan(ws, tree, op), str(ws.state.root), as_json)
@@ -38,7 +38,14 @@ def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_j
     from deepctl.engine.session import run_operation
 
     hosts = summary([h.name for h in ws.cluster.spec.hosts])
-    confirm(f"Deploy cluster {ws.cluster.name} on {hosts}?", yes)
+    confirm(f"Deploy cluster {ws.cluster.name} on {hosts}?", yes, [
+        "deepctl", "deploy", spec, *(["--state-dir", state_dir] if state_dir else []),
+        *(["--strict"] if strict else []), *(["--accept-new-hosts"] if accept_new_hosts else []),
+        *(["--from", from_stage] if from_stage else []),
+        *[w for name in only or [] for w in ("--only", name)],
+        *[w for name in skip or [] for w in ("--skip", name)],
+        *(["--restart"] if restart else []), *(["--json"] if as_json else [])])
+    ws.state.create()  # after the question: declining leaves nothing behind
     record = run_operation(ws, op, make_display(as_json))
     finished(record.id, record.duration_s, str(ws.state.kubeconfig), as_json)
 

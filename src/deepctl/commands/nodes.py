@@ -43,6 +43,19 @@ def selection(from_stage: str | None, only: list[str] | None, skip: list[str] | 
     return Selection(from_stage, tuple(only or ()), tuple(skip or ()), restart)
 
 
+def selection_words(chosen: Selection) -> list[str]:
+    """``--from``, ``--only``, ``--skip`` and ``--restart`` as typed."""
+    words = ["--from", chosen.from_stage] if chosen.from_stage else []
+    for option, names in (("--only", chosen.only), ("--skip", chosen.skip)):
+        for name in names:
+            words += [option, name]
+    return words + (["--restart"] if chosen.restart else [])
+
+
+def common_words(state_dir: Path | None, as_json: bool) -> list[object]:
+    return [*(["--state-dir", state_dir] if state_dir else []), *(["--json"] if as_json else [])]
+
+
 def check_selection(chosen: Selection, stages: list[Stage]) -> None:
     """Unknown stage names and contradictions are usage errors before anything is asked."""
     chosen.choices([s.name for s in stages])
@@ -74,8 +87,9 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
              dry_run: bool = False, chosen: Selection | None = None) -> None:
     from deepctl.engine.display import make_display
     from deepctl.engine.nodes import add_node as engine_add
-    from deepctl.engine.nodes import add_node_operation, prepare_add
+    from deepctl.engine.nodes import add_node_operation, add_node_words, prepare_add, refuse_fresh_selection
     from deepctl.stages.sequences import add_node_stages
+    from deepctl.state.pending import load_pending
 
     problem = user_problem(ssh_user) if ssh_user is not None else None
     if problem is not None:  # the spec's own rule, before anything is read or asked
@@ -95,11 +109,18 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
         entry["ssh"] = ssh
     chosen = chosen or selection(None, None, None, False)
     check_selection(chosen, add_node_stages(name, entry["roles"]))
+    # the edited spec is checked (a host already there, a spec it would make invalid) first,
+    # and for a new host a selection that leaves out what the selected stages build on
+    disk = open_workspace(spec, state_dir, create=False)
+    ws = prepare_add(disk, entry, None, write=False)
+    if chosen.names() and not dry_run and name not in load_pending(disk.state):
+        refuse_fresh_selection(disk, entry, chosen)
     if dry_run:
-        ws = prepare_add(open_workspace(spec, state_dir, create=False), entry, None, write=False)
         _dry_run(ws, add_node_operation(ws, entry, selection=chosen), as_json)
         return
-    confirm(f"Add {name} ({address}) to the cluster of {spec}?", yes)
+    confirm(f"Add {name} ({address}) to the cluster of {spec}?", yes,
+            [*add_node_words(spec, entry, state_dir, accept_new_hosts),
+             *selection_words(chosen), *(["--json"] if as_json else [])])
     record = engine_add(spec, state_dir, entry, make_display(as_json),
                         accept_new_hosts=accept_new_hosts, selection=chosen)
     _done(f"added {name}", record, as_json, node=name)
@@ -108,20 +129,27 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
 def remove_node(spec: Path, name: str, *, state_dir: Path | None, force: bool, yes: bool,
                 as_json: bool, dry_run: bool = False, chosen: Selection | None = None) -> None:
     from deepctl.engine.display import make_display
+    from deepctl.engine.nodes import pending_untouched, remove_node_operation, with_pending_host
     from deepctl.engine.nodes import remove_node as engine_remove
-    from deepctl.engine.nodes import remove_node_operation
     from deepctl.stages.sequences import remove_node_stages
 
     chosen = chosen or selection(None, None, None, False)
     check_selection(chosen, remove_node_stages(name, force))
+    ws = with_pending_host(open_workspace(spec, state_dir, create=False), name)
+    op = remove_node_operation(ws, name, force, chosen)  # unknown node, quorum... before asking
     if dry_run:
-        ws = open_workspace(spec, state_dir, create=False)
-        _dry_run(ws, remove_node_operation(ws, name, force, chosen), as_json)
+        _dry_run(ws, op, as_json)
         return
-
-    confirm(f"Remove {name} from the cluster{' (forced: host not reset)' if force else ''}?", yes)
+    if not pending_untouched(ws, name):  # forgetting a host add-node never changed asks not
+        confirm(f"Remove {name} from the cluster{' (forced: host not reset)' if force else ''}?",
+                yes, ["deepctl", "remove-node", spec, name, *(["--force"] if force else []),
+                      *selection_words(chosen), *common_words(state_dir, as_json)])
     record = engine_remove(spec, state_dir, name, make_display(as_json), force=force,
                            selection=chosen)
+    if record is None:
+        if as_json:
+            print_json({"event": "pending_dropped", "node": name}, one_line=True)
+        return
     _done(f"removed {name}", record, as_json, node=name)
 
 
@@ -136,7 +164,8 @@ def reset(spec: Path, *, state_dir: Path | None, yes: bool, as_json: bool,
         _dry_run(ws, reset_operation(ws), as_json)
         return
     hosts = summary([h.name for h in ws.cluster.spec.hosts])
-    confirm(f"Reset cluster {ws.cluster.name}: wipe Kubernetes from {hosts}?", yes)
+    confirm(f"Reset cluster {ws.cluster.name}: wipe Kubernetes from {hosts}?", yes,
+            ["deepctl", "reset", spec, *common_words(state_dir, as_json)])
     record = engine_reset(ws, make_display(as_json))
     _done(f"reset cluster {ws.cluster.name}", record, as_json)
 
@@ -150,12 +179,14 @@ def upgrade(spec: Path, *, state_dir: Path | None, to: str, yes: bool, as_json: 
 
     chosen = chosen or selection(None, None, None, False)
     check_selection(chosen, upgrade_stages(to))
+    ws = open_workspace(spec, state_dir, create=False)
+    op = upgrade_operation(ws, to, chosen)  # an unsupported version or a skip, before asking
     if dry_run:
-        ws = open_workspace(spec, state_dir, create=False)
-        _dry_run(ws, upgrade_operation(ws, to, chosen), as_json)
+        _dry_run(ws, op, as_json)
         return
-
-    confirm(f"Upgrade the cluster of {spec} to Kubernetes {to}?", yes)
+    confirm(f"Upgrade the cluster of {spec} to Kubernetes {to}?", yes,
+            ["deepctl", "upgrade", spec, "--to", to, *selection_words(chosen),
+             *common_words(state_dir, as_json)])
     record = engine_upgrade(spec, state_dir, to, make_display(as_json), chosen)
     _done(f"upgraded to Kubernetes {to}", record, as_json)
 

@@ -14,7 +14,7 @@ from deepctl.errors import StateError, UsageError
 from deepctl.state.paths import RunDir
 from deepctl.state.runs import list_runs, run_dirs
 from deepctl.tables import print_table
-from deepctl.workspace import open_workspace
+from deepctl.workspace import Workspace, open_workspace
 
 
 def _duration(seconds: float | None) -> str:
@@ -47,42 +47,75 @@ def runs(spec: Path, *, state_dir: Path | None, limit: int | None, as_json: bool
     print_table(stdout(), table)  # run ids whole: `deepctl logs` takes them
 
 
-def prune(spec: Path, *, state_dir: Path | None, keep: int | None, as_json: bool) -> None:
+def _prune(ws: Workspace, keep: int, dry_run: bool) -> tuple[list[Path], dict[str, str]]:
+    from deepctl.state.retention import RunInfo, kept_runs, prune_runs
+
+    infos = [RunInfo(r.id, r.command, r.result) for r in list_runs(ws.state)]
+    return prune_runs(ws.state, keep, dry_run=dry_run), kept_runs(infos, keep)
+
+
+def prune(spec: Path, *, state_dir: Path | None, keep: int | None, as_json: bool,
+          dry_run: bool = False) -> None:
     from deepctl.engine.lock import cluster_lock
-    from deepctl.state.retention import keep_from_env, prune_runs
+    from deepctl.state.retention import keep_from_env
 
     ws = open_workspace(spec, state_dir, create=False)
     count = keep if keep is not None else keep_from_env()
-    if not ws.state.runs_dir.is_dir():
-        removed = []
-    else:
+    removed: list[Path] = []
+    kept: dict[str, str] = {}
+    if ws.state.runs_dir.is_dir() and dry_run:
+        removed, kept = _prune(ws, count, dry_run=True)  # reads only: no lock taken
+    elif ws.state.runs_dir.is_dir():
         with cluster_lock(ws.state, "runs --prune"):
-            removed = prune_runs(ws.state, count)
+            removed, kept = _prune(ws, count, dry_run=False)
     if as_json:
-        print_json({"stateDir": str(ws.state.root), "kept": count,
-                    "removed": [p.name for p in removed]})
+        print_json({"stateDir": str(ws.state.root), "dryRun": dry_run, "kept": count,
+                    "removed": [p.name for p in removed],
+                    "keptRuns": [{"id": i, "reason": r} for i, r in kept.items()]})
         return
     for path in removed:
-        print(f"removed {path}")
-    stdout().print(f"{len(removed)} run(s) removed; kept the newest {count} and each command's "
-                   "last successful run")
+        print(f"{'would remove' if dry_run else 'removed'} {path}")
+    newest = f"one of the newest {count}"
+    for run_id, reason in kept.items():
+        if reason != newest:  # the newest are kept by --keep; say why the others are
+            print(f"kept {run_id}: {reason}")
+    done = "would be removed (dry run: nothing deleted)" if dry_run else "removed"
+    stdout().print(f"{len(removed)} run(s) {done}; {len(kept)} kept: the newest {count}, each "
+                   "command's last successful run, and each command's last run if it did not "
+                   "finish (its next run resumes from it)")
+
+
+def check_list_options(*, keep: int | None, dry_run: bool) -> None:
+    """``--keep`` and ``--dry-run`` mean something only with ``--prune``."""
+    given = [o for o, v in (("--keep", keep is not None), ("--dry-run", dry_run)) if v]
+    if given:
+        raise UsageError(f"{' and '.join(given)} go{'es' if len(given) == 1 else ''} with "
+                         "--prune", hint="add --prune to delete old runs (with --dry-run: "
+                         "list what it would delete)")
+
+
+def find_run(dirs: list[Path], run_id: str, runs_dir: Path, spec: Path) -> Path:
+    """The one run ``run_id`` (an id or a unique prefix) names; else a usage error (exit 2),
+    whether or not other runs exist."""
+    matches = [d for d in dirs if d.name == run_id or d.name.startswith(run_id)]
+    if len(matches) == 1:
+        return matches[0]
+    what = "no run" if not matches else f"{len(matches)} runs"
+    hint = (f"list them with `deepctl runs {spec}`" if dirs
+            else f"there are no runs yet; a run starts with `deepctl deploy {spec}`")
+    raise UsageError(f"{what} matching {run_id!r} in {runs_dir}", hint=hint)
 
 
 def logs(spec: Path, run_id: str | None, *, state_dir: Path | None, as_json: bool) -> None:
     ws = open_workspace(spec, state_dir, create=False)
     dirs = run_dirs(ws.state)
-    if not dirs:
+    if run_id is not None:
+        target = find_run(dirs, run_id, ws.state.runs_dir, spec)
+    elif not dirs:
         raise StateError(f"no runs yet in {ws.state.runs_dir}",
                          hint=f"run `deepctl deploy {spec}` first")
-    if run_id is None:
-        target = dirs[0]
     else:
-        matches = [d for d in dirs if d.name == run_id or d.name.startswith(run_id)]
-        if len(matches) != 1:
-            what = "no run" if not matches else f"{len(matches)} runs"
-            raise UsageError(f"{what} matching {run_id!r} in {ws.state.runs_dir}",
-                             hint=f"list them with `deepctl runs {spec}`")
-        target = matches[0]
+        target = dirs[0]
     log = RunDir(target).log
     try:
         text = log.read_text(encoding="utf-8", errors="replace")

@@ -58,7 +58,13 @@ def run(spec: Path, *, level: str | None, nodes: Sequence[str] | None, render: P
 
         drained = selected or [h.name for h in ws.cluster.gpu_hosts]
         confirm(f"Cordon and drain {summary(drained)} (their pods are evicted) for the "
-                "diagnostics?", yes)
+                "diagnostics?", yes,
+                ["deepctl", "verify", spec, "--level", chosen,
+                 *[w for name in selected or [] for w in ("--nodes", name)],
+                 *(["--state-dir", state_dir] if state_dir else []),
+                 *(["--strict"] if strict else []), *(["--compare"] if compare else []),
+                 *(["--report", report] if report else []), "--drain",
+                 *(["--json"] if as_json else [])])
     try:
         record = verify(ws, chosen, selected, make_display(as_json), drain)
     finally:

@@ -43,19 +43,67 @@ def minor(version: str) -> tuple[int, int]:
         raise UsageError(f"{version!r} is not a Kubernetes version like 1.35.4") from None
 
 
+def _patch(version: str) -> int:
+    parts = version.split(".")
+    return int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
+
+
+def version_ranges(versions: list[str]) -> str:
+    """Every version of ``versions``, none left out, as ranges per minor (pure):
+    "1.35.0-1.35.4, 1.34.0-1.34.7" (as validate says it); newest minor first."""
+    by_minor: dict[tuple[int, int], list[int]] = {}
+    for version in versions:
+        by_minor.setdefault(minor(version), []).append(_patch(version))
+    parts = []
+    for (major, mnr), patches in sorted(by_minor.items(), reverse=True):
+        patches.sort()
+        if patches == list(range(patches[0], patches[-1] + 1)) and len(patches) > 1:
+            parts.append(f"{major}.{mnr}.{patches[0]}-{major}.{mnr}.{patches[-1]}")
+        else:
+            parts.append(", ".join(f"{major}.{mnr}.{p}" for p in patches))
+    return ", ".join(parts)
+
+
+def next_steps(current: str, supported: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The versions one upgrade may go to from ``current`` (pure), newest first: those of
+    the next minor, and newer patches of the current minor."""
+    cur = minor(current)
+    following = [v for v in supported if minor(v) == (cur[0], cur[1] + 1)]
+    patches = [v for v in supported if minor(v) == cur and _patch(v) > _patch(current)]
+    return following, patches
+
+
+def steps_hint(current: str, tag: str, supported: tuple[str, ...]) -> str:
+    """What an upgrade from ``current`` may target, and every version Kubespray supports."""
+    following, patches = next_steps(current, supported)
+    steps = []
+    if following:
+        steps.append(f"{following[0]} (the newest of the next minor: "
+                     f"{version_ranges(following)})" if len(following) > 1 else following[0])
+    if patches:
+        steps.append(f"a newer patch: {version_ranges(patches)}")
+    said = (f"from {current} upgrade to " + " or ".join(steps) if steps
+            else f"{current} has no newer version Kubespray {tag} supports")
+    return (f"{said}; Kubespray {tag} supports {len(supported)} versions: "
+            f"{version_ranges(list(supported))}")
+
+
 def check_upgrade(current: str, target: str, tag: str) -> str:
     """The target version without a leading v, if it is a one-minor step Kubespray supports."""
     target = target.lstrip("v")
-    release = load_release(tag)
-    if not release.supports(target):
-        raise UsageError(f"Kubernetes {target} is not supported by Kubespray {tag}",
-                         hint=f"supported: {', '.join(release.supported_versions['amd64'][:8])}")
+    supported = load_release(tag).supported_versions["amd64"]
+    hint = steps_hint(current, tag, supported)
+    if target not in supported:
+        minor(target)  # "not a Kubernetes version like 1.35.4" first
+        raise UsageError(f"Kubernetes {target} is not supported by Kubespray {tag}", hint=hint)
     (cur_major, cur_minor), (new_major, new_minor) = minor(current), minor(target)
-    if (new_major, new_minor) < (cur_major, cur_minor) or target == current:
-        raise UsageError(f"{target} is not newer than the current {current}")
+    if (new_major, new_minor, _patch(target)) <= (cur_major, cur_minor, _patch(current)):
+        raise UsageError(f"{target} is not newer than the current {current}", hint=hint)
     if new_major != cur_major or new_minor - cur_minor > 1:
-        raise UsageError(f"upgrade one minor version at a time: {current} -> "
-                         f"{cur_major}.{cur_minor + 1}.x first")
+        following, _ = next_steps(current, supported)
+        first = following[0] if following else f"{cur_major}.{cur_minor + 1}.x"
+        raise UsageError(f"upgrade one minor version at a time: {current} -> {first} first, "
+                         f"then {target}", hint=hint)
     return target
 
 

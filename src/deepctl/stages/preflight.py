@@ -27,14 +27,17 @@ def run_checks(ctx: StageContext, hosts: list[str] | None = None) -> Any:
         if finding.status != "ok":
             ctx.record.log(f"preflight {finding.status}: {finding.host}: {finding.message}")
     if errors:
-        lines = [f"{f.host}: {f.message}" for f in errors]
+        lines = [f.message if f.message.startswith(f"{f.host}: ") else f"{f.host}: {f.message}"
+                 for f in errors]  # an SSH error names its host already: once is enough
         what = "error(s) or warning(s), and --strict treats warnings as errors" if strict and \
             not report.has_errors else "error(s)"
+        # `deepctl preflight SPEC` checks the spec's hosts: not a host add-node has not
+        # written into it yet; the command to run again follows (resume with: ...)
+        details = "" if hosts else \
+            f"; details with `deepctl preflight {ctx.ws.spec.path}{' --strict' if strict else ''}`"
         raise PreflightFailed(
             f"preflight found {len(errors)} {what}:\n  " + "\n  ".join(lines),
-            hint="fix them and run again; details with "
-            f"`deepctl preflight {ctx.ws.spec.path}{' --strict' if strict else ''}`",
-        )
+            hint=f"fix them and run again{details}")
     return report
 
 

@@ -15,7 +15,7 @@ from deepctl.spec.loader import read_spec_text
 from deepctl.stages.context import StageContext
 from deepctl.stages.kubespray import tree_inputs
 from deepctl.stages.scale import ESTABLISHES
-from deepctl.stages.spec_change import apply_spec_text
+from deepctl.stages.spec_change import apply_spec_text, reload_spec, spec_names_host
 from deepctl.stages.stage import Stage
 
 PLAYBOOK = "remove-node.yml"
@@ -44,9 +44,11 @@ def remove_host(name: str, force: bool) -> Stage:
 def drop_from_spec(name: str) -> Stage:
     def run(ctx: StageContext) -> None:
         path = ctx.ws.spec.path
-        if ctx.cluster.host(name) is not None:
+        if spec_names_host(path, name):  # not so for a pending host add-node never wrote
             apply_spec_text(ctx, remove_host_text(read_spec_text(path), name))
-        ctx.record.log(f"removed {name} from {path}")
+            ctx.record.log(f"removed {name} from {path}")
+        else:
+            reload_spec(ctx)  # the run saw a pending host the file never had: now it has not
 
     return Stage(
         "spec", f"Drop {name} from the spec",
@@ -54,4 +56,4 @@ def drop_from_spec(name: str) -> Stage:
         "layout kept",
         run=run, after=("remove",), establishes=ESTABLISHES,
         rerun=lambda ctx: "the spec still names the host"
-        if ctx.cluster.host(name) is not None else None)
+        if spec_names_host(ctx.ws.spec.path, name) else None)

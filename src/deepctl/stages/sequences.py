@@ -20,6 +20,7 @@ from deepctl.stages.preflight import PREFLIGHT, preflight_new_host
 from deepctl.stages.remove_node import drop_from_spec, remove_host
 from deepctl.stages.reset import FORGET, RESET
 from deepctl.stages.scale import ESTABLISHES, scale_new_host
+from deepctl.stages.spec_change import write_new_host
 from deepctl.stages.stage import Stage, ordered
 from deepctl.stages.upgrade import set_version, upgrade_to
 from deepctl.stages.verify import VERIFY, verify_new_node
@@ -45,7 +46,8 @@ def deploy_stages() -> list[Stage]:
 
 def add_node_stages(name: str, roles: Sequence[str]) -> list[Stage]:
     """A worker: facts on all hosts, then ``scale.yml --limit NAME``; a control plane or etcd
-    member: ``cluster.yml`` on every host ("You can NOT use scale.yml for that")."""
+    member: ``cluster.yml`` on every host ("You can NOT use scale.yml for that"). The host
+    enters the spec file (``spec``) once it has joined."""
     if {"control-plane", "etcd"} & set(roles):
         join = [replace(KUBESPRAY, title=f"Join {name} (Kubespray cluster.yml on every host)",
                         after=("preflight",), establishes=ESTABLISHES)]
@@ -53,8 +55,9 @@ def add_node_stages(name: str, roles: Sequence[str]) -> list[Stage]:
         join = [FACTS, scale_new_host(name)]
     last = join[-1].name
     return ordered([preflight_new_host(name), replace(OFFLINE_CA, after=("preflight",)), *join,
-                    replace(gpu_ready(name), after=(last,)),
-                    replace(verify_new_node(name), after=(last, "gpu-ready"))])
+                    write_new_host(name, after=last),
+                    replace(gpu_ready(name), after=("spec",)),
+                    replace(verify_new_node(name), after=("spec", "gpu-ready"))])
 
 
 def remove_node_stages(name: str, force: bool) -> list[Stage]:

@@ -1,4 +1,5 @@
-"""Hosts that add-node put into the spec but that are not in the cluster yet."""
+"""Hosts add-node is adding: outside the spec file until they have joined (the entry is kept
+here), then in it until add-node's last stages succeed."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from deepctl.state.paths import StateDir
 
 
 def _way_out(state: StateDir) -> str:
-    return (f"remove {state.pending_file}: add-node then treats hosts already in the spec as "
-            "added (run `deepctl deploy SPEC` to configure them)")
+    return (f"remove {state.pending_file}: add-node then forgets the hosts it had not written "
+            "into the spec yet, and treats those in the spec as added (run `deepctl deploy "
+            "SPEC` to configure them)")
 
 
 def load_pending(state: StateDir) -> dict[str, dict[str, Any]]:
