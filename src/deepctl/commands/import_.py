@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rich.markup import escape
-
 from deepctl.cli_support import print_json, stdout
+from deepctl.consoles import escape
 from deepctl.errors import InventoryImportError, SpecError, UsageError
 from deepctl.fsutil import atomic_write
 from deepctl.importer.convert import ImportResult, convert
@@ -54,9 +53,9 @@ def _print(output: Path, result: ImportResult, loaded: LoadedSpec) -> None:
     facts = summary(result)
     per_host = sum(len(v) for v in result.per_host.values())
     console.print(
-        f"[green]✓[/] wrote {escape(str(output))}: {facts['hosts']} hosts, "
+        f"[green]✓[/] wrote {escape(str(output))}: {escape(facts['hosts'])} hosts, "
         f"{len(result.typed)} variables in typed fields, {len(result.raw) + len(result.templates)} "
-        f"in kubesprayVars ({len(result.templates)} Ansible templates), {per_host} per host"
+        f"in kubesprayVars ({len(result.templates)} Ansible templates), {escape(per_host)} per host"
     )
     for name, theirs, ours in result.owned:
         console.print(escape(f"  deepctl sets {name}: {json.dumps(ours)} (the inventory had "

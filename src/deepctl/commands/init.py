@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from shlex import quote
 
 import typer
 
 from deepctl.cli_support import stdout
+from deepctl.consoles import escape
 from deepctl.errors import UsageError
 from deepctl.init_spec import (
     EXAMPLES,
@@ -70,5 +72,6 @@ def run(
     text = render_spec(opts, hosts, output.name)
     write_spec(output, text, force=force)
     console = stdout()
-    console.print(f"Wrote {output} (cluster {opts.name!r}, {len(hosts)} hosts).")
-    console.print(f"Next: deepctl validate {output}  then  deepctl deploy {output} --dry-run")
+    console.print(escape(f"Wrote {output} (cluster {opts.name!r}, {len(hosts)} hosts)."))
+    console.print(escape(f"Next: deepctl validate {quote(str(output))}  then  "
+                         f"deepctl deploy {quote(str(output))} --dry-run"))

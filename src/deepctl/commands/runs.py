@@ -41,8 +41,8 @@ def runs(spec: Path, *, state_dir: Path | None, limit: int | None, as_json: bool
         result = f"[{style[run.result]}]{run.result}[/]"
         if run.remaining:  # a node command run with --only/--skip/--from, not finished
             result += f" (not finished: {escape(', '.join(run.remaining))} to run)"
-        table.add_row(run.id, run.command, run.started_at, _duration(run.duration_s),
-                      result, run.failed_stage or "-")
+        table.add_row(escape(run.id), escape(run.command), escape(run.started_at),
+                      escape(_duration(run.duration_s)), result, escape(run.failed_stage or "-"))
     print_table(stdout(), table)  # run ids whole: `deepctl logs` takes them
 
 
