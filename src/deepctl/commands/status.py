@@ -9,7 +9,6 @@ import contextlib
 import time
 from datetime import datetime
 from pathlib import Path
-from shlex import quote
 
 import typer
 from rich.console import Console, Group, RenderableType
@@ -20,6 +19,7 @@ from rich.text import Text
 
 from deepctl.cli_support import print_json, stdout
 from deepctl.errors import ApiUnreachable, ExitCode, UsageError
+from deepctl.shellwords import deepctl_command
 from deepctl.status.model import NodeStatus, Platform, StatusReport
 from deepctl.status.report import status_report
 from deepctl.tables import natural_width, tables_for
@@ -34,7 +34,8 @@ def run(spec: Path, *, state_dir: Path | None, as_json: bool, watch: bool, inter
         timeout: float = 30) -> None:
     if watch and as_json:
         raise UsageError("--watch and --json cannot be combined",
-                         hint="for scripts, run `deepctl status SPEC --json` periodically")
+                         hint="for scripts, run "
+                         f"`{deepctl_command('status', spec, '--json')}` periodically")
     ws = open_workspace(spec, state_dir, create=False)
     if watch:
         raise typer.Exit(watch_status(ws, interval, stdout(), timeout))
@@ -115,7 +116,7 @@ def _header(report: StatusReport, ws: Workspace) -> RenderableType:
         return Text.from_markup(
             f"[bold]cluster {escape(report.cluster)}[/]: [yellow]not deployed[/] "
             f"(no kubeconfig at {escape(str(ws.state.kubeconfig))}; "
-            f"run `deepctl deploy {escape(quote(str(ws.spec.path)))}`)", emoji=False)
+            f"run `{escape(deepctl_command('deploy', ws.spec.path))}`)", emoji=False)
     style = "green" if report.health == "healthy" else "red"
     return Text.from_markup(
         f"[bold]cluster {escape(report.cluster)}[/]: [bold {style}]{escape(report.health)}[/]\n"
