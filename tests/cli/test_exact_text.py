@@ -112,3 +112,12 @@ def test_preflight_errors_show_paths_whole(cli: Invoke, spec: Path) -> None:
     assert f"{spec}:7:19: spec.ssh.identityFile: SSH key {key} does not exist" in result.stderr
     error = json.loads(cli("preflight", str(spec), "--json").stdout)["error"]
     assert error["problems"][0]["message"].startswith(f"SSH key {key} does not exist")
+
+
+def test_status_watch_json_hint_names_the_spec_quoted(cli: Invoke, spec: Path) -> None:
+    """Issue 22: the hint said `deepctl status SPEC --json` with a literal SPEC."""
+    result = cli("status", str(spec), "--watch", "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["hint"] == f"for scripts, run `deepctl status {quote(str(spec))} --json` periodically"
+    assert quote(str(spec)) != str(spec)  # the folder's name needs quoting

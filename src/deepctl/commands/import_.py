@@ -12,6 +12,7 @@ from deepctl.fsutil import atomic_write
 from deepctl.importer.convert import ImportResult, convert
 from deepctl.importer.listing import inventory_source, list_inventory
 from deepctl.importer.writer import blame, cluster_name, spec_text, summary
+from deepctl.shellwords import deepctl_command
 from deepctl.spec.loader import LoadedSpec, load_spec_text
 
 
@@ -19,7 +20,8 @@ def run(inventory: Path, output: Path, *, name: str | None, identity_file: str |
         user: str | None, as_json: bool) -> None:
     if output.exists():
         raise UsageError(f"{output} already exists; deepctl import never overwrites a spec",
-                         hint=f"deepctl import {inventory} -o {output.with_suffix('')}-imported.yaml")
+                         hint=deepctl_command("import", inventory, "-o",
+                                              f"{output.with_suffix('')}-imported.yaml"))
     source = inventory_source(inventory)
     directory = source.parent if source.is_file() else source
     result = convert(list_inventory(inventory), name=name or cluster_name(directory.name),
@@ -64,4 +66,4 @@ def _print(output: Path, result: ImportResult, loaded: LoadedSpec) -> None:
         console.print(escape(f"  not imported: {reason}"))
     for warning in loaded.warnings:
         console.print(f"[yellow]{escape(warning.format())}[/]")
-    console.print(f"  next: deepctl validate {escape(str(output))}")
+    console.print(f"  next: {escape(deepctl_command('validate', output))}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from shlex import quote
 
 import typer
 
@@ -19,6 +18,7 @@ from deepctl.init_spec import (
     render_spec,
     write_spec,
 )
+from deepctl.shellwords import deepctl_command
 
 
 def _ask_list(question: str, default: str = "") -> list[str]:
@@ -73,5 +73,5 @@ def run(
     write_spec(output, text, force=force)
     console = stdout()
     console.print(escape(f"Wrote {output} (cluster {opts.name!r}, {len(hosts)} hosts)."))
-    console.print(escape(f"Next: deepctl validate {quote(str(output))}  then  "
-                         f"deepctl deploy {quote(str(output))} --dry-run"))
+    console.print(escape(f"Next: {deepctl_command('validate', output)}  then  "
+                         f"{deepctl_command('deploy', output, '--dry-run')}"))

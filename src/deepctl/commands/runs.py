@@ -11,6 +11,7 @@ from rich.table import Table
 
 from deepctl.cli_support import print_json, stdout
 from deepctl.errors import StateError, UsageError
+from deepctl.shellwords import deepctl_command
 from deepctl.state.runs import list_runs, run_dirs
 from deepctl.tables import print_table
 from deepctl.workspace import open_workspace
@@ -72,7 +73,7 @@ def logs(spec: Path, run_id: str | None, *, state_dir: Path | None, as_json: boo
     dirs = run_dirs(ws.state)
     if not dirs:
         raise StateError(f"no runs yet in {ws.state.runs_dir}",
-                         hint=f"run `deepctl deploy {spec}` first")
+                         hint=f"run `{deepctl_command('deploy', spec)}` first")
     if run_id is None:
         target = dirs[0]
     else:
@@ -80,7 +81,7 @@ def logs(spec: Path, run_id: str | None, *, state_dir: Path | None, as_json: boo
         if len(matches) != 1:
             what = "no run" if not matches else f"{len(matches)} runs"
             raise UsageError(f"{what} matching {run_id!r} in {ws.state.runs_dir}",
-                             hint=f"list them with `deepctl runs {spec}`")
+                             hint=f"list them with `{deepctl_command('runs', spec)}`")
         target = matches[0]
     log = target / "deepctl.log"
     try:

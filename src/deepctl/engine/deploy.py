@@ -8,6 +8,7 @@ from deepctl.engine.display import Display
 from deepctl.engine.plan import Plan, build_plan
 from deepctl.engine.session import Operation, Selection, run_operation
 from deepctl.kubespray_source import KubesprayTree
+from deepctl.shellwords import deepctl_command
 from deepctl.stages.sequences import deploy_stages
 from deepctl.state.record import RunRecord
 from deepctl.workspace import Workspace
@@ -26,7 +27,7 @@ class DeployOptions:
 
 
 def deploy_operation(ws: Workspace, options: DeployOptions) -> Operation:
-    return Operation("deploy", deploy_stages(), f"deepctl deploy {ws.spec.path}",
+    return Operation("deploy", deploy_stages(), deepctl_command("deploy", ws.spec.path),
                      options.selection(), accept_new_hosts=options.accept_new_hosts)
 
 

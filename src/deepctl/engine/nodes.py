@@ -19,6 +19,7 @@ from deepctl.engine.display import Display
 from deepctl.engine.runner import refuse_out_of_order
 from deepctl.engine.session import NO_SELECTION, Operation, Selection, run_operation
 from deepctl.errors import SpecError, UsageError
+from deepctl.shellwords import deepctl_command
 from deepctl.spec.edit import add_host_text, remove_host_text, write_spec
 from deepctl.spec.loader import LoadedSpec, load_spec_text
 from deepctl.spec_keys import require_usable_keys
@@ -55,7 +56,8 @@ def add_node_operation(ws: Workspace, entry: dict[str, Any], *, accept_new_hosts
 
     return Operation(
         "add-node", add_node_stages(name, host.roles),
-        f"deepctl add-node {ws.spec.path} --name {name} --address {host.address} --yes",
+        deepctl_command("add-node", ws.spec.path, "--name", name, "--address", host.address,
+                        "--yes"),
         selection, params={"host": entry}, accept_new_hosts=accept_new_hosts, on_success=done,
         in_order=True)
 
@@ -120,7 +122,7 @@ def check_removal(ws: Workspace, name: str) -> str:
     control = ws.cluster.control_plane
     if "control-plane" in host.roles and len(control) == 1:
         raise UsageError(f"{name} is the last control plane; removing it ends the cluster",
-                         hint=f"use `deepctl reset {ws.spec.path}` to tear the cluster down")
+                         hint=f"use `{deepctl_command('reset', ws.spec.path)}` to tear the cluster down")
     members = len(ws.cluster.etcd)
     if "etcd" in host.roles and members - 1 < members // 2 + 1:
         raise UsageError(
@@ -129,8 +131,8 @@ def check_removal(ws: Workspace, name: str) -> str:
     if control[0].name == name:
         raise UsageError(
             f"{name} is the first control plane, which Kubespray cannot remove",
-            hint=f"move {name} below the other control planes in spec.hosts, run `deepctl deploy "
-            f"{ws.spec.path}` (cluster.yml with the new order), then remove it "
+            hint=f"move {name} below the other control planes in spec.hosts, run "
+            f"`{deepctl_command('deploy', ws.spec.path)}` (cluster.yml with the new order), then remove it "
             "(Kubespray docs/operations/nodes.md)")
     new_text = remove_host_text(ws.spec.path.read_text(encoding="utf-8"), name)
     try:
@@ -145,8 +147,8 @@ def remove_node_operation(ws: Workspace, name: str, force: bool,
                           selection: Selection = NO_SELECTION) -> Operation:
     check_removal(ws, name)
     return Operation("remove-node", remove_node_stages(name, force),
-                     f"deepctl remove-node {ws.spec.path} {name}"
-                     + (" --force" if force else "") + " --yes",
+                     deepctl_command("remove-node", ws.spec.path, name,
+                                     *(["--force"] if force else []), "--yes"),
                      selection, params={"node": name, "force": force}, in_order=True)
 
 

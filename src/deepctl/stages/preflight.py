@@ -10,6 +10,7 @@ from typing import Any
 
 from deepctl.errors import PreflightFailed
 from deepctl.names import summary
+from deepctl.shellwords import deepctl_command
 from deepctl.spec.models import Cluster
 from deepctl.stages.context import StageContext
 from deepctl.stages.stage import Stage
@@ -28,7 +29,8 @@ def run_checks(ctx: StageContext, hosts: list[str] | None = None) -> Any:
         lines = [f"{f.host}: {f.message}" for f in errors]
         raise PreflightFailed(
             f"preflight found {len(errors)} error(s):\n  " + "\n  ".join(lines),
-            hint=f"fix them and run again; details with `deepctl preflight {ctx.ws.spec.path}`",
+            hint="fix them and run again; details with "
+            f"`{deepctl_command('preflight', ctx.ws.spec.path)}`",
         )
     return report
 

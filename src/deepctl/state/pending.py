@@ -11,7 +11,7 @@ from deepctl.state.paths import StateDir
 
 def _way_out(state: StateDir) -> str:
     return (f"remove {state.pending_file}: add-node then treats hosts already in the spec as "
-            "added (run `deepctl deploy SPEC` to configure them)")
+            "added (a deploy of the spec then configures them)")
 
 
 def load_pending(state: StateDir) -> dict[str, dict[str, Any]]:

@@ -13,6 +13,7 @@ import atexit
 import contextlib
 import json
 import re
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ KINDS = (("Deployment", "list_namespaced_deployment"),
 
 def _hint(kubeconfig: Path) -> str:
     return (f"check that the control plane is up and reachable from here "
-            f"(`kubectl --kubeconfig {kubeconfig} get nodes`)")
+            f"(`{shlex.join(['kubectl', '--kubeconfig', str(kubeconfig), 'get', 'nodes'])}`)")
 
 
 def api_client(kubeconfig: Path) -> Any:
