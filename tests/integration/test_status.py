@@ -341,3 +341,22 @@ def test_watch_over_https_keeps_no_key_file_and_stops_on_ctrl_c_without_a_traceb
         api.stop()
     stderr = proc.stderr.read()  # type: ignore[union-attr]
     assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+
+
+def test_a_second_ctrl_c_while_watch_is_stopping_changes_nothing(lab: Lab) -> None:
+    """Issue 22: a second Ctrl-C as --watch stops killed deepctl from its exit hooks (-SIGINT
+    or a traceback); the run ends as after one Ctrl-C."""
+    proc = subprocess.Popen([*DEEPCTL, "status", str(lab.spec), "--watch", "--interval", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "COLUMNS": "220"})
+    seen: list[str] = []
+    try:
+        _read_until(proc, "updated ", 1, seen)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        proc.kill()
+    stderr = proc.stderr.read()  # type: ignore[union-attr]
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
