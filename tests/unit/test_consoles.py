@@ -118,3 +118,15 @@ def test_console_shows_user_text_exactly(tmp_path: Path) -> None:
             console.print(Text(value))
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines == [line for value in HOSTILE for line in (f"value: {value}", value)]
+
+
+def test_every_text_from_markup_has_emoji_codes_off() -> None:
+    """``Text.from_markup`` reads emoji codes unless told not to, whatever the console says."""
+    calls = []
+    for path in sorted(SRC.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and _name(node.func) == "from_markup":
+                emoji = {k.arg: k.value for k in node.keywords}.get("emoji")
+                calls.append((path.relative_to(SRC).as_posix(),
+                              isinstance(emoji, ast.Constant) and emoji.value is False))
+    assert calls and all(off for _, off in calls), calls
