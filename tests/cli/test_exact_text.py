@@ -112,6 +112,8 @@ def test_preflight_errors_show_paths_whole(cli: Invoke, spec: Path) -> None:
     assert f"{spec}:7:19: spec.ssh.identityFile: SSH key {key} does not exist" in result.stderr
     error = json.loads(cli("preflight", str(spec), "--json").stdout)["error"]
     assert error["problems"][0]["message"].startswith(f"SSH key {key} does not exist")
+    # the fix runs as printed: the path with its spaces is one word
+    assert f"`ssh-keygen -t ed25519 -f {quote(str(key))}`" in error["hint"]
 
 
 def test_status_watch_json_hint_names_the_spec_quoted(cli: Invoke, spec: Path) -> None:
