@@ -1,3 +1,3 @@
-from deepctl.cli import main
+from deepctl.entry import main
 
 main()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 
+from deepctl.consoles import escape, make_console
 from deepctl.errors import DeepctlError, ExitCode, InternalError
 
 if TYPE_CHECKING:  # rich is imported when something is printed, not at start-up
@@ -35,15 +36,11 @@ def debug_enabled() -> bool:
 
 
 def stdout() -> Console:
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=True)
+    return make_console(soft_wrap=True)
 
 
 def stderr() -> Console:
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return make_console(stderr=True, soft_wrap=True)
 
 
 def print_json(data: Any, *, one_line: bool = False) -> None:
@@ -66,8 +63,6 @@ def render_error(error: DeepctlError, as_json: bool) -> None:
         }
         print_json(payload, one_line=True)  # also ends a JSON-lines stream (deploy --json)
         return
-    from rich.markup import escape
-
     console = stderr()
     problems = getattr(error, "problems", [])
     for problem in problems:

@@ -18,6 +18,7 @@ import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from shlex import quote
 from typing import TYPE_CHECKING
 
 from deepctl.user_input import InputError, read_input
@@ -61,7 +62,7 @@ def judge_key(facts: KeyFacts, *, uid: int, agent: bool) -> KeyVerdict:
     if facts.kind == "missing":
         return KeyVerdict(path, f"SSH key {path} does not exist",
                           "point identityFile at your private key, or create one with "
-                          f"`ssh-keygen -t ed25519 -f {path}`")
+                          f"`ssh-keygen -t ed25519 -f {quote(str(path))}`")
     if facts.kind != "file":
         what = {"directory": "a directory", "unreadable": "not readable by this user"}.get(
             facts.kind, "not a regular file")
@@ -80,13 +81,13 @@ def judge_key(facts: KeyFacts, *, uid: int, agent: bool) -> KeyVerdict:
     if facts.owner == uid and facts.mode & 0o077:
         return KeyVerdict(path, f"SSH key {path} has mode {facts.mode & 0o777:04o}: group or "
                           "others can read it, and OpenSSH (used by Ansible) refuses such a key "
-                          "(UNPROTECTED PRIVATE KEY FILE)", f"chmod 600 {path}")
+                          "(UNPROTECTED PRIVATE KEY FILE)", f"chmod 600 {quote(str(path))}")
     encrypted = is_encrypted(text)
     if encrypted and not agent:
         return KeyVerdict(path, f"SSH key {path} is protected by a passphrase and deepctl asks "
                           "for none (no ssh-agent: SSH_AUTH_SOCK is not set)",
                           f'load it into ssh-agent, then rerun: eval "$(ssh-agent)" && '
-                          f"ssh-add {path}", encrypted=True)
+                          f"ssh-add {quote(str(path))}", encrypted=True)
     return KeyVerdict(path, encrypted=encrypted)
 
 
@@ -186,7 +187,8 @@ def agent_key(facts: KeyFacts) -> tuple[paramiko.Agent, paramiko.PKey]:
     if blob is None:
         raise SSHError(f"cannot tell which ssh-agent key is {path}: it is not in OpenSSH's "
                        f"format and {path}.pub is missing",
-                       hint=f"write its public key beside it: ssh-keygen -y -f {path} > {path}.pub",
+                       hint="write its public key beside it: "
+                       f"ssh-keygen -y -f {quote(str(path))} > {quote(f'{path}.pub')}",
                        reason="auth")
     agent = paramiko.Agent()
     for key in agent.get_keys():
@@ -194,4 +196,4 @@ def agent_key(facts: KeyFacts) -> tuple[paramiko.Agent, paramiko.PKey]:
             return agent, key
     agent.close()
     raise SSHError(f"SSH key {path} is protected by a passphrase and the ssh-agent at "
-                   "SSH_AUTH_SOCK does not hold it", hint=f"ssh-add {path}", reason="auth")
+                   "SSH_AUTH_SOCK does not hold it", hint=f"ssh-add {quote(str(path))}", reason="auth")

@@ -53,7 +53,7 @@ def natural_widths(table: Table) -> list[int]:
     from rich.text import Text
 
     def width(cell: object) -> int:
-        text = Text.from_markup(cell) if isinstance(cell, str) else cell
+        text = Text.from_markup(cell, emoji=False) if isinstance(cell, str) else cell
         if not isinstance(text, Text):
             return 0
         return max((line.cell_len for line in text.split("\n")), default=0)

@@ -1,16 +1,34 @@
 """``deepctl vars``, the computation: every Kubespray variable deepctl sets for a spec, where
-the value comes from, Kubespray's own default and whether the two differ (pure functions)."""
+the value comes from, Kubespray's own default and whether the two differ (pure functions).
+
+A value or default that is an Ansible template is evaluated as Ansible would, by Ansible's
+own Templar, with the variables in effect: Kubespray's defaults, deepctl's values (its
+``!unsafe`` ones stay literal, as Ansible keeps them) and spec.kubesprayVars, no lookups.
+What needs a host (facts, ``inventory_hostname``, ``groups``) cannot be known here: it is
+reported as computed, never as "same".
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import yaml
 
-from deepctl.inventory import deepctl_settings, host_vars, render_hosts
+from deepctl.inventory import (
+    Unsafe,
+    deepctl_settings,
+    host_vars,
+    render_all_vars,
+    render_hosts,
+)
 from deepctl.kubespray_offline import render_offline_vars
-from deepctl.kubespray_release import load_release, resolved_default, same_value
+from deepctl.kubespray_release import (
+    load_defaults,
+    load_release,
+    same_value,
+)
 from deepctl.spec.kubespray_map import is_template
 from deepctl.spec.models import Cluster
 
@@ -28,13 +46,13 @@ class VarRow:
     default: str | None  # Kubespray's default as its source text; None: it has none
     differs: Differs
     default_value: Any = None  # the default once resolved (when differs is yes or no)
+    evaluated: Any = None  # a templated value as Ansible evaluates it (None: not a template)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "value": self.value, "kind": self.kind,
                 "source": self.source, "kubesprayDefault": self.default,
-                "kubesprayDefaultValue": self.default_value, "differs": self.differs}
-
-
+                "kubesprayDefaultValue": self.default_value, "differs": self.differs,
+                "evaluatedValue": self.evaluated}
 
 
 def compare(value: Any, default: Any, known: bool, has_default: bool) -> Differs:
@@ -45,23 +63,97 @@ def compare(value: Any, default: Any, known: bool, has_default: bool) -> Differs
     return "no" if same_value(value, default) else "yes"
 
 
+class _VariablesInEffect(Mapping[str, Any]):
+    """Kubespray's defaults under what deepctl writes; a default is parsed when it is read."""
+
+    def __init__(self, defaults: dict[str, str], written: dict[str, Any]) -> None:
+        self._defaults, self._written = defaults, written
+        self._parsed: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        return self._written[name] if name in self._written else self.default(name)
+
+    def default_text(self, name: str) -> str | None:
+        return self._defaults.get(name)
+
+    def default(self, name: str) -> Any:
+        """Kubespray's default of ``name``, parsed (``KeyError`` when it has none)."""
+        if name not in self._parsed:
+            self._parsed[name] = yaml.load(self._defaults[name],
+                                           Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return self._parsed[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**dict.fromkeys(self._defaults), **dict.fromkeys(self._written)})
+
+    def __len__(self) -> int:
+        return len(set(self._defaults) | set(self._written))
+
+
+class Evaluator:
+    """Ansible's Templar over the variables in effect for ``cluster`` (no lookups)."""
+
+    def __init__(self, cluster: Cluster, defaults: dict[str, str]) -> None:
+        from ansible.parsing.dataloader import DataLoader
+        from ansible.template import Templar
+
+        written = {**render_all_vars(cluster), **render_offline_vars(cluster),
+                   **dict(cluster.spec.kubespray_vars)}
+        self.variables = _VariablesInEffect(defaults, {k: _for_ansible(v)
+                                                       for k, v in written.items()})
+        self._templar = Templar(loader=DataLoader(), variables=self.variables)
+
+    def evaluate(self, value: Any) -> tuple[Any, bool]:
+        """(value as Ansible sees it, known); known is False when it needs a host."""
+        from ansible.errors import AnsibleError
+        from jinja2 import TemplateError
+
+        if not is_template(value):
+            return _plain(value), True
+        try:
+            result = self._templar.template(_for_ansible(value), fail_on_undefined=True,
+                                            disable_lookups=True)
+        except (AnsibleError, TemplateError, TypeError, ValueError, KeyError, RecursionError):
+            return None, False
+        return _plain(result), True
+
+
+def _for_ansible(value: Any) -> Any:
+    """deepctl's ``Unsafe`` text as Ansible's own unsafe text (never templated)."""
+    from ansible.utils.unsafe_proxy import AnsibleUnsafeText
+
+    if isinstance(value, Unsafe):
+        return AnsibleUnsafeText(str(value))
+    if isinstance(value, dict):
+        return {k: _for_ansible(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_for_ansible(v) for v in value]
+    return value
+
+
+def _row(name: str, value: Any, ev: Evaluator, kind: str, source: str) -> VarRow:
+    written = ev.variables[name]  # as Ansible reads it: deepctl's free text stays literal
+    effective, known = ev.evaluate(written)
+    evaluated = effective if known and is_template(value) and effective != value else None
+    text = ev.variables.default_text(name)
+    if text is None:
+        return VarRow(name, value, kind, source, None, "no default", None, evaluated)
+    if name == "kube_version":  # computed from its checksums: the newest supported version
+        default, default_known = load_release().default_kube_version, True
+    else:
+        default, default_known = ev.evaluate(ev.variables.default(name))
+    differs = compare(effective, default, known and default_known, True)
+    return VarRow(name, value, kind, source, text, differs,
+                  default if differs in ("yes", "no") else None, evaluated)
+
+
 def cluster_rows(cluster: Cluster) -> list[VarRow]:
     """Every cluster-wide variable (group_vars/all), in the order it is written."""
-    rows = []
-    for setting in deepctl_settings(cluster):
-        text, default, known = resolved_default(setting.name)
-        if is_template(setting.value):  # the user's own template: equal only as the same text
-            same = text is not None and yaml.safe_load(text) == setting.value
-            differs: Differs = "no" if same else "computed"
-        else:
-            differs = compare(setting.value, default, known, text is not None)
-        rows.append(VarRow(setting.name, setting.value, setting.kind, setting.source, text,
-                           differs, default if differs in ("yes", "no") else None))
+    ev = Evaluator(cluster, load_defaults())
+    rows = [_row(setting.name, setting.value, ev, setting.kind, setting.source)
+            for setting in deepctl_settings(cluster)]
     for name, value in render_offline_vars(cluster).items():  # group_vars/all/deepctl-offline.yml
-        text, default, known = resolved_default(name)
-        differs = compare(value, default, known, text is not None)
-        rows.append(VarRow(name, value, "field", "spec.offline", text, differs,
-                           default if differs in ("yes", "no") else None))
+        rows.append(_row(name, value, ev, "field", "spec.offline"))
     return rows
 
 

@@ -34,3 +34,21 @@ def test_vars_on_an_invalid_spec_is_exit_2(cli: Invoke, sandbox: Sandbox) -> Non
     assert result.exit_code == 2
     assert f"{bad}:13:5: spec.kubesprayVars.ansible_ssh_port: 'ansible_ssh_port' is an " \
            "Ansible connection variable" in result.stderr
+
+
+def test_vars_shows_what_ansible_makes_of_a_template(cli: Invoke, sandbox: Sandbox) -> None:
+    """Issue 22: not "same as Kubespray's default cluster.local" when cluster_name is set."""
+    spec = sandbox.spec(MINIMAL_SPEC + "  kubesprayVars:\n    cluster_name: lab.example\n"
+                        '    dns_domain: "{{ cluster_name }}"\n')
+    result = cli("vars", str(spec))
+    assert result.exit_code == 0, result.output
+    assert ("  dns_domain = {{ cluster_name }} (= lab.example)    [kubesprayVars: "
+            "spec.kubesprayVars.dns_domain]  same as Kubespray's default lab.example "
+            '("{{ cluster_name }}" here)') in result.stdout.splitlines()
+    assert [line for line in result.stdout.splitlines() if "cluster.local" in line] == [
+        "  cluster_name = lab.example    [kubesprayVars: spec.kubesprayVars.cluster_name]  "
+        "differs from Kubespray's default cluster.local"]
+    data = json.loads(cli("vars", str(spec), "--json").stdout)
+    row = next(v for v in data["variables"] if v["name"] == "dns_domain")
+    assert (row["evaluatedValue"], row["kubesprayDefaultValue"], row["differs"]) == (
+        "lab.example", "lab.example", "no")

@@ -309,3 +309,54 @@ def test_names_and_run_ids_stay_whole_at_80_columns_on_a_terminal_and_in_a_pipe(
     assert "…" not in pipe.stdout
     assert "20261127T100000Z-deploy-bbbb" in pipe.stdout
     assert "NVIDIA-H100-80GB-HBM3" in pipe.stdout
+
+
+def test_watch_over_https_keeps_no_key_file_and_stops_on_ctrl_c_without_a_traceback(
+        tmp_path: Path) -> None:
+    """Issue 22: against an https API with Kubespray's admin.conf (embedded CA, client
+    certificate and key), the kubernetes client wrote them to temporary files removed by an
+    exit hook; a Ctrl-C during that hook printed a traceback. deepctl removes them as soon
+    as each refresh is read, so nothing is left for an exit hook, and Ctrl-C stops cleanly."""
+    spec = tmp_path / "cluster.yaml"
+    spec.write_text(k.SPEC_YAML)
+    state = StateDir(tmp_path / ".deepctl" / "lab")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    api = KubeApiStandin(token=TOKEN, tls=True).add(*k.healthy_gpu_cluster()).start()
+    try:
+        api.write_kubeconfig(state.kubeconfig)
+        proc = subprocess.Popen([*DEEPCTL, "status", str(spec), "--watch", "--interval", "1"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "COLUMNS": "220", "TMPDIR": str(temp)})
+        seen: list[str] = []
+        try:
+            _read_until(proc, "updated ", 2, seen)
+            assert "cluster lab: healthy" in "".join(seen)
+            assert sorted(temp.iterdir()) == []  # no certificate or key in a temporary file
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=20) == 0
+        finally:
+            proc.kill()
+    finally:
+        api.stop()
+    stderr = proc.stderr.read()  # type: ignore[union-attr]
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+
+
+def test_a_second_ctrl_c_while_watch_is_stopping_changes_nothing(lab: Lab) -> None:
+    """Issue 22: a second Ctrl-C as --watch stops killed deepctl from its exit hooks (-SIGINT
+    or a traceback); the run ends as after one Ctrl-C."""
+    proc = subprocess.Popen([*DEEPCTL, "status", str(lab.spec), "--watch", "--interval", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "COLUMNS": "220"})
+    seen: list[str] = []
+    try:
+        _read_until(proc, "updated ", 1, seen)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        proc.kill()
+    stderr = proc.stderr.read()  # type: ignore[union-attr]
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr

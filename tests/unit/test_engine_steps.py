@@ -189,25 +189,45 @@ def test_refused_host_key_is_its_own_error(tmp_path: Path) -> None:
     state = StateDir(tmp_path / "state")
     refused = [HostFailure("cp1", "Stand-in work", "Failed to connect to the host via ssh: "
                            "Host key verification failed.", unreachable=True)]
-    error = failed_error("kubespray", "cluster.yml", result, refused, state)
+    spec = tmp_path / "my specs" / "lab.yaml"
+    error = failed_error("kubespray", "cluster.yml", result, refused, state, spec_path=spec)
     assert isinstance(error, HostKeyMismatch) and error.exit_code == 3
     assert "ssh refused the host key of cp1" in error.message
     assert str(state.known_hosts) in (error.hint or "")
+    assert f"run `deepctl preflight '{spec}' --accept-new-hosts` to record the new key" \
+        in (error.hint or "")
+    # no key of cp1 was known at all (preflight never ran): not "reinstalled", but "record it"
+    unknown = failed_error("kubespray", "cluster.yml", result, refused, state, spec_path=spec,
+                           unknown_keys=frozenset({"cp1"}))
+    assert isinstance(unknown, HostKeyMismatch) and unknown.exit_code == 3
+    assert unknown.message == "cluster.yml failed on cp1: no SSH host key of cp1 is known yet"
+    assert (unknown.hint or "").startswith(
+        "deepctl records host keys when preflight first connects: run "
+        f"`deepctl preflight '{spec}' --accept-new-hosts` to check the hosts and record their "
+        "keys (trust on first use), then run this command again; ansible output: ")
+    assert "reinstalled" not in (unknown.hint or "")
+    # OpenSSH's changed-key banner, cut before its closing "Host key verification failed."
+    cut = [HostFailure("cp1", "t", "Failed to connect to the host via ssh: @@@@ @ WARNING: "
+                       "REMOTE HOST IDENTIFICATION HAS CHANGED! @ IT IS POSSIBLE THAT SOMEONE "
+                       "IS DOING SOMETHING NASTY! Someone could be eavesdropping on…")]
+    assert isinstance(failed_error("kubespray", "cluster.yml", result, cut, state,
+                                   spec_path=spec), HostKeyMismatch)
     plain = failed_error("kubespray", "cluster.yml", result,
-                         [HostFailure("wk1", "t", "boom")], state)
+                         [HostFailure("wk1", "t", "boom")], state, spec_path=spec)
     assert type(plain) is PlaybookFailed
     assert plain.message == "cluster.yml failed on wk1 (rc 4): wk1: t: boom"
     # through a bastion, ssh drops the hop's stderr: deepctl reads what the hop logged
     closed = [HostFailure("cp1", "t", "Failed to connect to the host via ssh: "
                           "kex_exchange_identification: Connection closed", unreachable=True)]
     hop = failed_error("kubespray", "cluster.yml", result, closed, state,
-                       ["@@@ WARNING", "Host key verification failed."])
+                       ["@@@ WARNING", "Host key verification failed."], spec_path=spec)
     assert isinstance(hop, HostKeyMismatch)
     assert hop.message == ("cluster.yml failed on cp1: ssh refused the host key of the bastion "
                            "(spec.ssh.bastion) (through the bastion: @@@ WARNING; Host key "
                            "verification failed.)")
     down = failed_error("kubespray", "cluster.yml", result, closed, state,
-                        ["ssh: connect to host 192.0.2.1 port 22: Connection refused"])
+                        ["ssh: connect to host 192.0.2.1 port 22: Connection refused"],
+                        spec_path=spec)
     assert type(down) is PlaybookFailed and down.message.endswith(
         "(rc 4) (through the bastion: ssh: connect to host 192.0.2.1 port 22: Connection "
         "refused): cp1: t: Failed to connect to the host via ssh: kex_exchange_identification: "

@@ -10,7 +10,7 @@ import yaml
 from deepctl.inventory import ALL_VARS_FILE, USER_VARS_FILE, render_inventory
 from deepctl.kubespray_release import resolved_default
 from deepctl.spec.loader import load_spec, load_spec_text
-from deepctl.vars_report import cluster_rows, host_rows, report
+from deepctl.vars_report import VarRow, cluster_rows, host_rows, report
 from tests.specs import MINIMAL_SPEC
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -79,3 +79,36 @@ def test_a_template_in_kubespray_vars_replaces_the_unset_typed_field() -> None:
     other = load_spec_text(spec.replace("cluster_name", "x"), Path("c.yaml")).cluster
     row = next(r for r in cluster_rows(other) if r.name == "dns_domain")
     assert row.differs == "computed"
+
+
+def _rows(spec: str) -> dict[str, VarRow]:
+    return {row.name: row for row in cluster_rows(load_spec_text(spec, Path("c.yaml")).cluster)}
+
+
+def test_templates_are_evaluated_with_the_variables_in_effect() -> None:
+    """Issue 22: `dns_domain: "{{ cluster_name }}"` with `cluster_name: lab.example` was "same
+    as Kubespray's default cluster.local"; Ansible makes both lab.example."""
+    rows = _rows(MINIMAL_SPEC + '  kubesprayVars:\n    cluster_name: lab.example\n'
+                 '    dns_domain: "{{ cluster_name }}"\n'
+                 '    kube_oidc_url: "https://{{ dns_domain }}:8443"\n')
+    dns = rows["dns_domain"]
+    assert (dns.differs, dns.evaluated, dns.default_value) == ("no", "lab.example", "lab.example")
+    assert rows["kube_oidc_url"].evaluated == "https://lab.example:8443"
+
+
+def test_deepctls_value_is_compared_with_the_default_as_evaluated() -> None:
+    """deepctl writes dns_domain: cluster.local; Kubespray's "{{ cluster_name }}" is
+    lab.example here: they differ."""
+    dns = _rows(MINIMAL_SPEC + "  kubesprayVars:\n    cluster_name: lab.example\n")["dns_domain"]
+    assert (dns.value, dns.differs, dns.default_value) == ("cluster.local", "yes", "lab.example")
+
+
+def test_what_needs_a_host_or_a_lookup_is_computed_never_same(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    rows = _rows(MINIMAL_SPEC + "  kubesprayVars:\n"
+                 '    cluster_name: "{{ ansible_default_ipv4.address }}"\n'
+                 f"    kube_oidc_url: \"{{{{ lookup('pipe', 'touch {marker}') }}}}\"\n")
+    assert rows["cluster_name"].differs == "computed"
+    assert rows["dns_domain"].differs == "computed"  # its default follows cluster_name
+    assert rows["kube_oidc_url"].evaluated is None
+    assert not marker.exists()  # no lookup ran

@@ -24,6 +24,7 @@ from deepctl.addons.values import addon_context, nfs_server_address, render_valu
 from deepctl.errors import DeepctlError
 from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.preflight.gpu import GpuInventory
+from deepctl.shellwords import deepctl_command
 from deepctl.spec.models import Cluster
 from deepctl.templates import playbook_path
 from deepctl.workspace import Workspace
@@ -123,8 +124,8 @@ def require_gpu_facts(ws: Workspace, missing: tuple[str, ...]) -> None:
         raise DeepctlError(
             f"slurm: preflight has not counted the GPUs of {', '.join(missing)} "
             f"(no usable facts in {ws.state.facts_dir}): their Slurm nodes' GRES would be unknown",
-            hint=f"run `deepctl preflight {ws.spec.path}`, then "
-            f"`deepctl deploy {ws.spec.path} --only slurm`",
+            hint=f"run `{deepctl_command('preflight', ws.spec.path)}`, then "
+            f"`{deepctl_command('deploy', ws.spec.path, '--only', 'slurm')}`",
         )
 
 

@@ -9,6 +9,7 @@ values file, on a command line or in a log. Values files only name the Secret.
 from __future__ import annotations
 
 import secrets
+import shlex
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +61,7 @@ def _check_private(path: Path) -> None:
     if mode & 0o077:
         raise StateError(
             f"{path}: secret file is readable by others (mode {mode:04o})",
-            hint=f"chmod 600 {path} (and consider rotating the secret)",
+            hint=f"chmod 600 {shlex.quote(str(path))} (and consider rotating the secret)",
         )
 
 

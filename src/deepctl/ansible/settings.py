@@ -77,6 +77,14 @@ def control_dir_for(state: StateDir) -> Path:
     return Path(tempfile.gettempdir()) / f"deepctl-{os.getuid()}" / digest
 
 
+def ssh_option_path(path: Path) -> str:
+    """``path`` as one word in an ssh ``-o`` option (ssh splits a value at spaces itself)."""
+    text = str(path)
+    if not any(c.isspace() or c in "\"'\\" for c in text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def bastion_proxy(cluster: Cluster, known_hosts: Path, log: Path | None = None) -> str | None:
     """``-o ProxyCommand=...`` reaching hosts through ``spec.ssh.bastion``, or None.
 
@@ -90,7 +98,7 @@ def bastion_proxy(cluster: Cluster, known_hosts: Path, log: Path | None = None) 
     key = bastion.identity_file or ssh.identity_file
     inner = [
         "ssh", "-W", "%h:%p", "-p", str(bastion.port), "-i", str(key.expanduser()),
-        "-o", f"UserKnownHostsFile={known_hosts}", "-o", "StrictHostKeyChecking=yes",
+        "-o", f"UserKnownHostsFile={ssh_option_path(known_hosts)}", "-o", "StrictHostKeyChecking=yes",
         "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", *(["-E", str(log)] if log else []),
         f"{bastion.user or ssh.user}@{bastion.address}",
     ]
@@ -141,7 +149,7 @@ def ssh_args(settings: AnsibleSettings) -> str:
     args = [
         "-o ControlMaster=auto",
         f"-o ControlPersist={CONTROL_PERSIST}",
-        f"-o UserKnownHostsFile={settings.known_hosts}",
+        "-o " + shlex.quote(f"UserKnownHostsFile={ssh_option_path(settings.known_hosts)}"),
         "-o StrictHostKeyChecking=yes",
         "-o ServerAliveInterval=30",
         f"-o ConnectionAttempts={SSH_CONNECTION_ATTEMPTS}",

@@ -53,6 +53,6 @@ def evaluate_downloads(
             raise ArtifactError(
                 exc.message,
                 hint="check that the Kubespray tree is v2.31.0 (`deepctl kubespray fetch`) and that "
-                "`deepctl validate SPEC` passes",
+                "the spec passes `deepctl validate`",
             ) from exc
     return merge(list(per_host.values()))

@@ -56,7 +56,8 @@ def check_options(opts: PushOptions) -> Path:
         raise ArtifactError(
             f"{opts.source}: no images/index.json, so this is not a mirror directory",
             hint="fill one first on a connected machine: "
-            "`deepctl artifacts pull SPEC --dest DIR`, then carry DIR here",
+            f"`deepctl artifacts pull` with your spec and `--dest {opts.source}`, then carry that "
+            "directory here",
         )
     images.check_layout_path(root)
     return root

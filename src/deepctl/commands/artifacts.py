@@ -17,6 +17,7 @@ from deepctl.artifacts.progress import Reporter, Summary
 from deepctl.cli_support import print_json, stderr, stdout
 from deepctl.errors import ArtifactError, UsageError
 from deepctl.names import summary
+from deepctl.shellwords import deepctl_command
 from deepctl.spec.loader import LoadedSpec, load_spec
 from deepctl.spec.offline import check_ca_bundle
 
@@ -46,7 +47,7 @@ def needed(spec: Path, stated_os: Sequence[str] = (), *, refuse_unknown_os: bool
         message = (f"the GPU Operator pulls its driver image tagged with each GPU host's OS "
                    f"(nvcr.io/nvidia/driver:VERSION-ubuntu24.04), and the OS of "
                    f"{summary(unknown)} is not known")
-        hint = (f"run `deepctl preflight {spec}` (it saves each host's OS), or give the OS "
+        hint = (f"run `{deepctl_command('preflight', spec)}` (it saves each host's OS), or give the OS "
                 "with --os, e.g. --os ubuntu24.04 (repeat it for several)")
         if refuse_unknown_os:
             raise UsageError(message, hint=hint)

@@ -71,16 +71,16 @@ def print_plan(plan: Plan, state_dir: str) -> None:
     what = "" if plan.command == "deploy" else f"{plan.command} on "
     console.print(f"[bold]Plan for {what}cluster {escape(plan.cluster)}[/] "
                   "(dry run: nothing is contacted)")
-    console.print(f"  Kubernetes {plan.kubernetes_version} with {escape(plan.kubespray_source)}")
+    console.print(f"  Kubernetes {escape(plan.kubernetes_version)} with {escape(plan.kubespray_source)}")
     console.print(f"  state directory: {escape(state_dir)}")
     roles = Table(title="Hosts per role", title_justify="left")
     roles.add_column("role")
     roles.add_column("count", justify="right")
     roles.add_column("hosts")
     for role, names in plan.roles.items():  # 2,000 names as "gpu[0001-2000]" (all in --json)
-        roles.add_row(role, str(len(names)), escape(summary(names)) or "-")
+        roles.add_row(escape(role), str(len(names)), escape(summary(names)) or "-")
     print_table(console, roles)
-    console.print(f"  playbooks: {', '.join(plan.playbooks) or '-'}")
+    console.print(f"  playbooks: {escape(', '.join(plan.playbooks) or '-')}")
     stages = Table(title="Stages, in order", title_justify="left")
     stages.add_column("#", justify="right")
     stages.add_column("stage")
@@ -94,7 +94,7 @@ def print_plan(plan: Plan, state_dir: str) -> None:
         else:
             decision = f"[dim]skipped: {escape(stage.reason)}[/]"
             what = f"[dim]{what}[/]"
-        stages.add_row(str(i), stage.name, decision, what)
+        stages.add_row(str(i), escape(stage.name), decision, what)
     print_table(console, stages, keep=2)
     for note in plan.notes:
         console.print(f"  note: {escape(note)}")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rich.markup import escape
-
 from deepctl.cli_support import print_json, stdout
+from deepctl.consoles import escape
 from deepctl.errors import InventoryImportError, SpecError, UsageError
 from deepctl.fsutil import atomic_write
 from deepctl.importer.convert import ImportResult, convert
 from deepctl.importer.listing import inventory_source, list_inventory
 from deepctl.importer.writer import blame, cluster_name, spec_text, summary
+from deepctl.shellwords import deepctl_command
 from deepctl.spec.loader import LoadedSpec, load_spec_text
 
 
@@ -20,7 +20,8 @@ def run(inventory: Path, output: Path, *, name: str | None, identity_file: str |
         user: str | None, as_json: bool) -> None:
     if output.exists():
         raise UsageError(f"{output} already exists; deepctl import never overwrites a spec",
-                         hint=f"deepctl import {inventory} -o {output.with_suffix('')}-imported.yaml")
+                         hint=deepctl_command("import", inventory, "-o",
+                                              f"{output.with_suffix('')}-imported.yaml"))
     source = inventory_source(inventory)
     directory = source.parent if source.is_file() else source
     result = convert(list_inventory(inventory), name=name or cluster_name(directory.name),
@@ -54,9 +55,9 @@ def _print(output: Path, result: ImportResult, loaded: LoadedSpec) -> None:
     facts = summary(result)
     per_host = sum(len(v) for v in result.per_host.values())
     console.print(
-        f"[green]✓[/] wrote {escape(str(output))}: {facts['hosts']} hosts, "
+        f"[green]✓[/] wrote {escape(str(output))}: {escape(facts['hosts'])} hosts, "
         f"{len(result.typed)} variables in typed fields, {len(result.raw) + len(result.templates)} "
-        f"in kubesprayVars ({len(result.templates)} Ansible templates), {per_host} per host"
+        f"in kubesprayVars ({len(result.templates)} Ansible templates), {escape(per_host)} per host"
     )
     for name, theirs, ours in result.owned:
         console.print(escape(f"  deepctl sets {name}: {json.dumps(ours)} (the inventory had "
@@ -65,4 +66,4 @@ def _print(output: Path, result: ImportResult, loaded: LoadedSpec) -> None:
         console.print(escape(f"  not imported: {reason}"))
     for warning in loaded.warnings:
         console.print(f"[yellow]{escape(warning.format())}[/]")
-    console.print(f"  next: deepctl validate {escape(str(output))}")
+    console.print(f"  next: {escape(deepctl_command('validate', output))}")

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from deepctl.cli_support import stdout
+from deepctl.consoles import escape
 from deepctl.errors import Canceled, UsageError
 from deepctl.init_spec import (
     EXAMPLES,
@@ -23,6 +24,7 @@ from deepctl.init_spec import (
     user_answer_problem,
     write_spec,
 )
+from deepctl.shellwords import deepctl_command
 
 
 def _ask(question: str, default: str, problem: Callable[[str], str | None]) -> str:
@@ -99,5 +101,6 @@ def run(
     text = render_spec(opts, hosts, output.name)
     write_spec(output, text, force=force)
     console = stdout()
-    console.print(f"Wrote {output} (cluster {opts.name!r}, {len(hosts)} hosts).")
-    console.print(f"Next: deepctl validate {output}  then  deepctl deploy {output} --dry-run")
+    console.print(escape(f"Wrote {output} (cluster {opts.name!r}, {len(hosts)} hosts)."))
+    console.print(escape(f"Next: {deepctl_command('validate', output)}  then  "
+                         f"{deepctl_command('deploy', output, '--dry-run')}"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from deepctl import kubespray_source
 from deepctl.cli_support import stdout
+from deepctl.consoles import escape
 
 
 def fetch(tag: str, repo: str | None) -> None:
@@ -11,8 +12,8 @@ def fetch(tag: str, repo: str | None) -> None:
     commit = kubespray_source.head_commit(tree)
     pinned = kubespray_source.pinned_commit(tag)
     console = stdout()
-    console.print(f"Kubespray {tag} is at {tree.path}" + (f" (commit {commit})" if commit else ""))
+    console.print(escape(f"Kubespray {tag} is at {tree.path}" + (f" (commit {commit})" if commit else "")))
     if commit and pinned and commit != pinned:
         console.print(
-            f"[yellow]warning:[/] expected commit {pinned} for {tag}, found {commit}"
+            f"[yellow]warning:[/] {escape(f'expected commit {pinned} for {tag}, found {commit}')}"
         )

@@ -14,6 +14,7 @@ from deepctl.errors import ExitCode, PreflightFailed
 from deepctl.names import hosts_label, summary
 from deepctl.preflight import GROUPS, PreflightReport, run_preflight
 from deepctl.preflight.summary import FindingGroup, group_notable
+from deepctl.shellwords import deepctl_command
 from deepctl.tables import print_table
 from deepctl.workspace import open_workspace
 
@@ -40,7 +41,7 @@ def run(
         raise PreflightFailed(
             f"preflight found errors on {len(bad)} host(s): {', '.join(bad)}",
             hint="fix what is listed above (each error has a fix), then rerun "
-            f"`deepctl preflight {spec}`",
+            f"`{deepctl_command('preflight', spec)}`",
         )
     if code:
         warned = [h.name for h in report.hosts if h.status == "warning"]
@@ -48,7 +49,7 @@ def run(
             f"preflight found warnings on {len(warned)} host(s): {summary(warned)}, and "
             "--strict treats warnings as errors",
             hint="fix what is listed above, then rerun "
-            f"`deepctl preflight {spec} --strict`",
+            f"`{deepctl_command('preflight', spec, '--strict')}`",
         )
 
 

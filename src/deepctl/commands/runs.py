@@ -11,6 +11,7 @@ from rich.table import Table
 
 from deepctl.cli_support import print_json, stdout
 from deepctl.errors import StateError, UsageError
+from deepctl.shellwords import deepctl_command
 from deepctl.state.paths import RunDir
 from deepctl.state.runs import list_runs, run_dirs
 from deepctl.tables import print_table
@@ -42,8 +43,8 @@ def runs(spec: Path, *, state_dir: Path | None, limit: int | None, as_json: bool
         result = f"[{style[run.result]}]{run.result}[/]"
         if run.remaining:  # a node command run with --only/--skip/--from, not finished
             result += f" (not finished: {escape(', '.join(run.remaining))} to run)"
-        table.add_row(run.id, run.command, run.started_at, _duration(run.duration_s),
-                      result, run.failed_stage or "-")
+        table.add_row(escape(run.id), escape(run.command), escape(run.started_at),
+                      escape(_duration(run.duration_s)), result, escape(run.failed_stage or "-"))
     print_table(stdout(), table)  # run ids whole: `deepctl logs` takes them
 
 
@@ -101,8 +102,8 @@ def find_run(dirs: list[Path], run_id: str, runs_dir: Path, spec: Path) -> Path:
     if len(matches) == 1:
         return matches[0]
     what = "no run" if not matches else f"{len(matches)} runs"
-    hint = (f"list them with `deepctl runs {spec}`" if dirs
-            else f"there are no runs yet; a run starts with `deepctl deploy {spec}`")
+    hint = (f"list them with `{deepctl_command('runs', spec)}`" if dirs
+            else f"there are no runs yet; a run starts with `{deepctl_command('deploy', spec)}`")
     raise UsageError(f"{what} matching {run_id!r} in {runs_dir}", hint=hint)
 
 
@@ -113,7 +114,7 @@ def logs(spec: Path, run_id: str | None, *, state_dir: Path | None, as_json: boo
         target = find_run(dirs, run_id, ws.state.runs_dir, spec)
     elif not dirs:
         raise StateError(f"no runs yet in {ws.state.runs_dir}",
-                         hint=f"run `deepctl deploy {spec}` first")
+                         hint=f"run `{deepctl_command('deploy', spec)}` first")
     else:
         target = dirs[0]
     log = RunDir(target).log

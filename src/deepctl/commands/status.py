@@ -19,6 +19,7 @@ from rich.text import Text
 
 from deepctl.cli_support import print_json, stdout
 from deepctl.errors import ApiUnreachable, ExitCode, UsageError
+from deepctl.shellwords import deepctl_command
 from deepctl.status.model import NodeStatus, Platform, StatusReport
 from deepctl.status.report import status_report
 from deepctl.tables import natural_width, tables_for
@@ -33,7 +34,8 @@ def run(spec: Path, *, state_dir: Path | None, as_json: bool, watch: bool, inter
         timeout: float = 30) -> None:
     if watch and as_json:
         raise UsageError("--watch and --json cannot be combined",
-                         hint="for scripts, run `deepctl status SPEC --json` periodically")
+                         hint="for scripts, run "
+                         f"`{deepctl_command('status', spec, '--json')}` periodically")
     ws = open_workspace(spec, state_dir, create=False)
     if watch:
         raise typer.Exit(watch_status(ws, interval, stdout(), timeout))
@@ -114,11 +116,12 @@ def _header(report: StatusReport, ws: Workspace) -> RenderableType:
         return Text.from_markup(
             f"[bold]cluster {escape(report.cluster)}[/]: [yellow]not deployed[/] "
             f"(no kubeconfig at {escape(str(ws.state.kubeconfig))}; "
-            f"run `deepctl deploy {escape(str(ws.spec.path))}`)")
+            f"run `{escape(deepctl_command('deploy', ws.spec.path))}`)", emoji=False)
     style = "green" if report.health == "healthy" else "red"
     return Text.from_markup(
-        f"[bold]cluster {escape(report.cluster)}[/]: [bold {style}]{report.health}[/]\n"
-        f"  API {escape(report.endpoint or '?')} (kubeconfig {escape(str(ws.state.kubeconfig))})")
+        f"[bold]cluster {escape(report.cluster)}[/]: [bold {style}]{escape(report.health)}[/]\n"
+        f"  API {escape(report.endpoint or '?')} (kubeconfig {escape(str(ws.state.kubeconfig))})",
+        emoji=False)
 
 
 def _gpu_cells(node: NodeStatus) -> list[str]:
@@ -149,7 +152,7 @@ def _nodes_table(nodes: list[NodeStatus]) -> Table:
         if not node.in_spec:
             name += " [yellow](not in spec)[/]"
         status = {"Ready": "[green]Ready[/]", "missing": "[red]missing[/]"}.get(
-            node.status, f"[red]{node.status}[/]")
+            node.status, f"[red]{escape(node.status)}[/]")
         cells = [escape(c) for c in (", ".join(node.roles) or "<none>", node.kubelet or "-",
                                      node.internal_ip or "-", ", ".join(node.taints) or "-")]
         table.add_row(name, status, *cells, *(escape(c) for c in _gpu_cells(node)))
@@ -163,7 +166,7 @@ def _platform(platform: Platform) -> tuple[Table, Text]:
     for addon in platform.addons:
         ready = sum(1 for w in addon.workloads if w.is_ready)
         lines = [f"{ready}/{len(addon.workloads)} ready"] + [
-            f"[red]{w.kind} {escape(w.name)} {w.ready}/{w.desired}[/]"
+            f"[red]{escape(f'{w.kind} {w.name} {w.ready}/{w.desired}')}[/]"
             for w in addon.workloads if not w.is_ready]
         mark = "[green]✓[/]" if addon.ready else "[red]✗[/]"
         table.add_row(escape(addon.name), escape(addon.namespace), mark, "\n".join(lines))
@@ -217,7 +220,7 @@ def _history(report: StatusReport) -> Table:
         duration = _duration(run.duration_s)
         table.add_row(escape(_when(run.started_at)), escape(run.command),
                       f"[{style}]{escape(run.result)}[/]", escape(run.failed_stage or "-"),
-                      duration, escape(run.id))
+                      escape(duration), escape(run.id))
     return table
 
 

@@ -11,6 +11,7 @@ from deepctl import kubespray_source
 from deepctl.cli_support import print_json, stdout
 from deepctl.errors import SpecError, SpecProblem
 from deepctl.kubespray_check import KubesprayCheckResult, run_kubespray_validation
+from deepctl.shellwords import deepctl_command
 from deepctl.spec_keys import key_spec_problems
 from deepctl.workspace import Workspace, open_workspace
 
@@ -31,8 +32,8 @@ def run(spec: Path, *, state_dir: Path | None, strict: bool, as_json: bool, kube
     keys = key_spec_problems(ws.spec, "error" if strict else "warning")
     if strict and keys:
         raise SpecError(f"{ws.spec.path}: {len(keys)} problem{'s' if len(keys) != 1 else ''} "
-                        "found", keys, hint="fix the fields above, then run `deepctl validate` "
-                        "again")
+                        "found", keys, hint="fix the fields above, then run "
+                        f"`{deepctl_command('validate', ws.spec.path)}` again")
     ws.spec.warnings.extend(keys)
     ws.state.create()  # only for a spec that passed: an invalid one renders nothing
     written = ws.render_inventory()

@@ -12,8 +12,7 @@ from deepctl.cli_support import print_json, stdout
 from deepctl.spec.loader import load_spec
 from deepctl.vars_report import VarRow, cluster_rows, host_rows, report
 
-MARK = {"yes": "differs from", "no": "same as", "computed": "Kubespray computes",
-        "no default": "Kubespray has no default"}
+MARK = {"yes": "differs from", "no": "same as", "no default": "Kubespray has no default"}
 
 
 def run(spec: Path, *, as_json: bool) -> None:
@@ -33,12 +32,19 @@ def run(spec: Path, *, as_json: bool) -> None:
 
 
 def line(row: VarRow) -> str:
-    """One variable on one line: nothing is cut, whatever the width."""
-    text = f"  {row.name} = {_text(row.value)}    [{row.kind}: {row.source}]"
+    """One variable on one line: nothing is cut, whatever the width. A template is shown with
+    what Ansible makes of it (``= value``), a templated default with its template."""
+    text = f"  {row.name} = {_text(row.value)}"
+    if row.evaluated is not None:
+        text += f" (= {_text(row.evaluated)})"
+    text += f"    [{row.kind}: {row.source}]"
+    source = " ".join(str(row.default).split())
     if row.differs in ("yes", "no"):
         text += f"  {MARK[row.differs]} Kubespray's default {_text(row.default_value)}"
+        if "{{" in source or "{%" in source:
+            text += f" ({source} here)"
     elif row.differs == "computed":
-        text += f"  Kubespray's default is computed: {' '.join(str(row.default).split())}"
+        text += f"  computed by Ansible on the hosts; Kubespray's default: {source}"
     else:
         text += f"  ({MARK[row.differs]})"
     return text

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from deepctl.engine.session import Operation, Selection
+from deepctl.shellwords import deepctl_command
 from deepctl.stages.sequences import DEPLOY_LEDGER_PREFIX, deploy_stages
 from deepctl.workspace import Workspace
 
@@ -25,8 +26,8 @@ class DeployOptions:
 
 
 def deploy_operation(ws: Workspace, options: DeployOptions) -> Operation:
-    strict = " --strict" if options.strict else ""
-    return Operation("deploy", deploy_stages(), f"deepctl deploy {ws.spec.path}{strict}",
+    words = ("--strict",) if options.strict else ()
+    return Operation("deploy", deploy_stages(), deepctl_command("deploy", ws.spec.path, *words),
                      options.selection(), ledger_prefix=DEPLOY_LEDGER_PREFIX,
                      accept_new_hosts=options.accept_new_hosts,
                      params={"strict": True} if options.strict else {})

@@ -20,6 +20,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from deepctl.consoles import make_console
 from deepctl.engine.failure_report import failure_lines
 from deepctl.engine.progress import HostCounts, Notice, PlaybookProgress, RunFailure
 
@@ -304,5 +305,5 @@ def make_display(as_json: bool, stream: IO[str] | None = None) -> Display:
     if as_json:
         return JsonDisplay(out)
     if out.isatty():
-        return LiveDisplay(Console(file=out, highlight=False))
+        return LiveDisplay(make_console(file=out))
     return PlainDisplay(out)

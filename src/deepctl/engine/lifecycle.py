@@ -13,6 +13,7 @@ from deepctl.errors import StateError, UsageError
 from deepctl.fsutil import atomic_write
 from deepctl.kubespray_release import load_release
 from deepctl.kubespray_source import KubesprayTree
+from deepctl.shellwords import deepctl_command
 from deepctl.stages.sequences import (
     DEPLOY_LEDGER_PREFIX,
     deploy_stages,
@@ -26,7 +27,7 @@ SERVER = re.compile(r"^(\s*server:\s*)https://([^:/\s]+|\[[^\]]+\])(:\d+)?", re.
 
 
 def reset_operation(ws: Workspace) -> Operation:
-    return Operation("reset", reset_stages(), f"deepctl reset {ws.spec.path} --yes",
+    return Operation("reset", reset_stages(), deepctl_command("reset", ws.spec.path, "--yes"),
                      ledger_prefix="reset/", forget_on_success=True)
 
 
@@ -111,7 +112,7 @@ def upgrade_operation(ws: Workspace, to: str, selection: Selection = NO_SELECTIO
     target = check_upgrade(ws.cluster.spec.kubernetes.version, to,
                            ws.cluster.spec.kubespray.version)
     return Operation("upgrade", upgrade_stages(target),
-                     f"deepctl upgrade {ws.spec.path} --to {target} --yes",
+                     deepctl_command("upgrade", ws.spec.path, "--to", target, "--yes"),
                      selection, params={"to": target}, in_order=True,
                      ledger_prefix="upgrade/", forget_on_success=True,
                      establishes_in=Ledgered(deploy_stages(), DEPLOY_LEDGER_PREFIX))
@@ -138,7 +139,7 @@ def kubeconfig(spec: Path, state_dir: Path | None, output: Path | None) -> Path:
     source = ws.state.kubeconfig
     if not source.is_file():
         raise StateError(f"no admin kubeconfig at {source}",
-                         hint=f"deploy first: `deepctl deploy {spec}`")
+                         hint=f"deploy first: `{deepctl_command('deploy', spec)}`")
     if output is None:
         return source
     lb = ws.cluster.spec.kubernetes.api_server_load_balancer

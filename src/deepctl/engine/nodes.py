@@ -29,6 +29,7 @@ from deepctl.engine.session import (
     run_operation,
 )
 from deepctl.errors import DeepctlError, SpecError, SpecProblem, UsageError
+from deepctl.shellwords import deepctl_command
 from deepctl.spec.edit import add_host_text, remove_host_text
 from deepctl.spec.loader import LoadedSpec, load_spec_text
 from deepctl.spec_keys import require_usable_keys
@@ -145,7 +146,7 @@ def pending_note(ws: Workspace, name: str) -> str:
     """What a pending host is, and the way to drop it, as a command that runs as printed."""
     return (f"{name} is not in {ws.spec.path}: add-node writes it there once it has joined; "
             f"until then it is pending in {ws.state.pending_file}. To drop it instead: "
-            f"`deepctl remove-node {ws.spec.path} {name}`")
+            f"`{deepctl_command('remove-node', ws.spec.path, name)}`")
 
 
 def prepare_add(ws: Workspace, entry: dict[str, Any], display: Display | None,
@@ -243,7 +244,7 @@ def check_removal(ws: Workspace, name: str) -> str:
     control = ws.cluster.control_plane
     if "control-plane" in host.roles and len(control) == 1:
         raise UsageError(f"{name} is the last control plane; removing it ends the cluster",
-                         hint=f"use `deepctl reset {ws.spec.path}` to tear the cluster down")
+                         hint=f"use `{deepctl_command('reset', ws.spec.path)}` to tear the cluster down")
     members = len(ws.cluster.etcd)
     if "etcd" in host.roles and members - 1 < members // 2 + 1:
         raise UsageError(
@@ -252,8 +253,8 @@ def check_removal(ws: Workspace, name: str) -> str:
     if control[0].name == name:
         raise UsageError(
             f"{name} is the first control plane, which Kubespray cannot remove",
-            hint=f"move {name} below the other control planes in spec.hosts, run `deepctl deploy "
-            f"{ws.spec.path}` (cluster.yml with the new order), then remove it "
+            hint=f"move {name} below the other control planes in spec.hosts, run "
+            f"`{deepctl_command('deploy', ws.spec.path)}` (cluster.yml with the new order), then remove it "
             "(Kubespray docs/operations/nodes.md)")
     new_text = ws.spec.path.read_text(encoding="utf-8")
     if spec_names_host(ws.spec.path, name):  # else a pending host, only in the run's view
@@ -276,8 +277,8 @@ def remove_node_operation(ws: Workspace, name: str, force: bool,
             forget(ctx.ws.state, prefix="add-node")
 
     return Operation("remove-node", remove_node_stages(name, force),
-                     f"deepctl remove-node {ws.spec.path} {name}"
-                     + (" --force" if force else "") + " --yes",
+                     deepctl_command("remove-node", ws.spec.path, name,
+                                     *(["--force"] if force else []), "--yes"),
                      selection, params={"node": name, "force": force}, in_order=True,
                      ledger_prefix="remove-node/", forget_on_success=True,
                      establishes_in=Ledgered(deploy_stages(), DEPLOY_LEDGER_PREFIX),

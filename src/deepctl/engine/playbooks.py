@@ -33,7 +33,10 @@ from deepctl.errors import Canceled, DeepctlError, HostKeyMismatch, PlaybookFail
 from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
 from deepctl.inventory import write_inventory
 from deepctl.kubespray_source import KubesprayTree
+from deepctl.preflight.identity import host_keys
+from deepctl.shellwords import record_host_keys_command
 from deepctl.spec.models import Cluster
+from deepctl.ssh.known_hosts import host_key_name
 from deepctl.state import StateDir
 from deepctl.state.record import RunRecord
 from deepctl.state.taskcounts import load_task_counts, save_task_count
@@ -44,9 +47,18 @@ HOST_KEY_FAILED = "Host key verification failed"  # OpenSSH
 MITOGEN_HOST_KEY_FAILED = "SSH reported an unrecognized or mismatching host key"  # Mitogen
 
 
+BASTION = "(bastion)"  # the bastion among host names (which never hold parentheses)
+
+
+# OpenSSH's banner for a changed key: it comes first, and a long message is cut before the
+# closing HOST_KEY_FAILED line.
+HOST_KEY_CHANGED = "REMOTE HOST IDENTIFICATION HAS CHANGED"
+
+
 def host_key_refused(text: str) -> bool:
     """Pure: does this error text say ssh refused a host key (plain ssh or Mitogen)?"""
-    return HOST_KEY_FAILED in text or MITOGEN_HOST_KEY_FAILED in text
+    return any(marker in text for marker in
+               (HOST_KEY_FAILED, HOST_KEY_CHANGED, MITOGEN_HOST_KEY_FAILED))
 
 
 @dataclass
@@ -231,7 +243,8 @@ class Ansible:
             failures = with_download_urls(progress.failures, self._hidden_download_url)
             raise failed_error(stage, playbook, result, failures, self.state,
                                self._bastion_errors(hop_offset),
-                               spec_path=self.record.spec_path)
+                               spec_path=self.record.spec_path,
+                               unknown_keys=unknown_host_keys(self.cluster, self.state))
         save_task_count(self.state, key, progress.tasks_started)
         return result
 
@@ -272,13 +285,28 @@ def with_download_urls(failures: list[HostFailure],
     return out
 
 
+def unknown_host_keys(cluster: Cluster, state: StateDir) -> frozenset[str]:
+    """The hosts (and :data:`BASTION`) of which the cluster's known_hosts holds no key."""
+    text = state.known_hosts.read_text(encoding="utf-8") if state.known_hosts.exists() else ""
+    names = {host.name: host_key_name(host.address, host.ssh.port or cluster.spec.ssh.port)
+             for host in cluster.spec.hosts}
+    bastion = cluster.spec.ssh.bastion
+    if bastion is not None:
+        names[BASTION] = host_key_name(bastion.address, bastion.port)
+    return frozenset(host for host, name in names.items() if not host_keys(text, name))
+
+
 def failed_error(stage: str, playbook: str, result: PlaybookResult, failures: list[HostFailure],
-                 state: StateDir, hop_errors: list[str] | None = None,
-                 spec_path: str = "SPEC") -> PlaybookFailed:
+                 state: StateDir, hop_errors: list[str] | None = None, *,
+                 spec_path: str | Path, unknown_keys: frozenset[str] = frozenset()
+                 ) -> PlaybookFailed:
     """The error for a failed playbook; a refused host key gets its own (exit 3).
 
     ``hop_errors`` is what the bastion hop's ssh logged during the run (if any). The message
-    names the first failure (task, component, what it said); the hint adds what to do.
+    names the first failure (task, component, what it said); the hint adds what to do, as
+    commands for ``spec_path`` that run as printed. ``unknown_keys``: the hosts (and
+    :data:`BASTION`) of which ``known_hosts`` holds no key at all: ssh refused them because no
+    key is known yet (preflight records it), not because the key changed.
     """
     hosts = sorted({f.host for f in failures})
     where = f" on {', '.join(hosts)}" if hosts else ""
@@ -287,16 +315,28 @@ def failed_error(stage: str, playbook: str, result: PlaybookResult, failures: li
     output = f"ansible output: {result.artifact_dir / 'stdout'}"
     refused = sorted({f.host for f in failures if host_key_refused(f.message)})
     if refused or any(host_key_refused(line) for line in hop):
+        named = refused or [BASTION]
         whose = ", ".join(refused) if refused else "the bastion (spec.ssh.bastion)"
+        if all(name in unknown_keys for name in named):
+            return HostKeyMismatch(
+                f"{playbook} failed{where}: no SSH host key of {whose} is known yet{via}",
+                failures, stage, result.artifact_dir,
+                hint=f"deepctl records host keys when preflight first connects: run "
+                f"`{record_host_keys_command(spec_path)}` to check "
+                "the hosts and record their keys (trust on first use), then run this "
+                "command again; " + output)
+        changed = ", ".join(name if name != BASTION else "the bastion"
+                            for name in named if name not in unknown_keys)
         return HostKeyMismatch(
             f"{playbook} failed{where}: ssh refused the host key of {whose}{via}", failures,
             stage, result.artifact_dir,
-            hint=f"the key presented is not the one in {state.known_hosts}; if that machine "
-            "was reinstalled, remove its old line there and run `deepctl preflight SPEC "
-            "--accept-new-hosts` to record the new key; " + output)
+            hint=f"the key that {changed} presented is not the one in {state.known_hosts}; if that "
+            "machine was reinstalled, remove its old line there and run "
+            f"`{record_host_keys_command(spec_path)}` to record the "
+            "new key; " + output)
     first = f": {failure_text(failures[0])}" if failures else ""
     advice = [text for f in failures if f.explanation is not None
-              for text in hints(f.explanation, spec_path)]
+              for text in hints(f.explanation, str(spec_path))]
     return PlaybookFailed(f"{playbook} failed{where} (rc {result.rc}){via}{first}", failures,
                           stage, result.artifact_dir,
                           hint="; ".join([*dict.fromkeys(advice), output]))

@@ -69,7 +69,7 @@ class RunFailure:
     artifact_dir: str
     log: str
     resume: str | None = None
-    spec_path: str = "SPEC"
+    spec_path: str = ""  # the spec file, named in hints
 
     def to_json(self) -> dict[str, Any]:
         return {"stage": self.stage, "message": self.message, "log": self.log,

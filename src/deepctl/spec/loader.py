@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from deepctl.errors import SpecError, SpecProblem, UsageError
+from deepctl.shellwords import deepctl_command
 from deepctl.spec import rules
 from deepctl.spec.models import Cluster
 from deepctl.spec.paths import anchor_key_paths
@@ -125,7 +126,7 @@ def load_spec_text(text: str, spec_path: Path, *, strict: bool = False) -> Loade
         count = len(errors)
         raise SpecError(
             f"{name}: {count} problem{'s' if count != 1 else ''} found", problems,
-            hint="fix the fields above, then run `deepctl validate` again",
+            hint=f"fix the fields above, then run `{deepctl_command('validate', name)}` again",
         )
     cluster = anchor_key_paths(cluster, spec_path.resolve().parent)
     return LoadedSpec(cluster, spec_path.resolve(), data, [p for p in problems], text)

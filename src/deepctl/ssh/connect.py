@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,7 +209,8 @@ def _translate(endpoint: Endpoint, options: ConnectOptions, exc: BaseException) 
             f"known {known_hosts.fingerprint(exc.expected_key)}, "
             f"offered {known_hosts.fingerprint(exc.key)}",
             hint="if the host was reinstalled, remove its old entry with `ssh-keygen -R "
-            f"'{endpoint.key_name}' -f {options.known_hosts_file}` and rerun with "
+            f"{shlex.quote(endpoint.key_name)} -f {shlex.quote(str(options.known_hosts_file))}` "
+            "and rerun with "
             "--accept-new-hosts; otherwise someone may be intercepting the connection",
         )
     if isinstance(exc, paramiko.AuthenticationException):

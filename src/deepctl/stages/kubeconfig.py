@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from deepctl.errors import StateError
+from deepctl.shellwords import deepctl_command
 from deepctl.stages.context import PlanContext, StageContext
 from deepctl.stages.kubespray import tree_inputs
 from deepctl.stages.stage import Stage
@@ -20,8 +21,8 @@ def keep_kubeconfig(ctx: StageContext) -> None:
         raise StateError(
             f"Kubespray did not write the admin kubeconfig {path}",
             hint="Kubespray writes it at the end of cluster.yml (role kubernetes/client); run "
-            f"`deepctl deploy {ctx.ws.spec.path} --from kubespray` and look at that role's tasks "
-            f"in `deepctl logs {ctx.ws.spec.path}`")
+            f"`{deepctl_command('deploy', ctx.ws.spec.path, '--from', 'kubespray')}` and look at "
+            f"that role's tasks in `{deepctl_command('logs', ctx.ws.spec.path)}`")
     os.chmod(path, 0o600)
     os.chmod(path.parent, 0o700)
     ctx.record.log(f"admin kubeconfig: {path}")

@@ -10,6 +10,7 @@ from typing import Any
 
 from deepctl.errors import PreflightFailed
 from deepctl.names import summary
+from deepctl.shellwords import deepctl_command
 from deepctl.spec.models import Cluster
 from deepctl.stages.context import PlanContext, StageContext
 from deepctl.stages.stage import Stage, every_host
@@ -33,8 +34,9 @@ def run_checks(ctx: StageContext, hosts: list[str] | None = None) -> Any:
             not report.has_errors else "error(s)"
         # `deepctl preflight SPEC` checks the spec's hosts: not a host add-node has not
         # written into it yet; the command to run again follows (resume with: ...)
+        words = ("--strict",) if strict else ()
         details = "" if hosts else \
-            f"; details with `deepctl preflight {ctx.ws.spec.path}{' --strict' if strict else ''}`"
+            f"; details with `{deepctl_command('preflight', ctx.ws.spec.path, *words)}`"
         raise PreflightFailed(
             f"preflight found {len(errors)} {what}:\n  " + "\n  ".join(lines),
             hint=f"fix them and run again{details}")

@@ -19,6 +19,7 @@ from typing import Any
 
 from deepctl.errors import DeepctlError
 from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
+from deepctl.shellwords import deepctl_command
 from deepctl.spec.models import Cluster
 from deepctl.spec.verify import LEVELS, VerifyLevel
 from deepctl.stages import verify_gpu, verify_jobs, verify_slurm
@@ -111,7 +112,7 @@ class VerifyStage:
             raise DeepctlError(
                 f"not Ready: {', '.join(missing)} ({len(nodes)} node(s) reported by the API)",
                 hint="look at the node with `kubectl describe node NAME`, then run "
-                f"`deepctl deploy {ctx.ws.spec.path} --only verify`",
+                f"`{deepctl_command('deploy', ctx.ws.spec.path, '--only', 'verify')}`",
             )
         ctx.record.log(f"verify: {len(nodes)} node(s) Ready")
         gpu_hosts = self._hosts([h.name for h in ctx.cluster.gpu_hosts])
@@ -148,7 +149,7 @@ class VerifyStage:
         for name in hosts:
             if name not in seen:
                 note = (f"verify: no preflight facts for {name}: only checking that it offers a "
-                        f"GPU (run `deepctl preflight {ctx.ws.spec.path}` to record its GPUs)")
+                        f"GPU (run `{deepctl_command('preflight', ctx.ws.spec.path)}` to record its GPUs)")
                 ctx.record.log(note)
                 ctx.display.message(note)
         problems = verify_gpu.gpu_problems(verify_gpu.expectations(ctx.cluster, seen), nodes)
@@ -158,7 +159,7 @@ class VerifyStage:
                 + "\n  ".join(f"{node}: {text}" for node, text in problems.items()),
                 hint="see the GPU Operator's pods on that node (`kubectl -n gpu-operator get pods "
                 "-o wide`) and `nvidia-smi` on the host; then run "
-                f"`deepctl deploy {ctx.ws.spec.path} --only verify`",
+                f"`{deepctl_command('deploy', ctx.ws.spec.path, '--only', 'verify')}`",
             )
         ctx.record.log(f"verify: GPUs allocatable as expected on {', '.join(hosts)}")
 
@@ -193,7 +194,7 @@ class VerifyStage:
                              *(verify_gpu.describe_failure(o) for o in failed)]),
                 hint=f"kubectl -n {verify_gpu.SMOKE_NAMESPACE} describe job "
                 f"{verify_gpu.smoke_job_name(failed[0].node)}; then run "
-                f"`deepctl deploy {ctx.ws.spec.path} --only verify`",
+                f"`{deepctl_command('deploy', ctx.ws.spec.path, '--only', 'verify')}`",
             )
         ctx.record.log(f"verify: GPU smoke Job completed on {', '.join(names)}")
         self.findings += [res.Finding(n, "cuda-smoke", "pass", "nvidia-smi ran in a pod with a GPU")

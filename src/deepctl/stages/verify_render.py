@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import yaml
 
 from deepctl.addons.manifests import namespace_manifest
+from deepctl.names import summary
+from deepctl.shellwords import deepctl_command
 from deepctl.spec.models import Cluster, Host
 from deepctl.spec.verify import VerifyLevel
 from deepctl.stages import verify_gpu
@@ -73,8 +75,8 @@ def render(cluster: Cluster, level: VerifyLevel, gpus: Mapping[str, int],
     counted = [h for h in hosts if gpus.get(h.name, 0) > 0]
     unknown = [h.name for h in hosts if h not in counted]
     if unknown:
-        out.notes.append(f"no GPU count from preflight for {', '.join(unknown)}: CUDA smoke "
-                         f"only there (run `deepctl preflight {spec_path}` first)")
+        out.notes.append(f"no GPU count from preflight for {summary(unknown)}: CUDA smoke "
+                         f"only there (run `{deepctl_command('preflight', spec_path)}` first)")
     dcgm_level = 2 if level == "standard" else 3
     if counted:
         out.files[DCGM_FILE] = _yaml([m.dcgm_job(cluster, h, gpus[h.name], dcgm_level)

@@ -20,6 +20,7 @@ from typing import Any
 
 from deepctl.addons.slurm import Partition, slurm_layout
 from deepctl.errors import DeepctlError
+from deepctl.shellwords import deepctl_command
 from deepctl.stages.context import StageContext
 from deepctl.stages.verify_gpu import items
 from deepctl.templates import playbook_path as templates_playbook
@@ -151,7 +152,7 @@ def run_slurm_smoke(ctx: StageContext) -> None:
                  "deepctl_slurm_timeout": EXEC_TIMEOUT_S}
     ctx.ansible.run("verify", str(playbook_path()), extravars=extravars, on_event=capture.handler())
     hint = (f"kubectl -n {NAMESPACE} get pods -o wide; then run "
-            f"`deepctl deploy {ctx.ws.spec.path} --only verify`")
+            f"`{deepctl_command('deploy', ctx.ws.spec.path, '--only', 'verify')}`")
     if not capture.login:
         raise DeepctlError(f"Slurm: no running login pod ({LOGIN_SELECTOR} in namespace "
                            f"{NAMESPACE}), so no srun smoke job could run", hint=hint)

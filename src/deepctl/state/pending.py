@@ -12,8 +12,8 @@ from deepctl.state.paths import StateDir
 
 def _way_out(state: StateDir) -> str:
     return (f"remove {state.pending_file}: add-node then forgets the hosts it had not written "
-            "into the spec yet, and treats those in the spec as added (run `deepctl deploy "
-            "SPEC` to configure them)")
+            "into the spec yet, and treats those in the spec as added (a deploy of the spec "
+            "then configures them)")
 
 
 def load_pending(state: StateDir) -> dict[str, dict[str, Any]]:

@@ -9,9 +9,11 @@ in messages.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import re
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,7 @@ KINDS = (("Deployment", "list_namespaced_deployment"),
 
 def _hint(kubeconfig: Path) -> str:
     return (f"check that the control plane is up and reachable from here "
-            f"(`kubectl --kubeconfig {kubeconfig} get nodes`)")
+            f"(`{shlex.join(['kubectl', '--kubeconfig', str(kubeconfig), 'get', 'nodes'])}`)")
 
 
 def api_client(kubeconfig: Path) -> Any:
@@ -110,16 +112,33 @@ def collect(kubeconfig: Path, workload_namespaces: list[str],
     ``timeout_s`` bounds the whole read (not each wait for a byte): past it, the connections
     are dropped and :class:`ApiUnreachable` says so.
     """
-    api = api_client(kubeconfig)
-    reader = _Reader(api, kubeconfig)
-    if timeout_s is None:
-        return _read_all(api, reader, workload_namespaces, service_namespaces)
     try:
-        return within(timeout_s, lambda: _read_all(api, reader, workload_namespaces,
-                                                   service_namespaces),
-                      abort=api.rest_client.pool_manager.clear)
-    except DeadlineExceeded:
-        raise reader._error(f"no complete answer within {timeout_s:g} s (--timeout)") from None
+        api = api_client(kubeconfig)
+        reader = _Reader(api, kubeconfig)
+        if timeout_s is None:
+            return _read_all(api, reader, workload_namespaces, service_namespaces)
+        try:
+            return within(timeout_s, lambda: _read_all(api, reader, workload_namespaces,
+                                                       service_namespaces),
+                          abort=api.rest_client.pool_manager.clear)
+        except DeadlineExceeded:
+            raise reader._error(f"no complete answer within {timeout_s:g} s (--timeout)") from None
+    finally:
+        remove_certificate_files()
+
+
+def remove_certificate_files() -> None:
+    """Remove the files the kubernetes client wrote a kubeconfig's certificates and key to.
+
+    For an https server, ``load_kube_config`` writes the embedded ``*-data`` (the admin
+    client key among them) to temporary files and removes them in an ``atexit`` hook: they
+    stayed on disk for a whole ``status --watch``, and a Ctrl-C while the hook ran printed a
+    traceback (issue 22). The read is over here: remove them now, and the hook with them.
+    """
+    from kubernetes.config import kube_config
+
+    atexit.unregister(kube_config._cleanup_temp_files)
+    kube_config._cleanup_temp_files()  # type: ignore[no-untyped-call]
 
 
 def _read_all(api: Any, reader: _Reader, workload_namespaces: list[str],
