@@ -43,6 +43,36 @@ all:
 """
 
 
+# How ``ansible-inventory --list`` writes a value tagged ``!unsafe`` and a ``!vault`` one.
+UNSAFE_KEY = "__ansible_unsafe"
+VAULT_KEY = "__ansible_vault"
+
+
+class UnsafeText(str):
+    """A value the inventory tagged ``!unsafe``: literal text that Ansible never templates."""
+
+
+def plain_value(value: Any) -> Any:
+    """A listed value with ``{"__ansible_unsafe": text}`` as the text itself (UnsafeText);
+    a vault value stays ``{"__ansible_vault": ...}`` (the importer refuses it)."""
+    if isinstance(value, dict):
+        if len(value) == 1 and UNSAFE_KEY in value and isinstance(value[UNSAFE_KEY], str):
+            return UnsafeText(value[UNSAFE_KEY])
+        return {str(plain_value(k)): plain_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain_value(v) for v in value]
+    return value
+
+
+def is_vault(value: Any) -> bool:
+    """True when an Ansible Vault value is anywhere inside ``value``."""
+    if isinstance(value, dict):
+        return VAULT_KEY in value or any(is_vault(v) for v in value.values())
+    if isinstance(value, list):
+        return any(is_vault(v) for v in value)
+    return False
+
+
 @dataclass(frozen=True)
 class InventoryListing:
     """Hosts with their effective variables, and every group's hosts (children resolved)."""
@@ -82,14 +112,14 @@ def parse_listing(source: Path, data: dict[str, Any]) -> InventoryListing:
 
     def members(group: str, seen: frozenset[str]) -> list[str]:
         entry = data.get(group, {})
-        found = list(entry.get("hosts", []))
+        found = dict.fromkeys(entry.get("hosts", []))  # ordered, and O(1) membership
         for child in entry.get("children", []):
             if child not in seen:
-                found += [h for h in members(child, seen | {child}) if h not in found]
-        return found
+                found.update(dict.fromkeys(members(child, seen | {child})))
+        return list(found)
 
     for group in data:
         if group != "_meta":
             groups[group] = members(group, frozenset({group}))
     hosts = groups.get("all", [])
-    return InventoryListing(source, {h: dict(hostvars.get(h, {})) for h in hosts}, groups)
+    return InventoryListing(source, {h: plain_value(hostvars.get(h, {})) for h in hosts}, groups)
