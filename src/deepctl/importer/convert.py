@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 
+from deepctl.gpu_runtime import nvidia_runtime
 from deepctl.importer.hosts import (
     HOST_VARIABLES,
     HostImport,
@@ -23,6 +24,7 @@ from deepctl.importer.hosts import (
 )
 from deepctl.importer.listing import InventoryListing, UnsafeText
 from deepctl.importer.refusals import refused_variables
+from deepctl.inventory import GPU_OPERANDS_LABEL, GPU_PRESENT_LABEL
 from deepctl.kubespray_release import is_kubespray_default
 from deepctl.spec.kubespray_map import COMPOSITE_VARIABLES, FIELD_VARIABLES, is_template
 
@@ -146,10 +148,37 @@ def convert(listing: InventoryListing, *, name: str, user: str | None = None,
         extra = {n: host_vars[entry["name"]][n] for n in result.per_host.get(entry["name"], [])}
         if extra:
             entry["kubesprayVars"] = extra
-    spec["addons"] = {"gpu": {"enabled": False}, "monitoring": {"enabled": False}}
+    spec["addons"] = {"gpu": {"enabled": _gpu(spec, raw, result)}, "monitoring": {"enabled": False}}
     if raw:
         spec["kubesprayVars"] = raw
     return result
+
+
+def _gpu(spec: dict[str, Any], raw: dict[str, Any], result: ImportResult) -> bool:
+    """What deepctl's GPU addon writes, read back: the NVIDIA label on a host -> ``gpu:
+    true``; with it, the GPU addon (its label for other hosts, and its containerd runtime,
+    are the addon's own)."""
+    runtime = raw.get("containerd_additional_runtimes")
+    with_runtime = _same([runtime, [nvidia_runtime()]]) if runtime is not None else False
+    gpu_hosts = [h for h in spec["hosts"] if h.get("labels", {}).get(GPU_PRESENT_LABEL) == "true"]
+    if not gpu_hosts and not with_runtime:
+        return False
+    for entry in spec["hosts"]:
+        labels = entry.get("labels", {})
+        if labels.get(GPU_PRESENT_LABEL) == "true":
+            entry["gpu"] = True
+            del labels[GPU_PRESENT_LABEL]
+        if labels.get(GPU_OPERANDS_LABEL) == "false":
+            del labels[GPU_OPERANDS_LABEL]
+        if "labels" in entry and not labels:
+            del entry["labels"]
+    if with_runtime:
+        del raw["containerd_additional_runtimes"]
+        for kept in (result.raw, result.templates):
+            if "containerd_additional_runtimes" in kept:
+                kept.remove("containerd_additional_runtimes")
+        result.typed["containerd_additional_runtimes"] = "spec.addons.gpu.enabled"
+    return True
 
 
 def _host_raw(host: str, variables: dict[str, Any], result: ImportResult) -> None:

@@ -48,7 +48,11 @@ class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
     deepctl's spec loader) would take for another type ("yes", "off", "1:30", "0755", ...)."""
 
 
-_Dumper.add_representer(UnsafeText, yaml.representer.SafeRepresenter.represent_str)
+def _represent_text(dumper: yaml.SafeDumper, value: UnsafeText) -> yaml.Node:
+    return dumper.represent_str(str(value))  # libyaml's emitter takes exact str only
+
+
+_Dumper.add_representer(UnsafeText, _represent_text)
 HOSTS_MARK = "__deepctl_import_hosts__"
 NO_WRAP = 1_000_000_000  # never fold a long scalar: one value, one line (comments go after it)
 
