@@ -19,21 +19,18 @@ import math
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from _common import DEEPCTL, ROOT, table, write_results
+from _common import DEEPCTL, table, write_results
 
-sys.path.insert(0, str(ROOT / "src"))
-
-from deepctl.importer.convert import convert  # noqa: E402
-from deepctl.importer.listing import list_inventory  # noqa: E402
-from deepctl.importer.writer import spec_text  # noqa: E402
-from deepctl.inventory import render_inventory, write_inventory  # noqa: E402
-from deepctl.spec.loader import load_spec_text  # noqa: E402
+from deepctl.importer.convert import convert
+from deepctl.importer.listing import list_inventory
+from deepctl.importer.writer import spec_text
+from deepctl.inventory import render_inventory, write_inventory
+from deepctl.spec.loader import load_spec_text
 
 IMPORT_TARGET_S, SLOPE_TARGET = 10.0, 1.1
 CARRIED = ("kubernetes", "ssh", "hosts", "kubespray_vars")
