@@ -1,4 +1,4 @@
-"""Import: the commented spec text (ruamel.yaml), and the summary of what went where (pure)."""
+"""Import: the commented spec text (libyaml, YAML 1.1 quoting), and what went where (pure)."""
 
 from __future__ import annotations
 
