@@ -258,3 +258,27 @@ def test_the_spec_says_which_user_and_key_it_uses_when_the_inventory_names_none(
     report = json.loads(cli("import", str(inv), "-o", "d.yaml", "--user", "ops",
                             "--identity-file", "/k", "--json").stdout)
     assert report["defaults"] == []
+
+
+def test_import_of_the_rendered_inventory_is_the_spec_at_5000_hosts(tmp_path: Path) -> None:
+    """Issue 24: import(render(spec)) == spec at the size GPU clusters run (3 control planes,
+    4,997 GPU workers with labels; speed is benchmark 9's, bench/import_scale.py)."""
+    hosts = [{"name": f"cp{i}", "address": f"192.0.2.{i}", "roles": ["control-plane", "etcd"]}
+             for i in (1, 2, 3)]
+    hosts += [{"name": f"gpu{i:04d}.lab", "address": f"10.{i // 65536}.{(i // 256) % 256}.{i % 256}",
+               "roles": ["worker"], "gpu": True, "labels": {"rack": f"r{i // 40}"}}
+              for i in range(4, 5001)]
+    data = {"apiVersion": "deepctl/v1alpha1", "kind": "Cluster", "metadata": {"name": "big"},
+            "spec": {"kubernetes": {"podSubnet": "10.64.0.0/10", "serviceSubnet": "10.32.0.0/16",
+                                    "helm": True},
+                     "ssh": {"user": "ops", "identityFile": "/keys/ops"},
+                     "kubesprayVars": {"download_run_once": True, "my_flag": "yes"},
+                     "addons": {"gpu": {"enabled": True}, "monitoring": {"enabled": False}},
+                     "hosts": hosts}}
+    original = load_spec_text(yaml.safe_dump(data), tmp_path / "big.yaml").cluster
+    write_inventory(tmp_path / "inventory", render_inventory(original, "big.yaml"))
+    result = convert(list_inventory(tmp_path / "inventory"), name="big")
+    assert result.problems == []
+    back = load_spec_text(spec_text(result, "inventory"), tmp_path / "c.yaml").cluster
+    assert carried(back.spec.model_dump(mode="json")) == carried(original.spec.model_dump(mode="json"))
+    assert back.spec.addons.gpu.enabled
