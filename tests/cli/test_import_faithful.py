@@ -282,3 +282,31 @@ def test_import_of_the_rendered_inventory_is_the_spec_at_5000_hosts(tmp_path: Pa
     back = load_spec_text(spec_text(result, "inventory"), tmp_path / "c.yaml").cluster
     assert carried(back.spec.model_dump(mode="json")) == carried(original.spec.model_dump(mode="json"))
     assert back.spec.addons.gpu.enabled
+
+
+GENERATOR = """\
+plugin: ansible.builtin.generator
+hosts:
+  name: "node{{ n }}"
+  parents: [{name: kube_control_plane}, {name: etcd}, {name: kube_node}]
+layers:
+  n: ["1", "2", "3"]
+"""
+
+
+def test_an_inventory_plugin_configuration_is_still_read_by_ansibles_auto_plugin(
+    cli: Invoke, sandbox: Sandbox
+) -> None:
+    """Plain hosts files are listed without Ansible's ``auto`` plugin (it parsed every YAML
+    hosts file twice: a quarter of the CPU at 5,000 hosts); a plugin configuration keeps it."""
+    from deepctl.importer.listing import is_plugin_config
+
+    inv = sandbox.work / "generated"
+    inv.mkdir()
+    (inv / "hosts.yml").write_text(GENERATOR)
+    assert is_plugin_config(inv / "hosts.yml")
+    assert not is_plugin_config(inventory(sandbox.work / "plain") / "hosts.yaml")
+    result = cli("import", str(inv), "-o", "c.yaml", "--user", "u", "--identity-file", "/k")
+    assert result.exit_code == 0, result.output
+    data = yaml.safe_load((sandbox.work / "c.yaml").read_text())
+    assert [h["name"] for h in data["spec"]["hosts"]] == ["node1", "node2", "node3"]

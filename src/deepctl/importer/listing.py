@@ -12,6 +12,7 @@ Values come back untemplated (``"{{ cluster_name }}"`` stays a template).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,10 +96,27 @@ def inventory_source(path: Path) -> Path:
                      "give the hosts file itself instead of the directory")
 
 
+# A YAML inventory plugin configuration (aws_ec2.yml...): a top-level ``plugin:`` key, which
+# Ansible's ``auto`` plugin looks for; any flow-style document may be one too.
+PLUGIN_CONFIG = re.compile(r"""^(["']?plugin["']?\s*:|\{)""", re.M)
+
+
+def is_plugin_config(source: Path) -> bool:
+    """True when Ansible's ``auto`` inventory plugin may read ``source`` as a plugin's
+    configuration (a .yml/.yaml file with a top-level ``plugin:``)."""
+    if source.suffix not in (".yml", ".yaml"):
+        return False
+    try:
+        return bool(PLUGIN_CONFIG.search(source.read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return True  # let Ansible say what it is
+
+
 def list_inventory(path: Path) -> InventoryListing:
     """The inventory as ``ansible-inventory --list`` reads it (deepctl.ansible.inventory)."""
     source = inventory_source(path)
-    result = ansible_inventory_list([source], {"k8s_cluster.yml": K8S_CLUSTER_SOURCE})
+    result = ansible_inventory_list([source], {"k8s_cluster.yml": K8S_CLUSTER_SOURCE},
+                                    plugin_configs=is_plugin_config(source))
     if result.returncode != 0:
         detail = result.stderr.strip().splitlines()[-1:] or ["no output"]
         raise UsageError(f"{source}: Ansible cannot read this inventory: {detail[0]}")
