@@ -223,7 +223,7 @@ def test_an_inventory_without_hosts_says_so(cli: Invoke, sandbox: Sandbox) -> No
 def test_etc_passwd_is_not_an_inventory(cli: Invoke, sandbox: Sandbox) -> None:
     result = cli("import", "/etc/passwd", "-o", "c.yaml")
     assert result.exit_code == 2
-    assert "/etc/passwd: not an inventory of a Kubespray cluster: none of its" in result.stderr
+    assert "/etc/passwd: not an inventory of a Kubespray cluster: none of the" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 2, result.stderr  # one reason, one summary
 
 

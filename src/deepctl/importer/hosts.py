@@ -108,8 +108,8 @@ def not_an_inventory(listing: InventoryListing) -> str | None:
         return "the inventory has no hosts"
     if not any(listing.groups.get(group) for group in (*ROLE_GROUPS, "kube-master", "kube-node")):
         hosts = list(listing.hostvars)
-        return (f"not an inventory of a Kubespray cluster: none of its {len(hosts)} hosts "
-                f"({summary(hosts)}) is in a group kube_control_plane, etcd or kube_node")
+        return (f"not an inventory of a Kubespray cluster: none of the {len(hosts)} hosts "
+                "Ansible reads in it is in a group kube_control_plane, etcd or kube_node")
     return None
 
 
@@ -187,7 +187,8 @@ def _defaults(per_host: dict[str, dict[str, Any]], shared: dict[str, Any], out: 
                                              else key].default)
         shared[key] = default
         out.default_fields.append(key)
-        out.defaults.append(f"hosts {summary(missing)} have no {variable}: the spec uses "
+        who = f"host {missing[0]} has" if len(missing) == 1 else f"hosts {summary(missing)} have"
+        out.defaults.append(f"{who} no {variable}: the spec uses "
                             f"deepctl's default spec.ssh.{key} {default} ({ansible}); "
                             f"pass {flag} to choose")
 
