@@ -35,6 +35,12 @@ def test_spec_scale_benchmark_reports_each_size() -> None:
     assert "20 hosts / 10 hosts" in out
 
 
+def test_import_scale_benchmark_round_trips_and_reports_each_size() -> None:
+    out = run_bench("import_scale.py", "--sizes", "10,20", "--repeat", "1")
+    assert "import of 20 hosts:" in out and "writer: time ~ hosts^" in out
+    assert out.count("  yes") == 2  # import(render(spec)) == spec at both sizes
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="preflight benchmark starts sshd test hosts (root)")
 def test_preflight_benchmark_runs_on_two_hosts(tmp_path: Path) -> None:
     out = run_bench("preflight.py", "--hosts", "1,2", "--runs", "1",

@@ -58,7 +58,7 @@ def test_import_writes_a_commented_spec_that_validates(cli: Invoke, sandbox: San
            "(1 Ansible templates), 1 per host" in result.stdout
     assert "deepctl sets kubeconfig_localhost: true (the inventory had false)" in result.stdout
     text = (sandbox.work / "cluster.yaml").read_text()
-    assert "    containerRuntime: docker # Kubespray container_manager\n" in text
+    assert "    containerRuntime: docker  # Kubespray container_manager\n" in text
     assert "    dns_domain: '{{ cluster_name }}'  # Ansible template, kept as given\n" in text
     assert "# deepctl sets kubeconfig_localhost: true (the inventory had false).\n" in text
     data = yaml.safe_load(text)
@@ -90,7 +90,8 @@ def test_import_json_says_where_each_variable_went(cli: Invoke, sandbox: Sandbox
     (HOSTS + "    calico_rr: {hosts: {node3: }}\n", "",
      "group 'calico_rr' (hosts node3): Calico route reflectors have no role in a deepctl spec"),
     (HOSTS, "ansible_connection: local\n",
-     "host 'node1': ansible_connection cannot be expressed: deepctl always connects over SSH"),
+     "ansible_connection (hosts node1, node2, node3; set in group_vars/all/main.yml:1) changes "
+     "how Ansible reaches or becomes root on the hosts (play context connection)"),
     (HOSTS.replace("ansible_host: 192.0.2.13", "ansible_host: '{{ lookup(\"env\", \"X\") }}'"),
      "", "host 'node3': the address is an Ansible template"),
     (HOSTS, "dns_mode: bind\n", "dns_mode: Input should be 'coredns', 'coredns_dual', 'manual' "

@@ -208,3 +208,26 @@ def test_hostile_input_within_time_and_memory(tmp_path: Path) -> None:
         assert rss_kb < RSS_LIMIT_KB, report[-1]
         assert wall < WALL_GUARD_S, report[-1]
     print("\n".join(report))
+
+
+# -- hostile inventories for `deepctl import` --------------------------------------------------
+IMPORT_CASES: list[dict[str, Any]] = INDEX["imports"]
+IMPORT_SECRET = "Corpus-secret-7c1e"
+
+
+@pytest.mark.parametrize("entry", IMPORT_CASES, ids=lambda e: e["why"][:60])
+def test_hostile_inventory(entry: dict[str, Any], isolated: Path) -> None:
+    inventory = isolated / "inventory"
+    for relative, text in entry["files"].items():
+        path = inventory / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text.replace("{secret}", IMPORT_SECRET), encoding="utf-8")
+    result = CliRunner().invoke(app, ["import", str(inventory), "-o", str(isolated / "c.yaml")])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    output = result.stdout + result.stderr
+    assert result.exit_code == entry["exit"], f"{entry['why']}: exit {result.exit_code}\n{output}"
+    assert entry["message"] in " ".join(output.split()), f"{entry['why']}:\n{output}"
+    assert IMPORT_SECRET not in output
+    assert "Traceback" not in output
+    assert not (isolated / "c.yaml").exists()

@@ -158,7 +158,10 @@ def test_cluster_name_must_be_rfc1123() -> None:
         "Worker1",  # upper case
         "wk_1",  # underscore
         "-wk1",  # leading dash (quoted below)
-        "wk1.lab",  # dots: a DNS name, not a label
+        "wk1..lab",  # an empty label
+        "wk1.lab.",  # a trailing dot (absolute DNS name)
+        "wk1.Lab",  # upper case in a label
+        "a" * 30 + "." + "b" * 33,  # a DNS name longer than a label value (64)
         "a" * 64,  # too long
         "'../etc'",  # path traversal
         "wk/1",  # path separator
@@ -173,6 +176,18 @@ def test_host_names_must_be_lowercase_rfc1123_labels(name: str) -> None:
     written = f'"{name[1:-1]}"' if name.startswith("'") else f'"{name}"'
     found = problems(two_hosts(name2=written))
     assert_one(found, Expect(10, 13, "spec.hosts[1].name", "is not a lower-case RFC 1123 label"))
+
+
+@pytest.mark.parametrize("name", ["gpu01.lab", "gpu-01.rack-3.dc1.example", "a" * 63,
+                                  "a" * 31 + "." + "b" * 31])
+def test_dns_subdomain_host_names_are_kubernetes_node_names(name: str) -> None:
+    loaded = load(two_hosts(name2=name))
+    assert loaded.cluster.spec.hosts[1].name == name
+
+
+def test_the_host_name_message_is_a_whole_sentence() -> None:
+    found = problems(two_hosts(name2="Node_3"))
+    assert found[0].message.endswith("which holds at most 63 characters"), found[0].message
 
 
 def test_duplicate_host_names() -> None:

@@ -64,6 +64,8 @@ def _print(output: Path, result: ImportResult, loaded: LoadedSpec) -> None:
                              f"{json.dumps(theirs)})"))
     for reason in result.dropped:
         console.print(escape(f"  not imported: {reason}"))
+    for default in result.defaults:
+        console.print(f"[yellow]{escape(f'  {default}')}[/]")
     for warning in loaded.warnings:
         console.print(f"[yellow]{escape(warning.format())}[/]")
     console.print(f"  next: {escape(deepctl_command('validate', output))}")

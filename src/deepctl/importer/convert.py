@@ -14,8 +14,17 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 
-from deepctl.importer.hosts import HOST_VARIABLES, UNEXPRESSIBLE, import_hosts
-from deepctl.importer.listing import InventoryListing
+from deepctl.gpu_runtime import nvidia_runtime
+from deepctl.importer.hosts import (
+    HOST_VARIABLES,
+    HostImport,
+    import_hosts,
+    not_an_inventory,
+    split_bastion,
+)
+from deepctl.importer.listing import InventoryListing, UnsafeText
+from deepctl.importer.refusals import refused_variables
+from deepctl.inventory import GPU_OPERANDS_LABEL, GPU_PRESENT_LABEL
 from deepctl.kubespray_release import is_kubespray_default
 from deepctl.spec.kubespray_map import COMPOSITE_VARIABLES, FIELD_VARIABLES, is_template
 
@@ -36,6 +45,8 @@ class ImportResult:
     owned: list[tuple[str, Any, Any]] = field(default_factory=list)  # name, inventory, deepctl
     problems: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)  # groups left out, and why
+    defaults: list[str] = field(default_factory=list)  # deepctl's defaults the spec uses
+    default_fields: list[str] = field(default_factory=list)  # spec.ssh keys they are in
 
 
 def _same(values: list[Any]) -> bool:
@@ -43,7 +54,19 @@ def _same(values: list[Any]) -> bool:
     return all(json.dumps(v, sort_keys=True, default=str) == first for v in values[1:])
 
 
-def split_variables(listing: InventoryListing) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+def templated(value: Any) -> bool:
+    """An Ansible template: Jinja not tagged ``!unsafe`` (unsafe text is literal)."""
+    if isinstance(value, UnsafeText):
+        return False
+    if isinstance(value, dict):
+        return any(templated(k) or templated(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(templated(v) for v in value)
+    return is_template(value)
+
+
+def split_variables(listing: InventoryListing, skip: frozenset[str] = frozenset()
+                    ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """(cluster-wide, per host). Cluster-wide: one value on every host, or on every Kubernetes
     node (group_vars/k8s_cluster) - deepctl then gives it to etcd-only hosts too, which is
     where Kubespray's etcd role looks for such values. Anything else stays per host."""
@@ -52,7 +75,7 @@ def split_variables(listing: InventoryListing) -> tuple[dict[str, Any], dict[str
     cluster: dict[str, Any] = {}
     per_host: dict[str, dict[str, Any]] = {host: {} for host in listing.hostvars}
     for name in names:
-        if name in HOST_VARIABLES or name in UNEXPRESSIBLE:
+        if name in HOST_VARIABLES or name in skip:
             continue
         holders = {h: v[name] for h, v in listing.hostvars.items() if name in v}
         everywhere = len(holders) == len(listing.hostvars) or (bool(nodes) and nodes <= set(holders))
@@ -84,20 +107,29 @@ def _set(spec: dict[str, Any], path: str, value: Any) -> None:
 
 def convert(listing: InventoryListing, *, name: str, user: str | None = None,
             identity_file: str | None = None) -> ImportResult:
-    hosts = import_hosts(listing, user=user, identity_file=identity_file)
     spec: dict[str, Any] = {}
     result = ImportResult({"apiVersion": "deepctl/v1alpha1", "kind": "Cluster",
-                           "metadata": {"name": name}, "spec": spec},
-                          problems=list(hosts.problems), dropped=list(hosts.dropped))
-    cluster_vars, host_vars = split_variables(listing)
+                           "metadata": {"name": name}, "spec": spec})
+    nothing = not_an_inventory(listing)
+    if nothing is not None:
+        result.problems.append(nothing)
+        return result
+    hosts = HostImport()
+    listing = split_bastion(listing, hosts)
+    refused = refused_variables(listing)
+    hosts.problems += refused.values()
+    hosts = import_hosts(listing, user=user, identity_file=identity_file, out=hosts)
+    result.problems, result.dropped = list(hosts.problems), list(hosts.dropped)
+    result.defaults, result.default_fields = list(hosts.defaults), list(hosts.default_fields)
+    cluster_vars, host_vars = split_variables(listing, frozenset(refused))
     raw: dict[str, Any] = {}
     composite: dict[str, Any] = {}
     for var, value in cluster_vars.items():
         if var in DEEPCTL_OWNED:
             result.owned.append((var, value, DEEPCTL_OWNED[var]))
-        elif is_template(value) or (var not in FIELD_VARIABLES and var not in COMPOSITE_VARIABLES):
+        elif templated(value) or (var not in FIELD_VARIABLES and var not in COMPOSITE_VARIABLES):
             raw[var] = value
-            (result.templates if is_template(value) else result.raw).append(var)
+            (result.templates if templated(value) else result.raw).append(var)
         elif var in FIELD_VARIABLES:
             _set(spec, FIELD_VARIABLES[var], _camel_keys(value))
             result.typed[var] = f"spec.{FIELD_VARIABLES[var]}"
@@ -116,16 +148,43 @@ def convert(listing: InventoryListing, *, name: str, user: str | None = None,
         extra = {n: host_vars[entry["name"]][n] for n in result.per_host.get(entry["name"], [])}
         if extra:
             entry["kubesprayVars"] = extra
-    spec["addons"] = {"gpu": {"enabled": False}, "monitoring": {"enabled": False}}
+    spec["addons"] = {"gpu": {"enabled": _gpu(spec, raw, result)}, "monitoring": {"enabled": False}}
     if raw:
         spec["kubesprayVars"] = raw
     return result
 
 
+def _gpu(spec: dict[str, Any], raw: dict[str, Any], result: ImportResult) -> bool:
+    """What deepctl's GPU addon writes, read back: the NVIDIA label on a host -> ``gpu:
+    true``; with it, the GPU addon (its label for other hosts, and its containerd runtime,
+    are the addon's own)."""
+    runtime = raw.get("containerd_additional_runtimes")
+    with_runtime = _same([runtime, [nvidia_runtime()]]) if runtime is not None else False
+    gpu_hosts = [h for h in spec["hosts"] if h.get("labels", {}).get(GPU_PRESENT_LABEL) == "true"]
+    if not gpu_hosts and not with_runtime:
+        return False
+    for entry in spec["hosts"]:
+        labels = entry.get("labels", {})
+        if labels.get(GPU_PRESENT_LABEL) == "true":
+            entry["gpu"] = True
+            del labels[GPU_PRESENT_LABEL]
+        if labels.get(GPU_OPERANDS_LABEL) == "false":
+            del labels[GPU_OPERANDS_LABEL]
+        if "labels" in entry and not labels:
+            del entry["labels"]
+    if with_runtime:
+        del raw["containerd_additional_runtimes"]
+        for kept in (result.raw, result.templates):
+            if "containerd_additional_runtimes" in kept:
+                kept.remove("containerd_additional_runtimes")
+        result.typed["containerd_additional_runtimes"] = "spec.addons.gpu.enabled"
+    return True
+
+
 def _host_raw(host: str, variables: dict[str, Any], result: ImportResult) -> None:
     for var, value in variables.items():
         typed = var in FIELD_VARIABLES or var in COMPOSITE_VARIABLES or var in DEEPCTL_OWNED
-        if typed and not is_template(value):
+        if typed and not templated(value):
             result.problems.append(f"{var} is not the same on every host ({host}: "
                                    f"{value!r}); deepctl sets it once for the whole cluster")
             continue

@@ -12,6 +12,7 @@ Values come back untemplated (``"{{ cluster_name }}"`` stays a template).
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,36 @@ all:
 """
 
 
+# How ``ansible-inventory --list`` writes a value tagged ``!unsafe`` and a ``!vault`` one.
+UNSAFE_KEY = "__ansible_unsafe"
+VAULT_KEY = "__ansible_vault"
+
+
+class UnsafeText(str):
+    """A value the inventory tagged ``!unsafe``: literal text that Ansible never templates."""
+
+
+def plain_value(value: Any) -> Any:
+    """A listed value with ``{"__ansible_unsafe": text}`` as the text itself (UnsafeText);
+    a vault value stays ``{"__ansible_vault": ...}`` (the importer refuses it)."""
+    if isinstance(value, dict):
+        if len(value) == 1 and UNSAFE_KEY in value and isinstance(value[UNSAFE_KEY], str):
+            return UnsafeText(value[UNSAFE_KEY])
+        return {str(plain_value(k)): plain_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain_value(v) for v in value]
+    return value
+
+
+def is_vault(value: Any) -> bool:
+    """True when an Ansible Vault value is anywhere inside ``value``."""
+    if isinstance(value, dict):
+        return VAULT_KEY in value or any(is_vault(v) for v in value.values())
+    if isinstance(value, list):
+        return any(is_vault(v) for v in value)
+    return False
+
+
 @dataclass(frozen=True)
 class InventoryListing:
     """Hosts with their effective variables, and every group's hosts (children resolved)."""
@@ -73,6 +104,22 @@ def inventory_source(path: Path) -> Path:
                      "give the hosts file itself instead of the directory")
 
 
+# A YAML inventory plugin configuration (aws_ec2.yml...): a top-level ``plugin:`` key, which
+# Ansible's ``auto`` plugin looks for; any flow-style document may be one too.
+PLUGIN_CONFIG = re.compile(r"""^(["']?plugin["']?\s*:|\{)""", re.M)
+
+
+def is_plugin_config(source: Path) -> bool:
+    """True when Ansible's ``auto`` inventory plugin may read ``source`` as a plugin's
+    configuration (a .yml/.yaml file with a top-level ``plugin:``)."""
+    if source.suffix not in (".yml", ".yaml"):
+        return False
+    try:
+        return bool(PLUGIN_CONFIG.search(source.read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return True  # let Ansible say what it is
+
+
 def list_inventory(path: Path) -> InventoryListing:
     """The inventory as ``ansible-inventory --list`` reads it (deepctl.ansible.inventory)."""
     source = inventory_source(path)
@@ -88,7 +135,8 @@ def list_inventory(path: Path) -> InventoryListing:
 
 
 def _listed(source: Path, hosts_file: Path) -> InventoryListing:
-    result = ansible_inventory_list([hosts_file], {"k8s_cluster.yml": K8S_CLUSTER_SOURCE})
+    result = ansible_inventory_list([hosts_file], {"k8s_cluster.yml": K8S_CLUSTER_SOURCE},
+                                    plugin_configs=is_plugin_config(hosts_file))
     if result.returncode != 0:
         detail = result.stderr.strip().splitlines()[-1:] or ["no output"]
         raise UsageError(f"{source}: Ansible cannot read this inventory: {detail[0]}")
@@ -102,14 +150,14 @@ def parse_listing(source: Path, data: dict[str, Any]) -> InventoryListing:
 
     def members(group: str, seen: frozenset[str]) -> list[str]:
         entry = data.get(group, {})
-        found = list(entry.get("hosts", []))
+        found = dict.fromkeys(entry.get("hosts", []))  # ordered, and O(1) membership
         for child in entry.get("children", []):
             if child not in seen:
-                found += [h for h in members(child, seen | {child}) if h not in found]
-        return found
+                found.update(dict.fromkeys(members(child, seen | {child})))
+        return list(found)
 
     for group in data:
         if group != "_meta":
             groups[group] = members(group, frozenset({group}))
     hosts = groups.get("all", [])
-    return InventoryListing(source, {h: dict(hostvars.get(h, {})) for h in hosts}, groups)
+    return InventoryListing(source, {h: plain_value(hostvars.get(h, {})) for h in hosts}, groups)

@@ -1,16 +1,15 @@
-"""Import: the commented spec text (ruamel.yaml), and the summary of what went where (pure)."""
+"""Import: the commented spec text (libyaml, YAML 1.1 quoting), and what went where (pure)."""
 
 from __future__ import annotations
 
-import io
 import re
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+import yaml
 
 from deepctl.errors import SpecProblem
 from deepctl.importer.convert import ImportResult
+from deepctl.importer.listing import UnsafeText
 
 NAME_CHARS = re.compile(r"[^a-z0-9-]+")
 
@@ -19,26 +18,6 @@ def cluster_name(source_name: str) -> str:
     """A lower-case RFC 1123 label from an inventory's directory name ("imported" if none)."""
     name = NAME_CHARS.sub("-", source_name.lower()).strip("-")[:63].strip("-")
     return name or "imported"
-
-
-def _commented(value: Any) -> Any:
-    if isinstance(value, dict):
-        out = CommentedMap()
-        for key, item in value.items():
-            out[key] = _commented(item)
-        return out
-    if isinstance(value, list):
-        return CommentedSeq([_commented(item) for item in value])
-    return value
-
-
-def _comment_at(root: CommentedMap, path: str, text: str) -> None:
-    node: Any = root
-    *parents, last = path.split(".")
-    for part in parents:
-        node = node.get(part) if isinstance(node, CommentedMap) else None
-    if isinstance(node, CommentedMap) and last in node:
-        node.yaml_add_eol_comment(text, last)
 
 
 def header(result: ImportResult, source: str) -> str:
@@ -51,6 +30,7 @@ def header(result: ImportResult, source: str) -> str:
     for name, theirs, ours in result.owned:
         lines.append(f"deepctl sets {name}: {_yaml(ours)} (the inventory had {_yaml(theirs)}).")
     lines += [f"Not imported: {reason}." for reason in result.dropped]
+    lines += [f"{default[0].upper()}{default[1:]}." for default in result.defaults]
     return "\n".join(lines)
 
 
@@ -60,26 +40,79 @@ def _yaml(value: Any) -> str:
     return str(value)
 
 
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
+    """PyYAML's (libyaml's) safe dumper: it quotes every string a YAML 1.1 reader (PyYAML,
+    deepctl's spec loader) would take for another type ("yes", "off", "1:30", "0755", ...)."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, value: UnsafeText) -> yaml.Node:
+    return dumper.represent_str(str(value))  # libyaml's emitter takes exact str only
+
+
+_Dumper.add_representer(UnsafeText, _represent_text)
+HOSTS_MARK = "__deepctl_import_hosts__"
+NO_WRAP = 1_000_000_000  # never fold a long scalar: one value, one line (comments go after it)
+
+
+def _dump(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, default_flow_style=False, sort_keys=False,
+                     allow_unicode=True, width=NO_WRAP)
+
+
+def _key_lines(text: str, paths: dict[str, str]) -> dict[int, str]:
+    """0-based line of each dotted mapping path's key in ``text`` -> its comment."""
+    root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    out: dict[int, str] = {}
+    for path, comment in paths.items():
+        node: Any = root
+        line = None
+        for part in path.split("."):
+            if not isinstance(node, yaml.MappingNode):
+                line = None
+                break
+            entry = next(((k, v) for k, v in node.value if k.value == part), None)
+            if entry is None:
+                line = None
+                break
+            line, node = entry[0].start_mark.line, entry[1]
+        if line is not None:
+            out[line] = f"{out[line]}; {comment}" if line in out else comment
+    return out
+
+
 def spec_text(result: ImportResult, source: str) -> str:
-    """The spec as commented YAML."""
-    doc = _commented(result.spec)
-    doc.yaml_set_start_comment(header(result, source))
-    spec = doc["spec"]
+    """The spec as commented YAML. Linear in the number of hosts: the hosts are one libyaml
+    dump, spliced in; only the rest (its size independent of the hosts) is read back to place
+    the comments."""
+    doc = dict(result.spec)
+    spec = dict(doc["spec"])
+    hosts = spec.get("hosts", [])
+    spec["hosts"] = HOSTS_MARK
+    doc["spec"] = spec
+    comments: dict[str, str] = {}
     by_path: dict[str, list[str]] = {}
     for var, path in result.typed.items():
         by_path.setdefault(path, []).append(var)
     for path, names in by_path.items():
-        _comment_at(spec, path.removeprefix("spec."), f"Kubespray {', '.join(names)}")
-    raw = spec.get("kubesprayVars")
-    if isinstance(raw, CommentedMap):
-        for var in result.templates:
-            raw.yaml_add_eol_comment("Ansible template, kept as given", var)
-    yaml = YAML(typ="rt")
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 100
-    out = io.StringIO()
-    yaml.dump(doc, out)
-    return out.getvalue()
+        comments[path] = f"Kubespray {', '.join(names)}"
+    for var in result.templates:
+        comments[f"spec.kubesprayVars.{var}"] = "Ansible template, kept as given"
+    for key in result.default_fields:
+        comments[f"spec.ssh.{key}"] = "deepctl's default: the inventory names none"
+    body = _dump(doc)
+    lines = body.splitlines()
+    for number, comment in _key_lines(body, comments).items():
+        lines[number] += f"  # {comment}"
+    mark = f"  hosts: {HOSTS_MARK}"
+    at = lines.index(mark)
+    hosts_text = "".join(f"  {line}\n" for line in _dump(hosts).splitlines()) if hosts else ""
+    head = "".join(f"# {line}\n" if line else "#\n" for line in header(result, source).splitlines())
+    before = "".join(f"{line}\n" for line in lines[:at])
+    after = "".join(f"{line}\n" for line in lines[at + 1:])
+    return head + before + ("  hosts:\n" + hosts_text if hosts else "  hosts: []\n") + after
 
 
 def summary(result: ImportResult) -> dict[str, Any]:
@@ -92,6 +125,7 @@ def summary(result: ImportResult) -> dict[str, Any]:
         "perHost": {h: list(v) for h, v in result.per_host.items()},
         "owned": [{"name": n, "inventory": a, "deepctl": b} for n, a, b in result.owned],
         "dropped": list(result.dropped),
+        "defaults": list(result.defaults),
     }
 
 

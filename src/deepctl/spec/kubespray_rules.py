@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterator
+from importlib import resources
+
+import yaml
 
 from deepctl.kubespray_release import is_kubespray_default, load_release
 from deepctl.spec.addon_rules import helm_addons
@@ -26,6 +31,52 @@ CONNECTION_VARIABLES: dict[str, str] = {
     "ansible_ssh_extra_args": "for a jump host set spec.ssh.bastion; remove it",
     "ansible_become": "set spec.ssh.become",
 }
+# Names of passwords: never in a spec, an inventory deepctl renders, or its logs.
+PASSWORD_NAME = re.compile(r"pass(word|wd|phrase)?(_|\Z)")
+PASSWORD_HINT = ("a password in the spec is a password in plain text in every copy of the spec "
+                 "and of the inventory deepctl renders; keep it in a file only you can read and "
+                 "give Ansible a lookup of it: {name}: \"{{{{ lookup('file', '/path/to/file') }}}}\"")
+
+
+@functools.cache
+def ansible_connection_variables() -> dict[str, str]:
+    """Every variable that changes how Ansible reaches a host or becomes root on it, and what
+    reads it: taken from the installed ansible-core's ssh, paramiko_ssh and become plugins and
+    its play context (scripts/gen_ansible_connection_vars.py; a test keeps it current)."""
+    resource = resources.files("deepctl.data").joinpath("ansible-connection-variables.yml")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    variables: dict[str, str] = yaml.load(resource.read_text(encoding="utf-8"),
+                                          Loader=loader)["variables"]
+    return variables
+
+
+def is_password_name(name: str) -> bool:
+    """True for a variable named as a password (ansible_become_pass, cinder_password, ...)."""
+    return bool(PASSWORD_NAME.search(name.lower()))
+
+
+def connection_refusal(name: str) -> str | None:
+    """Why ``name`` may not be set by a spec or an imported inventory, or None."""
+    if name in CONNECTION_VARIABLES:
+        return (f"{name!r} is an Ansible connection variable: deepctl and Ansible must reach "
+                f"the hosts the same way; {CONNECTION_VARIABLES[name]}")
+    readers = ansible_connection_variables().get(name)
+    if readers is not None:
+        what = "password" if is_password_name(name) else "setting"
+        listed = readers.split("; ")
+        reader = next((r for r in listed if " ssh," in r or " sudo," in r), listed[0])
+        return (f"{name!r} is an Ansible connection {what} ({reader}): nothing "
+                "in the spec may change how deepctl reaches a host or becomes root on it "
+                "(deepctl logs in with spec.ssh's key and uses passwordless sudo); remove it")
+    return None
+
+
+def is_lookup(value: object) -> bool:
+    """True for a value that is one Jinja expression and nothing else (a lookup of a file)."""
+    text = value.strip() if isinstance(value, str) else ""
+    return text.startswith("{{") and text.endswith("}}") and text.count("{{") == 1
+
+
 # Variables deepctl derives itself (host variables from spec.hosts, its own needs).
 DEEPCTL_VARIABLES: dict[str, str] = {
     "kubeconfig_localhost": "deepctl needs the admin kubeconfig Kubespray writes",
@@ -62,9 +113,11 @@ def _check_raw(cluster: Cluster, variables: dict[str, object], at: PathKey) -> I
     unknown = []
     for name, value in variables.items():
         path = (*at, name)
-        if name in CONNECTION_VARIABLES:
-            yield Finding(path, f"{name!r} is an Ansible connection variable: deepctl and "
-                          f"Ansible must reach the hosts the same way; {CONNECTION_VARIABLES[name]}")
+        refusal = connection_refusal(name)
+        if refusal is not None:
+            yield Finding(path, refusal)
+        elif is_password_name(name) and not is_lookup(value):
+            yield Finding(path, f"{name!r} holds a password: {PASSWORD_HINT.format(name=name)}")
         elif name in TYPED_VARIABLES:
             yield from _typed_in_raw(cluster, name, value, path)
         elif name in deepctl:

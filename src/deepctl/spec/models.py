@@ -116,7 +116,8 @@ class HostSSHConfig(SpecModel):
 class Host(SpecModel):
     """One machine of the cluster."""
 
-    name: str = Field(description="Node name: a lower-case RFC 1123 label.")
+    name: str = Field(description="Node name: a lower-case RFC 1123 label, or such labels "
+                      "joined by dots (gpu01.lab); at most 63 characters.")
     address: str = Field(description="Where deepctl and Ansible reach the host (IP or DNS name).")
     internal_address: IPv4Address | None = Field(
         None, description="Cluster-internal IP (Kubespray `ip`); defaults to the address."

@@ -48,6 +48,15 @@ def _host_path(index: int, *rest: str | int) -> PathKey:
     return ("spec", "hosts", index, *rest)
 
 
+NODE_NAME_MAX = 63  # a Kubernetes label value (deepctl labels its GPU smoke pods with it)
+
+
+def is_node_name(name: str) -> bool:
+    """A lower-case DNS subdomain (RFC 1123, what Kubernetes node names are) that also fits a
+    label value: ``gpu01`` or ``gpu01.lab``."""
+    return len(name) <= NODE_NAME_MAX and all(RFC1123_LABEL.match(p) for p in name.split("."))
+
+
 def check_cluster_name(cluster: Cluster) -> Iterator[Finding]:
     problem = label_problem(cluster.metadata.name, "cluster name")
     if problem is not None:
@@ -57,11 +66,13 @@ def check_cluster_name(cluster: Cluster) -> Iterator[Finding]:
 def check_host_names(cluster: Cluster) -> Iterator[Finding]:
     seen: dict[str, int] = {}
     for i, host in enumerate(cluster.spec.hosts):
-        if not RFC1123_LABEL.match(host.name):
+        if not is_node_name(host.name):
             yield Finding(
                 _host_path(i, "name"),
-                f"host name {shown(host.name)} is not a lower-case RFC 1123 label "
-                "(a-z, 0-9 and '-', at most 63 characters); Kubernetes node names must be",
+                f"host name {shown(host.name)} is not a lower-case RFC 1123 label, nor such "
+                f"labels joined by dots (a-z, 0-9 and '-'; at most {NODE_NAME_MAX} characters "
+                "in all; gpu01 or gpu01.lab): Kubespray names the Kubernetes node after it, "
+                "and deepctl also uses it as a label value, which holds at most 63 characters",
             )
         if host.name in seen:
             yield Finding(
