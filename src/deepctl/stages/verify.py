@@ -4,7 +4,9 @@
 2. with the GPU addon on: every GPU node offers the GPUs preflight saw, and a CUDA smoke Job
    (``nvidia-smi`` with one GPU) completes on each (``templates/playbooks/gpu-smoke.yml``).
    The checks themselves are pure (:mod:`deepctl.stages.verify_gpu`); a failure names the node;
-3. with Slurm on: an ``srun`` smoke job on each GPU partition (:mod:`deepctl.stages.verify_slurm`);
+3. with Slurm on: an ``srun`` smoke job on each GPU partition, and at level full the
+   multi-node all-reduce through ``srun`` on each GPU partition of 2 or more nodes
+   (:mod:`deepctl.stages.verify_slurm`);
 4. at level standard or full (``deepctl verify --level``, or ``spec.verify.level`` in a
    deploy): DCGM diagnostics and NCCL all-reduce Jobs, judged against the expected figures
    (:mod:`deepctl.stages.verify_jobs`); at level full, when the all-nodes all-reduce is below
@@ -129,6 +131,8 @@ class VerifyStage:
             self.findings += checks
         if self.gpus and ctx.cluster.spec.addons.slurm.enabled:
             verify_slurm.run_slurm_smoke(ctx)
+            if self.level == "full":
+                self.findings += verify_slurm.run_slurm_all_reduce(ctx)
         self._conclude(ctx)
 
     def _conclude(self, ctx: StageContext) -> None:
