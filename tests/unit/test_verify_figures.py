@@ -32,6 +32,14 @@ def test_unknown_model_or_count_is_measured_never_failed() -> None:
     assert judged.verdict == "measured" and "spec.verify.expect" in judged.why
 
 
+@pytest.mark.parametrize("product", ["NVIDIA-B200", "NVIDIA-L40S", "NVIDIA-A10"])
+@pytest.mark.parametrize("gpus", [1, 2, 4, 8])
+def test_b200_l40s_and_a10_have_no_citable_figure_so_are_measured(product: str, gpus: int) -> None:
+    # docs/verify.md says why (searched, nothing citable): measured, never failed
+    assert f.expected(product, gpus, VerifyConfig()) is None
+    assert not {"B200", "B200-SXM", "L40S", "A10"} & {x.model for x in f.table()}
+
+
 @pytest.mark.parametrize("key", ["H100-SXM/8", "H100-SXM", "NVIDIA-H100-80GB-HBM3/8",
                                  "NVIDIA-H100-80GB-HBM3"])
 def test_spec_expect_wins_by_model_or_product_with_or_without_count(key: str) -> None:

@@ -16,6 +16,29 @@ def fixture(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
 
 
+def test_dcgm_level_1_pass() -> None:
+    report = parse_diag(fixture("dcgmi-diag-r1-pass.json"))
+    assert report.passed and report.count("pass") == 9
+    assert {r.category for r in report.results} == {"Deployment"}
+    assert [r.test for r in report.results][:3] == ["Denylist", "NVML Library", "CUDA Main Library"]
+
+
+def test_dcgm_3_1_with_nulls_between_tests_and_a_line_before_the_json() -> None:
+    # DCGM 3.1.0 printed null between the Deployment tests (NVIDIA keeps this "real output")
+    report = parse_diag(fixture("dcgmi-diag-dcgm3.1-8gpu-nulls.json"))
+    assert report.passed and report.count("pass") == 9 + 8
+    assert [r.gpus for r in report.results if r.test == "software"] == [str(i) for i in range(8)]
+    assert next(r.gpus for r in report.results if r.test == "Inforom") == "0,1,2,3,4,5,6,7"
+
+
+def test_dcgm_published_failing_example_names_the_failed_test_and_its_warning() -> None:
+    report = parse_diag(fixture("dcgmi-diag-virtualclient-fail-example.json"))  # see README
+    (failed,) = report.failed
+    assert (failed.category, failed.test, failed.gpus) == ("Deployment", "CUDA Main Library", "")
+    assert failed.message.startswith("Cannot open library libcuda.so: 'libcuda.so: cannot open "
+                                     "shared object file: No such file or directory'")
+
+
 def test_dcgm_level_2_pass() -> None:
     report = parse_diag(fixture("dcgmi-diag-r2-pass.json"))
     assert report.passed

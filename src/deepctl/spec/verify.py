@@ -22,7 +22,8 @@ class ExpectedFigure(SpecModel):
     """An expected figure that wins over deepctl's table (docs/verify.md)."""
 
     bus_bandwidth: float = Field(
-        gt=0, description="Single-node NCCL all-reduce bus bandwidth (GB/s, nccl-tests busbw).")
+        gt=0, description="NCCL all-reduce bus bandwidth (GB/s, nccl-tests busbw): single-node, "
+        'or across nodes under the key "multi-node".')
     tolerance: float | None = Field(
         None, gt=0, lt=1, description="Fraction below the figure still passing; default: "
         "spec.verify.tolerance.")
@@ -41,7 +42,8 @@ class VerifyConfig(SpecModel):
     expect: dict[str, ExpectedFigure] = Field(
         default_factory=dict,
         description='Expected figures by "MODEL" or "MODEL/GPUS" (e.g. H100-SXM/8 or '
-        "NVIDIA-H100-80GB-HBM3/8); they win over deepctl's table.")
+        "NVIDIA-H100-80GB-HBM3/8); they win over deepctl's table. The key \"multi-node\" is "
+        "the multi-node all-reduce figure (level full; without it no blame).")
     groups: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Network or rack groups (name: host names): at level full, a multi-node "

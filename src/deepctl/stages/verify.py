@@ -4,10 +4,14 @@
 2. with the GPU addon on: every GPU node offers the GPUs preflight saw, and a CUDA smoke Job
    (``nvidia-smi`` with one GPU) completes on each (``templates/playbooks/gpu-smoke.yml``).
    The checks themselves are pure (:mod:`deepctl.stages.verify_gpu`); a failure names the node;
-3. with Slurm on: an ``srun`` smoke job on each GPU partition (:mod:`deepctl.stages.verify_slurm`);
+3. with Slurm on: an ``srun`` smoke job on each GPU partition, and at level full the
+   multi-node all-reduce through ``srun`` on each GPU partition of 2 or more nodes
+   (:mod:`deepctl.stages.verify_slurm`);
 4. at level standard or full (``deepctl verify --level``, or ``spec.verify.level`` in a
    deploy): DCGM diagnostics and NCCL all-reduce Jobs, judged against the expected figures
-   (:mod:`deepctl.stages.verify_jobs`). The findings are kept in the run's directory
+   (:mod:`deepctl.stages.verify_jobs`); at level full, when the all-nodes all-reduce is below
+   ``spec.verify.expect["multi-node"]``, halving rounds name the slow nodes
+   (:mod:`deepctl.stages.verify_blame`). The findings are kept in the run's directory
    (``verify-results.json``); a failed check names the node and exits 1.
 Every ``kubectl`` runs on the host, from Kubespray's ``bin_dir`` with the admin kubeconfig.
 """
@@ -22,7 +26,7 @@ from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
 from deepctl.shellwords import deepctl_command
 from deepctl.spec.models import Cluster
 from deepctl.spec.verify import LEVELS, VerifyLevel
-from deepctl.stages import verify_gpu, verify_jobs, verify_slurm
+from deepctl.stages import verify_blame, verify_gpu, verify_jobs, verify_slurm
 from deepctl.stages.context import PlanContext, StageContext
 from deepctl.stages.stage import Stage, first_control_plane
 from deepctl.status.model import ApiObject
@@ -121,10 +125,14 @@ class VerifyStage:
                        if self.only is None or n.get("metadata", {}).get("name") in self.only}
             self._check_gpus(ctx, by_name)
             self._smoke(ctx, by_name)
-            self.findings += verify_jobs.run_checks(ctx, self.level, by_name, self.only,
-                                                     self.drain)
+            checks = verify_jobs.run_checks(ctx, self.level, by_name, self.only, self.drain)
+            if self.level == "full":
+                checks += verify_blame.blame_if_slow(ctx, checks, by_name, self.drain)
+            self.findings += checks
         if self.gpus and ctx.cluster.spec.addons.slurm.enabled:
             verify_slurm.run_slurm_smoke(ctx)
+            if self.level == "full":
+                self.findings += verify_slurm.run_slurm_all_reduce(ctx)
         self._conclude(ctx)
 
     def _conclude(self, ctx: StageContext) -> None:

@@ -22,6 +22,7 @@ from deepctl.stages.verify_render import SMOKE_FILE, launcher_key, render
 from deepctl.status.model import ApiObject
 from deepctl.status.nodes import node_gpus
 from deepctl.templates import playbook_path
+from deepctl.verify import figures
 from deepctl.verify import manifests as m
 from deepctl.verify import results as res
 
@@ -99,7 +100,9 @@ def judge(items: Sequence[Mapping[str, Any]], pods_json: str, logs: Mapping[str,
                                            log, config, detail))
         elif check == "nccl-multi":
             group = str(item["group"])
-            out.append(res.judge_nccl_multi(group, groups.get(group, []), log, detail))
+            members = groups.get(group, [])
+            out.append(res.judge_nccl_multi(group, members, log, detail,
+                                            figures.multi_node(config, len(members))))
     return out
 
 
@@ -125,14 +128,26 @@ def run_checks(ctx: StageContext, level: VerifyLevel, nodes: Mapping[str, ApiObj
     items = job_items(objects)
     if not items:
         return []
-    work = ensure_private_dir(ctx.record.paths.verify_dir)
-    manifest = work / f"checks-{level}.yaml"
-    atomic_write(manifest, "---\n".join(texts), mode=0o600)  # holds the launcher's key
-    deadline = max(int(o["spec"].get("activeDeadlineSeconds", 0)) for o in objects
-                   if o.get("kind") == "Job")
     drained = sorted({str(i["node"]) for i in items if i["node"]}
                      | {h for i in items if i["group"]
                         for h in groups_of(cluster, gpus).get(str(i["group"]), [])}) if drain else []
+    pods, logs = apply_and_read(ctx, texts, f"checks-{level}", drained)
+    groups = groups_of(cluster, gpus)
+    return judge(items, pods, logs, gpus, products, groups, cluster.spec.verify)
+
+
+def apply_and_read(ctx: StageContext, texts: Sequence[str], name: str,
+                   drained: Sequence[str] = ()) -> tuple[str, dict[str, str]]:
+    """Apply ``texts`` (YAML documents holding Jobs) with ``verify-jobs.yml``, wait for the
+    Jobs, read their pods (``kubectl get pods -o json``) and logs (``{job: log}``); the
+    playbook removes them at the end. ``drained``: nodes to cordon and drain first."""
+    objects = [d for t in texts for d in yaml.safe_load_all(t) if d]
+    items = job_items(objects)
+    work = ensure_private_dir(ctx.record.paths.verify_dir)
+    manifest = work / f"{name}.yaml"
+    atomic_write(manifest, "---\n".join(texts), mode=0o600)  # may hold the launcher's key
+    deadline = max(int(o["spec"].get("activeDeadlineSeconds", 0)) for o in objects
+                   if o.get("kind") == "Job")
     extravars = {
         "deepctl_verify_manifest": str(manifest),
         "deepctl_verify_namespace": m.NAMESPACE,
@@ -140,7 +155,7 @@ def run_checks(ctx: StageContext, level: VerifyLevel, nodes: Mapping[str, ApiObj
         "deepctl_verify_jobs": [{"name": i["name"], "logs": i["logs"]} for i in items],
         "deepctl_verify_retries": deadline // POLL_S + 6,  # the image pulls on top
         "deepctl_verify_delay": POLL_S,
-        "deepctl_verify_drain": drained,
+        "deepctl_verify_drain": list(drained),
     }
     sink: dict[str, str] = {}
     logs: dict[str, str] = {}
@@ -148,8 +163,6 @@ def run_checks(ctx: StageContext, level: VerifyLevel, nodes: Mapping[str, ApiObj
         ctx.ansible.run("verify", str(playbook_path("verify-jobs.yml")), extravars=extravars,
                         on_event=_capture(sink, logs))
     except (Canceled, KeyboardInterrupt):
-        clean_up_after_cancel(ctx, SELECTOR, drained)
+        clean_up_after_cancel(ctx, SELECTOR, list(drained))
         raise
-    groups = groups_of(cluster, gpus)
-    return judge(items, sink.get(PODS_TASK, ""), logs, gpus, products, groups,
-                 cluster.spec.verify)
+    return sink.get(PODS_TASK, ""), logs

@@ -8,22 +8,32 @@ The job prints the Slurm node it ran on; deepctl maps it to the Kubernetes node 
 slurmd pods. A partition fails when ``srun`` fails or ``nvidia-smi`` lists other than N GPUs,
 and the error names the partition, the Slurm node and the Kubernetes node.
 Pure parts: :func:`smoke_items`, :func:`smoke_outcome`, :func:`describe_failure`.
+
+At level full, the same playbook then runs the multi-node all-reduce through Slurm on each
+GPU partition of 2 or more nodes (``srun --mpi=pmix ... all_reduce_perf``, one task per GPU,
+:func:`deepctl.verify.manifests.srun_all_reduce_argv`), and deepctl parses and judges its
+output like the Kubernetes run (``spec.verify.expect["multi-node"]``, else measured only):
+one ``nccl-slurm`` finding per partition (:func:`all_reduce_items`, :func:`judge_all_reduce`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from deepctl.addons.slurm import Partition, slurm_layout
 from deepctl.errors import DeepctlError
 from deepctl.shellwords import deepctl_command
+from deepctl.spec.verify import VerifyConfig
 from deepctl.stages.context import StageContext
 from deepctl.stages.verify_gpu import items
 from deepctl.templates import playbook_path as templates_playbook
+from deepctl.verify import figures
+from deepctl.verify import manifests as m
+from deepctl.verify import results as res
 
 NAMESPACE = "slurm"  # the slurm release's namespace (addons.registry)
 LOGIN_SELECTOR = "app.kubernetes.io/instance=slurm-login-login"
@@ -32,6 +42,8 @@ SRUN_WAIT_S = 300  # --immediate: give up when no node is allocated within this
 SRUN_TIME_MIN = 5  # --time: the job's own limit
 EXEC_TIMEOUT_S = SRUN_WAIT_S + 60 * SRUN_TIME_MIN + 60
 LOG_TAIL_LINES = 20
+ALL_REDUCE_TIMEOUT_S = m.NCCL_DEADLINE_S + SRUN_WAIT_S  # allocation, then the run
+ALL_REDUCE_CHECK = "nccl-slurm"
 PODS_TASK = "Slurm pods"
 LOGIN_TASK = "Slurm login pod"
 SMOKE_TASK = "Slurm smoke jobs"
@@ -134,6 +146,61 @@ class _Capture:
                     and task == SMOKE_TASK and self.results is not None:
                 self.results[str((res.get("item") or {}).get("partition", ""))] = res
         return capture
+
+
+def all_reduce_partitions(partitions: tuple[Partition, ...]) -> list[Partition]:
+    """The GPU partitions a multi-node all-reduce runs on (2 or more nodes)."""
+    return [p for p in partitions if p.gpus > 0 and len(p.hosts) >= 2]
+
+
+def all_reduce_items(partitions: list[Partition]) -> list[dict[str, Any]]:
+    """The playbook's loop for the all-reduce: ``[{partition, gpus, srun}]``."""
+    return [{"partition": p.name, "gpus": p.gpus,
+             "srun": m.srun_all_reduce_argv(p.name, len(p.hosts), p.gpus)} for p in partitions]
+
+
+def judge_all_reduce(partition: Partition, result: dict[str, Any], config: VerifyConfig
+                     ) -> res.Finding:
+    """One partition's ``srun ... all_reduce_perf`` (the exec's rc/stdout/stderr), judged like
+    the Kubernetes multi-node run."""
+    name = f"slurm partition {partition.name}"
+    rc = result.get("rc")
+    stdout, stderr = str(result.get("stdout") or ""), str(result.get("stderr") or "")
+    tail = " | ".join(stderr.strip().splitlines()[-3:])
+    if rc is None:
+        return res.Finding(name, ALL_REDUCE_CHECK, "fail", "the srun job did not run")
+    found = res.judge_nccl_multi(partition.name, list(partition.hosts), stdout,
+                                 figure=figures.multi_node(config, len(partition.hosts)))
+    found = replace(found, node=name, check=ALL_REDUCE_CHECK)
+    if rc != 0:
+        return replace(found, verdict="fail",
+                       why=f"srun exit code {rc}" + (f": {tail}" if tail else ""))
+    return found
+
+
+def run_slurm_all_reduce(ctx: StageContext) -> list[res.Finding]:
+    """Level full, Slurm part: the all-reduce through ``srun`` on each GPU partition of 2 or
+    more nodes, one finding per partition ([] when there is none)."""
+    from deepctl.addons.playbook import require_gpu_facts, saved_gpus
+
+    layout = slurm_layout(ctx.cluster, saved_gpus(ctx.ws))
+    require_gpu_facts(ctx.ws, layout.missing_facts)
+    partitions = all_reduce_partitions(layout.gpu_partitions)
+    if not partitions:
+        ctx.record.log("verify: no Slurm GPU partition of 2 or more nodes; no srun all-reduce")
+        return []
+    capture = _Capture()
+    extravars = {"deepctl_slurm_namespace": NAMESPACE, "deepctl_slurm_login_selector": LOGIN_SELECTOR,
+                 "deepctl_slurm_smoke": all_reduce_items(partitions),
+                 "deepctl_slurm_timeout": ALL_REDUCE_TIMEOUT_S}
+    ctx.ansible.run("verify", str(playbook_path()), extravars=extravars, on_event=capture.handler())
+    if not capture.login:
+        return [res.Finding(f"slurm partition {p.name}", ALL_REDUCE_CHECK, "fail",
+                            f"no running login pod ({LOGIN_SELECTOR} in namespace {NAMESPACE})")
+                for p in partitions]
+    results = capture.results or {}
+    return [judge_all_reduce(p, results.get(p.name, {"rc": None}), ctx.cluster.spec.verify)
+            for p in partitions]
 
 
 def run_slurm_smoke(ctx: StageContext) -> None:

@@ -87,8 +87,11 @@ def parse_diag(text: str) -> DiagReport:
         raise DcgmParseError(f"no {' or '.join(repr(k) for k in ROOT_KEYS)} with test_categories")
     results: list[DiagResult] = []
     for category in categories:
+        if not isinstance(category, dict):
+            continue
         for test in category.get("tests") or []:
-            results.extend(_results(str(category.get("category", "?")), test))
+            if isinstance(test, dict):  # DCGM 3.1 prints null between some tests
+                results.extend(_results(str(category.get("category", "?")), test))
     if not results:
         raise DcgmParseError("no test results")
     return DiagReport(tuple(results))

@@ -18,6 +18,9 @@ import yaml
 from deepctl.spec.verify import ExpectedFigure, VerifyConfig
 
 FIGURES_FILE = "gpu-figures.yml"
+# spec.verify.expect's key of the multi-node all-reduce figure (docs/verify.md: the fabric
+# decides it, so deepctl has no table for it and never derives one from the GPUs)
+MULTI_NODE = "multi-node"
 Verdict = Literal["pass", "fail", "measured"]
 
 
@@ -74,6 +77,17 @@ def expected(product: str, gpus: int, config: VerifyConfig) -> Figure | None:
         return Figure(model, gpus, override.bus_bandwidth,
                       override.tolerance or config.tolerance, "spec.verify.expect")
     return next((f for f in table() if f.model == model and f.gpus == gpus), None)
+
+
+def multi_node(config: VerifyConfig, nodes: int) -> Figure | None:
+    """The multi-node all-reduce figure of ``spec.verify.expect["multi-node"]`` (for any
+    subset of 2 or more nodes: busbw is normalised for the rank count), or None: measured
+    only, and no blame."""
+    given = config.expect.get(MULTI_NODE)
+    if given is None:
+        return None
+    return Figure(MULTI_NODE, nodes, given.bus_bandwidth, given.tolerance or config.tolerance,
+                  f'spec.verify.expect["{MULTI_NODE}"]')
 
 
 @dataclass(frozen=True)

@@ -189,9 +189,14 @@ def groups(cluster: Cluster, gpus: Mapping[str, int]) -> dict[str, list[Host]]:
     return {name: hosts for name, hosts in out.items() if len(hosts) >= 2}
 
 
-def srun_all_reduce(partition: str, nodes: int, gpus: int) -> str:
+def srun_all_reduce_argv(partition: str, nodes: int, gpus: int) -> list[str]:
     """The Slurm form of the multi-node all-reduce, run in the login pod (nccl-tests and
-    PMIx on the Slurm nodes)."""
-    return shlex.join(["srun", f"--partition={partition}", f"--nodes={nodes}",
-                       f"--ntasks-per-node={gpus}", f"--gres=gpu:{gpus}", "--mpi=pmix",
-                       "--job-name=deepctl-nccl", *ALL_REDUCE.split(), "-g", "1"])
+    PMIx on the Slurm nodes): one task per GPU on ``nodes`` nodes of ``partition``."""
+    return ["srun", f"--partition={partition}", f"--nodes={nodes}",
+            f"--ntasks-per-node={gpus}", f"--gres=gpu:{gpus}", "--mpi=pmix",
+            "--job-name=deepctl-nccl", *ALL_REDUCE.split(), "-g", "1"]
+
+
+def srun_all_reduce(partition: str, nodes: int, gpus: int) -> str:
+    """:func:`srun_all_reduce_argv` as one shell line."""
+    return shlex.join(srun_all_reduce_argv(partition, nodes, gpus))

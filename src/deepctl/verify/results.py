@@ -71,19 +71,29 @@ def judge_nccl_node(node: str, product: str, gpus: int, log: str, config: Verify
                    figure.floor if figure else None)
 
 
-def judge_nccl_multi(group: str, nodes: Sequence[str], log: str, detail: str = "") -> Finding:
-    """A multi-node all-reduce: measured and reported (its figure depends on the fabric)."""
+def judge_nccl_multi(group: str, nodes: Sequence[str], log: str, detail: str = "",
+                     figure: figures.Figure | None = None) -> Finding:
+    """A multi-node all-reduce, judged against ``figure`` (``spec.verify.expect
+    ["multi-node"]``); without one measured and reported (its figure depends on the fabric)."""
     name = f"group {group}"
     try:
         result = parse_all_reduce(log)
     except NcclParseError as exc:
         return Finding(name, "nccl-multi", "fail", f"no all-reduce result ({exc}){_pod(detail)}")
+    expected = figure.bus_bandwidth_gbps if figure else None
+    floor = figure.floor if figure else None
     if result.wrong:
         return Finding(name, "nccl-multi", "fail", f"{result.wrong} wrong values in the results",
+                       result.peak_busbw, expected, BUSBW, floor)
+    across = f"across {summary(list(nodes))}"
+    if figure is None:
+        return Finding(name, "nccl-multi", "measured",
+                       f"{result.peak_busbw:g} GB/s {across} (no multi-node figure in "
+                       f'spec.verify.expect["{figures.MULTI_NODE}"]: measured only, no blame)',
                        result.peak_busbw, None, BUSBW)
-    return Finding(name, "nccl-multi", "measured",
-                   f"{result.peak_busbw:g} GB/s across {summary(list(nodes))}",
-                   result.peak_busbw, None, BUSBW)
+    judged = figures.judge(result.peak_busbw, figure)
+    return Finding(name, "nccl-multi", judged.verdict, f"{judged.why} {across}",
+                   result.peak_busbw, expected, BUSBW, floor)
 
 
 def failed(findings: Iterable[Finding]) -> list[Finding]:
