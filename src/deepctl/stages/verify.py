@@ -16,6 +16,7 @@ from typing import Any
 from deepctl.addons.decisions import SMOKE_IMAGE
 from deepctl.errors import DeepctlError
 from deepctl.fsutil import atomic_write, ensure_private_dir
+from deepctl.names import summary
 from deepctl.spec.models import Cluster
 from deepctl.stages import verify_gpu, verify_slurm
 from deepctl.stages.context import StageContext
@@ -152,7 +153,7 @@ class VerifyStage:
         failed = [o for o in outcomes if o.status != "succeeded"]
         if failed:
             raise DeepctlError(
-                "\n  ".join(["GPU smoke test failed on " + ", ".join(o.node for o in failed) + ":",
+                "\n  ".join(["GPU smoke test failed on " + summary([o.node for o in failed]) + ":",
                              *(verify_gpu.describe_failure(o) for o in failed)]),
                 hint=f"kubectl -n {verify_gpu.SMOKE_NAMESPACE} describe job "
                 f"{verify_gpu.smoke_job_name(failed[0].node)}; then run "
@@ -165,7 +166,7 @@ def _describe(cluster: Cluster) -> str:
     gpus = cluster.spec.addons.gpu.enabled and cluster.gpu_hosts
     return "all nodes Ready" + (
         "; nvidia.com/gpu allocatable as preflight saw; CUDA smoke Job (nvidia-smi, "
-        f"{SMOKE_IMAGE}) on {', '.join(h.name for h in cluster.gpu_hosts)}" if gpus else "") + (
+        f"{SMOKE_IMAGE}) on {summary([h.name for h in cluster.gpu_hosts])}" if gpus else "") + (
         "; srun smoke job on each Slurm GPU partition" if cluster.spec.addons.slurm.enabled
         else "")
 
