@@ -23,6 +23,7 @@ from deepctl.addons.values import addon_context, nfs_server_address, render_valu
 from deepctl.ansible.runner import PlaybookRun
 from deepctl.errors import DeepctlError
 from deepctl.fsutil import atomic_write, ensure_private_dir
+from deepctl.names import summary
 from deepctl.preflight.gpu import GpuInventory
 from deepctl.spec.models import Cluster
 from deepctl.templates import playbook_path
@@ -121,7 +122,7 @@ def require_gpu_facts(ws: Workspace, missing: tuple[str, ...]) -> None:
     """Refuse to size Slurm's GPU nodes without knowing their GPUs."""
     if missing:
         raise DeepctlError(
-            f"slurm: preflight has not counted the GPUs of {', '.join(missing)} "
+            f"slurm: preflight has not counted the GPUs of {summary(list(missing))} "
             f"(no usable facts in {ws.state.facts_dir}): their Slurm nodes' GRES would be unknown",
             hint=f"run `deepctl preflight {ws.spec.path}`, then "
             f"`deepctl deploy {ws.spec.path} --only slurm`",

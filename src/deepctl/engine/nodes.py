@@ -19,6 +19,7 @@ from deepctl.engine.display import Display
 from deepctl.engine.runner import refuse_out_of_order
 from deepctl.engine.session import NO_SELECTION, Operation, Selection, run_operation
 from deepctl.errors import SpecError, UsageError
+from deepctl.names import summary
 from deepctl.spec.edit import add_host_text, remove_host_text, write_spec
 from deepctl.spec.loader import LoadedSpec, load_spec_text
 from deepctl.spec_keys import require_usable_keys
@@ -116,7 +117,7 @@ def check_removal(ws: Workspace, name: str) -> str:
     host = ws.cluster.host(name)
     if host is None:
         raise UsageError(f"no host named {name!r} in {ws.spec.path}",
-                         hint=f"hosts are: {', '.join(h.name for h in ws.cluster.spec.hosts)}")
+                         hint=f"hosts are: {summary([h.name for h in ws.cluster.spec.hosts])}")
     control = ws.cluster.control_plane
     if "control-plane" in host.roles and len(control) == 1:
         raise UsageError(f"{name} is the last control plane; removing it ends the cluster",

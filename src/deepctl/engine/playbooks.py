@@ -31,6 +31,7 @@ from deepctl.errors import Canceled, DeepctlError, HostKeyMismatch, PlaybookFail
 from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
 from deepctl.inventory import render_inventory, write_inventory
 from deepctl.kubespray_source import KubesprayTree
+from deepctl.names import summary
 from deepctl.spec.models import Cluster
 from deepctl.state import StateDir
 from deepctl.state.record import RunRecord
@@ -270,13 +271,13 @@ def failed_error(stage: str, playbook: str, result: PlaybookResult, failures: li
     names the first failure (task, component, what it said); the hint adds what to do.
     """
     hosts = sorted({f.host for f in failures})
-    where = f" on {', '.join(hosts)}" if hosts else ""
+    where = f" on {summary(hosts)}" if hosts else ""
     hop = list(dict.fromkeys(hop_errors or []))[-3:]
     via = f" (through the bastion: {'; '.join(hop)})" if hop else ""
     output = f"ansible output: {result.artifact_dir / 'stdout'}"
     refused = sorted({f.host for f in failures if host_key_refused(f.message)})
     if refused or any(host_key_refused(line) for line in hop):
-        whose = ", ".join(refused) if refused else "the bastion (spec.ssh.bastion)"
+        whose = summary(refused) if refused else "the bastion (spec.ssh.bastion)"
         return HostKeyMismatch(
             f"{playbook} failed{where}: ssh refused the host key of {whose}{via}", failures,
             stage, result.artifact_dir,

@@ -90,7 +90,7 @@ class VerifyStage:
         missing = not_ready(self._hosts([h.name for h in ctx.cluster.spec.hosts]), nodes)
         if missing:
             raise DeepctlError(
-                f"not Ready: {', '.join(missing)} ({len(nodes)} node(s) reported by the API)",
+                f"not Ready: {summary(missing)} ({len(nodes)} node(s) reported by the API)",
                 hint="look at the node with `kubectl describe node NAME`, then run "
                 f"`deepctl deploy {ctx.ws.spec.path} --only verify`",
             )
