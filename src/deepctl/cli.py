@@ -246,6 +246,12 @@ def status(
                             help="Deadline for reading the cluster (each refresh with --watch); "
                             "past it: exit 4.")
     ] = 30,
+    nodes: Annotated[
+        str, typer.Option("--nodes", metavar="auto|all",
+                          help="auto: past 20 nodes, identical healthy nodes on one row per "
+                          "kind and the others one by one; all: one row per node.")
+    ] = "auto",
+    wide: Annotated[bool, typer.Option("--wide", help="Same as --nodes all.")] = False,
 ) -> None:
     """Show nodes, GPUs, platform addons and run history of a deployed cluster.
 
@@ -258,7 +264,7 @@ def status(
     from deepctl.commands import status as impl
 
     impl.run(spec, state_dir=state_dir, as_json=json_output, watch=watch, interval=interval,
-             timeout=timeout)
+             timeout=timeout, all_nodes=impl.all_nodes(nodes, wide))
 
 
 @app.command()

@@ -3,8 +3,10 @@
 rich shrinks a table that is wider than the console, and a shrunk ``no_wrap`` cell ends in
 "…": a run id that ``deepctl logs`` cannot be given, a node name that is gone. So:
 
-- **off a terminal** (a pipe, a file) a table is printed at its natural width, whatever
-  ``COLUMNS`` says: every value whole, on one line, for scripts;
+- **off a terminal** (a pipe, a file) a table is printed at its natural width up to
+  :data:`OFF_TERMINAL` (200) columns, whatever ``COLUMNS`` says; a wider one is split like
+  on a terminal, and a cell still too wide (a description) wraps at its words: no line is
+  wider than 200, no value is cut, and host lists are summarised (``names.summary``);
 - **on a terminal** narrower than the table, the columns are split over several tables
   (:func:`split_columns`, pure), the identifying first column repeated in each, so every
   name stays whole and readable at any width.
@@ -20,7 +22,7 @@ if TYPE_CHECKING:  # rich is imported when something is printed
     from rich.console import Console, RenderableType
     from rich.table import Table
 
-WIDE = 100_000  # "no limit" for a console off a terminal
+OFF_TERMINAL = 200  # the width of a console off a terminal (a pipe, a file)
 BORDER = 3  # a column's share of rich's box: "│ " + " "
 EDGE = 1  # the closing "│"
 
@@ -87,12 +89,13 @@ def fit(table: Table, limit: int, keep: int = 1) -> list[Table]:
 
 @contextmanager
 def natural_width(console: Console) -> Iterator[None]:
-    """Off a terminal, let everything printed inside take its natural width."""
+    """Off a terminal, let everything printed inside take its natural width, up to
+    :data:`OFF_TERMINAL` columns."""
     if console.is_terminal:
         yield
         return
     saved = console._width
-    console.width = WIDE
+    console.width = OFF_TERMINAL
     try:
         yield
     finally:
@@ -100,11 +103,9 @@ def natural_width(console: Console) -> Iterator[None]:
 
 
 def tables_for(console: Console, table: Table, keep: int = 1) -> list[RenderableType]:
-    """What to print for ``table`` on ``console``: itself off a terminal (print it inside
-    :func:`natural_width`), or split to the terminal's width."""
-    if not console.is_terminal:
-        return [table]
-    return list(fit(table, console.width, keep))
+    """What to print for ``table`` on ``console`` (inside :func:`natural_width`): split to
+    the terminal's width, or to :data:`OFF_TERMINAL` off one."""
+    return list(fit(table, console.width if console.is_terminal else OFF_TERMINAL, keep))
 
 
 def print_table(console: Console, table: Table, keep: int = 1) -> None:

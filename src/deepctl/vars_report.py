@@ -188,3 +188,45 @@ def report(cluster: Cluster) -> dict[str, Any]:
         "hosts": {name: {row.name: row.value for row in rows}
                   for name, rows in host_rows(cluster).items()},
     }
+
+
+@dataclass(frozen=True)
+class HostValue:
+    """One value of a per-host variable and the hosts that have it (inventory order)."""
+
+    name: str
+    value: Any
+    hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HostVariable:
+    """A per-host variable: its values (at most ``shown`` of them), and how many values and
+    hosts were left out (``deepctl vars --json`` has every host's)."""
+
+    name: str
+    values: tuple[HostValue, ...]
+    more_values: int
+    more_hosts: int
+    hosts: int  # hosts that have the variable
+
+
+def by_value(rows: dict[str, list[VarRow]], shown: int = 8) -> list[HostVariable]:
+    """Pure: the per-host variables grouped by identical value, in the order they are first
+    met; for each, the ``shown`` values held by most hosts (ties: first met first)."""
+    import json
+
+    values: dict[str, dict[str, tuple[Any, list[str]]]] = {}
+    for host, host_rows_ in rows.items():
+        for row in host_rows_:
+            key = json.dumps(row.value, sort_keys=True, default=str)
+            values.setdefault(row.name, {}).setdefault(key, (row.value, []))[1].append(host)
+    out = []
+    for name, groups in values.items():
+        ranked = sorted(groups.values(), key=lambda g: -len(g[1]))  # stable: first met first
+        kept = ranked[:shown]
+        out.append(HostVariable(
+            name, tuple(HostValue(name, value, tuple(hosts)) for value, hosts in kept),
+            len(ranked) - len(kept), sum(len(h) for _, h in ranked[shown:]),
+            sum(len(h) for _, h in ranked)))
+    return out

@@ -77,3 +77,21 @@ def test_ansible_tuning_benchmark_runs_stock_deepctl_and_mitogen(tmp_path: Path)
 def test_memory_benchmark_measures_a_stand_in_deploy(tmp_path: Path) -> None:
     out = run_bench("memory.py", "--hosts", "2", "--output", str(tmp_path / "m.json"))
     assert "deepctl process peak RSS (VmHWM)" in out and (tmp_path / "m.json").exists()
+
+
+def test_live_grouping_benchmark_reports_lines_per_size() -> None:
+    out = run_bench("live_grouping.py", "--sizes", "10,20", "--repeat", "1")
+    assert "lines printed" in out and "target (same lines at every size" in out
+
+
+def test_status_scale_benchmark_runs_against_its_stand_in_api() -> None:
+    out = run_bench("status_scale.py", "--sizes", "10,30", "--repeat", "1")
+    assert "30 nodes: human" in out
+
+
+@pytest.mark.skipif(not (Path(os.environ.get("DEEPCTL_TEST_KUBESPRAY", "/nonexistent"))
+                         / "roles" / "validate_inventory").is_dir(),
+                    reason="validate_scale.py needs the real Kubespray tree (DEEPCTL_TEST_KUBESPRAY)")
+def test_validate_scale_benchmark_reports_each_size() -> None:
+    out = run_bench("validate_scale.py", "--sizes", "10,20", "--repeat", "1")
+    assert "20 hosts:" in out and "target <= 60 s" in out

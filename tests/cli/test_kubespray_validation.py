@@ -91,3 +91,63 @@ def test_kubespray_rejection_as_json_is_one_document(cli: Invoke, sandbox: Sandb
     (problem,) = error["problems"]
     assert "download_run_once | type_debug == 'bool'" in problem["message"]
     assert problem["file"] == str(spec)
+
+
+EQUIVALENCE_HOSTS = int(os.environ.get("DEEPCTL_TEST_EQUIVALENCE_HOSTS", "40"))
+
+
+def equivalence_spec(hosts: int) -> str:
+    """3 control planes, then workers (every other one with GPUs, 10 to a rack), with
+    planted per-host errors: node7 and the last host (one class of two: only node7 is
+    checked), node10-node14 (a class of five); node20 has its own SSH user (a class of its
+    own that passes)."""
+    lines = [
+        "apiVersion: deepctl/v1alpha1", "kind: Cluster", "metadata: {name: equiv}", "spec:",
+        f"  kubespray: {{path: {KUBESPRAY}}}",
+        "  kubernetes: {podSubnet: 10.64.0.0/10, serviceSubnet: 10.32.0.0/16, nodePrefix: 24}",
+        "  hosts:",
+    ]
+    for i in range(hosts):
+        roles = "[control-plane, etcd]" if i < 3 else "[worker]"
+        extra = ""
+        if i == 7 or i == hosts - 1:
+            extra = ", kubesprayVars: {cloud_provider: aws}"
+        elif 10 <= i <= 14:
+            extra = ", kubesprayVars: {cloud_provider: external, external_cloud_provider: bogus}"
+        elif i == 20:
+            extra = ", ssh: {user: admin}"
+        lines.append(f"    - {{name: node{i}, address: 192.0.2.{i + 1}, roles: {roles}, "
+                     f"gpu: {'true' if i >= 3 and i % 2 else 'false'}, "
+                     f"labels: {{rack: r{i // 10}}}{extra}}}")
+    return "\n".join(lines) + "\n"
+
+
+def test_checks_by_class_find_what_checks_on_every_host_find(tmp_path: Path) -> None:
+    """Kubespray's checks on one host per class, findings spread over each class, give the
+    very findings of the same checks run on every host (planted per-host errors included)."""
+    from deepctl import kubespray_source
+    from deepctl.inventory import render_hosts
+    from deepctl.kubespray_check import run_kubespray_validation
+    from deepctl.workspace import open_workspace
+
+    spec = tmp_path / "cluster.yaml"
+    spec.write_text(equivalence_spec(EQUIVALENCE_HOSTS))
+    results = {}
+    for by_class in (True, False):
+        ws = open_workspace(spec, tmp_path / f"state-{by_class}")
+        ws.render_inventory()
+        tree = kubespray_source.find(ws.cluster, ws.spec.directory)
+        assert tree is not None
+        results[by_class] = run_kubespray_validation(ws.state, tree, render_hosts(ws.cluster),
+                                                     by_class=by_class)
+    by_class, everywhere = results[True], results[False]
+    last = f"node{EQUIVALENCE_HOSTS - 1}"
+    # cp (node0..2), workers, node7 and the last host, node10-14, node20 (own user)
+    assert (by_class.hosts_checked, everywhere.hosts_checked) == (5, EQUIVALENCE_HOSTS)
+    assert by_class.failures == everywhere.failures
+    assert [(f.task, f.host) for f in everywhere.failures] == [
+        ("Check cloud_provider value", "node7"), ("Check cloud_provider value", last),
+        *[("Check external_cloud_provider value", f"node{i}") for i in range(10, 15)],
+    ]
+    assert by_class.problems() == everywhere.problems()
+    assert not by_class.ok and not everywhere.ok

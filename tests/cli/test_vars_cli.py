@@ -16,7 +16,7 @@ def test_vars_prints_each_variable_with_source_and_default(cli: Invoke, sandbox:
     assert "  container_manager = docker    [field: spec.kubernetes.containerRuntime]  differs " \
            "from Kubespray's default containerd" in lines
     assert any(line.startswith("  kubeconfig_localhost = true    [derived: ") for line in lines)
-    assert any(line.startswith("  cp1: ansible_user=ubuntu") for line in lines)
+    assert "  ansible_user = ubuntu    on cp1" in lines  # one host: named
 
 
 def test_vars_json_is_one_document_on_stdout(cli: Invoke, sandbox: Sandbox) -> None:

@@ -30,15 +30,20 @@ NOT_USER_TEXT: dict[str, set[str]] = {
     "commands/deploy.py": {"duration", "str(i)", "str(len(names))", "what", "decision"},
     "commands/nodes.py": {"left"},
     "commands/preflight.py": {
+        "*marks",
         "LABELS[finding.status]", "LABELS[host.status]", "report.seconds", "counts['ok']",
         "counts['warning']", "counts['error']", "*cells", "group", "label"},
     "commands/runs.py": {"style[run.result]", "count", "column", "result", "done"},
     # a level is one of verify's LEVELS, checked before anything is printed
     "commands/verify.py": {"level", "chosen"},
-    "commands/status.py": {"render(report, ws, console)", "style", "mark", "*cells", "screen",
+    # grouped rows: a status word, GPU counts and the expected figure deepctl computes
+    "commands/status.py": {"render(report, ws, console, all_nodes)", "grouped", "g.status",
+                           "g.gpus", "str(g.in_use)", "g.expected",
+                           "render(report, ws, console)", "style", "mark", "*cells", "screen",
                            "column", "name", "status", "*(escape(c) for c in _gpu_cells(node))",
                            "'\\n'.join(lines)"},
-    "engine/display.py": {"notice.kind", "bar"},
+    "engine/display.py": {"notice.kind", "bar", "item.kind"},
+    "commands/validate.py": {"_classes_note(check)"},
     # tables.py copies cells and titles that were checked where the table was made
     "tables.py": {"cell", "part", "*(cells[index][row] for index in group)", "table.title",
                   "column.header"},

@@ -263,3 +263,12 @@ def test_json_display_writes_one_object_per_line() -> None:
         "stages_planned", "playbook_started", "playbook_total", "message"]
     assert events[0]["stages"][1] == {"stage": "kubespray", "title": "Install"}
     assert (events[1]["total_tasks"], events[2]["total_tasks"]) == (None, 12)
+
+
+def test_a_failure_on_1000_hosts_names_them_in_one_summary(tmp_path: Path) -> None:
+    result = PlaybookResult(rc=2, status="failed", stats={}, artifact_dir=tmp_path)
+    failures = [HostFailure(f"gpu{i:04d}", "t", "boom") for i in range(1, 1001)]
+    error = failed_error("kubespray", "cluster.yml", result, failures, StateDir(tmp_path / "s"),
+                         spec_path=tmp_path / "c.yaml")
+    assert error.message.startswith("cluster.yml failed on 1000 hosts: gpu[0001-1000] (rc 2)")
+    assert "gpu0500" not in error.message

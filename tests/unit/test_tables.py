@@ -75,3 +75,23 @@ def test_identical_findings_on_many_hosts_are_one_line() -> None:
     assert text.count("swap is on") == 1
     assert "192 hosts: gpu[0000-0191]" in text
     assert "gpu0003 (10.0.0.3)" in text and text.count("no NVIDIA driver") == 1
+
+
+def test_preflight_report_at_5000_hosts_is_a_screenful() -> None:
+    """Past 20 hosts, hosts with the same marks share one row of the summary table."""
+    con, out = console(terminal=False)
+    print_report(report(5000), con, "/facts")
+    lines = out.getvalue().splitlines()
+    assert len(lines) <= 25, len(lines)
+    assert max(len(line) for line in lines) <= 200
+    rows = [line for line in lines if line.startswith("│")]
+    assert len(rows) == 2
+    assert rows[0].startswith("│ 4999 hosts: gpu[0000-0002], gpu[0004-4999] │ -")
+    assert rows[1].startswith("│ gpu0003 ") and "10.0.0.3" in rows[1]
+
+
+def test_preflight_table_of_a_few_hosts_has_a_row_each() -> None:
+    con, out = console(terminal=False)
+    print_report(report(3), con, "/facts")
+    rows = [line for line in out.getvalue().splitlines() if line.startswith("│")]
+    assert [r.split()[1] for r in rows] == ["gpu0000", "gpu0001", "gpu0002"]

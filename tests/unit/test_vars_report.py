@@ -112,3 +112,20 @@ def test_what_needs_a_host_or_a_lookup_is_computed_never_same(tmp_path: Path) ->
     assert rows["dns_domain"].differs == "computed"  # its default follows cluster_name
     assert rows["kube_oidc_url"].evaluated is None
     assert not marker.exists()  # no lookup ran
+
+
+def test_per_host_variables_grouped_by_identical_value() -> None:
+    from deepctl.vars_report import HostValue, HostVariable, VarRow, by_value
+
+    def row(name: str, value: object) -> VarRow:
+        return VarRow(name, value, "host", "spec.hosts", None, "no default")
+
+    rows = {f"n{i}": [row("user", "ubuntu"), row("rack", f"r{i % 3}"), row("addr", f"10.0.0.{i}")]
+            for i in range(6)}
+    assert by_value(rows, shown=2) == [
+        HostVariable("user", (HostValue("user", "ubuntu", tuple(rows)),), 0, 0, 6),
+        HostVariable("rack", (HostValue("rack", "r0", ("n0", "n3")),
+                              HostValue("rack", "r1", ("n1", "n4"))), 1, 2, 6),
+        HostVariable("addr", (HostValue("addr", "10.0.0.0", ("n0",)),
+                              HostValue("addr", "10.0.0.1", ("n1",))), 4, 4, 6),
+    ]

@@ -23,6 +23,7 @@ from deepctl.addons.slurm import slurm_layout
 from deepctl.addons.values import addon_context, nfs_server_address, render_values
 from deepctl.errors import DeepctlError
 from deepctl.fsutil import atomic_write, ensure_private_dir
+from deepctl.names import summary
 from deepctl.preflight.gpu import GpuInventory
 from deepctl.shellwords import deepctl_command
 from deepctl.spec.models import Cluster
@@ -122,7 +123,7 @@ def require_gpu_facts(ws: Workspace, missing: tuple[str, ...]) -> None:
     """Refuse to size Slurm's GPU nodes without knowing their GPUs."""
     if missing:
         raise DeepctlError(
-            f"slurm: preflight has not counted the GPUs of {', '.join(missing)} "
+            f"slurm: preflight has not counted the GPUs of {summary(list(missing))} "
             f"(no usable facts in {ws.state.facts_dir}): their Slurm nodes' GRES would be unknown",
             hint=f"run `{deepctl_command('preflight', ws.spec.path)}`, then "
             f"`{deepctl_command('deploy', ws.spec.path, '--only', 'slurm')}`",

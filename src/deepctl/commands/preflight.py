@@ -39,7 +39,7 @@ def run(
     if report.has_errors:
         bad = [h.name for h in report.hosts if h.status == "error"]
         raise PreflightFailed(
-            f"preflight found errors on {len(bad)} host(s): {', '.join(bad)}",
+            f"preflight found errors on {len(bad)} host(s): {summary(bad, counted=False)}",
             hint="fix what is listed above (each error has a fix), then rerun "
             f"`{deepctl_command('preflight', spec)}`",
         )
@@ -60,19 +60,33 @@ def exit_code(report: PreflightReport, strict: bool) -> int:
     return ExitCode.OK
 
 
+GROUP_ABOVE = 20  # more hosts than this: hosts with the same marks share one row
+
+
 def summary_table(report: PreflightReport) -> Table:
+    """One row per host; past :data:`GROUP_ABOVE` hosts, one row per set of hosts with the
+    same marks in every group (``4990 hosts: gpu[0001-4990]``): the findings follow, once
+    per set of hosts that share them, and ``--json`` has every host."""
     table = Table(title=f"Preflight of cluster {escape(report.cluster)}", title_justify="left")
     table.add_column("host")
     table.add_column("address")
     for group in GROUPS:
         table.add_column(group, justify="center")
     table.add_column("result")
+    rows: dict[tuple[str, ...], list[tuple[str, str]]] = {}
     for host in report.hosts:
         cells = []
         for group in GROUPS:
             status = host.group_status(group)
             cells.append(MARKS[status] if status else "[dim]-[/]")
-        table.add_row(escape(host.name), escape(host.address), *cells, LABELS[host.status])
+        key = (*cells, LABELS[host.status])
+        if len(report.hosts) <= GROUP_ABOVE:
+            key = (host.name, *key)
+        rows.setdefault(key, []).append((host.name, host.address))
+    for key, hosts in rows.items():
+        marks = key[-len(GROUPS) - 1:]
+        address = hosts[0][1] if len(hosts) == 1 else "-"
+        table.add_row(escape(hosts_label([h for h, _ in hosts])), escape(address), *marks)
     return table
 
 

@@ -19,8 +19,16 @@ from rich.text import Text
 
 from deepctl.cli_support import print_json, stdout
 from deepctl.errors import ApiUnreachable, ExitCode, UsageError
+from deepctl.names import summary
 from deepctl.shellwords import deepctl_command
 from deepctl.status.model import NodeStatus, Platform, StatusReport
+from deepctl.status.node_groups import (
+    GROUP_ABOVE,
+    MAX_OUTLIERS,
+    NodeGroup,
+    group_nodes,
+    troubled_nodes,
+)
 from deepctl.status.report import status_report
 from deepctl.tables import natural_width, tables_for
 from deepctl.workspace import Workspace, open_workspace
@@ -30,15 +38,23 @@ def exit_code(report: StatusReport) -> int:
     return ExitCode.FAILED if report.health == "degraded" else ExitCode.OK
 
 
+def all_nodes(nodes: str, wide: bool) -> bool:
+    """``--nodes auto|all`` and ``--wide``: True for one row per node."""
+    if nodes not in ("auto", "all"):
+        raise UsageError(f"--nodes {nodes}: use auto or all",
+                         hint="deepctl status SPEC --nodes all (or --wide) shows every node")
+    return wide or nodes == "all"
+
+
 def run(spec: Path, *, state_dir: Path | None, as_json: bool, watch: bool, interval: float,
-        timeout: float = 30) -> None:
+        timeout: float = 30, all_nodes: bool = False) -> None:
     if watch and as_json:
         raise UsageError("--watch and --json cannot be combined",
                          hint="for scripts, run "
                          f"`{deepctl_command('status', spec, '--json')}` periodically")
     ws = open_workspace(spec, state_dir, create=False)
     if watch:
-        raise typer.Exit(watch_status(ws, interval, stdout(), timeout))
+        raise typer.Exit(watch_status(ws, interval, stdout(), timeout, all_nodes))
     report = status_report(ws, timeout_s=timeout)  # one deadline for reading the cluster
     if as_json:
         print_json({**report.to_json(), "spec": str(ws.spec.path), "stateDir": str(ws.state.root),
@@ -46,11 +62,12 @@ def run(spec: Path, *, state_dir: Path | None, as_json: bool, watch: bool, inter
     else:
         console = stdout()
         with natural_width(console):  # off a terminal: every name whole
-            console.print(render(report, ws, console))
+            console.print(render(report, ws, console, all_nodes))
     raise typer.Exit(exit_code(report))
 
 
-def watch_status(ws: Workspace, interval: float, console: Console, timeout: float = 30) -> int:
+def watch_status(ws: Workspace, interval: float, console: Console, timeout: float = 30,
+                 all_nodes: bool = False) -> int:
     """Refresh the screen every ``interval`` seconds until Ctrl-C; returns the exit code of
     the last *completed* refresh (0 before the first), wherever the Ctrl-C lands: between
     refreshes or during one (an unfinished refresh is dropped).
@@ -64,7 +81,7 @@ def watch_status(ws: Workspace, interval: float, console: Console, timeout: floa
         if live is not None:
             live.start()
         while True:
-            screen, code = _snapshot(ws, interval, console, timeout)  # a completed refresh
+            screen, code = _snapshot(ws, interval, console, timeout, all_nodes)  # completed
             if live is not None:
                 live.update(screen, refresh=True)
             else:
@@ -81,7 +98,8 @@ def watch_status(ws: Workspace, interval: float, console: Console, timeout: floa
 
 
 def _snapshot(ws: Workspace, interval: float, console: Console | None = None,
-              timeout: float | None = None) -> tuple[RenderableType, int]:
+              timeout: float | None = None, all_nodes: bool = False
+              ) -> tuple[RenderableType, int]:
     footer = Text(f"updated {datetime.now():%H:%M:%S}, every {interval:g}s; Ctrl-C to stop",
                   style="dim")
     try:
@@ -89,12 +107,13 @@ def _snapshot(ws: Workspace, interval: float, console: Console | None = None,
     except ApiUnreachable as error:
         message = Text.assemble(("error: ", "bold red"), error.message)
         return Group(message, Text(f"hint: {error.hint}"), footer), error.exit_code
-    return Group(render(report, ws, console), footer), exit_code(report)
+    return Group(render(report, ws, console, all_nodes), footer), exit_code(report)
 
 
-def render(report: StatusReport, ws: Workspace, console: Console | None = None
-           ) -> RenderableType:
-    """The whole status screen (tables split to ``console``'s width on a terminal)."""
+def render(report: StatusReport, ws: Workspace, console: Console | None = None,
+           all_nodes: bool = False) -> RenderableType:
+    """The whole status screen (tables split to ``console``'s width on a terminal); past
+    :data:`GROUP_ABOVE` nodes, identical healthy nodes grouped unless ``all_nodes``."""
 
     def fitted(table: Table) -> list[RenderableType]:
         return tables_for(console, table) if console is not None else [table]
@@ -102,7 +121,9 @@ def render(report: StatusReport, ws: Workspace, console: Console | None = None
     parts: list[RenderableType] = [_header(report, ws)]
     if report.state == "deployed":
         table, notes = _platform(report.platform)
-        parts += [*fitted(_nodes_table(report.nodes)), *fitted(table), notes, _totals(report)]
+        grouped = not all_nodes and len(report.nodes) > GROUP_ABOVE
+        nodes = _grouped_tables(report) if grouped else [_nodes_table(report.nodes)]
+        parts += [*(t for n in nodes for t in fitted(n)), *fitted(table), notes, _totals(report)]
     if report.history:
         parts += fitted(_history(report))
     elif report.state == "not-deployed":
@@ -159,6 +180,37 @@ def _nodes_table(nodes: list[NodeStatus]) -> Table:
     return table
 
 
+def _grouped_tables(report: StatusReport) -> list[Table]:
+    """Identical healthy nodes, one row per kind; then the outliers, one row each."""
+    groups, outliers = group_nodes(report.nodes, troubled_nodes(report))
+    grouped = sum(len(g.names) for g in groups)
+    table = Table(title=f"Nodes: {grouped} healthy of {len(report.nodes)} in {len(groups)} "
+                  "groups of identical nodes (--nodes all: one row per node)",
+                  title_justify="left")
+    for column in ("nodes", "status", "roles", "kubelet", "taints", "GPUs alloc/cap", "in use",
+                   "expected", "GPU product", "MIG config/strategy"):
+        table.add_column(column)
+    for g in groups:
+        table.add_row(escape(_group_names(g)), f"[green]{g.status}[/]", escape(g.roles),
+                      escape(g.kubelet), escape(g.taints), g.gpus,
+                      str(g.in_use) if g.gpus != "-" else "-", g.expected, escape(g.product),
+                      escape(g.mig))
+    if not outliers:
+        return [table]
+    shown = outliers[:MAX_OUTLIERS]
+    rest = outliers[MAX_OUTLIERS:]
+    other = _nodes_table(shown)
+    other.title = f"Nodes needing attention: {len(outliers)}"
+    if rest:
+        other.add_row(escape(f"… {len(rest)} more: {summary([n.name for n in rest])}"))
+    return [table, other]
+
+
+def _group_names(group: NodeGroup) -> str:
+    names = list(group.names)
+    return names[0] if len(names) == 1 else f"{len(names)}: {summary(names, counted=False)}"
+
+
 def _platform(platform: Platform) -> tuple[Table, Text]:
     table = Table(title="Platform", title_justify="left")
     for column in ("addon", "namespace", "ready", "workloads"):
@@ -185,7 +237,7 @@ def _platform(platform: Platform) -> tuple[Table, Text]:
 
 def _totals(report: StatusReport) -> Text:
     t = report.totals
-    unknown = ", ".join(t.gpus_expected_unknown)
+    unknown = summary(list(t.gpus_expected_unknown))
     expected = f"{t.gpus_expected} expected"
     if unknown and not t.gpus_expected:
         expected = f"expected unknown (no preflight facts for {unknown})"

@@ -8,8 +8,9 @@ from typing import Any
 from rich.markup import escape
 
 from deepctl import kubespray_source
-from deepctl.cli_support import print_json, stdout
+from deepctl.cli_support import print_json, stderr, stdout
 from deepctl.errors import SpecError, SpecProblem
+from deepctl.inventory import render_hosts
 from deepctl.kubespray_check import KubesprayCheckResult, run_kubespray_validation
 from deepctl.shellwords import deepctl_command
 from deepctl.spec_keys import key_spec_problems
@@ -40,7 +41,10 @@ def run(spec: Path, *, state_dir: Path | None, strict: bool, as_json: bool, kube
     tree = kubespray_source.find(ws.cluster, ws.spec.directory) if kubespray else None
     check: KubesprayCheckResult | None = None
     if tree is not None:
-        check = run_kubespray_validation(ws.state, tree)
+        err = stderr()
+        check = run_kubespray_validation(
+            ws.state, tree, render_hosts(ws.cluster),
+            progress=lambda text: err.print(f"  {escape(text)}"))
     report: dict[str, Any] = {
         "valid": check is None or check.ok,
         "spec": str(ws.spec.path),
@@ -53,6 +57,7 @@ def run(spec: Path, *, state_dir: Path | None, strict: bool, as_json: bool, kube
             "source": tree.describe() if tree else None,
             "ok": check.ok if check else None,
             "failures": [f.__dict__ for f in check.failures] if check else [],
+            "hostsChecked": check.hosts_checked if check else None,
         },
     }
     failed = check is not None and not check.ok
@@ -62,9 +67,7 @@ def run(spec: Path, *, state_dir: Path | None, strict: bool, as_json: bool, kube
     else:
         _print_report(ws, written, tree, check, kubespray)
     if check is not None and failed:
-        problems = [
-            SpecProblem("", f.plain(), file=str(ws.spec.path)) for f in check.failures
-        ]
+        problems = [SpecProblem("", text, file=str(ws.spec.path)) for text in check.problems()]
         raise SpecError(
             "Kubespray's inventory validation rejected the rendered inventory",
             problems,
@@ -92,4 +95,12 @@ def _print_report(
             "(spec.kubespray.path, vendor/kubespray, or `deepctl kubespray fetch`)"
         )
     elif check is not None and check.ok:
-        console.print(f"[green]✓[/] Kubespray's own inventory checks passed ({escape(tree.describe())})")
+        console.print(f"[green]✓[/] Kubespray's own inventory checks passed ({escape(tree.describe())})"
+                      + _classes_note(check))
+
+
+def _classes_note(check: KubesprayCheckResult) -> str:
+    if check.hosts_checked >= check.hosts_total:
+        return ""
+    return (f", run on {check.hosts_checked} of {check.hosts_total} hosts: one per set of "
+            "hosts with the same groups and variables")

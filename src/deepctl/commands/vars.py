@@ -9,8 +9,10 @@ from typing import Any
 from rich.markup import escape
 
 from deepctl.cli_support import print_json, stdout
+from deepctl.names import summary
 from deepctl.spec.loader import load_spec
-from deepctl.vars_report import VarRow, cluster_rows, host_rows, report
+from deepctl.tables import natural_width
+from deepctl.vars_report import HostVariable, VarRow, by_value, cluster_rows, host_rows, report
 
 MARK = {"yes": "differs from", "no": "same as", "no default": "Kubespray has no default"}
 
@@ -21,14 +23,31 @@ def run(spec: Path, *, as_json: bool) -> None:
         print_json({"spec": str(spec), **report(cluster)})
         return
     console = stdout()
-    console.print(f"Kubespray variables deepctl sets for cluster {escape(cluster.name)!r} "
-                  f"(group_vars/all):")
-    for row in cluster_rows(cluster):
-        console.print(escape(line(row)))
-    console.print("\nPer host (hosts.yaml):")
-    for host, rows in host_rows(cluster).items():
-        values = ", ".join(f"{r.name}={_text(r.value)}" for r in rows)
-        console.print(escape(f"  {host}: {values}"))
+    with natural_width(console):  # long values wrap at the terminal's width (200 off one)
+        console.print(f"Kubespray variables deepctl sets for cluster {escape(cluster.name)!r} "
+                      f"(group_vars/all):")
+        for row in cluster_rows(cluster):
+            console.print(escape(line(row)), soft_wrap=False)
+        hosts = host_rows(cluster)
+        console.print(f"\nPer host (hosts.yaml), by value ({len(hosts)} hosts; "
+                      "--json lists every host's):")
+        for variable in by_value(hosts):
+            for text in host_lines(variable, len(hosts)):
+                console.print(escape(text), soft_wrap=False)
+
+
+def host_lines(variable: HostVariable, total: int) -> list[str]:
+    """A per-host variable: one line per value with its hosts summarised, the values held
+    by the fewest hosts counted in one last line."""
+    if len(variable.values) == 1 and variable.hosts == total and total > 1:
+        return [f"  {variable.name} = {_text(variable.values[0].value)}    on every host"]
+    out = [f"  {variable.name} = {_text(v.value)}    on {summary(list(v.hosts))}"
+           for v in variable.values]
+    if variable.more_values:
+        out.append(f"  {variable.name}: {variable.more_values} other value"
+                   f"{'s' if variable.more_values != 1 else ''} on {variable.more_hosts} "
+                   f"host{'s' if variable.more_hosts != 1 else ''}")
+    return out
 
 
 def line(row: VarRow) -> str:
@@ -51,4 +70,5 @@ def line(row: VarRow) -> str:
 
 
 def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    """A value as JSON (a string as itself), with spaces where a long one may wrap."""
+    return value if isinstance(value, str) else json.dumps(value)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -22,6 +24,7 @@ from rich.text import Text
 
 from deepctl.consoles import make_console
 from deepctl.engine.failure_report import failure_lines
+from deepctl.engine.grouping import NoticeGroup, NoticeGrouper, Out
 from deepctl.engine.progress import HostCounts, Notice, PlaybookProgress, RunFailure
 
 STAGE_MARK = {"pending": "·", "running": "▶", "succeeded": "✓", "skipped": "-",
@@ -60,21 +63,76 @@ class Display:
             self.message(line)
 
 
+class HeldNotices:
+    """Per-host notices held for a few seconds and said once for all the hosts that had
+    them (:class:`~deepctl.engine.grouping.NoticeGrouper`); a timer says a group when no
+    event follows (Kubespray waits between retries). ``show`` gets what is due, in order."""
+
+    def __init__(self, show: Callable[[list[Out]], None],
+                 clock: Callable[[], float] = time.monotonic, window: float | None = None
+                 ) -> None:
+        self.show, self.clock = show, clock
+        self.grouper = NoticeGrouper() if window is None else NoticeGrouper(window)
+        self.lock = threading.Lock()
+        self.timer: threading.Timer | None = None
+
+    def add(self, stage: str, notices: list[Notice]) -> None:
+        with self.lock:
+            for notice in notices:
+                self.show(self.grouper.add(stage, notice, self.clock()))
+            self._arm()
+
+    def flush(self) -> None:
+        with self.lock:
+            self.show(self.grouper.flush())
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+
+    def _on_timer(self) -> None:
+        with self.lock:
+            self.timer = None
+            self.show(self.grouper.due(self.clock()))
+            self._arm()
+
+    def _arm(self) -> None:
+        since = self.grouper.next_due()
+        if since is None or self.timer is not None:
+            return
+        delay = max(0.0, since + self.grouper.window - self.clock())
+        self.timer = threading.Timer(delay, self._on_timer)
+        self.timer.daemon = True
+        self.timer.start()
+
+
 @dataclass
 class PlainDisplay(Display):
-    """Timestamped lines: one per stage change, task start and failure (CI, pipes)."""
+    """Timestamped lines: one per stage change, task start and failure (CI, pipes). The same
+    retry, failure or unreachable host on many hosts within a few seconds is one line
+    (:mod:`deepctl.engine.grouping`); the run log keeps every host's."""
 
     stream: IO[str] = field(default_factory=lambda: sys.stdout)
+    clock: Callable[[], float] = time.monotonic
+
+    def __post_init__(self) -> None:
+        self.held = HeldNotices(self._show, self.clock)
 
     def _line(self, text: str) -> None:
         self.stream.write(f"{_clock()} {text}\n")
         self.stream.flush()
 
+    def _show(self, items: list[Out]) -> None:
+        for stage, item in items:
+            text = item.line() if isinstance(item, NoticeGroup) else item.text
+            self._line(f"[{stage}] {item.kind.upper()} {text}")
+
     def stage_started(self, name: str, title: str) -> None:
+        self.held.flush()
         self._line(f"[{name}] {title}")
 
     def stage_finished(self, name: str, status: str, reason: str | None,
                        duration: float | None) -> None:
+        self.held.flush()
         extra = f" ({reason})" if reason else ""
         self._line(f"[{name}] {status}{extra} {_duration(duration)}".rstrip())
 
@@ -87,18 +145,18 @@ class PlainDisplay(Display):
 
     def playbook_event(self, stage: str, progress: PlaybookProgress,
                        notices: list[Notice]) -> None:
-        for notice in notices:
-            if notice.kind == "task":
-                self._line(f"[{stage}] TASK {notice.text}")
-            elif notice.kind == "play":
-                self._line(f"[{stage}] PLAY {notice.text}")
-            elif notice.kind == "retry":
-                self._line(f"[{stage}] RETRY {notice.text}")
-            else:
-                self._line(f"[{stage}] {notice.kind.upper()} {notice.text}")
+        self.held.add(stage, notices)
 
     def message(self, text: str) -> None:
+        self.held.flush()
         self._line(text)
+
+    def failure(self, report: RunFailure) -> None:
+        self.held.flush()
+        super().failure(report)
+
+    def close(self) -> None:
+        self.held.flush()
 
 
 @dataclass
@@ -160,9 +218,17 @@ class LiveDisplay(Display):
     live: Live | None = None
 
     def __post_init__(self) -> None:
+        self.held = HeldNotices(self._print_failures)
         self.live = Live(get_renderable=self.render, console=self.console,
                          refresh_per_second=4, transient=False)
         self.live.start()
+
+    def _print_failures(self, items: list[Out]) -> None:
+        """Failed and unreachable hosts above the live view, one line for many hosts."""
+        for _, item in items:
+            if item.kind in ("failed", "unreachable"):
+                text = item.line() if isinstance(item, NoticeGroup) else item.text
+                self.console.print(f"[red]{item.kind}[/] [bold]{escape(text)}[/]")
 
     def stages_planned(self, stages: list[tuple[str, str]]) -> None:
         for name, title in stages:
@@ -175,6 +241,7 @@ class LiveDisplay(Display):
 
     def stage_finished(self, name: str, status: str, reason: str | None,
                        duration: float | None) -> None:
+        self.held.flush()
         entry = self.stages.setdefault(name, [name, status, None, None])
         entry[1], entry[3] = status, (_duration(duration) + (f" {reason}" if reason else "")).strip()
         if self.stage == name and status == "succeeded":
@@ -186,11 +253,10 @@ class LiveDisplay(Display):
     def playbook_event(self, stage: str, progress: PlaybookProgress,
                        notices: list[Notice]) -> None:
         self.progress = progress
-        for notice in notices:
-            if notice.kind in ("failed", "unreachable"):
-                self.console.print(f"[red]{notice.kind}[/] [bold]{escape(notice.text)}[/]")
+        self.held.add(stage, notices)
 
     def message(self, text: str) -> None:
+        self.held.flush()
         self.console.print(escape(text))
 
     def failure(self, report: RunFailure) -> None:
@@ -223,6 +289,7 @@ class LiveDisplay(Display):
         return [*parts, host_table(host_rows(p.hosts))]
 
     def close(self) -> None:
+        self.held.flush()
         if self.live is not None:
             self.live.stop()
             self.live = None

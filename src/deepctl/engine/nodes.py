@@ -29,6 +29,7 @@ from deepctl.engine.session import (
     run_operation,
 )
 from deepctl.errors import DeepctlError, SpecError, SpecProblem, UsageError
+from deepctl.names import summary
 from deepctl.shellwords import deepctl_command
 from deepctl.spec.edit import add_host_text, remove_host_text
 from deepctl.spec.loader import LoadedSpec, load_spec_text
@@ -240,7 +241,7 @@ def check_removal(ws: Workspace, name: str) -> str:
     host = ws.cluster.host(name)
     if host is None:
         raise UsageError(f"no host named {name!r} in {ws.spec.path}",
-                         hint=f"hosts are: {', '.join(h.name for h in ws.cluster.spec.hosts)}")
+                         hint=f"hosts are: {summary([h.name for h in ws.cluster.spec.hosts])}")
     control = ws.cluster.control_plane
     if "control-plane" in host.roles and len(control) == 1:
         raise UsageError(f"{name} is the last control plane; removing it ends the cluster",

@@ -33,6 +33,7 @@ from deepctl.errors import Canceled, DeepctlError, HostKeyMismatch, PlaybookFail
 from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
 from deepctl.inventory import write_inventory
 from deepctl.kubespray_source import KubesprayTree
+from deepctl.names import summary
 from deepctl.preflight.identity import host_keys
 from deepctl.shellwords import record_host_keys_command
 from deepctl.spec.models import Cluster
@@ -309,14 +310,14 @@ def failed_error(stage: str, playbook: str, result: PlaybookResult, failures: li
     key is known yet (preflight records it), not because the key changed.
     """
     hosts = sorted({f.host for f in failures})
-    where = f" on {', '.join(hosts)}" if hosts else ""
+    where = f" on {summary(hosts)}" if hosts else ""
     hop = list(dict.fromkeys(hop_errors or []))[-3:]
     via = f" (through the bastion: {'; '.join(hop)})" if hop else ""
     output = f"ansible output: {result.artifact_dir / 'stdout'}"
     refused = sorted({f.host for f in failures if host_key_refused(f.message)})
     if refused or any(host_key_refused(line) for line in hop):
         named = refused or [BASTION]
-        whose = ", ".join(refused) if refused else "the bastion (spec.ssh.bastion)"
+        whose = summary(refused) if refused else "the bastion (spec.ssh.bastion)"
         if all(name in unknown_keys for name in named):
             return HostKeyMismatch(
                 f"{playbook} failed{where}: no SSH host key of {whose} is known yet{via}",

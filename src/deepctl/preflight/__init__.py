@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 from deepctl.errors import UsageError
+from deepctl.names import summary
 from deepctl.preflight.cluster_checks import evaluate
 from deepctl.preflight.collect import GatherOptions, gather, load_facts, save_facts
 from deepctl.preflight.model import GROUPS, Finding, HostFacts, HostResult, PreflightReport, ok
@@ -81,7 +82,7 @@ def _select(ws: Workspace, only_hosts: list[str] | None) -> list[Host]:
     if unknown:
         raise UsageError(
             f"unknown host(s): {', '.join(unknown)}",
-            hint=f"hosts in {ws.spec.path.name}: {', '.join(h.name for h in hosts)}",
+            hint=f"hosts in {ws.spec.path.name}: {summary([h.name for h in hosts])}",
         )
     return [h for h in hosts if h.name in only_hosts]
 

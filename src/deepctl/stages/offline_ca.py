@@ -27,7 +27,8 @@ def offline_ca_enabled(cluster: Cluster) -> bool:
 def describe(cluster: Cluster) -> str:
     offline = cluster.spec.offline
     ca = offline.ca_file if offline else None
-    return f"install {ca} on every host ({CA_PATH} and the system trust store)"
+    what = ca if ca is not None else "spec.offline.caFile (none is set)"
+    return f"install {what} on every host ({CA_PATH} and the system trust store)"
 
 
 def extravars(cluster: Cluster) -> dict[str, Any]:

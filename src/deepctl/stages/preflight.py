@@ -60,7 +60,7 @@ def _host_changed(ctx: PlanContext) -> str | None:
 
     changed = identity.changed_hosts(identity.load_identity(ctx.ws.state),
                                      identity.current_identity(ctx.cluster, ctx.ws.state))
-    return "host changed since it was checked: " + ", ".join(changed) if changed else None
+    return "host changed since it was checked: " + summary(changed) if changed else None
 
 
 def _run_all(ctx: StageContext) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from deepctl.errors import DeepctlError
 from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
+from deepctl.names import summary
 from deepctl.shellwords import deepctl_command
 from deepctl.spec.models import Cluster
 from deepctl.spec.verify import LEVELS, VerifyLevel
@@ -114,7 +115,7 @@ class VerifyStage:
         missing = not_ready(self._hosts([h.name for h in ctx.cluster.spec.hosts]), nodes)
         if missing:
             raise DeepctlError(
-                f"not Ready: {', '.join(missing)} ({len(nodes)} node(s) reported by the API)",
+                f"not Ready: {summary(missing)} ({len(nodes)} node(s) reported by the API)",
                 hint="look at the node with `kubectl describe node NAME`, then run "
                 f"`{deepctl_command('deploy', ctx.ws.spec.path, '--only', 'verify')}`",
             )
@@ -198,7 +199,7 @@ class VerifyStage:
         failed = [o for o in outcomes if o.status != "succeeded"]
         if failed:
             raise DeepctlError(
-                "\n  ".join(["GPU smoke test failed on " + ", ".join(o.node for o in failed) + ":",
+                "\n  ".join(["GPU smoke test failed on " + summary([o.node for o in failed]) + ":",
                              *(verify_gpu.describe_failure(o) for o in failed)]),
                 hint=f"kubectl -n {verify_gpu.SMOKE_NAMESPACE} describe job "
                 f"{verify_gpu.smoke_job_name(failed[0].node)}; then run "
@@ -211,7 +212,7 @@ class VerifyStage:
 
 def _describe(cluster: Cluster) -> str:
     gpus = cluster.spec.addons.gpu.enabled and cluster.gpu_hosts
-    on = ", ".join(h.name for h in cluster.gpu_hosts)
+    on = summary([h.name for h in cluster.gpu_hosts])  # 5,000 hosts: gpu[0001-5000]
     return "all nodes Ready" + (
         "; nvidia.com/gpu allocatable as preflight saw; CUDA smoke Job (nvidia-smi, "
         f"{verify_gpu.smoke_image(cluster)}) on {on}" if gpus else "") + (

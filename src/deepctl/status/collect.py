@@ -21,10 +21,12 @@ from typing import Any
 from deepctl.errors import ApiUnreachable
 from deepctl.status.deadline import DeadlineExceeded, within
 from deepctl.status.model import ApiObject, ClusterData
+from deepctl.status.nodes import gpu_pod, node_fields
 
 _CONNECTION_PREFIX = re.compile(r"^(<[^>]*>|HTTPS?Connection\([^)]*\)): ")
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 10.0
+PAGE = 500  # items per list request (kubectl's --chunk-size default)
 KINDS = (("Deployment", "list_namespaced_deployment"),
          ("DaemonSet", "list_namespaced_daemon_set"),
          ("StatefulSet", "list_namespaced_stateful_set"))
@@ -60,13 +62,41 @@ class _Reader:
         self.endpoint = str(api.configuration.host)
 
     def items(self, call: Callable[..., Any], *args: Any, missing_ok: bool = False,
+              keep: Callable[[ApiObject], ApiObject | None] | None = None,
               **kwargs: Any) -> list[ApiObject] | None:
+        """Every item of a list, read in pages of :data:`PAGE` (``limit``/``continue``, as
+        kubectl does); ``keep`` trims each item (or drops it: None) as its page arrives, so
+        only what is kept stays in memory."""
+        out: list[ApiObject] = []
+        token: str | None = None
+        while True:
+            body = self._page(call, args, kwargs, token, missing_ok)
+            if body is None:
+                return None
+            items: list[Any] = body["items"]
+            kind = str(body.get("kind", ""))
+            # List responses leave kind out of their items; put it back for the assessment.
+            item_kind = kind[:-4] if kind.endswith("List") else kind
+            for item in items:
+                if isinstance(item, dict):
+                    whole: ApiObject = {"kind": item_kind, **item}
+                    kept = keep(whole) if keep is not None else whole
+                    if kept is not None:
+                        out.append(kept)
+            token = str((body.get("metadata") or {}).get("continue") or "") or None
+            if token is None:
+                return out
+
+    def _page(self, call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+              token: str | None, missing_ok: bool) -> dict[str, Any] | None:
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError
 
+        paging: dict[str, Any] = {"limit": PAGE, **({"_continue": token} if token else {})}
         try:
             response = call(*args, _preload_content=False,
-                            _request_timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S), **kwargs)
+                            _request_timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
+                            **paging, **kwargs)
             body = json.loads(response.data)
         except ApiException as exc:
             if missing_ok and exc.status == 404:
@@ -74,13 +104,9 @@ class _Reader:
             raise self._error(_api_reason(exc)) from None
         except (HTTPError, OSError, ValueError) as exc:
             raise self._error(_network_reason(exc)) from None
-        items = body.get("items") if isinstance(body, dict) else None
-        if not isinstance(items, list):
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
             raise self._error("the response is not a Kubernetes list")
-        kind = str(body.get("kind", ""))
-        # List responses leave kind out of their items; put it back for the assessment.
-        item_kind = kind[:-4] if kind.endswith("List") else kind
-        return [{"kind": item_kind, **item} for item in items if isinstance(item, dict)]
+        return body
 
     def _error(self, reason: str) -> ApiUnreachable:
         return ApiUnreachable(
@@ -147,8 +173,9 @@ def _read_all(api: Any, reader: _Reader, workload_namespaces: list[str],
 
     try:
         core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
-        nodes = reader.items(core.list_node) or []
-        pods = reader.items(core.list_pod_for_all_namespaces,
+        nodes = reader.items(core.list_node, keep=node_fields) or []
+        # only running pods, and of those only what GPU requests need (gpu_pod)
+        pods = reader.items(core.list_pod_for_all_namespaces, keep=gpu_pod,
                             field_selector="status.phase=Running") or []
         workloads = {
             ns: [item for kind, method in KINDS for item in reader.items(getattr(apps, method), ns) or []]
