@@ -53,6 +53,11 @@ AcceptNewHostsOpt = Annotated[
     bool,
     typer.Option("--accept-new-hosts", help="Trust and record unknown SSH host keys (first use)."),
 ]
+ExecutorOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--executor", metavar="ADDRESS",
+                 help="Run Ansible on this machine (overrides spec.executor.address)."),
+]
 FromOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option("--from", help="Start at this stage (earlier ones are not run)."),
@@ -212,6 +217,7 @@ def deploy(
     only: OnlyOpt = None,
     skip: SkipOpt = None,
     restart: RestartOpt = False,
+    executor: ExecutorOpt = None,
 ) -> None:
     """Deploy the cluster: preflight, Kubespray, then the platform stages.
 
@@ -226,7 +232,7 @@ def deploy(
 
     impl.run(spec, dry_run=dry_run, state_dir=state_dir, strict=strict, as_json=json_output,
              yes=yes, accept_new_hosts=accept_new_hosts, from_stage=from_stage, only=only,
-             skip=skip, restart=restart)
+             skip=skip, restart=restart, executor=executor)
 
 
 @app.command()

@@ -12,6 +12,7 @@ from deepctl.cli_support import print_json, stdout
 from deepctl.commands.confirm import confirm
 from deepctl.engine.deploy import DeployOptions, deploy_plan
 from deepctl.engine.plan import Plan
+from deepctl.executor.target import with_executor
 from deepctl.names import summary
 from deepctl.stages.sequences import DEPLOY_STAGE_NAMES
 from deepctl.stages.stage import check_stage_names
@@ -22,11 +23,11 @@ from deepctl.workspace import open_workspace
 def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_json: bool,
         yes: bool = False, accept_new_hosts: bool = False, from_stage: str | None = None,
         only: list[str] | None = None, skip: list[str] | None = None,
-        restart: bool = False) -> None:
+        restart: bool = False, executor: str | None = None) -> None:
     # Bad stage names are usage errors, with or without --dry-run, before anything else.
     check_stage_names([*([from_stage] if from_stage else []), *(only or []), *(skip or [])],
                       DEPLOY_STAGE_NAMES)
-    ws = open_workspace(spec, state_dir, strict=strict)
+    ws = with_executor(open_workspace(spec, state_dir, strict=strict), executor)
     options = DeployOptions(from_stage=from_stage, only=list(only or []),
                             skip=list(skip or []), restart=restart,
                             accept_new_hosts=accept_new_hosts)

@@ -250,6 +250,17 @@ def check_bastion(cluster: Cluster) -> Iterator[Finding]:
         )
 
 
+def check_executor(cluster: Cluster) -> Iterator[Finding]:
+    executor = cluster.spec.executor
+    if executor is None:
+        return
+    hop = executor.bastion.address if executor.bastion is not None else None
+    for path, address in ((("address",), executor.address), (("bastion", "address"), hop)):
+        if address is not None and not _valid_address(address):
+            yield Finding(("spec", "executor", *path),
+                          f"{address!r} is neither an IP address nor a DNS name")
+
+
 RULES: tuple[Callable[[Cluster], Iterator[Finding]], ...] = (
     check_cluster_name,
     check_host_names,
@@ -265,6 +276,7 @@ RULES: tuple[Callable[[Cluster], Iterator[Finding]], ...] = (
     check_kubespray_vars,
     check_kubespray_fields,
     check_bastion,
+    check_executor,
     check_offline,
 )
 

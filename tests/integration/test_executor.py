@@ -1,0 +1,170 @@
+"""spec.executor: Ansible runs as an ansible-runner worker on a loopback executor host.
+
+The executor is a plain test host whose PATH has this venv's ``ansible-runner`` and Ansible
+(its ``bin/`` links to them); the cluster hosts are test hosts it reaches over SSH with the
+job's key and known_hosts. The stand-in Kubespray is deployed locally and through it, and the
+two event streams are compared.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.harness import HostFarm, HostProfile, TestHost
+from tests.integration.engine_support import DEEPCTL, deepctl, run_state, wait_for, write_spec
+from tests.integration.test_deploy_cancel import processes_mentioning
+
+pytestmark = pytest.mark.integration
+
+VENV_BIN = Path(sys.executable).parent
+TOOLS = ("ansible-runner", "ansible-playbook", "ansible-inventory", "ansible-config", "ansible")
+
+
+def make_executor(farm: HostFarm) -> TestHost:
+    (executor,) = farm.add_many([HostProfile("exec1")])
+    for tool in TOOLS:
+        (executor.bin_dir / tool).symlink_to(VENV_BIN / tool)
+    return executor
+
+
+def use_executor(spec: Path, farm: HostFarm, executor: TestHost) -> None:
+    data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    data["spec"]["executor"] = {"address": executor.address, "port": executor.port}
+    spec.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    known = spec.parent / ".deepctl" / "lab" / "known_hosts"
+    known.write_text(known.read_text(encoding="ascii") + farm.known_hosts([executor]),
+                     encoding="ascii")
+
+
+def event_stream(run_dir: Path, stage: str) -> list[tuple[Any, ...]]:
+    """Plays, tasks, hosts and results of one stage's playbook, in order (the hosts of one
+    task in name order: forks finish in any order, locally too)."""
+    out: list[tuple[Any, ...]] = []
+    block: list[tuple[Any, ...]] = []
+    for events in sorted((run_dir / "ansible" / stage / "artifacts").glob("*/job_events")):
+        for path in sorted(events.glob("*.json"), key=lambda p: int(p.name.split("-")[0])):
+            event = json.loads(path.read_text(encoding="utf-8"))
+            data = event.get("event_data", {})
+            item = (event["event"], data.get("play"), data.get("task"), data.get("host"),
+                    (data.get("res") or {}).get("changed"))
+            if item[3] is None:
+                out += sorted(block, key=str)
+                block = []
+                out.append(item)
+            else:
+                block.append(item)
+    return out + sorted(block, key=str)
+
+
+def last_run(tmp_path: Path) -> Path:
+    return sorted((tmp_path / ".deepctl" / "lab" / "runs").iterdir())[-1]
+
+
+def test_deploy_through_executor_streams_the_same_events(ssh_host_farm: HostFarm,
+                                                          tmp_path: Path) -> None:
+    cp1, wk1 = ssh_host_farm.add_many([HostProfile("cp1"), HostProfile("wk1")])
+    executor = make_executor(ssh_host_farm)
+    hosts = {cp1: ["control-plane", "etcd", "worker"], wk1: ["worker"]}
+    local_dir, remote_dir = tmp_path / "local", tmp_path / "remote"
+    local_dir.mkdir()
+    remote_dir.mkdir()
+    local = write_spec(local_dir, ssh_host_farm, hosts, cp1)
+    done = deepctl("deploy", str(local), "--yes", "--skip", "preflight", cwd=local_dir)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    remote = write_spec(remote_dir, ssh_host_farm, hosts, cp1)
+    use_executor(remote, ssh_host_farm, executor)
+    done = deepctl("deploy", str(remote), "--yes", "--skip", "preflight", cwd=remote_dir)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    for stage in ("kubespray", "verify"):
+        here, there = event_stream(last_run(local_dir), stage), event_stream(
+            last_run(remote_dir), stage)
+        assert there and there == here, stage
+    # the playbooks ran on the executor (its job directory), not here
+    assert "/.cache/deepctl/jobs/lab-cluster-" in (
+        last_run(remote_dir) / "ansible" / "kubespray" / "artifacts" / "cluster" / "command"
+    ).read_text(encoding="utf-8")
+    # the job directory with its key copies is not kept here either
+    assert not list((remote_dir / ".deepctl").rglob("executor-job"))
+    # nothing left on the executor: job directories are removed after each playbook
+    jobs = executor.dir / "home" / ".cache" / "deepctl" / "jobs"
+    assert not jobs.exists() or list(jobs.iterdir()) == []
+    # facts and admin.conf came back into the state directory, private
+    admin = "inventory/artifacts/admin.conf"
+    assert ((remote_dir / ".deepctl" / "lab" / admin).stat().st_mode
+            == (local_dir / ".deepctl" / "lab" / admin).stat().st_mode)
+    for name in ("facts-cache/cp1", "facts-cache/wk1", admin):
+        assert (remote_dir / ".deepctl" / "lab" / name).stat().st_mode & 0o077 == 0, name
+
+
+def test_executor_override_on_the_command_line(ssh_host_farm: HostFarm, tmp_path: Path) -> None:
+    (cp1,) = ssh_host_farm.add_many([HostProfile("cp1")])
+    executor = make_executor(ssh_host_farm)
+    spec = write_spec(tmp_path, ssh_host_farm, {cp1: ["control-plane", "etcd", "worker"]}, cp1)
+    use_executor(spec, ssh_host_farm, executor)
+    data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    data["spec"]["executor"]["address"] = "127.0.0.250"  # nothing listens there
+    spec.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    done = deepctl("deploy", str(spec), "--yes", "--skip", "preflight",
+                   "--executor", executor.address, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (last_run(tmp_path) / "ansible" / "kubespray" / "artifacts").exists()
+
+    bad = deepctl("deploy", str(spec), "--yes", "--skip", "preflight", "--executor", "not an address",
+                  cwd=tmp_path)
+    assert bad.returncode == 2, bad.stdout + bad.stderr
+    assert "--executor: 'not an address' is neither an IP address nor a DNS name" in bad.stderr
+
+
+def test_sigint_stops_the_worker_on_the_executor_and_a_rerun_resumes(
+        ssh_host_farm: HostFarm, tmp_path: Path) -> None:
+    (cp1,) = ssh_host_farm.add_many([HostProfile("cp1")])
+    executor = make_executor(ssh_host_farm)
+    spec = write_spec(tmp_path, ssh_host_farm, {cp1: ["control-plane", "etcd", "worker"]}, cp1)
+    use_executor(spec, ssh_host_farm, executor)
+    (tmp_path / "standin" / "sleep").write_text("60\n")
+    first = subprocess.Popen([str(DEEPCTL), "deploy", str(spec), "--yes", "--skip", "preflight"],
+                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, stdin=subprocess.DEVNULL)
+    runs = tmp_path / ".deepctl" / "lab" / "runs"
+    jobs = str(executor.dir / "home" / ".cache" / "deepctl" / "jobs")
+    try:
+        wait_for(lambda: any("TASK Sleep" in p.read_text() for p in runs.glob("*/deepctl.log")),
+                 90)
+        assert processes_mentioning(jobs)  # the worker and ansible-playbook run there
+        first.send_signal(signal.SIGINT)
+        out, err = first.communicate(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 130, out + err
+    assert "canceled during stage kubespray" in err
+    assert run_state(tmp_path)["failed_stage"] == "kubespray"
+    assert processes_mentioning(jobs) == []  # worker, ansible-playbook and forks are gone
+
+    (tmp_path / "standin" / "sleep").unlink()
+    again = deepctl("deploy", str(spec), "--yes", "--skip", "preflight", cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    state = run_state(tmp_path)
+    assert state["result"] == "succeeded", state
+
+
+def test_unreachable_executor_fails_with_a_fix(ssh_host_farm: HostFarm, tmp_path: Path) -> None:
+    (cp1,) = ssh_host_farm.add_many([HostProfile("cp1")])
+    executor = make_executor(ssh_host_farm)
+    spec = write_spec(tmp_path, ssh_host_farm, {cp1: ["control-plane", "etcd", "worker"]}, cp1)
+    use_executor(spec, ssh_host_farm, executor)
+    known = tmp_path / ".deepctl" / "lab" / "known_hosts"
+    known.write_text(ssh_host_farm.known_hosts([cp1]), encoding="ascii")  # executor's key unknown
+    done = deepctl("deploy", str(spec), "--yes", "--skip", "preflight", cwd=tmp_path)
+    assert done.returncode != 0
+    assert "executor root@" in done.stderr and "Host key verification failed" in done.stderr
