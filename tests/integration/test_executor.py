@@ -9,6 +9,7 @@ two event streams are compared.
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +20,14 @@ import pytest
 import yaml
 
 from tests.harness import HostFarm, HostProfile, TestHost
-from tests.integration.engine_support import DEEPCTL, deepctl, run_state, wait_for, write_spec
+from tests.integration.engine_support import (
+    DEEPCTL,
+    deepctl,
+    markers,
+    run_state,
+    wait_for,
+    write_spec,
+)
 from tests.integration.test_deploy_cancel import processes_mentioning
 
 pytestmark = pytest.mark.integration
@@ -168,3 +176,75 @@ def test_unreachable_executor_fails_with_a_fix(ssh_host_farm: HostFarm, tmp_path
     done = deepctl("deploy", str(spec), "--yes", "--skip", "preflight", cwd=tmp_path)
     assert done.returncode != 0
     assert "executor root@" in done.stderr and "Host key verification failed" in done.stderr
+
+
+KUBESPRAY_PINS = "ansible==11.13.0\ncryptography==46.0.7\njmespath==1.1.0\nnetaddr==1.3.0\n"
+
+
+def standin_with_requirements(tmp_path: Path, text: str) -> Path:
+    """The stand-in tree with a requirements.txt like Kubespray v2.31.0's."""
+    from tests.integration.engine_support import STANDIN
+
+    tree = tmp_path / "kubespray"
+    shutil.copytree(STANDIN, tree)
+    (tree / "requirements.txt").write_text(text, encoding="utf-8")
+    return tree
+
+
+def test_executor_check_reports_each_check_and_a_fix(ssh_host_farm: HostFarm,
+                                                      tmp_path: Path) -> None:
+    cp1, wk1 = ssh_host_farm.add_many([HostProfile("cp1"), HostProfile("wk1")])
+    executor = make_executor(ssh_host_farm)
+    tree = standin_with_requirements(tmp_path, KUBESPRAY_PINS)
+    spec = write_spec(tmp_path, ssh_host_farm, {cp1: ["control-plane", "etcd", "worker"],
+                                                wk1: ["worker"]}, cp1, kubespray=tree)
+    use_executor(spec, ssh_host_farm, executor)
+    done = deepctl("executor", "check", str(spec), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    checks = {c["check"]: c for c in json.loads(done.stdout)["checks"]}
+    assert {c["status"] for c in checks.values()} == {"ok"}
+    assert {"executor.ssh", "executor.runner", "executor.requirements.ansible",
+            "executor.requirements.jmespath", "executor.disk", "executor.reach"} <= set(checks)
+
+    (tree / "requirements.txt").write_text(KUBESPRAY_PINS.replace("1.1.0", "0.9.9"))
+    wk1.stop()  # the executor cannot reach it any more
+    done = deepctl("executor", "check", str(spec), cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "jmespath==0.9.9" in done.stderr  # the fix installs the pinned version
+    done = deepctl("executor", "check", str(spec), "--json", cwd=tmp_path)
+    checks = {c["check"]: c for c in json.loads(done.stdout)["checks"]}
+    assert checks["executor.requirements.jmespath"]["message"].endswith(
+        "jmespath is 1.1.0 beside ansible-runner; Kubespray needs jmespath==0.9.9")
+    assert "executor.reach" not in checks  # hosts are tried once the executor itself is fit
+
+    (tree / "requirements.txt").write_text(KUBESPRAY_PINS)
+    done = deepctl("executor", "check", str(spec), "--json", cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    checks = {c["check"]: c for c in json.loads(done.stdout)["checks"]}
+    assert checks["executor.reach.wk1"]["status"] == "error"
+    assert "executor.reach.cp1" not in checks
+
+
+def test_an_executor_without_ansible_runner_fails_before_any_host_is_touched(
+        ssh_host_farm: HostFarm, tmp_path: Path) -> None:
+    cp1, bare = ssh_host_farm.add_many([HostProfile("cp1"), HostProfile("bare1")])
+    spec = write_spec(tmp_path, ssh_host_farm, {cp1: ["control-plane", "etcd", "worker"]}, cp1)
+    use_executor(spec, ssh_host_farm, bare)
+    done = deepctl("deploy", str(spec), "--yes", cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "ansible-runner is not on PATH" in done.stderr
+    assert "pip install ansible-runner ansible==11.13.0" not in done.stderr  # no pins: stand-in
+    assert "pip install ansible-runner" in done.stderr
+    assert markers(tmp_path, "cp1") == []
+    assert not (tmp_path / ".deepctl" / "lab" / "runs").exists() or not any(
+        (tmp_path / ".deepctl" / "lab" / "runs").iterdir())
+
+
+def test_preflight_checks_the_executor_too(ssh_host_farm: HostFarm, tmp_path: Path) -> None:
+    cp1, bare = ssh_host_farm.add_many([HostProfile("cp1"), HostProfile("bare1")])
+    spec = write_spec(tmp_path, ssh_host_farm, {cp1: ["control-plane", "etcd", "worker"]}, cp1)
+    use_executor(spec, ssh_host_farm, bare)
+    done = deepctl("preflight", str(spec), cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "the executor is not ready: 2 check(s) failed" in done.stderr
+    assert f"then rerun `deepctl preflight {spec}`" in done.stderr

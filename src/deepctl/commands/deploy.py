@@ -12,6 +12,7 @@ from deepctl.cli_support import print_json, stdout
 from deepctl.commands.confirm import confirm
 from deepctl.engine.deploy import DeployOptions, deploy_plan
 from deepctl.engine.plan import Plan
+from deepctl.executor.check import require_ready
 from deepctl.executor.target import with_executor
 from deepctl.names import summary
 from deepctl.stages.sequences import DEPLOY_STAGE_NAMES
@@ -43,6 +44,7 @@ def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_j
     require_usable_keys(ws.spec)  # before any connection, whichever stages run
     hosts = summary([h.name for h in ws.cluster.spec.hosts])
     confirm(f"Deploy cluster {ws.cluster.name} on {hosts}?", yes)
+    require_ready(ws, spec, accept_new_hosts=accept_new_hosts)  # spec.executor, before hosts
     record = deploy(ws, options, make_display(as_json))
     finished(record.id, record.data.get("duration_s"), str(ws.state.kubeconfig), as_json)
 
