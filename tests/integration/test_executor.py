@@ -174,8 +174,10 @@ def test_unreachable_executor_fails_with_a_fix(ssh_host_farm: HostFarm, tmp_path
     known = tmp_path / ".deepctl" / "lab" / "known_hosts"
     known.write_text(ssh_host_farm.known_hosts([cp1]), encoding="ascii")  # executor's key unknown
     done = deepctl("deploy", str(spec), "--yes", "--skip", "preflight", cwd=tmp_path)
-    assert done.returncode != 0
-    assert "executor root@" in done.stderr and "Host key verification failed" in done.stderr
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert f"error: executor: unknown SSH host key for {executor.address}" in done.stderr
+    assert "rerun with --accept-new-hosts to record it" in done.stderr
+    assert markers(tmp_path, "cp1") == []  # no host touched
 
 
 KUBESPRAY_PINS = "ansible==11.13.0\ncryptography==46.0.7\njmespath==1.1.0\nnetaddr==1.3.0\n"

@@ -77,3 +77,8 @@ def test_executor_option_overrides_the_address_only() -> None:
 def test_executor_option_refuses_what_the_spec_would() -> None:
     with pytest.raises(UsageError, match="--executor: 'a b' is neither an IP address"):
         with_executor(workspace(""), "a b")
+
+
+def test_mitogen_is_refused_with_an_executor() -> None:
+    found = problems(ONE_HOST + "  ansible: {strategy: mitogen}\n  executor: {address: 10.0.0.5}\n")
+    assert_one(found, Expect(11, 23, "spec.ansible.strategy", "not supported with spec.executor"))

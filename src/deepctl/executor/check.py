@@ -184,8 +184,8 @@ def inspect(target: ExecutorTarget, pins: dict[str, str], accept_new_hosts: bool
                              timeout=timeout)
     try:
         client = login(target, options)
-    except DeepctlError as exc:
-        return [Check("executor.ssh", "error", f"{target.label}: {exc}", exc.hint)]
+    except DeepctlError as exc:  # its message names the executor already
+        return [Check("executor.ssh", "error", str(exc), exc.hint)]
     try:
         names = " ".join([*sorted(pins), "ansible-core", "ansible-runner"])
         _, out, _ = ssh_exec.run_command(client, f"sh -s -- {names}", timeout,

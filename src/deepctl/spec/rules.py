@@ -259,6 +259,10 @@ def check_executor(cluster: Cluster) -> Iterator[Finding]:
         if address is not None and not _valid_address(address):
             yield Finding(("spec", "executor", *path),
                           f"{address!r} is neither an IP address nor a DNS name")
+    if cluster.spec.ansible.strategy == "mitogen":
+        yield Finding(("spec", "ansible", "strategy"),
+                      "mitogen is not supported with spec.executor (docs/executor.md); "
+                      "use linear")
 
 
 RULES: tuple[Callable[[Cluster], Iterator[Finding]], ...] = (
