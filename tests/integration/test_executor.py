@@ -98,9 +98,18 @@ def test_deploy_through_executor_streams_the_same_events(ssh_host_farm: HostFarm
             last_run(remote_dir), stage)
         assert there and there == here, stage
     # the playbooks ran on the executor (its job directory), not here
-    assert "/.cache/deepctl/jobs/lab-cluster-" in (
+    assert "/.cache/deepctl/trees/" in (
         last_run(remote_dir) / "ansible" / "kubespray" / "artifacts" / "cluster" / "command"
     ).read_text(encoding="utf-8")
+    # the Kubespray tree went once (with the executor check before the stages), kept by hash
+    trees = list((executor.dir / "home" / ".cache" / "deepctl" / "trees").iterdir())
+    assert len(trees) == 1 and (trees[0] / "cluster.yml").is_file()
+    state = remote_dir / ".deepctl" / "lab"
+    check = json.loads((state / "executor-check" / "artifacts" / "executor-reach"
+                        / "executor-transfer.json").read_text())
+    run = json.loads((last_run(remote_dir) / "ansible" / "kubespray" / "artifacts" / "cluster"
+                      / "executor-transfer.json").read_text())
+    assert check["tree_bytes"] > 0 and run["tree_bytes"] == 0 and run["job_bytes"] > 0
     # the job directory with its key copies is not kept here either
     assert not list((remote_dir / ".deepctl").rglob("executor-job"))
     # nothing left on the executor: job directories are removed after each playbook

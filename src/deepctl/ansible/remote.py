@@ -16,6 +16,7 @@ What the job holds (paths on the executor, keys, the inventory) is built above t
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import shutil
 import subprocess
@@ -44,6 +45,7 @@ class RemoteJob:
     cancel_argv: list[str]  # SIGTERM to that worker
     cleanup_argv: list[str]  # removes the job (and ssh control sockets) from the executor
     finish: Callable[[Path], None] = field(default=lambda _artifacts: None)  # artifacts back
+    tree_bytes: int = 0  # sent before this job: the Kubespray tree, when the executor lacked it
 
 
 @dataclass
@@ -88,7 +90,8 @@ def run_remote(job: RemoteJob, private_data_dir: Path, ident: str,
             start_new_session=True) as worker:
         assert worker.stdin is not None and worker.stdout is not None
         sent: list[BaseException] = []
-        sender = threading.Thread(target=_transmit, args=(job, worker.stdin, sent), daemon=True)
+        stream = CountingStream(worker.stdin)
+        sender = threading.Thread(target=_transmit, args=(job, stream, sent), daemon=True)
         sender.start()
         done = threading.Event()
         canceled = threading.Event()
@@ -113,9 +116,42 @@ def run_remote(job: RemoteJob, private_data_dir: Path, ident: str,
     if status in ("error", "unstarted") and not canceled.is_set():
         raise _worker_error(job, code, errors, sent, artifact_dir)
     job.finish(artifact_dir)
+    write_transfer(artifact_dir, {"tree_bytes": job.tree_bytes, "job_bytes": stream.count})
     rc = read_rc(artifact_dir)
     return RemoteOutcome(rc=rc if rc is not None else (0 if status == "successful" else -1),
                          status=status, stats=stats, artifact_dir=artifact_dir)
+
+
+TRANSFER_FILE = "executor-transfer.json"  # in the run's artifact dir: bytes sent
+
+
+def write_transfer(artifact_dir: Path, counts: dict[str, int]) -> None:
+    with contextlib.suppress(OSError):
+        (artifact_dir / TRANSFER_FILE).write_text(json.dumps(counts) + "\n", encoding="utf-8")
+
+
+class CountingStream(io.RawIOBase):
+    """The worker's stdin, counting the bytes transmit writes (what Base64IO needs)."""
+
+    name = "<executor>"
+
+    def __init__(self, target: IO[bytes]) -> None:
+        self.target, self.count = target, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.target.write(data)
+        self.count += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def close(self) -> None:
+        super().close()
+        self.target.close()
 
 
 def _transmit(job: RemoteJob, stream: IO[bytes], failures: list[BaseException]) -> None:

@@ -1,8 +1,10 @@
 """Build one playbook run for the executor: the private data directory ``transmit`` sends and
 the arguments the ``ansible-runner worker`` there runs with.
 
-The job directory on the executor (``~/.cache/deepctl/jobs/CLUSTER-IDENT-RANDOM``, 0700) holds
-everything the run reads, with paths there: the Kubespray tree (``project/``), the inventory
+The Kubespray tree is sent once and kept on the executor by content hash
+(``~/.cache/deepctl/trees/SHA256``). The job directory
+(``~/.cache/deepctl/jobs/CLUSTER-IDENT-RANDOM``, 0700) holds the rest of what the run reads,
+with paths there: deepctl's own playbooks when the run uses one, the inventory
 (plus ``zz-deepctl-executor.yml``, which points each host's key at ``keys/``), the SSH keys,
 the cluster's ``known_hosts`` (host keys checked from the executor too), deepctl's
 ``ansible.cfg`` rendered with those paths, deepctl's filter plugins, and, under
@@ -13,15 +15,18 @@ state directory; the job directory is removed from the executor.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import secrets
 import shlex
 import shutil
 import subprocess
+import tarfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -37,20 +42,78 @@ from deepctl.state import StateDir
 
 INVENTORY_OVERRIDES = "zz-deepctl-executor.yml"  # read after hosts.yaml: its host vars win
 JOBS_DIR = ".cache/deepctl/jobs"  # under the executor user's home
+TREES_DIR = ".cache/deepctl/trees"  # Kubespray trees by content hash, kept between runs
 
 
-def remote_home(target: ExecutorTarget) -> str:
-    """The executor user's home directory (one ssh round trip)."""
-    argv = ssh_argv(target, 'printf %s "$HOME"')
+def tree_digest(tree: Path) -> str:
+    """The content hash of a Kubespray tree (paths, modes and bytes; ``.git`` left out)."""
+    digest = hashlib.sha256()
+    for path in sorted(tree.rglob("*")):
+        relative = path.relative_to(tree)
+        if ".git" in relative.parts or path.is_dir():
+            continue
+        kind = b"l" if path.is_symlink() else b"x" if os.access(path, os.X_OK) else b"f"
+        body = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+        digest.update(b"%s\0%s\0%d\0" % (str(relative).encode(), kind, len(body)))
+        digest.update(body)
+    return digest.hexdigest()
+
+
+def remote_state(target: ExecutorTarget, digest: str) -> tuple[str, bool]:
+    """The executor user's home, and whether the tree ``digest`` is kept there (one round
+    trip)."""
+    argv = ssh_argv(target, f'printf "%s\\n" "$HOME"; test -d "$HOME/{TREES_DIR}/{digest}" '
+                            "&& echo kept; true")
     done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
                           check=False)
-    home = done.stdout.decode("utf-8", errors="replace").strip()
+    lines = done.stdout.decode("utf-8", errors="replace").splitlines()
+    home = lines[0].strip() if lines else ""
     if done.returncode != 0 or not home.startswith("/"):
         said = done.stderr.decode("utf-8", errors="replace").strip().splitlines()[-1:]
         raise SSHError(f"{target.label}: cannot log in: {'; '.join(said) or done.returncode}",
                        hint="run `deepctl executor check SPEC` (add --accept-new-hosts to "
                        "record the executor's host key on first use)")
-    return home
+    return home, "kept" in lines[1:]
+
+
+def send_tree(target: ExecutorTarget, tree: Path, remote: str) -> int:
+    """Copy ``tree`` to ``remote`` on the executor (gzip'd tar over ssh, moved into place
+    when complete); the bytes sent."""
+    parent, name = remote.rsplit("/", 1)
+    script = (f"set -e; mkdir -p -m 700 {shlex.quote(parent)}; "
+              f"t=$(mktemp -d {shlex.quote(parent)}/.incoming.XXXXXX); tar -xzf - -C \"$t\"; "
+              f"mv -T \"$t\" {shlex.quote(parent + '/' + name)} 2>/dev/null || rm -rf \"$t\"")
+    with subprocess.Popen(ssh_argv(target, script), stdin=subprocess.PIPE,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as upload:
+        assert upload.stdin is not None
+        counter = _CountingWriter(upload.stdin)
+        with tarfile.open(fileobj=counter, mode="w|gz") as archive:
+            archive.add(tree, arcname=".", filter=_no_git)
+        upload.stdin.close()
+        errors = upload.stderr.read().decode("utf-8", errors="replace") if upload.stderr else ""
+        if upload.wait() != 0:
+            raise SSHError(f"{target.label}: could not copy the Kubespray tree there: "
+                           f"{errors.strip() or upload.returncode}",
+                           hint="check free space in the executor user's home "
+                           "(deepctl executor check SPEC)")
+    return counter.count
+
+
+def _no_git(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+    return None if ".git" in Path(info.name).parts else info
+
+
+class _CountingWriter(io.RawIOBase):
+    def __init__(self, target: IO[bytes]) -> None:
+        self.target, self.count = target, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.target.write(data)
+        self.count += len(data)
+        return len(data)
 
 
 def identity_files(cluster: Cluster, base_dir: Path | None) -> dict[str, Path]:
@@ -124,10 +187,16 @@ class JobBuilder:
         self.target, self.cluster, self.state, self.tree = target, cluster, state, tree
         self.settings, self.base_dir = settings, base_dir
         self._home: str | None = None
+        self._digest = self._tree_remote = ""
+        self.tree_bytes = 0  # sent by this builder: the tree when the executor lacked it
 
     def __call__(self, run: PlaybookRun, envvars: dict[str, str]) -> RemoteJob:
         if self._home is None:
-            self._home = remote_home(self.target)
+            self._digest = tree_digest(self.tree)
+            self._home, kept = remote_state(self.target, self._digest)
+            self._tree_remote = f"{self._home}/{TREES_DIR}/{self._digest}"
+            if not kept:  # sent once, kept by content hash for every later run
+                self.tree_bytes = send_tree(self.target, self.tree, self._tree_remote)
         token = secrets.token_hex(4)
         remote = f"{self._home}/{JOBS_DIR}/{self.cluster.name}-{run.ident}-{token}"
         control_dir = f"/tmp/deepctl-cp-{token}"  # short: sun_path holds ~100 bytes
@@ -141,15 +210,15 @@ class JobBuilder:
         stop = f"kill -TERM $(cat {quoted}/worker.pid) 2>/dev/null; true"
         clean = (f"for s in {cp}/*; do [ -S \"$s\" ] && ssh -o ControlPath=\"$s\" -O exit x; "
                  f"done 2>/dev/null; rm -rf {quoted} {cp}")
+        tree_bytes, self.tree_bytes = self.tree_bytes, 0
         return RemoteJob(
-            label=self.target.label, stage_dir=stage, kwargs=kwargs,
+            label=self.target.label, stage_dir=stage, kwargs=kwargs, tree_bytes=tree_bytes,
             worker_argv=ssh_argv(self.target, start), cancel_argv=ssh_argv(self.target, stop),
             cleanup_argv=ssh_argv(self.target, clean), finish=self._collect)
 
     def _stage(self, run: PlaybookRun, envvars: dict[str, str], stage: Path, remote: str,
                control_dir: str) -> dict[str, Any]:
         """Fill ``stage`` (the job directory as sent) and return the worker's arguments."""
-        _copy_tree(self.tree, stage / "project")
         playbook = self._playbook(run.playbook, stage, remote)
         _copy_tree(run.inventory, stage / "inventory")
         keys = identity_files(self.cluster, self.base_dir)
@@ -172,9 +241,9 @@ class JobBuilder:
         settings = remote_settings(self.settings, self.cluster, remote, fact_cache, control_dir,
                                    f"{remote}/keys/{bastion_key}" if bastion_key else None)
         (stage / "ansible.cfg").write_text(ansible_settings.render_ansible_cfg(
-            settings, ansible_settings.read_base_cfg(self.tree), Path(f"{remote}/project")),
+            settings, ansible_settings.read_base_cfg(self.tree), Path(self._tree_remote)),
             encoding="utf-8")
-        env = {key: value.replace(str(self.tree), f"{remote}/project")
+        env = {key: value.replace(str(self.tree), self._tree_remote)
                for key, value in envvars.items() if key != "PATH"}
         env["ANSIBLE_CONFIG"] = f"{remote}/ansible.cfg"
         env["ANSIBLE_FILTER_PLUGINS"] = f"{remote}/plugins/filter"
@@ -193,7 +262,7 @@ class JobBuilder:
     def _playbook(self, playbook: Path, stage: Path, remote: str) -> Path:
         """The playbook's path on the executor (its directory is sent when not in the tree)."""
         if playbook.is_relative_to(self.tree):
-            return stage / "project" / playbook.relative_to(self.tree)
+            return Path(self._tree_remote) / playbook.relative_to(self.tree)
         _copy_tree(playbook.parent, stage / "playbooks")
         return Path(f"{remote}/playbooks") / playbook.name
 
