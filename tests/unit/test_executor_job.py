@@ -61,3 +61,17 @@ def test_stats_come_from_the_stats_event() -> None:
     stats = stats_of(event)
     assert stats is not None and stats["ok"] == {"cp1": 3} and stats["dark"] == {}
     assert stats_of({"event": "runner_on_ok"}) is None
+
+
+def test_tree_digest_follows_content_not_git(tmp_path: Path) -> None:
+    from deepctl.executor.job import tree_digest
+
+    (tmp_path / "roles").mkdir()
+    (tmp_path / "cluster.yml").write_text("- hosts: all\n")
+    (tmp_path / "roles" / "main.yml").write_text("a: 1\n")
+    first = tree_digest(tmp_path)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref\n")
+    assert tree_digest(tmp_path) == first
+    (tmp_path / "roles" / "main.yml").write_text("a: 2\n")
+    assert tree_digest(tmp_path) != first
