@@ -9,6 +9,7 @@ two event streams are compared.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -259,3 +260,38 @@ def test_preflight_checks_the_executor_too(ssh_host_farm: HostFarm, tmp_path: Pa
     assert done.returncode == 3, done.stdout + done.stderr
     assert "the executor is not ready: 2 check(s) failed" in done.stderr
     assert f"then rerun `deepctl preflight {spec}`" in done.stderr
+
+
+def test_a_dropped_connection_is_recorded_and_leaves_nothing_there(
+        ssh_host_farm: HostFarm, tmp_path: Path) -> None:
+    (cp1,) = ssh_host_farm.add_many([HostProfile("cp1")])
+    executor = make_executor(ssh_host_farm)
+    spec = write_spec(tmp_path, ssh_host_farm, {cp1: ["control-plane", "etcd", "worker"]}, cp1)
+    use_executor(spec, ssh_host_farm, executor)
+    (tmp_path / "standin" / "sleep").write_text("60\n")
+    first = subprocess.Popen([str(DEEPCTL), "deploy", str(spec), "--yes", "--skip", "preflight"],
+                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, stdin=subprocess.DEVNULL)
+    runs = tmp_path / ".deepctl" / "lab" / "runs"
+    jobs = str(executor.dir / "home" / ".cache" / "deepctl" / "jobs")
+    try:
+        wait_for(lambda: any("TASK Sleep" in p.read_text() for p in runs.glob("*/deepctl.log")),
+                 90)
+        links = [p for p in processes_mentioning("exec ansible-runner worker")
+                 if p.split(": ", 1)[1].startswith("ssh ")]
+        assert len(links) == 1, links
+        os.kill(int(links[0].split(":")[0]), signal.SIGKILL)  # the connection drops
+        out, err = first.communicate(timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 1, out + err
+    assert "the connection was lost during task 'Sleep as the stand-in was told to'" in err
+    assert "Rerun the same command to resume" in err
+    assert run_state(tmp_path)["failed_stage"] == "kubespray"
+    assert processes_mentioning(jobs) == []  # worker and ansible-playbook stopped there
+
+    (tmp_path / "standin" / "sleep").unlink()
+    again = deepctl("deploy", str(spec), "--yes", "--skip", "preflight", cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "resum" in again.stdout + again.stderr

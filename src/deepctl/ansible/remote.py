@@ -78,8 +78,11 @@ def run_remote(job: RemoteJob, private_data_dir: Path, ident: str,
     import ansible_runner  # heavy: only when a playbook really runs
 
     stats: dict[str, Any] = {}
+    seen: list[str] = []  # tasks started, for a connection lost mid-run
 
     def handle(event: dict[str, Any]) -> bool:
+        if event.get("event") == "playbook_on_task_start":
+            seen.append(str((event.get("event_data") or {}).get("task", "")))
         found = stats_of(event)
         if found is not None:
             stats.update(found)
@@ -114,6 +117,12 @@ def run_remote(job: RemoteJob, private_data_dir: Path, ident: str,
     status = "canceled" if canceled.is_set() else str(processor.status)
     _cleanup(job)
     if status in ("error", "unstarted") and not canceled.is_set():
+        if seen:
+            raise AnsibleError(
+                f"{job.label}: the connection was lost during task {seen[-1]!r} "
+                f"({_last_line(errors) or f'ssh exited with {code}'})",
+                hint="check the network to the executor; the worker there was stopped. "
+                "Rerun the same command to resume at this stage")
         raise _worker_error(job, code, errors, sent, artifact_dir)
     job.finish(artifact_dir)
     write_transfer(artifact_dir, {"tree_bytes": job.tree_bytes, "job_bytes": stream.count})
@@ -199,6 +208,11 @@ def _worker_error(job: RemoteJob, code: int, errors: str, sent: list[BaseExcepti
             if "ansible-runner" in what or code == 127 else
             "check the executor's address, login and host key (deepctl executor check SPEC)")
     return AnsibleError(f"{job.label}: the ansible-runner worker did not run: {what}", hint=hint)
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
 
 
 def _explanation(artifact_dir: Path) -> str:

@@ -208,7 +208,12 @@ class JobBuilder:
         start = (f"umask 077 && mkdir -p {quoted} && echo $$ > {quoted}/worker.pid && "
                  f"exec ansible-runner worker --private-data-dir {quoted}")
         stop = f"kill -TERM $(cat {quoted}/worker.pid) 2>/dev/null; true"
-        clean = (f"for s in {cp}/*; do [ -S \"$s\" ] && ssh -o ControlPath=\"$s\" -O exit x; "
+        # a worker still running (its connection dropped): SIGTERM, so that ansible-runner
+        # kills ansible-playbook, up to 10 s; then control sockets and the job go
+        clean = (f"p=$(cat {quoted}/worker.pid 2>/dev/null); if [ -n \"$p\" ]; then "
+                 "kill -TERM $p 2>/dev/null; i=0; while kill -0 $p 2>/dev/null && "
+                 "[ $i -lt 50 ]; do sleep 0.2; i=$((i+1)); done; fi; "
+                 f"for s in {cp}/*; do [ -S \"$s\" ] && ssh -o ControlPath=\"$s\" -O exit x; "
                  f"done 2>/dev/null; rm -rf {quoted} {cp}")
         tree_bytes, self.tree_bytes = self.tree_bytes, 0
         return RemoteJob(
