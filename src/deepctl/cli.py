@@ -38,7 +38,8 @@ artifacts_app = DeepctlTyper(
 )
 app.add_typer(artifacts_app, name="artifacts")
 executor_app = DeepctlTyper(
-    help="Run Ansible on a machine next to the cluster (spec.executor, docs/executor.md).",
+    help="Run Ansible on a machine next to the cluster (spec.executor, docs/executor.md).\n\n"
+    "Example: `deepctl executor check cluster.yaml --accept-new-hosts`",
     no_args_is_help=True,
 )
 app.add_typer(executor_app, name="executor")
