@@ -295,3 +295,14 @@ def test_a_dropped_connection_is_recorded_and_leaves_nothing_there(
     again = deepctl("deploy", str(spec), "--yes", "--skip", "preflight", cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "resum" in again.stdout + again.stderr
+
+
+def test_reset_with_an_executor_not_ready_touches_no_host(ssh_host_farm: HostFarm,
+                                                          tmp_path: Path) -> None:
+    cp1, bare = ssh_host_farm.add_many([HostProfile("cp1"), HostProfile("bare1")])
+    spec = write_spec(tmp_path, ssh_host_farm, {cp1: ["control-plane", "etcd", "worker"]}, cp1)
+    use_executor(spec, ssh_host_farm, bare)
+    done = deepctl("reset", str(spec), "--yes", cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "ansible-runner is not on PATH" in done.stderr
+    assert markers(tmp_path, "cp1") == []

@@ -10,6 +10,7 @@ from rich.markup import escape
 from deepctl.cli_support import print_json, stdout
 from deepctl.commands.confirm import confirm
 from deepctl.errors import UsageError
+from deepctl.executor.check import require_ready
 from deepctl.names import summary
 from deepctl.spec_keys import require_usable_keys
 from deepctl.workspace import Workspace, open_workspace
@@ -97,6 +98,7 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
         _dry_run(ws, add_node_operation(ws, entry, selection=chosen), as_json)
         return
     confirm(f"Add {name} ({address}) to the cluster of {spec}?", yes)
+    require_ready(open_workspace(spec, state_dir, create=False), spec)  # spec.executor
     record = engine_add(spec, state_dir, entry, make_display(as_json),
                         accept_new_hosts=accept_new_hosts, selection=chosen)
     _done(f"added {name}", record, as_json, node=name)
@@ -117,6 +119,7 @@ def remove_node(spec: Path, name: str, *, state_dir: Path | None, force: bool, y
         return
 
     confirm(f"Remove {name} from the cluster{' (forced: host not reset)' if force else ''}?", yes)
+    require_ready(open_workspace(spec, state_dir, create=False), spec)  # spec.executor
     record = engine_remove(spec, state_dir, name, make_display(as_json), force=force,
                            selection=chosen)
     _done(f"removed {name}", record, as_json, node=name)
@@ -135,6 +138,7 @@ def reset(spec: Path, *, state_dir: Path | None, yes: bool, as_json: bool,
     require_usable_keys(ws.spec)  # before any connection: one message for a bad key
     hosts = summary([h.name for h in ws.cluster.spec.hosts])
     confirm(f"Reset cluster {ws.cluster.name}: wipe Kubernetes from {hosts}?", yes)
+    require_ready(ws, spec)  # spec.executor: fit before any host is touched
     record = engine_reset(spec, state_dir, make_display(as_json))
     _done(f"reset cluster {ws.cluster.name}", record, as_json)
 
@@ -154,6 +158,7 @@ def upgrade(spec: Path, *, state_dir: Path | None, to: str, yes: bool, as_json: 
         return
 
     confirm(f"Upgrade the cluster of {spec} to Kubernetes {to}?", yes)
+    require_ready(open_workspace(spec, state_dir, create=False), spec)  # spec.executor
     record = engine_upgrade(spec, state_dir, to, make_display(as_json), chosen)
     _done(f"upgraded to Kubernetes {to}", record, as_json)
 
