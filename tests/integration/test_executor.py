@@ -306,3 +306,26 @@ def test_reset_with_an_executor_not_ready_touches_no_host(ssh_host_farm: HostFar
     assert done.returncode == 3, done.stdout + done.stderr
     assert "ansible-runner is not on PATH" in done.stderr
     assert markers(tmp_path, "cp1") == []
+
+
+def test_add_node_through_the_executor(ssh_host_farm: HostFarm, tmp_path: Path) -> None:
+    """facts.yml on every host, then scale.yml --limit the new one: the facts gathered by
+    the first job reach the second through the state directory."""
+    from tests.integration.engine_support import ready_nodes
+
+    cp1, wk2 = ssh_host_farm.add_many([HostProfile("cp1"), HostProfile("wk2")])
+    executor = make_executor(ssh_host_farm)
+    spec = write_spec(tmp_path, ssh_host_farm, {cp1: ["control-plane", "etcd", "worker"]}, cp1)
+    use_executor(spec, ssh_host_farm, executor)
+    known = tmp_path / ".deepctl" / "lab" / "known_hosts"
+    known.write_text(ssh_host_farm.known_hosts([cp1, wk2, executor]))
+    done = deepctl("deploy", str(spec), "--yes", "--skip", "preflight", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    ready_nodes(cp1, ["cp1", "wk2"])
+    port = [] if wk2.port == 22 else ["--ssh-port", str(wk2.port)]
+    added = deepctl("add-node", str(spec), "--name", "wk2", "--address", wk2.address, *port,
+                    "--yes", "--skip", "preflight", cwd=tmp_path)
+    assert added.returncode == 0, added.stdout + added.stderr
+    assert markers(tmp_path, "wk2") == ["facts.yml", "scale.yml"]
+    assert markers(tmp_path, "cp1") == ["cluster.yml", "facts.yml"]
+    assert (tmp_path / ".deepctl" / "lab" / "facts-cache" / "wk2").is_file()
