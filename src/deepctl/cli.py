@@ -37,6 +37,12 @@ artifacts_app = DeepctlTyper(
     no_args_is_help=True,
 )
 app.add_typer(artifacts_app, name="artifacts")
+executor_app = DeepctlTyper(
+    help="Run Ansible on a machine next to the cluster (spec.executor, docs/executor.md).\n\n"
+    "Example: `deepctl executor check cluster.yaml --accept-new-hosts`",
+    no_args_is_help=True,
+)
+app.add_typer(executor_app, name="executor")
 
 SpecArg = Annotated[Path, typer.Argument(help="The cluster spec file (YAML).", show_default=False)]
 StateDirOpt = Annotated[
@@ -54,6 +60,11 @@ DryRunOpt = Annotated[
 AcceptNewHostsOpt = Annotated[
     bool,
     typer.Option("--accept-new-hosts", help="Trust and record unknown SSH host keys (first use)."),
+]
+ExecutorOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--executor", metavar="ADDRESS",
+                 help="Run Ansible on this machine (overrides spec.executor.address)."),
 ]
 FromOpt = Annotated[
     Optional[str],  # noqa: UP045
@@ -214,6 +225,7 @@ def deploy(
     only: OnlyOpt = None,
     skip: SkipOpt = None,
     restart: RestartOpt = False,
+    executor: ExecutorOpt = None,
 ) -> None:
     """Deploy the cluster: preflight, Kubespray, then the platform stages.
 
@@ -228,7 +240,27 @@ def deploy(
 
     impl.run(spec, dry_run=dry_run, state_dir=state_dir, strict=strict, as_json=json_output,
              yes=yes, accept_new_hosts=accept_new_hosts, from_stage=from_stage, only=only,
-             skip=skip, restart=restart)
+             skip=skip, restart=restart, executor=executor)
+
+
+@executor_app.command("check")
+@command
+def executor_check(
+    spec: SpecArg,
+    state_dir: StateDirOpt = None,
+    json_output: JsonOpt = False,
+    accept_new_hosts: AcceptNewHostsOpt = False,
+    executor: ExecutorOpt = None,
+) -> None:
+    """Check the executor: SSH, ansible-runner, Ansible and Kubespray's Python requirements,
+    disk space, and that it reaches every host over SSH. Each failure comes with its fix.
+
+    Example: `deepctl executor check cluster.yaml --accept-new-hosts`
+    """
+    from deepctl.commands import executor as impl
+
+    impl.check(spec, state_dir=state_dir, as_json=json_output,
+               accept_new_hosts=accept_new_hosts, executor=executor)
 
 
 @app.command()

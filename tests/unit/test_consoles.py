@@ -30,7 +30,7 @@ NOT_USER_TEXT: dict[str, set[str]] = {
     "commands/deploy.py": {"duration", "str(i)", "str(len(names))", "what", "decision"},
     "commands/nodes.py": {"left"},
     "commands/preflight.py": {
-        "*marks",
+        "*marks", "MARKS[c.status]",
         "LABELS[finding.status]", "LABELS[host.status]", "report.seconds", "counts['ok']",
         "counts['warning']", "counts['error']", "*cells", "group", "label"},
     "commands/runs.py": {"style[run.result]", "count", "column", "result", "done"},
@@ -44,6 +44,8 @@ NOT_USER_TEXT: dict[str, set[str]] = {
                            "'\\n'.join(lines)"},
     "engine/display.py": {"notice.kind", "bar", "item.kind"},
     "commands/validate.py": {"_classes_note(check)"},
+    # the executor's check marks and column headers are deepctl's own
+    "commands/executor.py": {"column", "MARKS[c.status]"},
     # tables.py copies cells and titles that were checked where the table was made
     "tables.py": {"cell", "part", "*(cells[index][row] for index in group)", "table.title",
                   "column.header"},

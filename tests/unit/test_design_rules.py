@@ -90,6 +90,9 @@ STATE_NAMES = {"stages.json", "runs", "facts", "facts-cache", "state.json", "kno
 NOT_STATE = {
     ("ansible/settings.py", "ansible.cfg"),  # Kubespray's own ansible.cfg, in its tree
     ("artifacts/kubespray_downloads.py", "inventory"),  # a temporary directory
+    # the job directory sent to the executor (and its artifacts back): not the state dir
+    *(("executor/job.py", name) for name in ("inventory", "known_hosts", "artifacts",
+                                              "credentials", "ansible.cfg")),
 }
 JOIN = re.compile(r"""/\s*["']([^"']+)["']""")
 

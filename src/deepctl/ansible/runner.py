@@ -22,10 +22,13 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deepctl.ansible.environment import ansible_env, runner_kwargs
 from deepctl.errors import AnsibleError
+
+if TYPE_CHECKING:
+    from deepctl.ansible.remote import RemoteJob
 
 EventHandler = Callable[[dict[str, Any]], None]
 
@@ -90,6 +93,8 @@ class PlaybookRun:
     # jsonfile fact cache; without it ansible-runner uses one per run under artifacts/, so
     # facts gathered by one playbook (facts.yml) are lost to the next (scale.yml --limit).
     fact_cache: Path | None = None
+    # spec.executor: builds the job that runs there (deepctl.executor.job); None: run here
+    remote: Callable[[PlaybookRun, dict[str, str]], RemoteJob] | None = None
 
 
 @dataclass
@@ -130,6 +135,12 @@ def run_playbook(
         binary=tools.exec_wrapper)
     umask = os.umask(0o077)  # artifacts, fact cache and whatever Ansible writes: private
     try:
+        if run.remote is not None:  # on the executor: ansible-runner's transmit|worker|process
+            from deepctl.ansible.remote import run_remote
+
+            done = run_remote(run.remote(run, envvars), run.private_data_dir, run.ident,
+                              handle, cancel)
+            return PlaybookResult(done.rc, done.status, done.stats, done.artifact_dir)
         runner = ansible_runner.run(event_handler=handle, cancel_callback=cancel, **kwargs)
     finally:
         os.umask(umask)

@@ -12,6 +12,8 @@ from deepctl.cli_support import print_json, stdout
 from deepctl.commands.confirm import confirm
 from deepctl.engine.deploy import DeployOptions, deploy_operation
 from deepctl.engine.plan import Plan, build_plan
+from deepctl.executor.check import require_ready
+from deepctl.executor.target import with_executor
 from deepctl.names import summary
 from deepctl.tables import print_table
 from deepctl.workspace import open_workspace
@@ -20,8 +22,8 @@ from deepctl.workspace import open_workspace
 def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_json: bool,
         yes: bool = False, accept_new_hosts: bool = False, from_stage: str | None = None,
         only: list[str] | None = None, skip: list[str] | None = None,
-        restart: bool = False) -> None:
-    ws = open_workspace(spec, state_dir, strict=strict, create=False)
+        restart: bool = False, executor: str | None = None) -> None:
+    ws = with_executor(open_workspace(spec, state_dir, strict=strict, create=False), executor)
     options = DeployOptions(from_stage=from_stage, only=list(only or []),
                             skip=list(skip or []), restart=restart,
                             accept_new_hosts=accept_new_hosts, strict=strict)
@@ -46,6 +48,7 @@ def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_j
         *[w for name in skip or [] for w in ("--skip", name)],
         *(["--restart"] if restart else []), *(["--json"] if as_json else [])])
     ws.state.create()  # after the question: declining leaves nothing behind
+    require_ready(ws, spec, accept_new_hosts=accept_new_hosts)  # spec.executor, before hosts
     record = run_operation(ws, op, make_display(as_json))
     finished(record.id, record.duration_s, str(ws.state.kubeconfig), as_json)
 

@@ -10,6 +10,7 @@ from rich.markup import escape
 from deepctl.cli_support import print_json, stdout
 from deepctl.commands.confirm import confirm
 from deepctl.errors import UsageError
+from deepctl.executor.check import require_ready
 from deepctl.names import summary
 from deepctl.spec.syntax import user_problem
 from deepctl.workspace import Workspace, open_workspace
@@ -121,6 +122,7 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
     confirm(f"Add {name} ({address}) to the cluster of {spec}?", yes,
             [*add_node_words(spec, entry, state_dir, accept_new_hosts),
              *selection_words(chosen), *(["--json"] if as_json else [])])
+    require_ready(open_workspace(spec, state_dir, create=False), spec)  # spec.executor
     record = engine_add(spec, state_dir, entry, make_display(as_json),
                         accept_new_hosts=accept_new_hosts, selection=chosen)
     _done(f"added {name}", record, as_json, node=name)
@@ -144,6 +146,7 @@ def remove_node(spec: Path, name: str, *, state_dir: Path | None, force: bool, y
         confirm(f"Remove {name} from the cluster{' (forced: host not reset)' if force else ''}?",
                 yes, ["deepctl", "remove-node", spec, name, *(["--force"] if force else []),
                       *selection_words(chosen), *common_words(state_dir, as_json)])
+        require_ready(ws, spec)  # spec.executor: fit before any host is touched
     record = engine_remove(spec, state_dir, name, make_display(as_json), force=force,
                            selection=chosen)
     if record is None:
@@ -166,6 +169,7 @@ def reset(spec: Path, *, state_dir: Path | None, yes: bool, as_json: bool,
     hosts = summary([h.name for h in ws.cluster.spec.hosts])
     confirm(f"Reset cluster {ws.cluster.name}: wipe Kubernetes from {hosts}?", yes,
             ["deepctl", "reset", spec, *common_words(state_dir, as_json)])
+    require_ready(ws, spec)  # spec.executor: fit before any host is touched
     record = engine_reset(ws, make_display(as_json))
     _done(f"reset cluster {ws.cluster.name}", record, as_json)
 
@@ -187,6 +191,7 @@ def upgrade(spec: Path, *, state_dir: Path | None, to: str, yes: bool, as_json: 
     confirm(f"Upgrade the cluster of {spec} to Kubernetes {to}?", yes,
             ["deepctl", "upgrade", spec, "--to", to, *selection_words(chosen),
              *common_words(state_dir, as_json)])
+    require_ready(ws, spec)  # spec.executor: fit before any host is touched
     record = engine_upgrade(spec, state_dir, to, make_display(as_json), chosen)
     _done(f"upgraded to Kubernetes {to}", record, as_json)
 

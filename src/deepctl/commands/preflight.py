@@ -11,6 +11,7 @@ from rich.table import Table
 
 from deepctl.cli_support import print_json, stdout
 from deepctl.errors import ExitCode, PreflightFailed
+from deepctl.executor.check import ExecutorNotReady, check_executor
 from deepctl.names import hosts_label, summary
 from deepctl.preflight import GROUPS, PreflightReport, run_preflight
 from deepctl.preflight.summary import FindingGroup, group_notable
@@ -29,13 +30,23 @@ def run(
     ws = open_workspace(spec, state_dir, strict=strict)
     report = run_preflight(ws, accept_new_hosts=accept_new_hosts, concurrency=concurrency,
                            timeout=timeout)
+    executor = check_executor(ws, accept_new_hosts=accept_new_hosts)  # spec.executor only
     code = exit_code(report, strict)
     if as_json:
-        print_json({**report.to_json(), "stateDir": str(ws.state.root), "exitCode": code})
+        print_json({**report.to_json(), "stateDir": str(ws.state.root), "exitCode": code,
+                    **({"executor": [c.to_json() for c in executor]} if executor else {})})
         if code:
             raise typer.Exit(code)
         return
     print_report(report, stdout(), str(ws.state.facts_dir))
+    not_ready = [c for c in executor if c.status == "error"]
+    for c in executor:
+        stdout().print(f"executor: {MARKS[c.status]} {escape(c.message)}")
+    if not_ready:
+        raise ExecutorNotReady(
+            f"the executor is not ready: {len(not_ready)} check(s) failed",
+            hint="; ".join(dict.fromkeys(c.hint for c in not_ready if c.hint))
+            + f"; then rerun `{deepctl_command('preflight', spec)}`")
     if report.has_errors:
         bad = [h.name for h in report.hosts if h.status == "error"]
         raise PreflightFailed(

@@ -13,6 +13,7 @@ from deepctl.ansible import settings as ansible_settings
 from deepctl.ansible.environment import kubespray_dirs
 from deepctl.ansible.explain import hints
 from deepctl.ansible.kubespray_downloads import cached_architecture, download_url
+from deepctl.ansible.remote import RemoteJob
 from deepctl.ansible.runner import (
     AnsibleTools,
     PlaybookResult,
@@ -30,6 +31,8 @@ from deepctl.engine.progress import (
 )
 from deepctl.engine.signals import CancelToken
 from deepctl.errors import Canceled, DeepctlError, HostKeyMismatch, PlaybookFailed
+from deepctl.executor.job import job_builder
+from deepctl.executor.target import executor_target
 from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
 from deepctl.inventory import write_inventory
 from deepctl.kubespray_source import KubesprayTree
@@ -119,6 +122,13 @@ class Ansible:
         """ansible-playbook and its wrapper, looked up once per run."""
         return find_tools()
 
+    def _executor(self) -> Callable[[PlaybookRun, dict[str, str]], RemoteJob] | None:
+        """spec.executor: its job builder for this run's playbooks (docs/executor.md)."""
+        base = self.workspace.spec.directory
+        return job_builder(executor_target(self.cluster, self.state.known_hosts, base,
+                                           self.workspace.spec.path),
+                           self.cluster, self.state, self.tree.path, self.settings, base)
+
     def envvars(self) -> dict[str, str]:
         """The environment of every Ansible process of the run (built once): the playbooks
         and their ``--list-tasks`` alike."""
@@ -156,7 +166,7 @@ class Ansible:
             extravars=extravars, limit=limit, forks=self.settings.forks,
             cmdline="--become" if self.cluster.spec.ssh.become else None,
             ident=Path(playbook).stem, settings={"pexpect_timeout": 0.5},
-            fact_cache=self.settings.fact_cache,
+            fact_cache=self.settings.fact_cache, remote=self._executor(),
         )
         hop_offset = self._bastion_log_size()
         try:

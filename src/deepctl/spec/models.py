@@ -113,6 +113,16 @@ class HostSSHConfig(SpecModel):
         return _posix_user(value)
 
 
+class ExecutorConfig(HostSSHConfig):
+    """A machine next to the cluster that runs Ansible for deepctl (docs/executor.md)."""
+
+    address: str = Field(description="Where deepctl reaches the executor (IP or DNS name).")
+    bastion: BastionConfig | None = Field(
+        None, description="Jump host to the executor only; spec.ssh.bastion still applies "
+        "from the executor to the hosts.",
+    )
+
+
 class Host(SpecModel):
     """One machine of the cluster."""
 
@@ -357,6 +367,9 @@ class ClusterSpec(SpecModel):
     addons: Addons = Field(default_factory=Addons, description="Platform addons.")
     ansible: AnsibleConfig = Field(default_factory=AnsibleConfig, description="Ansible runs.")
     offline: Offline | None = Field(None, description="Air-gapped install: mirrors (docs/airgap.md).")
+    executor: ExecutorConfig | None = Field(
+        None, description="Run Ansible on this machine instead of here (docs/executor.md)."
+    )
     os: OsConfig = Field(default_factory=OsConfig, description="Host operating-system settings.")
     verify: VerifyConfig = Field(
         default_factory=VerifyConfig, description="deepctl verify's level and expected figures."

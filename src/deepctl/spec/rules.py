@@ -259,6 +259,21 @@ def check_gpu_hosts(cluster: Cluster) -> Iterator[Finding]:
             )
 
 
+def check_executor(cluster: Cluster) -> Iterator[Finding]:
+    executor = cluster.spec.executor
+    if executor is None:
+        return
+    hop = executor.bastion.address if executor.bastion is not None else None
+    for path, address in ((("address",), executor.address), (("bastion", "address"), hop)):
+        problem = address_problem(address) if address is not None else None
+        if problem is not None:  # the same rule as the hosts' addresses
+            yield Finding(("spec", "executor", *path), problem)
+    if cluster.spec.ansible.strategy == "mitogen":
+        yield Finding(("spec", "ansible", "strategy"),
+                      "mitogen is not supported with spec.executor (docs/executor.md); "
+                      "use linear")
+
+
 RULES: tuple[Callable[[Cluster], Iterator[Finding]], ...] = (
     check_cluster_name,
     check_host_names,
@@ -275,6 +290,7 @@ RULES: tuple[Callable[[Cluster], Iterator[Finding]], ...] = (
     check_kubespray_fields,
     check_bastion,
     check_gpu_hosts,
+    check_executor,
     check_offline,
     check_verify,
 )

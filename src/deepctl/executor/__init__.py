@@ -1,0 +1,1 @@
+"""Running Ansible on an executor next to the cluster (``spec.executor``, docs/executor.md)."""

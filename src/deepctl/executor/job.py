@@ -1,0 +1,296 @@
+"""Build one playbook run for the executor: the private data directory ``transmit`` sends and
+the arguments the ``ansible-runner worker`` there runs with.
+
+The Kubespray tree is sent once and kept on the executor by content hash
+(``~/.cache/deepctl/trees/SHA256``). The job directory
+(``~/.cache/deepctl/jobs/CLUSTER-IDENT-RANDOM``, 0700) holds the rest of what the run reads,
+with paths there: deepctl's own playbooks when the run uses one, the inventory
+(plus ``zz-deepctl-executor.yml``, which points each host's key at ``keys/``), the SSH keys,
+the cluster's ``known_hosts`` (host keys checked from the executor too), deepctl's
+``ansible.cfg`` rendered with those paths, deepctl's filter plugins, and, under
+``artifacts/IDENT/`` (which the worker streams back), the fact cache and Kubespray's
+``artifacts_dir``/``credentials_dir``. After the run those three are copied back into the
+state directory; the job directory is removed from the executor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import secrets
+import shlex
+import shutil
+import subprocess
+import tarfile
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
+
+from deepctl.ansible import settings as ansible_settings
+from deepctl.ansible.environment import FILTER_PLUGINS, runner_kwargs
+from deepctl.ansible.remote import RemoteJob
+from deepctl.ansible.runner import PlaybookRun
+from deepctl.errors import SSHError
+from deepctl.executor.target import ExecutorTarget, ssh_argv
+from deepctl.fsutil import ensure_private_dir
+from deepctl.spec.models import Cluster
+from deepctl.state import StateDir
+
+INVENTORY_OVERRIDES = "zz-deepctl-executor.yml"  # read after hosts.yaml: its host vars win
+JOBS_DIR = ".cache/deepctl/jobs"  # under the executor user's home
+TREES_DIR = ".cache/deepctl/trees"  # Kubespray trees by content hash, kept between runs
+
+
+def tree_digest(tree: Path) -> str:
+    """The content hash of a Kubespray tree (paths, modes and bytes; ``.git`` left out)."""
+    digest = hashlib.sha256()
+    for path in sorted(tree.rglob("*")):
+        relative = path.relative_to(tree)
+        if ".git" in relative.parts or path.is_dir():
+            continue
+        kind = b"l" if path.is_symlink() else b"x" if os.access(path, os.X_OK) else b"f"
+        body = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+        digest.update(b"%s\0%s\0%d\0" % (str(relative).encode(), kind, len(body)))
+        digest.update(body)
+    return digest.hexdigest()
+
+
+def remote_state(target: ExecutorTarget, digest: str) -> tuple[str, bool]:
+    """The executor user's home, and whether the tree ``digest`` is kept there (one round
+    trip)."""
+    argv = ssh_argv(target, f'printf "%s\\n" "$HOME"; test -d "$HOME/{TREES_DIR}/{digest}" '
+                            "&& echo kept; true")
+    done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
+                          check=False)
+    lines = done.stdout.decode("utf-8", errors="replace").splitlines()
+    home = lines[0].strip() if lines else ""
+    if done.returncode != 0 or not home.startswith("/"):
+        said = done.stderr.decode("utf-8", errors="replace").strip().splitlines()[-1:]
+        raise SSHError(f"{target.label}: cannot log in: {'; '.join(said) or done.returncode}",
+                       hint=f"run `{target.check_command}` (add --accept-new-hosts to "
+                       "record the executor's host key on first use)")
+    return home, "kept" in lines[1:]
+
+
+def send_tree(target: ExecutorTarget, tree: Path, remote: str) -> int:
+    """Copy ``tree`` to ``remote`` on the executor (gzip'd tar over ssh, moved into place
+    when complete); the bytes sent."""
+    parent, name = remote.rsplit("/", 1)
+    script = (f"set -e; mkdir -p -m 700 {shlex.quote(parent)}; "
+              f"t=$(mktemp -d {shlex.quote(parent)}/.incoming.XXXXXX); tar -xzf - -C \"$t\"; "
+              f"mv -T \"$t\" {shlex.quote(parent + '/' + name)} 2>/dev/null || rm -rf \"$t\"")
+    with subprocess.Popen(ssh_argv(target, script), stdin=subprocess.PIPE,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as upload:
+        assert upload.stdin is not None
+        counter = _CountingWriter(upload.stdin)
+        with tarfile.open(fileobj=counter, mode="w|gz") as archive:
+            archive.add(tree, arcname=".", filter=_no_git)
+        upload.stdin.close()
+        errors = upload.stderr.read().decode("utf-8", errors="replace") if upload.stderr else ""
+        if upload.wait() != 0:
+            raise SSHError(f"{target.label}: could not copy the Kubespray tree there: "
+                           f"{errors.strip() or upload.returncode}",
+                           hint="check free space in the executor user's home "
+                           "(deepctl executor check SPEC)")
+    return counter.count
+
+
+def _no_git(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+    return None if ".git" in Path(info.name).parts else info
+
+
+class _CountingWriter(io.RawIOBase):
+    def __init__(self, target: IO[bytes]) -> None:
+        self.target, self.count = target, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.target.write(data)
+        self.count += len(data)
+        return len(data)
+
+
+def identity_files(cluster: Cluster, base_dir: Path | None) -> dict[str, Path]:
+    """Every key Ansible logs in to the hosts with: hosts by name, and ``bastion``."""
+    ssh = cluster.spec.ssh
+
+    def resolve(path: Path) -> Path:
+        path = path.expanduser()
+        return base_dir / path if base_dir is not None and not path.is_absolute() else path
+
+    keys = {h.name: resolve(h.ssh.identity_file or ssh.identity_file) for h in cluster.spec.hosts}
+    if ssh.bastion is not None:
+        keys["bastion"] = resolve(ssh.bastion.identity_file or ssh.identity_file)
+    return keys
+
+
+def key_names(keys: dict[str, Path]) -> dict[Path, str]:
+    """Pure: a file name under ``keys/`` for each distinct key file."""
+    return {path: f"key{i}" for i, path in enumerate(sorted(set(keys.values())))}
+
+
+def inventory_overrides(keys: dict[str, Path], names: dict[Path, str], remote: str) -> str:
+    """Pure: host vars that point each host at its key in the job directory."""
+    hosts = {host: {"ansible_ssh_private_key_file": f"{remote}/keys/{names[path]}"}
+             for host, path in sorted(keys.items()) if host != "bastion"}
+    return yaml.safe_dump({"all": {"hosts": hosts}}, sort_keys=True)
+
+
+def remote_settings(settings: ansible_settings.AnsibleSettings, cluster: Cluster, remote: str,
+                    fact_cache: str, control_dir: str, bastion_key: str | None
+                    ) -> ansible_settings.AnsibleSettings:
+    """Pure: this run's Ansible settings with the executor's paths."""
+    proxy = None
+    bastion = cluster.spec.ssh.bastion
+    if bastion is not None and bastion_key is not None:
+        ssh = cluster.spec.ssh.model_copy(
+            update={"bastion": bastion.model_copy(update={"identity_file": Path(bastion_key)})})
+        moved = cluster.model_copy(update={"spec": cluster.spec.model_copy(update={"ssh": ssh})})
+        proxy = ansible_settings.bastion_proxy(moved, Path(f"{remote}/known_hosts"))
+    return replace(settings, known_hosts=Path(f"{remote}/known_hosts"),
+                   fact_cache=Path(fact_cache), control_dir=Path(control_dir),
+                   proxy_jump=proxy, bastion_log=None)
+
+
+def _link_or_copy(src: str, dst: str) -> object:
+    try:
+        os.link(src, dst)
+        return dst
+    except OSError:
+        return shutil.copy2(src, dst)
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    if src.is_dir():  # never a job directory or artifacts of a run into another job
+        shutil.copytree(src, dst, symlinks=True, copy_function=_link_or_copy,
+                        ignore=shutil.ignore_patterns(".git", "executor-job", "artifacts"),
+                        dirs_exist_ok=True)
+
+
+def _private_copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    shutil.copyfile(src, dst)
+    dst.chmod(0o600)
+
+
+class JobBuilder:
+    """Builds :class:`RemoteJob` s for one deepctl run (``PlaybookRun.remote``)."""
+
+    def __init__(self, target: ExecutorTarget, cluster: Cluster, state: StateDir, tree: Path,
+                 settings: ansible_settings.AnsibleSettings, base_dir: Path | None) -> None:
+        self.target, self.cluster, self.state, self.tree = target, cluster, state, tree
+        self.settings, self.base_dir = settings, base_dir
+        self._home: str | None = None
+        self._digest = self._tree_remote = ""
+        self.tree_bytes = 0  # sent by this builder: the tree when the executor lacked it
+
+    def __call__(self, run: PlaybookRun, envvars: dict[str, str]) -> RemoteJob:
+        if self._home is None:
+            self._digest = tree_digest(self.tree)
+            self._home, kept = remote_state(self.target, self._digest)
+            self._tree_remote = f"{self._home}/{TREES_DIR}/{self._digest}"
+            if not kept:  # sent once, kept by content hash for every later run
+                self.tree_bytes = send_tree(self.target, self.tree, self._tree_remote)
+        token = secrets.token_hex(4)
+        remote = f"{self._home}/{JOBS_DIR}/{self.cluster.name}-{run.ident}-{token}"
+        control_dir = f"/tmp/deepctl-cp-{token}"  # short: sun_path holds ~100 bytes
+        stage = run.private_data_dir / "executor-job"
+        shutil.rmtree(stage, ignore_errors=True)
+        ensure_private_dir(stage)
+        kwargs = self._stage(run, envvars, stage, remote, control_dir)
+        quoted, cp = shlex.quote(remote), shlex.quote(control_dir)
+        start = (f"umask 077 && mkdir -p {quoted} && echo $$ > {quoted}/worker.pid && "
+                 f"exec ansible-runner worker --private-data-dir {quoted}")
+        stop = f"kill -TERM $(cat {quoted}/worker.pid) 2>/dev/null; true"
+        # a worker still running (its connection dropped): SIGTERM, so that ansible-runner
+        # kills ansible-playbook, up to 10 s; then control sockets and the job go
+        clean = (f"p=$(cat {quoted}/worker.pid 2>/dev/null); if [ -n \"$p\" ]; then "
+                 "kill -TERM $p 2>/dev/null; i=0; while kill -0 $p 2>/dev/null && "
+                 "[ $i -lt 50 ]; do sleep 0.2; i=$((i+1)); done; fi; "
+                 f"for s in {cp}/*; do [ -S \"$s\" ] && ssh -o ControlPath=\"$s\" -O exit x; "
+                 f"done 2>/dev/null; rm -rf {quoted} {cp}")
+        tree_bytes, self.tree_bytes = self.tree_bytes, 0
+        return RemoteJob(
+            label=self.target.label, stage_dir=stage, kwargs=kwargs, tree_bytes=tree_bytes,
+            worker_argv=ssh_argv(self.target, start), cancel_argv=ssh_argv(self.target, stop),
+            cleanup_argv=ssh_argv(self.target, clean), finish=self._collect,
+            check_command=self.target.check_command)
+
+    def _stage(self, run: PlaybookRun, envvars: dict[str, str], stage: Path, remote: str,
+               control_dir: str) -> dict[str, Any]:
+        """Fill ``stage`` (the job directory as sent) and return the worker's arguments."""
+        playbook = self._playbook(run.playbook, stage, remote)
+        _copy_tree(run.inventory, stage / "inventory")
+        keys = identity_files(self.cluster, self.base_dir)
+        names = key_names(keys)
+        for path, name in names.items():
+            _private_copy(path, stage / "keys" / name)
+        (stage / "inventory" / INVENTORY_OVERRIDES).write_text(
+            inventory_overrides(keys, names, remote), encoding="utf-8")
+        if self.state.known_hosts.exists():
+            _private_copy(self.state.known_hosts, stage / "known_hosts")
+        shutil.copytree(FILTER_PLUGINS, stage / "plugins" / "filter",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        back = stage / "artifacts" / run.ident
+        _copy_tree(self.state.fact_cache, back / "fact_cache")
+        _copy_tree(self.state.artifacts_dir, back / "kubespray" / "artifacts")
+        _copy_tree(self.state.credentials_dir, back / "kubespray" / "credentials")
+        ensure_private_dir(back / "fact_cache")
+        fact_cache = f"{remote}/artifacts/{run.ident}/fact_cache"
+        bastion_key = names.get(keys["bastion"]) if "bastion" in keys else None
+        settings = remote_settings(self.settings, self.cluster, remote, fact_cache, control_dir,
+                                   f"{remote}/keys/{bastion_key}" if bastion_key else None)
+        (stage / "ansible.cfg").write_text(ansible_settings.render_ansible_cfg(
+            settings, ansible_settings.read_base_cfg(self.tree), Path(self._tree_remote)),
+            encoding="utf-8")
+        env = {key: value.replace(str(self.tree), self._tree_remote)
+               for key, value in envvars.items() if key != "PATH"}
+        env["ANSIBLE_CONFIG"] = f"{remote}/ansible.cfg"
+        env["ANSIBLE_FILTER_PLUGINS"] = f"{remote}/plugins/filter"
+        extravars = {**run.extravars,
+                     "artifacts_dir": f"{remote}/artifacts/{run.ident}/kubespray/artifacts",
+                     "credentials_dir": f"{remote}/artifacts/{run.ident}/kubespray/credentials"}
+        # paths inside the job as sent: transmit makes them relative, the worker joins them
+        # to its own directory (a relative inventory would be taken for inventory *text*)
+        kwargs = runner_kwargs(
+            private_data_dir=Path(remote), playbook=playbook, inventory=stage / "inventory",
+            envvars=env, extravars=extravars, ident=run.ident, cmdline=run.cmdline,
+            limit=run.limit, forks=run.forks, settings=run.settings, fact_cache=Path(fact_cache))
+        kwargs.pop("private_data_dir")
+        return kwargs
+
+    def _playbook(self, playbook: Path, stage: Path, remote: str) -> Path:
+        """The playbook's path on the executor (its directory is sent when not in the tree)."""
+        if playbook.is_relative_to(self.tree):
+            return Path(self._tree_remote) / playbook.relative_to(self.tree)
+        _copy_tree(playbook.parent, stage / "playbooks")
+        return Path(f"{remote}/playbooks") / playbook.name
+
+    def _collect(self, artifact_dir: Path) -> None:
+        """Facts, Kubespray's artifacts (admin.conf) and credentials back into the state dir,
+        private; then off the run's artifact directory."""
+        back = artifact_dir / "kubespray"
+        for source, target in ((artifact_dir / "fact_cache", self.state.fact_cache),
+                               (back / "artifacts", self.state.artifacts_dir),
+                               (back / "credentials", self.state.credentials_dir)):
+            if not source.is_dir():
+                continue
+            for path in sorted(source.rglob("*")):
+                if path.is_file():
+                    _private_copy(path, target / path.relative_to(source))
+        shutil.rmtree(back, ignore_errors=True)
+
+
+def job_builder(target: ExecutorTarget | None, cluster: Cluster, state: StateDir, tree: Path,
+                settings: ansible_settings.AnsibleSettings, base_dir: Path | None
+                ) -> Callable[[PlaybookRun, dict[str, str]], RemoteJob] | None:
+    """``PlaybookRun.remote`` for this run: a builder when there is an executor, else None."""
+    if target is None:
+        return None
+    return JobBuilder(target, cluster, state, tree, settings, base_dir)
