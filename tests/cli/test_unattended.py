@@ -111,6 +111,10 @@ def on_terminal(sandbox: Sandbox, *args: str, answer: bytes) -> subprocess.Compl
     ("1.34.7", ["upgrade", "{spec}", "--to", "1.33.1"], "is not newer than the current 1.34.7"),
     ("1.34.7", ["add-node", "{spec}", "--name", "wk1", "--address", "192.0.2.14"],
      "already in the spec"),
+    ("1.34.7", ["upgrade", "{spec}", "--to", "1.35.4", "--only", "spec"],
+     "upgrade stage spec builds on upgrade, which did not succeed"),
+    ("1.34.7", ["remove-node", "{spec}", "wk1", "--only", "spec"],
+     "remove-node stage spec builds on remove, which did not succeed"),
     ("1.34.7", ["add-node", "{spec}", "--name", "wk2", "--address", "192.0.2.14", "--only",
                 "verify"], "add-node stage verify builds on facts, scale, spec"),
 ])

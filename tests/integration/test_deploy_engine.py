@@ -78,3 +78,31 @@ def test_from_past_a_stage_that_never_succeeded_is_refused(ssh_host_farm: HostFa
     assert "kubeconfig_localhost" not in refused.stderr  # never hint at what validate refuses
     assert markers(tmp_path, "cp1") == []
     assert not (tmp_path / ".deepctl" / "lab" / "runs").exists()  # no run was started
+
+
+def test_a_run_ends_with_its_slowest_stages_and_tasks(ssh_host_farm: HostFarm,
+                                                      tmp_path: Path) -> None:
+    import json
+
+    (cp1,) = ssh_host_farm.add_many([HostProfile("cp1")])
+    spec = write_spec(tmp_path, ssh_host_farm, {cp1: ["control-plane", "etcd", "worker"]}, cp1)
+    (tmp_path / "standin" / "sleep").write_text("3\n")  # one task of cluster.yml sleeps 3 s
+    done = deepctl("deploy", str(spec), "--yes", *SKIP_PREFLIGHT, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = [line for line in done.stdout.splitlines() if "slowest " in line]
+    tasks = [line for line in summary if "slowest task:" in line]
+    assert tasks[0].split("slowest task: ", 1)[1].startswith(
+        "Sleep as the stand-in was told to (kubespray) ")
+    assert any("slowest stage: kubespray " in line for line in summary)
+    assert len(tasks) == 5 and len(summary) <= 15  # top 5 of each, one line each
+
+    runs = json.loads(deepctl("runs", str(spec), "--json", cwd=tmp_path).stdout)["runs"]
+    timing = runs[0]["timing"]
+    assert timing["tasks"][0]["name"] == "Sleep as the stand-in was told to"
+    assert timing["tasks"][0]["stage"] == "kubespray"
+    assert timing["tasks"][0]["duration_s"] >= 3.0
+    assert "kubespray" in [s["name"] for s in timing["stages"]]
+    state = run_state(tmp_path)
+    recorded = state["stages"]["kubespray"]["tasks"]  # type: ignore[index]
+    assert {"role": "", "task": "Sleep as the stand-in was told to"}.items() <= next(
+        t for t in recorded if t["task"].startswith("Sleep")).items()

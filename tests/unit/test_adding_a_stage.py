@@ -1,10 +1,11 @@
 """docs/architecture.md, "Adding a stage", followed word for word on a copy of the tree: the
 example stage (a real file, docs/examples/stage/) is its module, its test and one line in
-DEPLOY (with its import); nothing else changes, and the stage is planned, type-checked and
-tested."""
+DEPLOY (no import: the line names the stage by its module); nothing else changes, and the
+stage is planned, type-checked and tested."""
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
@@ -14,11 +15,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from deepctl.stages.stage import stage_at
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "stage"
 DOC = ROOT / "docs" / "architecture.md"
-LINE = "    REFRESH_FACTS,\n"
-IMPORT = "from deepctl.stages.refresh_facts import REFRESH_FACTS\n"
+LINE = '    stage_at("refresh_facts:REFRESH_FACTS"),\n'
+AFTER = '    stage_at("kubespray:KUBESPRAY"),\n'
 BIN = Path(sys.executable).parent
 SPEC = """\
 apiVersion: deepctl/v1alpha1
@@ -43,7 +48,7 @@ def test_the_docs_example_is_the_real_file() -> None:
     assert blocks[0] == (EXAMPLE / "refresh_facts.py").read_text(encoding="utf-8")
     assert blocks[1] == LINE
     assert blocks[2] == (EXAMPLE / "test_refresh_facts.py").read_text(encoding="utf-8")
-    assert IMPORT.strip() in DOC.read_text(encoding="utf-8")
+    assert AFTER.strip() in DOC.read_text(encoding="utf-8")
 
 
 def digests(root: Path) -> dict[str, str]:
@@ -77,10 +82,13 @@ def test_adding_the_example_stage_is_its_module_its_test_and_one_line(tmp_path: 
     shutil.copy(EXAMPLE / "test_refresh_facts.py", tree / "tests/unit/test_refresh_facts.py")
     sequences = tree / "src/deepctl/stages/sequences.py"
     text = sequences.read_text(encoding="utf-8")
-    assert text.count("    KUBESPRAY,\n") == 1
-    text = text.replace("    KUBESPRAY,\n", "    KUBESPRAY,\n" + LINE)
-    text = text.replace("from deepctl.stages.stage import", IMPORT + "from deepctl.stages.stage import")
-    sequences.write_text(text, encoding="utf-8")
+    assert text.count(AFTER) == 1
+    new_text = text.replace(AFTER, AFTER + LINE)
+    sequences.write_text(new_text, encoding="utf-8")
+    # exactly one line of sequences.py changed: the one added
+    diff = [line for line in difflib.ndiff(text.splitlines(True), new_text.splitlines(True))
+            if line[:2] in ("+ ", "- ")]
+    assert diff == ["+ " + LINE]
     after = digests(tree)
     assert {k for k in after if before.get(k) != after[k]} == {
         "src/deepctl/stages/refresh_facts.py", "tests/unit/test_refresh_facts.py",
@@ -107,3 +115,11 @@ def test_adding_the_example_stage_is_its_module_its_test_and_one_line(tmp_path: 
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr
     layers = run([str(BIN / "lint-imports"), "--no-cache"], tree, tree)
     assert layers.returncode == 0, layers.stdout + layers.stderr
+
+
+def test_a_sequence_line_that_names_no_stage_fails_at_once() -> None:
+    assert stage_at("kubespray:KUBESPRAY").name == "kubespray"
+    with pytest.raises(TypeError, match="kubespray:PLAYBOOK is a str, not a Stage"):
+        stage_at("kubespray:PLAYBOOK")
+    with pytest.raises(AttributeError):
+        stage_at("kubespray:NO_SUCH_STAGE")

@@ -137,7 +137,7 @@ def test_running_run_of_a_dead_process_is_interrupted(tmp_path: Path) -> None:
     spec.write_text("x: 1\n")
     record = start_run(state, "deploy", spec, "h")
     assert list_runs(state)[0].result == "running"
-    record.data["pid"] = 2**22 + 12345  # beyond pid_max: no such process
+    record.run.pid = 2**22 + 12345  # beyond pid_max: no such process
     record.save()
     assert list_runs(state)[0].result == "interrupted"
 

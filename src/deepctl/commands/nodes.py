@@ -72,6 +72,16 @@ def parse_labels(labels: list[str]) -> dict[str, str]:
     return out
 
 
+def _check_plan(ws: Workspace, op: Operation) -> None:
+    """Refuse, before the question, a selection the run's plan would refuse (a stage that
+    builds on one that did not succeed): the same pure check the run makes."""
+    from deepctl import kubespray_source
+    from deepctl.engine.session import check_plan, plan_operation
+
+    tree = kubespray_source.find(ws.cluster, ws.spec.directory)
+    check_plan(op, plan_operation(ws, tree, op))
+
+
 def _dry_run(ws: Workspace, op: Operation, as_json: bool) -> None:
     from deepctl import kubespray_source
     from deepctl.commands.deploy import show_plan
@@ -143,6 +153,7 @@ def remove_node(spec: Path, name: str, *, state_dir: Path | None, force: bool, y
         _dry_run(ws, op, as_json)
         return
     if not pending_untouched(ws, name):  # forgetting a host add-node never changed asks not
+        _check_plan(ws, op)  # a selection that skips work it needs: refused before asking
         confirm(f"Remove {name} from the cluster{' (forced: host not reset)' if force else ''}?",
                 yes, ["deepctl", "remove-node", spec, name, *(["--force"] if force else []),
                       *selection_words(chosen), *common_words(state_dir, as_json)])
@@ -188,6 +199,7 @@ def upgrade(spec: Path, *, state_dir: Path | None, to: str, yes: bool, as_json: 
     if dry_run:
         _dry_run(ws, op, as_json)
         return
+    _check_plan(ws, op)  # a selection that skips work it needs: refused before asking
     confirm(f"Upgrade the cluster of {spec} to Kubernetes {to}?", yes,
             ["deepctl", "upgrade", spec, "--to", to, *selection_words(chosen),
              *common_words(state_dir, as_json)])

@@ -88,11 +88,11 @@ def _results(ws: Workspace) -> list[tuple[str, list[dict[str, Any]]]]:
 
     out = []
     for run in read_all(ws.state):
-        if run.get("command") != "verify":
+        if run.command != "verify":
             continue
-        path = ws.state.run(str(run.get("id"))).verify_results
+        path = ws.state.run(run.id).verify_results
         try:
-            out.append((str(run.get("id")), list(json.loads(path.read_text())["findings"])))
+            out.append((run.id, list(json.loads(path.read_text())["findings"])))
         except (OSError, ValueError, KeyError, TypeError):
             continue
     return out

@@ -194,12 +194,11 @@ def join_tried(ws: Workspace, name: str) -> str | None:
     marked = (load_pending(ws.state).get(name) or {}).get("changed_by")
     if marked:
         return str(marked)
-    for data in read_all(ws.state):
-        host = (data.get("args") or {}).get("host") or {}
-        stages = data.get("stages") or {}
-        if data.get("command") == "add-node" and host.get("name") == name and any(
-                (stages.get(s) or {}).get("status") in TRIED for s in HOST_CHANGING):
-            return str(data.get("id"))
+    for run in read_all(ws.state):
+        host = run.args.get("host") or {}  # add-node's own option: the host entry
+        if run.command == "add-node" and host.get("name") == name and any(
+                run.stages[s].status in TRIED for s in HOST_CHANGING if s in run.stages):
+            return run.id
     return None
 
 

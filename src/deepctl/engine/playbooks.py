@@ -30,6 +30,7 @@ from deepctl.engine.progress import (
     failure_text,
 )
 from deepctl.engine.signals import CancelToken
+from deepctl.engine.task_clock import TaskClock
 from deepctl.errors import Canceled, DeepctlError, HostKeyMismatch, PlaybookFailed
 from deepctl.executor.job import job_builder
 from deepctl.executor.target import executor_target
@@ -159,7 +160,9 @@ class Ansible:
         # own (absolute paths: verify, addons, node checks) are a few tasks, not worth it.
         counter = None if known or Path(playbook).is_absolute() else self._count_tasks(
             stage, playbook, data_dir, progress, limit, extravars)
-        handle = self._event_handler(stage, progress, on_event, announced=known is not None)
+        clock = TaskClock()  # each task's wall time, for the run's timing report
+        handle = self._event_handler(stage, progress, on_event, announced=known is not None,
+                                     clock=clock)
         run = PlaybookRun(
             private_data_dir=data_dir, playbook=self.tree.playbook(playbook),
             inventory=self.record.inventory_dir, envvars=self.envvars(),
@@ -174,6 +177,7 @@ class Ansible:
         finally:
             if counter is not None:
                 counter.stop()
+            self.record.add_task_times(stage, clock.times())
         return self._check(stage, playbook, key, result, progress, hop_offset)
 
     def _bastion_log_size(self) -> int:
@@ -196,12 +200,14 @@ class Ansible:
         return [line.strip() for line in text.splitlines() if line.strip()]
 
     def _event_handler(self, stage: str, progress: PlaybookProgress,
-                       on_event: Callable[[dict[str, Any]], None] | None, *, announced: bool
-                       ) -> Callable[[dict[str, Any]], None]:
-        """Events -> progress, the run's log and the display (and ``on_event``)."""
+                       on_event: Callable[[dict[str, Any]], None] | None, *, announced: bool,
+                       clock: TaskClock) -> Callable[[dict[str, Any]], None]:
+        """Events -> progress, the task clock, the run's log and the display (and
+        ``on_event``)."""
         told = [announced]  # the total, once --list-tasks found it
 
         def handle(event: dict[str, Any]) -> None:
+            clock.see(event)
             if on_event is not None:
                 on_event(event)
             if not told[0] and progress.total_tasks:

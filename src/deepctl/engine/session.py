@@ -38,6 +38,7 @@ from deepctl.stages.stage import Stage, check_stage_names, inputs_hash
 from deepctl.state.ledger import forget, load_ledger
 from deepctl.state.record import RunRecord, last_run, mark_interrupted, start_run
 from deepctl.state.retention import keep_from_env, prune_runs
+from deepctl.state.run_state import RunState
 from deepctl.state.runs import summarize
 from deepctl.workspace import Workspace
 
@@ -135,20 +136,17 @@ def require_tree(ws: Workspace) -> KubesprayTree:
     return tree
 
 
-def resume_note(ws: Workspace, command: str, last: dict[str, Any] | None,
+def resume_note(ws: Workspace, command: str, last: RunState | None,
                 first: str | None) -> str | None:
     """Say so when this run continues ``last``, a failed or canceled run of the same spec;
     ``first`` is the first stage this run will run (from the stage ledger)."""
-    if not last or last.get("result") == "succeeded":
+    if not last or last.result == "succeeded":
         return None
-    if last.get("spec_hash") != spec_hash(ws):
-        return (f"the last {command} ({last.get('id')}) did not finish, but the spec changed "
+    if last.spec_hash != spec_hash(ws):
+        return (f"the last {command} ({last.id}) did not finish, but the spec changed "
                 "since: stages whose inputs changed run again")
-    try:
-        result = summarize(last).result  # a dead process's "running" run reads "interrupted"
-    except (KeyError, TypeError, ValueError):
-        result = "interrupted"
-    return (f"resuming {command} {last.get('id')} ({result}): the spec is unchanged, finished "
+    result = summarize(last).result  # a dead process's "running" run reads "interrupted"
+    return (f"resuming {command} {last.id} ({result}): the spec is unchanged, finished "
             "stages are skipped" + (f", continuing at {first}" if first else ""))
 
 
@@ -175,6 +173,8 @@ def run_operation(ws: Workspace, op: Operation, display: Display) -> RunRecord:
             _run(ctx, op, plan, display, ansible, token, previous)
         finally:
             close_ssh_masters(ansible.settings.control_dir)
+            for line in record.timing.lines() if record.timing is not None else ():
+                display.message(line)  # where the run spent its time (docs/runs.md)
             display.close()
             prune_runs(ws.state, keep_from_env())
         return record
@@ -201,7 +201,7 @@ def _took_over(ws: Workspace, pid: int, host: str, display: Display) -> None:
 
 
 def _run(ctx: StageContext, op: Operation, plan: RunPlan, display: Display,
-         ansible: Ansible, token: CancelToken, previous: dict[str, Any] | None) -> None:
+         ansible: Ansible, token: CancelToken, previous: RunState | None) -> None:
     record = ctx.record
     where = f"log: {record.log_path}"
     resume = f"; resume with: {op.resume_hint}"

@@ -27,6 +27,7 @@ state, the tree): the engine asks them once, to make the run's plan, before anyt
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -115,3 +116,15 @@ def check_stage_names(names: Sequence[str], known: Sequence[str]) -> None:
 
             raise UsageError(f"unknown stage {name!r}{did_you_mean(name, set(known))}",
                              hint=f"stages are: {', '.join(known)}")
+
+
+def stage_at(where: str) -> Stage:
+    """The :class:`Stage` a module of ``deepctl.stages`` defines, named ``"module:NAME"``
+    (as an entry point is): a command's sequence names each stage in one line, with no
+    import to add. Anything but a Stage there is a ``TypeError`` when the sequence is built
+    (at import, so every test and every command sees it)."""
+    module, _, name = where.partition(":")
+    value = getattr(importlib.import_module(f"deepctl.stages.{module}"), name)
+    if not isinstance(value, Stage):
+        raise TypeError(f"{where} is a {type(value).__name__}, not a Stage")
+    return value

@@ -28,10 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from deepctl.errors import StateError
-from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
+from deepctl.fsutil import atomic_write, ensure_private_dir
+from deepctl.state.documents import write_document
 from deepctl.state.paths import RunDir, StateDir
+from deepctl.state.run_state import RunState
 from deepctl.state.runs import read_all, read_state, run_dirs
-from deepctl.state.types import SCHEMA_VERSION, RunResult, StageStatus
+from deepctl.state.timing import TaskTime, TimingReport, timing_report
+from deepctl.state.types import RunResult, StageStatus
 from deepctl.user_input import MAX_SPEC_BYTES, read_input
 
 
@@ -46,42 +49,43 @@ def new_run_id(command: str, now: datetime | None = None) -> str:
 
 @dataclass
 class RunRecord:
-    """The run being made: its directory, its state (as written) and its log."""
+    """The run being made: its directory, its state (:class:`RunState`, as written) and its log."""
 
     state: StateDir
     dir: Path
-    data: dict[str, Any]
+    run: RunState
     _started: float = field(default_factory=time.monotonic)
 
     @property
     def id(self) -> str:
-        return str(self.data["id"])
+        return self.run.id
 
     @property
     def spec_path(self) -> str:
-        return str(self.data["spec_path"])
+        return self.run.spec_path
 
     @property
     def duration_s(self) -> float | None:
         """How long the run took (None while it runs)."""
-        value = self.data.get("duration_s")
-        return float(value) if value is not None else None
+        return self.run.duration_s
 
     @property
     def remaining(self) -> list[str]:
         """The stages a finished in-order run left to do (not selected)."""
-        return [str(n) for n in self.data.get("remaining") or []]
+        return list(self.run.remaining)
+
+    @property
+    def timing(self) -> TimingReport | None:
+        """The slowest stages, roles and tasks (once the run finished)."""
+        return self.run.timing
 
     def set_remaining(self, names: list[str]) -> None:
-        self.data["remaining"] = list(names)
+        self.run.remaining = list(names)
         self.save()
 
     def stage_with(self, statuses: tuple[StageStatus, ...]) -> str | None:
         """The first stage (in run order) whose status is one of ``statuses``."""
-        for name, entry in self.data["stages"].items():
-            if entry.get("status") in statuses:
-                return str(name)
-        return None
+        return next((name for name, s in self.run.stages.items() if s.status in statuses), None)
 
     @property
     def paths(self) -> RunDir:
@@ -98,7 +102,7 @@ class RunRecord:
         return self.paths.log
 
     def save(self) -> None:
-        atomic_write_json(self.paths.state_file, self.data)
+        write_document(self.paths.state_file, self.run.to_json())
 
     def discard(self) -> None:
         """Remove the run: refused before anything ran, it is not one."""
@@ -109,33 +113,39 @@ class RunRecord:
         with os.fdopen(fd, "a", encoding="utf-8") as handle:
             handle.write(f"{utc_now()} {line}\n")
 
-    def stage(self, name: str) -> dict[str, Any]:
-        stages: dict[str, Any] = self.data["stages"]
-        order: list[str] = self.data.setdefault("stage_order", [])
-        if name not in order:
-            order.append(name)  # state.json's keys are sorted: this keeps the run's order
-        return stages.setdefault(name, {"status": "pending"})  # type: ignore[no-any-return]
-
-    def set_stage(self, name: str, status: StageStatus, **fields: Any) -> None:
-        entry = self.stage(name)
-        entry["status"] = status
+    def set_stage(self, name: str, status: StageStatus, *, duration_s: float | None = None,
+                  inputs_hash: str | None = None, reason: str | None = None,
+                  error: str | None = None) -> None:
+        entry = self.run.stage(name)
+        entry.status = status
         if status == "running":
-            entry["started_at"] = utc_now()
+            entry.started_at = utc_now()
         elif status in ("succeeded", "failed", "canceled"):
-            entry["finished_at"] = utc_now()
-        entry.update(dict(fields.items()))
+            entry.finished_at = utc_now()
+        entry.duration_s = duration_s if duration_s is not None else entry.duration_s
+        entry.inputs_hash = inputs_hash if inputs_hash is not None else entry.inputs_hash
+        entry.reason = reason if reason is not None else entry.reason
+        entry.error = error if error is not None else entry.error
         self.save()
-        self.log(f"stage {name}: {status}" + (f" ({fields['reason']})" if "reason" in fields
-                                              else ""))
+        self.log(f"stage {name}: {status}" + (f" ({reason})" if reason is not None else ""))
+
+    def add_task_times(self, name: str, times: list[TaskTime]) -> None:
+        """The tasks one playbook of stage ``name`` ran, with their wall time."""
+        if times:
+            self.run.stage(name).tasks.extend(times)
+            self.save()
 
     def finish(self, result: RunResult, failed_stage: str | None = None, error: str | None = None
                ) -> None:
-        self.data["result"] = result
-        self.data["failed_stage"] = failed_stage
-        self.data["finished_at"] = utc_now()
-        self.data["duration_s"] = round(time.monotonic() - self._started, 3)
+        run = self.run
+        run.result = result
+        run.failed_stage = failed_stage
+        run.finished_at = utc_now()
+        run.duration_s = round(time.monotonic() - self._started, 3)
         if error:
-            self.data["error"] = error
+            run.error = error
+        run.timing = timing_report([(n, s.duration_s) for n, s in run.stages.items()],
+                                   {n: s.tasks for n, s in run.stages.items()})
         self.save()
         self.log(f"run {result}" + (f" at stage {failed_stage}" if failed_stage else "")
                  + (f": {error}" if error else ""))
@@ -148,30 +158,16 @@ def start_run(state: StateDir, command: str, spec_path: Path, spec_hash: str,
     run_id = new_run_id(command)
     run_dir = ensure_private_dir(state.runs_dir / run_id)
     atomic_write(RunDir(run_dir).spec_copy, read_input(spec_path, MAX_SPEC_BYTES, "spec"))
-    data: dict[str, Any] = {
-        "version": SCHEMA_VERSION,
-        "id": run_id,
-        "command": command,
-        "args": args or {},
-        "spec_path": str(spec_path),
-        "spec_hash": spec_hash,
-        "started_at": utc_now(),
-        "started_ns": time.time_ns(),
-        "finished_at": None,
-        "duration_s": None,
-        "result": "running",
-        "failed_stage": None,
-        "pid": os.getpid(),
-        "host": socket.gethostname(),
-        "stages": {},
-    }
-    record = RunRecord(state, run_dir, data)
+    run = RunState(id=run_id, command=command, args=dict(args or {}), spec_path=str(spec_path),
+                   spec_hash=spec_hash, started_at=utc_now(), started_ns=time.time_ns(),
+                   pid=os.getpid(), host=socket.gethostname())
+    record = RunRecord(state, run_dir, run)
     record.save()
     record.log(f"run {run_id}: deepctl {command} {spec_path}")
     return record
 
 
-def last_run(state: StateDir, command: str) -> dict[str, Any] | None:
+def last_run(state: StateDir, command: str) -> RunState | None:
     """The newest readable run record of ``command`` (for resume), or None.
 
     The newest run's ``state.json`` must be readable: a corrupt one, or one written by a
@@ -186,7 +182,7 @@ def last_run(state: StateDir, command: str) -> dict[str, Any] | None:
                 f"move {newest[0]} out of {state.runs_dir} (it is kept for inspection), "
                 "or run again with --restart to run every stage again")
             raise
-    return next((d for d in read_all(state) if d.get("command") == command), None)
+    return next((run for run in read_all(state) if run.command == command), None)
 
 
 def mark_interrupted(state: StateDir, pid: int, host: str) -> list[str]:
@@ -197,18 +193,17 @@ def mark_interrupted(state: StateDir, pid: int, host: str) -> list[str]:
     marked = []
     for run_dir in run_dirs(state):
         try:
-            data = read_state(run_dir)
+            run = read_state(run_dir)
         except StateError:
             continue
-        if data.get("result") != "running" or (data.get("pid"), data.get("host")) != (pid, host):
+        if run.result != "running" or (run.pid, run.host) != (pid, host):
             continue
-        stages = data.get("stages") or {}
-        running = [n for n, e in stages.items() if isinstance(e, dict) and e.get("status")
-                   == "running"]
+        running = [n for n, s in run.stages.items() if s.status == "running"]
         for name in running:
-            stages[name]["status"] = "interrupted"
-        data.update(result="interrupted", failed_stage=running[0] if running else None,
-                    error=f"deepctl (PID {pid} on {host}) ended without finishing this run")
-        atomic_write_json(RunDir(run_dir).state_file, data)
-        marked.append(str(data.get("id", run_dir.name)))
+            run.stages[name].status = "interrupted"
+        run.result = "interrupted"
+        run.failed_stage = running[0] if running else None
+        run.error = f"deepctl (PID {pid} on {host}) ended without finishing this run"
+        write_document(RunDir(run_dir).state_file, run.to_json())
+        marked.append(run.id)
     return marked

@@ -12,11 +12,12 @@ import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from deepctl.errors import StateError
 from deepctl.state.paths import RunDir, StateDir
-from deepctl.state.types import RUN_RESULTS, SCHEMA_VERSION, STAGE_STATUSES, RunResult, StageStatus
+from deepctl.state.run_state import RunState
+from deepctl.state.timing import TimingReport
+from deepctl.state.types import RUN_RESULTS, SCHEMA_VERSION, RunResult, StageStatus
 
 RESULTS = RUN_RESULTS
 
@@ -44,12 +45,15 @@ class RunSummary:
     stages: tuple[StageSummary, ...] = ()
     # a node command whose selected stages succeeded but that is not finished (--only ...)
     remaining: tuple[str, ...] = ()
+    # the slowest stages, roles and tasks (None: recorded by a deepctl before timings)
+    timing: TimingReport | None = None
 
 
-def read_state(run_dir: Path) -> dict[str, Any]:
+def read_state(run_dir: Path) -> RunState:
     """Read and check one run's ``state.json``.
 
-    Raises :class:`StateError` when it is missing, unreadable, or written by a newer deepctl.
+    Raises :class:`StateError` when it is missing, unreadable, malformed, or written by a
+    newer deepctl.
     """
     path = RunDir(run_dir).state_file
     try:
@@ -69,57 +73,31 @@ def read_state(run_dir: Path) -> dict[str, Any]:
             f"this deepctl reads {SCHEMA_VERSION})",
             hint="upgrade deepctl, or use a separate --state-dir with this version",
         )
-    return data
+    try:
+        return RunState.from_json(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StateError(f"{path}: unreadable run state ({type(exc).__name__}: {exc})"
+                         ) from None
 
 
-def summarize(data: dict[str, Any]) -> RunSummary:
-    """A :class:`RunSummary` from a parsed ``state.json`` (``KeyError``/``TypeError`` if bad)."""
-    duration = data.get("duration_s")
-    result: RunResult = check_result(data["result"])
-    failed = data.get("failed_stage")
-    if result == "running" and not _still_running(data):
+def summarize(run: RunState) -> RunSummary:
+    """The :class:`RunSummary` of a run (a dead process's ``running`` run: interrupted)."""
+    result = run.result
+    if result == "running" and not _still_running(run):
         result = "interrupted"
     return RunSummary(
-        id=str(data["id"]),
-        command=str(data["command"]),
-        started_at=str(data["started_at"]),
-        duration_s=float(duration) if duration is not None else None,
-        result=result,
-        failed_stage=str(failed) if failed is not None else None,
-        stages=stage_summaries(data.get("stages") or {}, data.get("stage_order") or []),
-        remaining=tuple(str(n) for n in data.get("remaining") or ()),
+        id=run.id, command=run.command, started_at=run.started_at, duration_s=run.duration_s,
+        result=result, failed_stage=run.failed_stage,
+        stages=tuple(StageSummary(name, s.status, s.duration_s, s.reason)
+                     for name, s in run.stages.items()),
+        remaining=tuple(run.remaining), timing=run.timing,
     )
 
 
-def check_result(value: object) -> RunResult:
-    if value not in RUN_RESULTS:
-        raise TypeError(f"unknown result {value!r}")
-    return value  # type: ignore[return-value]
-
-
-def check_status(value: object) -> StageStatus:
-    if value not in STAGE_STATUSES:
-        raise TypeError(f"unknown stage status {value!r}")
-    return value  # type: ignore[return-value]
-
-
-def stage_summaries(stages: dict[str, Any], order: list[str]) -> tuple[StageSummary, ...]:
-    """The stages of a ``state.json``, in the order the run reached them (``stage_order``)."""
-    out = []
-    names = [n for n in order if n in stages] + sorted(n for n in stages if n not in order)
-    for name in names:
-        entry = stages[name]
-        duration = entry.get("duration_s")
-        out.append(StageSummary(str(name), check_status(entry.get("status")),
-                                float(duration) if duration is not None else None,
-                                entry.get("reason")))
-    return tuple(out)
-
-
-def _still_running(data: dict[str, Any]) -> bool:
+def _still_running(run: RunState) -> bool:
     """False when the run's process is known to be gone (same host, pid not alive)."""
-    pid, host = data.get("pid"), data.get("host")
-    if not isinstance(pid, int) or host != socket.gethostname():
+    pid, host = run.pid, run.host
+    if pid is None or host != socket.gethostname():
         return True
     try:
         os.kill(pid, 0)
@@ -139,7 +117,7 @@ def run_dirs(state: StateDir) -> list[Path]:
     return sorted(entries, key=lambda p: p.name, reverse=True)
 
 
-def read_all(state: StateDir) -> list[dict[str, Any]]:
+def read_all(state: StateDir) -> list[RunState]:
     """Every readable run state, newest first (runs started in the same second by start time)."""
     found = []
     for run_dir in run_dirs(state):
@@ -148,19 +126,15 @@ def read_all(state: StateDir) -> list[dict[str, Any]]:
         except StateError:
             continue
         found.append(data)
-    found.sort(key=lambda d: (str(d.get("id", ""))[:16], int(d.get("started_ns") or 0)),
-               reverse=True)
+    found.sort(key=lambda run: (run.id[:16], run.started_ns), reverse=True)
     return found
 
 
 def list_runs(state: StateDir, limit: int | None = None) -> list[RunSummary]:
     """The runs of a cluster, newest first; corrupt or foreign run directories are skipped."""
     runs: list[RunSummary] = []
-    for data in read_all(state):
+    for run in read_all(state):
         if limit is not None and len(runs) >= limit:
             break
-        try:
-            runs.append(summarize(data))
-        except (KeyError, TypeError, ValueError):
-            continue
+        runs.append(summarize(run))
     return runs
