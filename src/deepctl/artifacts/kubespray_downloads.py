@@ -25,7 +25,7 @@ from deepctl.ansible.kubespray_downloads import evaluate_downloads as evaluate
 from deepctl.errors import AnsibleError, ArtifactError
 from deepctl.fsutil import ensure_private_dir
 from deepctl.host_classes import equivalence_classes, host_groups
-from deepctl.inventory import HOSTS_FILE, dump_yaml, render_hosts, render_inventory, write_inventory
+from deepctl.inventory import HOSTS_FILE, render_hosts, render_inventory, write_inventory
 from deepctl.kubespray_source import KubesprayTree
 from deepctl.spec.models import Cluster
 
@@ -92,10 +92,7 @@ def evaluate_downloads(
     arch = dict(architectures or {})
     document = render_hosts(cluster)
     hosts = representatives(document, arch)
-    files = render_inventory(cluster, "artifacts list")
-    header = "".join(line for line in files[HOSTS_FILE].splitlines(keepends=True)[:3]
-                     if line.startswith("#"))
-    files[HOSTS_FILE] = dump_yaml(reduced_hosts(document, set(hosts)), header)
+    files = render_inventory(cluster, "artifacts list", reduced_hosts(document, set(hosts)))
     with tempfile.TemporaryDirectory(prefix="deepctl-artifacts-") as tmp:
         inventory = ensure_private_dir(Path(tmp) / "inventory")
         write_inventory(inventory, files)
