@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import yaml
 
+from deepctl.ansible.settings import SettingChoice, setting_choices
 from deepctl.inventory import (
     Unsafe,
     deepctl_settings,
@@ -185,9 +186,16 @@ def report(cluster: Cluster) -> dict[str, Any]:
         "cluster": cluster.name,
         "kubespray": load_release().tag,
         "variables": [row.to_json() for row in cluster_rows(cluster)],
+        "ansible": [ansible_json(choice) for choice in setting_choices(cluster)],
         "hosts": {name: {row.name: row.value for row in rows}
                   for name, rows in host_rows(cluster).items()},
     }
+
+
+def ansible_json(choice: SettingChoice) -> dict[str, str]:
+    """An Ansible setting of the run's ansible.cfg (``[defaults]``) with its reason."""
+    return {"name": choice.name, "value": choice.value, "kind": choice.kind,
+            "source": choice.source}
 
 
 @dataclass(frozen=True)

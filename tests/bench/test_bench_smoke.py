@@ -95,3 +95,11 @@ def test_status_scale_benchmark_runs_against_its_stand_in_api() -> None:
 def test_validate_scale_benchmark_reports_each_size() -> None:
     out = run_bench("validate_scale.py", "--sizes", "10,20", "--repeat", "1")
     assert "20 hosts:" in out and "target <= 60 s" in out
+
+
+@pytest.mark.skipif(not (Path(os.environ.get("DEEPCTL_TEST_KUBESPRAY", "/nonexistent"))
+                         / "roles" / "kubespray_defaults").is_dir(),
+                    reason="artifacts_list_scale.py needs the real Kubespray tree (DEEPCTL_TEST_KUBESPRAY)")
+def test_artifacts_list_scale_benchmark_reports_each_size() -> None:
+    out = run_bench("artifacts_list_scale.py", "--sizes", "10,20", "--repeat", "1")
+    assert "20 hosts:" in out and "target <= 5 s" in out

@@ -92,7 +92,8 @@ def test_add_node_follows_kubesprays_procedure() -> None:
     assert [s.name for s in worker] == ["preflight", "offline-ca", "facts", "scale", "spec",
                                          "gpu-ready", "verify"]  # in the spec once joined
     runner = RecordingRunner()
-    ctx = cast(Any, SimpleNamespace(ansible=runner))
+    small = SimpleNamespace(spec=SimpleNamespace(hosts=[]))  # large clusters: test_large_cluster.py
+    ctx = cast(Any, SimpleNamespace(ansible=runner, cluster=small))
     for stage in worker[2:4]:
         stage.run(ctx)
     assert runner.calls == [("facts", "playbooks/facts.yml", None), ("scale", "scale.yml", "wk2")]

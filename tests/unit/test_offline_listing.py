@@ -9,9 +9,11 @@ import yaml
 
 from deepctl.addons.chart_images import addon_images, driver_os_tag
 from deepctl.ansible.kubespray_downloads import Download, checksum_hex, parse_downloads, playbook_text
-from deepctl.artifacts.kubespray_downloads import merge, representatives
+from deepctl.artifacts.kubespray_downloads import merge, reduced_hosts, representatives
 from deepctl.artifacts.listing import addon_charts, build_list, upstream
 from deepctl.artifacts.model import ChartArtifact, FileArtifact
+from deepctl.host_classes import host_groups
+from deepctl.inventory import render_hosts
 from deepctl.spec.models import Cluster
 
 SHA = "ab" * 32
@@ -30,10 +32,34 @@ def cluster(addons: dict[str, Any] | None = None, **spec: Any) -> Cluster:
     return Cluster.model_validate(data)
 
 
-def test_one_host_per_roles_and_architecture_is_evaluated() -> None:
+def test_one_host_per_class_and_architecture_is_evaluated() -> None:
     c = cluster()
-    assert representatives(c, {}) == ["cp1", "gpu1"]
-    assert representatives(c, {"arm1": "aarch64"}) == ["cp1", "gpu1", "arm1"]
+    assert representatives(render_hosts(c), {}) == ["cp1", "gpu1"]
+    assert representatives(render_hosts(c), {"arm1": "aarch64"}) == ["cp1", "gpu1", "arm1"]
+    # a host's own kubesprayVars make it a class of its own; addresses do not
+    own = c.spec.hosts[2].model_copy(update={"kubespray_vars": {"containerd_version": "2.1.0"}})
+    c2 = c.model_copy(update={"spec": c.spec.model_copy(
+        update={"hosts": [*c.spec.hosts[:2], own, c.spec.hosts[3]]})})
+    assert representatives(render_hosts(c2), {}) == ["cp1", "gpu1", "gpu2"]
+
+
+def test_at_1000_workers_the_evaluated_inventory_holds_the_representatives_only() -> None:
+    hosts = [{"name": f"cp{i}", "address": f"10.0.0.{i}", "roles": ["control-plane", "etcd"]}
+             for i in (1, 2, 3)]
+    hosts += [{"name": f"gpu{i:04d}", "address": f"10.1.{i // 250}.{i % 250 + 1}",
+               "roles": ["worker"], "gpu": True} for i in range(1, 1001)]
+    c = Cluster.model_validate({"apiVersion": "deepctl/v1alpha1", "kind": "Cluster",
+                                "metadata": {"name": "big"}, "spec": {"hosts": hosts}})
+    document = render_hosts(c)
+    chosen = representatives(document, {"gpu0500": "aarch64"})
+    # every control plane (download_delegate is the first of them), one worker per arch
+    assert chosen == ["cp1", "cp2", "cp3", "gpu0001", "gpu0500"]
+    reduced = reduced_hosts(document, set(chosen))
+    assert list(reduced["all"]["hosts"]) == chosen
+    groups = host_groups(reduced)
+    assert sorted(h for h, g in groups.items() if "kube_node" in g) == ["gpu0001", "gpu0500"]
+    assert list(reduced["all"]["children"]["kube_control_plane"]["hosts"]) == ["cp1", "cp2", "cp3"]
+    assert reduced["all"]["vars"] == document["all"]["vars"]
 
 
 def test_checksums_are_hex() -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deepctl.errors import AnsibleError
+from deepctl.spec.kubespray_map import LARGE_CLUSTER_HOSTS, LARGE_CLUSTER_REASON, large_cluster
 from deepctl.spec.models import Cluster
 from deepctl.state import StateDir
 
@@ -35,6 +36,9 @@ SSH_RETRIES = 3
 CONNECT_TIMEOUT_S = 60  # Kubespray: timeout = 300; a dead host is reported in 1 min, not 5
 SSH_CONNECTION_ATTEMPTS = 3  # Kubespray: 100 attempts, i.e. a down host stalls the run
 CONTROL_PERSIST = "10m"  # Kubespray: 30m; masters are closed when a run ends anyway
+# From LARGE_CLUSTER_HOSTS up, Kubespray's advice (docs/operations/large-deployments.md: 200
+# nodes, --timeout=600): with 50 forks busy, a loaded host answers late, not never.
+LARGE_CLUSTER_TIMEOUT_S = 600
 SOCKET_PATH_LIMIT = 100  # sun_path is 104-108 bytes; Ansible adds a 10-char hash, ssh a suffix
 PATH_KEYS = {("defaults", "library"), ("defaults", "roles_path")}
 
@@ -66,6 +70,47 @@ def forks_for(cluster: Cluster) -> int:
     if cluster.spec.ansible.forks:
         return cluster.spec.ansible.forks
     return max(1, min(MAX_FORKS, len(cluster.spec.hosts)))
+
+
+def timeout_for(cluster: Cluster) -> int:
+    """Ansible's connection timeout: the spec's value, else :data:`CONNECT_TIMEOUT_S`
+    (:data:`LARGE_CLUSTER_TIMEOUT_S` from :data:`LARGE_CLUSTER_HOSTS` hosts up)."""
+    if cluster.spec.ansible.timeout:
+        return cluster.spec.ansible.timeout
+    return LARGE_CLUSTER_TIMEOUT_S if large_cluster(cluster) else CONNECT_TIMEOUT_S
+
+
+@dataclass(frozen=True)
+class SettingChoice:
+    """One Ansible setting deepctl writes to the run's ansible.cfg, and why (``deepctl vars``)."""
+
+    name: str
+    value: str
+    kind: str  # field, derived
+    source: str
+
+
+def setting_choices(cluster: Cluster) -> list[SettingChoice]:
+    """Pure: the ansible.cfg settings that depend on the spec, each with its reason."""
+    spec = cluster.spec.ansible
+    large = f"; {LARGE_CLUSTER_REASON} (--forks=50)" if large_cluster(cluster) else ""
+    forks = (SettingChoice("forks", str(spec.forks), "field", "spec.ansible.forks") if spec.forks
+             else SettingChoice("forks", str(forks_for(cluster)), "derived",
+                                f"one per host, at most {MAX_FORKS}{large}"))
+    if spec.timeout:
+        timeout = SettingChoice("timeout", str(spec.timeout), "field", "spec.ansible.timeout")
+    elif large_cluster(cluster):
+        timeout = SettingChoice("timeout", str(LARGE_CLUSTER_TIMEOUT_S), "derived",
+                                f"{LARGE_CLUSTER_REASON} (--timeout=600)")
+    else:
+        timeout = SettingChoice("timeout", str(CONNECT_TIMEOUT_S), "derived",
+                                f"a dead host is reported in 1 min (Kubespray's: 300); "
+                                f"{LARGE_CLUSTER_TIMEOUT_S} from {LARGE_CLUSTER_HOSTS} hosts up")
+    cache = SettingChoice("fact_caching", "jsonfile", "derived",
+                          "facts cached per cluster for a day: Kubespray's scale.yml --limit "
+                          "needs every host's, and add-node of a large cluster gathers only "
+                          "the missing ones")
+    return [forks, timeout, cache]
 
 
 def control_dir_for(state: StateDir) -> Path:
@@ -124,6 +169,7 @@ def settings_for(cluster: Cluster, state: StateDir) -> AnsibleSettings:
     return AnsibleSettings(
         forks=forks_for(cluster),
         known_hosts=known_hosts,
+        timeout_s=timeout_for(cluster),
         fact_cache=state.fact_cache,
         control_dir=control_dir_for(state),
         strategy=MITOGEN_STRATEGY if mitogen else cluster.spec.ansible.strategy,

@@ -1,7 +1,16 @@
 """Kubespray's ``downloads`` this spec needs: the spec's inventory rendered, then evaluated by
 Ansible (:func:`deepctl.ansible.kubespray_downloads.evaluate_downloads`, the same evaluation
-that names the URL of a failed hidden download). Only one host per (roles, architecture) is
-evaluated: variables differ only by group.
+that names the URL of a failed hidden download).
+
+At scale, Ansible loading the whole inventory is the cost (8 s at 5,000 hosts), not the
+evaluation: so Ansible gets an inventory of *representatives* only. Hosts with the same groups
+and the same variables (:mod:`deepctl.host_classes`: addresses and node labels, which no
+download reads, left out) and the same architecture need the same downloads; one of each
+class is evaluated. Every host of ``kube_control_plane``, ``etcd`` and ``calico_rr``
+(:data:`KEPT_GROUPS`) stays, so what Kubespray's defaults read of those groups
+(``download_delegate`` is ``groups['kube_control_plane'][0]``, ``kube_apiserver_count``,
+``etcd_hosts``) is what the whole inventory gives; no download reads the size of the other
+groups. tests/integration/test_artifacts_list_classes.py compares both ways.
 """
 
 from __future__ import annotations
@@ -9,25 +18,62 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from deepctl.ansible.kubespray_downloads import DEFAULT_ARCH, Download
 from deepctl.ansible.kubespray_downloads import evaluate_downloads as evaluate
 from deepctl.errors import AnsibleError, ArtifactError
 from deepctl.fsutil import ensure_private_dir
-from deepctl.inventory import HOSTS_FILE, render_inventory, write_inventory
+from deepctl.host_classes import equivalence_classes, host_groups
+from deepctl.inventory import HOSTS_FILE, render_hosts, render_inventory, write_inventory
 from deepctl.kubespray_source import KubesprayTree
 from deepctl.spec.models import Cluster
 
-__all__ = ["Download", "evaluate_downloads", "merge", "representatives"]
+__all__ = [
+    "KEPT_GROUPS",
+    "Download",
+    "evaluate_downloads",
+    "merge",
+    "reduced_hosts",
+    "representatives",
+]
+
+# Groups whose members Kubespray's defaults read (first host, count, list): kept whole.
+KEPT_GROUPS = frozenset({"kube_control_plane", "etcd", "calico_rr"})
 
 
-def representatives(cluster: Cluster, architectures: Mapping[str, str]) -> list[str]:
-    """One host per (roles, architecture): the hosts whose evaluation covers every host."""
-    seen: dict[tuple[tuple[str, ...], str], str] = {}
-    for host in cluster.spec.hosts:
-        key = (tuple(sorted(host.roles)), architectures.get(host.name, DEFAULT_ARCH))
-        seen.setdefault(key, host.name)
-    return list(seen.values())
+def representatives(hosts_document: Mapping[str, Any], architectures: Mapping[str, str]
+                    ) -> list[str]:
+    """Pure: the hosts of a rendered ``hosts.yaml`` (as data) whose evaluation covers every
+    host: one per equivalence class and architecture, and every host of :data:`KEPT_GROUPS`;
+    in inventory order."""
+    groups = host_groups(hosts_document)
+    chosen = {h for h, names in groups.items() if names & KEPT_GROUPS}
+    for host_class in equivalence_classes(hosts_document):
+        seen: set[str] = set()
+        for host in host_class.members:
+            arch = architectures.get(host, DEFAULT_ARCH)
+            if arch not in seen:
+                seen.add(arch)
+                chosen.add(host)
+    return [h for c in equivalence_classes(hosts_document) for h in c.members if h in chosen]
+
+
+def reduced_hosts(hosts_document: Mapping[str, Any], keep: set[str]) -> dict[str, Any]:
+    """Pure: ``hosts_document`` with only the hosts in ``keep`` (their order and every group,
+    variable and child group as they were)."""
+
+    def node(body: Mapping[str, Any] | None) -> Any:
+        if body is None:
+            return None
+        out = dict(body)
+        if "hosts" in out:
+            out["hosts"] = {h: v for h, v in (out["hosts"] or {}).items() if h in keep}
+        if "children" in out:
+            out["children"] = {name: node(child) for name, child in (out["children"] or {}).items()}
+        return out
+
+    return {"all": node(hosts_document["all"])}
 
 
 def merge(per_host: list[list[Download]]) -> list[Download]:
@@ -42,13 +88,17 @@ def merge(per_host: list[list[Download]]) -> list[Download]:
 def evaluate_downloads(
     cluster: Cluster, tree: KubesprayTree, architectures: Mapping[str, str] | None = None
 ) -> list[Download]:
-    """Evaluate on a rendered copy of ``cluster``'s inventory; the items it needs."""
+    """Evaluate on a rendered inventory of ``cluster``'s representatives; the items it needs."""
     arch = dict(architectures or {})
+    document = render_hosts(cluster)
+    hosts = representatives(document, arch)
+    files = render_inventory(cluster, "artifacts list", reduced_hosts(document, set(hosts)))
     with tempfile.TemporaryDirectory(prefix="deepctl-artifacts-") as tmp:
         inventory = ensure_private_dir(Path(tmp) / "inventory")
-        write_inventory(inventory, render_inventory(cluster, "artifacts list"))
+        write_inventory(inventory, files)
         try:
-            per_host = evaluate(tree.path, inventory / HOSTS_FILE, representatives(cluster, arch), arch)
+            per_host = evaluate(tree.path, inventory / HOSTS_FILE, hosts,
+                                {h: a for h, a in arch.items() if h in set(hosts)})
         except AnsibleError as exc:
             raise ArtifactError(
                 exc.message,

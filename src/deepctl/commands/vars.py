@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.markup import escape
 
+from deepctl.ansible.settings import setting_choices
 from deepctl.cli_support import print_json, stdout
 from deepctl.names import summary
 from deepctl.spec.loader import load_spec
@@ -28,6 +29,10 @@ def run(spec: Path, *, as_json: bool) -> None:
                       f"(group_vars/all):")
         for row in cluster_rows(cluster):
             console.print(escape(line(row)), soft_wrap=False)
+        console.print("\nAnsible settings of each run (ansible.cfg, [defaults]):")
+        for choice in setting_choices(cluster):
+            console.print(escape(f"  {choice.name} = {choice.value}    "
+                                 f"[{choice.kind}: {choice.source}]"), soft_wrap=False)
         hosts = host_rows(cluster)
         console.print(f"\nPer host (hosts.yaml), by value ({len(hosts)} hosts; "
                       "--json lists every host's):")

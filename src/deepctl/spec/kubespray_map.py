@@ -96,6 +96,28 @@ COMPOSITE_VARIABLES: dict[str, str] = {
 }
 TYPED_VARIABLES: dict[str, str] = {**FIELD_VARIABLES, **COMPOSITE_VARIABLES}
 
+# Kubespray's advice for big clusters (its docs/operations/large-deployments.md), applied by
+# deepctl from this many hosts up: the size of that page's own example ("when deploying 200
+# nodes, you may want to run ansible with --forks=50, --timeout=600 and define
+# retry_stagger: 60"). Below it, Kubespray's defaults serve well and fail faster.
+LARGE_CLUSTER_HOSTS = 200
+LARGE_CLUSTER_REASON = (f"{LARGE_CLUSTER_HOSTS} hosts or more: Kubespray's advice for large "
+                        "deployments")
+# name -> (value, why); a typed field or spec.kubesprayVars of the same name wins.
+LARGE_CLUSTER_VARS: dict[str, tuple[Any, str]] = {
+    "retry_stagger": (60, "retries of failed downloads and pushes spread over 60 s, not 5 s, "
+                          "so that hundreds of hosts do not hit one server at once"),
+    "download_run_once": (True, "each file and image is downloaded once, on the first control "
+                                "plane, and copied to the hosts, instead of by every host "
+                                "(registry rate limits); not with spec.offline, whose mirror "
+                                "serves every host"),
+}
+
+
+def large_cluster(cluster: Cluster) -> bool:
+    return len(cluster.spec.hosts) >= LARGE_CLUSTER_HOSTS
+
+
 # Why deepctl sets these itself (shown by `deepctl vars`, docs/vars.md); never user-settable.
 DEEPCTL_REASONS: dict[str, str] = {
     "kubeconfig_localhost": "deepctl reads the admin kubeconfig Kubespray writes beside the "
@@ -199,6 +221,13 @@ def _derived(cluster: Cluster, needs_helm: bool, extra: dict[str, Any]) -> Itera
         yield Setting("helm_enabled", True, "derived", DEEPCTL_REASONS["helm_enabled"])
     for name, value in extra.items():
         yield Setting(name, value, "derived", DEEPCTL_REASONS.get(name, "deepctl"))
+    if large_cluster(cluster):
+        for name, (value, why) in LARGE_CLUSTER_VARS.items():
+            if name in cluster.spec.kubespray_vars:
+                continue  # the user's value wins (written last, shown as kubesprayVars)
+            if name == "download_run_once" and cluster.spec.offline is not None:
+                continue
+            yield Setting(name, value, "derived", f"{LARGE_CLUSTER_REASON}: {why}")
 
 
 def _registry_auth(cluster: Cluster) -> Iterator[Setting]:

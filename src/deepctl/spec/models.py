@@ -353,6 +353,10 @@ class AnsibleConfig(SpecModel):
         "linear", description="Ansible strategy; mitogen is experimental with Kubespray."
     )
     forks: int | None = Field(None, ge=1, le=1000, description="Default: sized to the host count.")
+    timeout: int | None = Field(
+        None, ge=1, le=3600,
+        description="Ansible's connection timeout, seconds. Default: 60; 600 from 200 hosts up.",
+    )
 
 
 class ClusterSpec(SpecModel):

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from deepctl.stages.addons import ADDON_STAGES
-from deepctl.stages.facts import FACTS
+from deepctl.stages.facts import facts_for_new_host
 from deepctl.stages.gpu_ready import gpu_ready
 from deepctl.stages.kubespray import KUBESPRAY
 from deepctl.stages.offline_ca import OFFLINE_CA
@@ -52,7 +52,7 @@ def add_node_stages(name: str, roles: Sequence[str]) -> list[Stage]:
         join = [replace(KUBESPRAY, title=f"Join {name} (Kubespray cluster.yml on every host)",
                         after=("preflight",), establishes=ESTABLISHES)]
     else:
-        join = [FACTS, scale_new_host(name)]
+        join = [facts_for_new_host(name), scale_new_host(name)]
     last = join[-1].name
     return ordered([preflight_new_host(name), replace(OFFLINE_CA, after=("preflight",)), *join,
                     write_new_host(name, after=last),
