@@ -163,7 +163,8 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as info:
         load_spec(tmp_path / "nope.yaml")
     assert info.value.message == f"{tmp_path / 'nope.yaml'}: no such file"
-    assert info.value.hint == "create one with `deepctl init`"
+    # the hint runs as printed: it writes the very file that was missing
+    assert info.value.hint == f"create it with `deepctl init -o {tmp_path / 'nope.yaml'}`"
     with pytest.raises(SpecError) as info:
         load_spec(tmp_path)
     assert "is a directory" in info.value.message

@@ -63,7 +63,8 @@ def read_spec_text(path: Path | str) -> str:
         if exc.reason == "too-large":
             raise SpecError(exc.message, [SpecProblem("", "file too large", file=name, line=1)]
                             ) from None
-        hint = "create one with `deepctl init`" if exc.reason == "missing" else None
+        hint = (f"create it with `{deepctl_command('init', '-o', path)}`"
+                if exc.reason == "missing" else None)
         raise SpecError(exc.message, hint=hint) from None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
