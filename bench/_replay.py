@@ -22,7 +22,7 @@ from deepctl.engine import playbooks
 from deepctl.engine.display import Display, JsonDisplay, LiveDisplay, PlainDisplay
 from deepctl.engine.playbooks import Ansible
 from deepctl.engine.signals import CancelToken
-from deepctl.kubespray_source import KubesprayTree
+from deepctl.kubespray.source import KubesprayTree
 from deepctl.state.record import start_run
 from deepctl.workspace import Workspace, open_workspace
 
@@ -42,7 +42,8 @@ def replaying(events: list[dict[str, Any]]) -> Iterator[None]:
     """While active, a playbook "run" feeds ``events`` to the engine's handler and succeeds."""
 
     def replay_runner(run: PlaybookRun, on_event: Callable[[dict[str, Any]], None] | None,
-                      should_cancel: Callable[[], bool] | None = None) -> PlaybookResult:
+                      should_cancel: Callable[[], bool] | None = None,
+                      tools: object = None) -> PlaybookResult:
         assert on_event is not None
         for event in events:
             on_event(event)

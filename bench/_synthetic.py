@@ -25,9 +25,9 @@ sys.path.insert(0, str(ROOT))
 from tests.harness import HostFarm, HostProfile, TestHost, missing_requirements
 
 from deepctl.ansible import settings as ansible_settings
+from deepctl.clusterspec.loader import load_spec_text
+from deepctl.clusterspec.models import Cluster
 from deepctl.engine.signals import close_ssh_masters
-from deepctl.spec.loader import load_spec_text
-from deepctl.spec.models import Cluster
 from deepctl.state import StateDir
 
 KUBESPRAY_TREE = Path.home() / ".cache" / "deepctl" / "kubespray" / "v2.31.0"

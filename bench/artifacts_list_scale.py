@@ -4,7 +4,7 @@ The real Kubespray tree (`--tree`, else DEEPCTL_TEST_KUBESPRAY, else deepctl's c
 evaluates its downloads for a generated spec (benchmark 2's: 3 control planes, workers with
 and without GPUs, 40 to a rack); deepctl gives Ansible an inventory of one representative
 host per class of hosts with the same groups, variables and architecture, and every control
-plane and etcd host (src/deepctl/artifacts/kubespray_downloads.py). Nothing is contacted.
+plane and etcd host (src/deepctl/artifacts/kubespray_items.py). Nothing is contacted.
 Target: <= 5 s at 5,000 hosts (8 s before, when Ansible loaded the whole inventory).
 Usage: python bench/artifacts_list_scale.py [--sizes 10,1000,5000] [--repeat 3] [--tree DIR]
 """

@@ -26,11 +26,11 @@ from typing import Any
 
 from _common import DEEPCTL, table, write_results
 
+from deepctl.clusterspec.loader import load_spec_text
 from deepctl.importer.convert import convert
 from deepctl.importer.listing import list_inventory
 from deepctl.importer.writer import spec_text
-from deepctl.inventory import render_inventory, write_inventory
-from deepctl.spec.loader import load_spec_text
+from deepctl.kubevars.render import render_inventory, write_inventory
 
 IMPORT_TARGET_S, SLOPE_TARGET = 10.0, 1.1
 CARRIED = ("kubernetes", "ssh", "hosts", "kubespray_vars")

@@ -83,8 +83,9 @@ def events_unhandled() -> Iterator[None]:
     """ansible-runner runs the playbook as in a deploy, but no event reaches deepctl."""
     real = playbooks.run_playbook
 
-    def runner_only(run: Any, on_event: Any, should_cancel: Any = None) -> Any:
-        return real(run, None, should_cancel)
+    def runner_only(run: Any, on_event: Any, should_cancel: Any = None, tools: Any = None
+                    ) -> Any:
+        return real(run, None, should_cancel, tools)
 
     playbooks.run_playbook = runner_only
     try:

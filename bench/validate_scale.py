@@ -3,7 +3,7 @@
 The real Kubespray tree (`--tree`, else DEEPCTL_TEST_KUBESPRAY, else deepctl's cache) checks
 the rendered inventory of a generated spec (3 control planes, workers with and without GPUs,
 40 to a rack: the spec of benchmark 2); deepctl runs the checks on one host per class of
-hosts with the same groups and variables (src/deepctl/host_classes.py). Nothing is contacted.
+hosts with the same groups and variables (src/deepctl/kubevars/host_classes.py). Nothing is contacted.
 Targets: 5,000 hosts within 60 s and within 5x the 10-host time.
 Usage: python bench/validate_scale.py [--sizes 10,1000,5000] [--repeat 3] [--tree DIR]
 """

@@ -26,7 +26,7 @@ from typing import Any  # noqa: E402
 from deepctl.addons.chart_images import CHART_IMAGES_FILE, VARIANTS, images_in  # noqa: E402
 from deepctl.addons.registry import ADDONS, Release  # noqa: E402
 from deepctl.addons.values import parse_values, render_values  # noqa: E402
-from deepctl.spec.models import Cluster  # noqa: E402
+from deepctl.clusterspec.models import Cluster  # noqa: E402
 
 # A spec with every addon on (NFS and Ceph, three GPU hosts), the base of every variant.
 EVERYTHING: dict[str, Any] = {

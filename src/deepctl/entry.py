@@ -17,7 +17,7 @@ CANCELED = 130  # ExitCode.CANCELED, without importing deepctl.errors before the
 def main() -> None:
     code: int | str | None = 0
     try:
-        from deepctl.cli import main as cli_main
+        from deepctl.cli.application import main as cli_main
 
         cli_main()
     except KeyboardInterrupt:

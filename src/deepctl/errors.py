@@ -2,7 +2,7 @@
 
 Every failure a person can act on is a :class:`DeepctlError` carrying a message, an optional
 hint and the process exit code it maps to. The CLI turns these into output in exactly one
-place (:mod:`deepctl.cli_support`); library code never prints errors or calls ``sys.exit``.
+place (:mod:`deepctl.cli.support`); library code never prints errors or calls ``sys.exit``.
 """
 
 from __future__ import annotations

@@ -9,11 +9,11 @@ from typing import Literal
 import yaml
 
 from deepctl import KUBESPRAY_TAG
+from deepctl.clusterspec.loader import load_spec_text
+from deepctl.clusterspec.syntax import address_problem, capped, label_problem, shown, user_problem
 from deepctl.errors import SpecError, UsageError
 from deepctl.fsutil import atomic_write
-from deepctl.kubespray_release import load_release
-from deepctl.spec.loader import load_spec_text
-from deepctl.spec.syntax import address_problem, capped, label_problem, shown, user_problem
+from deepctl.kubespray.release import load_release
 from deepctl.templates import render
 
 Example = Literal["single-node", "ha", "gpu-cluster"]

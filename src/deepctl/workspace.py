@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from deepctl.inventory import render_inventory, write_inventory
-from deepctl.spec.loader import LoadedSpec, load_spec
-from deepctl.spec.models import Cluster
+from deepctl.clusterspec.loader import LoadedSpec, load_spec
+from deepctl.clusterspec.models import Cluster
+from deepctl.kubevars.render import render_inventory, write_inventory
 from deepctl.state import StateDir
 
 

@@ -14,8 +14,8 @@ import yaml
 
 from deepctl.addons import ADDONS
 from deepctl.addons.playbook import ReleasePlan, plan_addon
+from deepctl.clusterspec.models import Cluster
 from deepctl.preflight.gpu import GpuInventory
-from deepctl.spec.models import Cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 H100 = GpuInventory(8, "NVIDIA H100 80GB HBM3")

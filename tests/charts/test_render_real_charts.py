@@ -20,9 +20,9 @@ import yaml
 
 from deepctl.addons import ADDONS, addon_context
 from deepctl.addons.manifests import namespace_manifest
-from deepctl.gpu_runtime import nvidia_runtime
-from deepctl.inventory import render_all_vars
-from deepctl.spec.rules import check
+from deepctl.clusterspec.rules import check
+from deepctl.kubevars.gpu_runtime import nvidia_runtime
+from deepctl.kubevars.render import render_all_vars
 from tests.charts.render import Rendered, chart_dir, render_chart, render_plan
 from tests.charts.specs import SPECS, cases, gpus_of, plans
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from deepctl.cli import app
+from deepctl.cli.application import app
 from tests.specs import MINIMAL_SPEC
 
 VENV_BIN = Path(sys.executable).parent

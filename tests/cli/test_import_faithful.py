@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 import yaml
 
+from deepctl.clusterspec.loader import load_spec, load_spec_text
 from deepctl.importer.convert import convert
 from deepctl.importer.listing import InventoryListing, list_inventory
 from deepctl.importer.writer import spec_text
-from deepctl.inventory import needs_helm, render_inventory, write_inventory
-from deepctl.spec.loader import load_spec, load_spec_text
+from deepctl.kubevars.render import needs_helm, render_inventory, write_inventory
 from tests.cli.conftest import Invoke, Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]

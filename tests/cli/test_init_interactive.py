@@ -7,7 +7,7 @@ from __future__ import annotations
 import pexpect
 import pytest
 
-from deepctl.spec.loader import load_spec
+from deepctl.clusterspec.loader import load_spec
 from tests.cli.conftest import DEEPCTL, Sandbox
 
 

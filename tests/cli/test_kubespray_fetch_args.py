@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deepctl.kubespray_git import clone_argv, tag_problem
+from deepctl.kubespray.git import clone_argv, tag_problem
 from tests.cli.conftest import Run, Sandbox
 
 STANDIN_GIT = """#!/bin/sh

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deepctl.kubespray_source import is_populated
+from deepctl.kubespray.source import is_populated
 from tests.cli.conftest import MINIMAL_SPEC, Invoke, Sandbox
 
 # The real tree .ci/run names (../shared/kubespray-v2.31.0), else deepctl's own cache.
@@ -125,9 +125,9 @@ def equivalence_spec(hosts: int) -> str:
 def test_checks_by_class_find_what_checks_on_every_host_find(tmp_path: Path) -> None:
     """Kubespray's checks on one host per class, findings spread over each class, give the
     very findings of the same checks run on every host (planted per-host errors included)."""
-    from deepctl import kubespray_source
-    from deepctl.inventory import render_hosts
-    from deepctl.kubespray_check import run_kubespray_validation
+    from deepctl.kubespray import source as kubespray_source
+    from deepctl.kubespray.validate import run_kubespray_validation
+    from deepctl.kubevars.render import render_hosts
     from deepctl.workspace import open_workspace
 
     spec = tmp_path / "cluster.yaml"

@@ -88,7 +88,7 @@ def counted(monkeypatch: pytest.MonkeyPatch, module: str, name: str) -> list[obj
 
 def test_stage_names_are_checked_once_per_command(cli: Invoke, sandbox: Sandbox,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    import deepctl.commands.deploy
+    import deepctl.cli.commands.deploy
     import deepctl.engine.session
 
     spec = sandbox.spec()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from deepctl.cli import app
+from deepctl.cli.application import app
 from deepctl.state import StateDir
 from deepctl.status.model import NodeGpus, NodeStatus
 from deepctl.status.node_groups import NodeGroup, group_nodes

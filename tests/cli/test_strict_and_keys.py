@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from deepctl.cli import app
-from deepctl.commands.preflight import exit_code
+from deepctl.cli.application import app
+from deepctl.cli.commands.preflight import exit_code
 from deepctl.errors import ExitCode
 from tests.cli.conftest import Invoke, Sandbox
 
@@ -141,7 +141,7 @@ def test_deploy_strict_fails_its_preflight_stage_on_a_host_warning(
     assert "--strict treats warnings as errors" in info.value.message
     assert "cp1: 4 GiB of memory" in info.value.message
     assert "deepctl preflight /specs/cluster.yaml --strict" in str(info.value.hint)
-    from deepctl.spec.loader import load_spec_text
+    from deepctl.clusterspec.loader import load_spec_text
 
     cluster = load_spec_text(CPU_ONLY.replace("KEY", "/k"), Path("/specs/c.yaml")).cluster
     relaxed = SimpleNamespace(cluster=cluster, params={})

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from deepctl.cli import app
+from deepctl.cli.application import app
 from tests.specs import MINIMAL_SPEC as VALID_SPEC
 
 HERE = Path(__file__).resolve().parent

@@ -24,13 +24,13 @@ import pytest
 import yaml
 
 from deepctl.addons.chart_images import addon_images
-from deepctl.artifacts.kubespray_downloads import evaluate_downloads
+from deepctl.artifacts.kubespray_items import evaluate_downloads
 from deepctl.artifacts.listing import deepctl_images, list_artifacts, upstream
-from deepctl.inventory import render_inventory, write_inventory
-from deepctl.kubespray_offline import mirror_image, qualify_image
-from deepctl.kubespray_source import KubesprayTree
-from deepctl.spec.loader import load_spec
-from deepctl.spec.models import Cluster
+from deepctl.clusterspec.loader import load_spec
+from deepctl.clusterspec.models import Cluster
+from deepctl.kubespray.source import KubesprayTree
+from deepctl.kubevars.offline import mirror_image, qualify_image
+from deepctl.kubevars.render import render_inventory, write_inventory
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBESPRAY = Path(os.environ.get("DEEPCTL_TEST_KUBESPRAY") or ROOT.parent / "shared" / "kubespray-v2.31.0")

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from deepctl.ansible.kubespray_downloads import evaluate_downloads as evaluate_every_host
-from deepctl.artifacts.kubespray_downloads import evaluate_downloads, merge, representatives
-from deepctl.inventory import HOSTS_FILE, render_hosts, render_inventory, write_inventory
-from deepctl.kubespray_source import KubesprayTree
-from deepctl.spec.loader import load_spec_text
+from deepctl.artifacts.kubespray_items import evaluate_downloads, merge, representatives
+from deepctl.clusterspec.loader import load_spec_text
+from deepctl.kubespray.downloads import evaluate_downloads as evaluate_every_host
+from deepctl.kubespray.source import KubesprayTree
+from deepctl.kubevars.render import HOSTS_FILE, render_hosts, render_inventory, write_inventory
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBESPRAY = Path(os.environ.get("DEEPCTL_TEST_KUBESPRAY") or ROOT.parent / "shared" / "kubespray-v2.31.0")

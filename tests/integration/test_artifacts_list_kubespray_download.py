@@ -24,10 +24,10 @@ import yaml
 
 from deepctl.ansible import settings as ansible_settings
 from deepctl.ansible.runner import PlaybookRun, run_playbook
-from deepctl.artifacts.kubespray_downloads import evaluate_downloads
+from deepctl.artifacts.kubespray_items import evaluate_downloads
 from deepctl.fsutil import atomic_write, ensure_private_dir
-from deepctl.kubespray_offline import mirror_path
-from deepctl.kubespray_source import KubesprayTree
+from deepctl.kubespray.source import KubesprayTree
+from deepctl.kubevars.offline import mirror_path
 from deepctl.workspace import open_workspace
 from tests.harness import HostFarm, HostProfile
 

@@ -17,9 +17,9 @@ import pytest
 import yaml
 
 from deepctl.ansible.runner import PlaybookRun, run_playbook
+from deepctl.clusterspec.models import Cluster
 from deepctl.fsutil import atomic_write, ensure_private_dir
-from deepctl.inventory import HOSTS_FILE, render_inventory, write_inventory
-from deepctl.spec.models import Cluster
+from deepctl.kubevars.render import HOSTS_FILE, render_inventory, write_inventory
 from tests.specs import MINIMAL_SPEC
 from tests.tls_support import make_ca
 

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from deepctl.artifacts.model import ArtifactList, ChartArtifact, ImageArtifact
-from deepctl.cli import app
+from deepctl.cli.application import app
 from tests.mirror_support import (
     LoopbackRegistry,
     LoopbackUpstream,

@@ -20,7 +20,7 @@ from deepctl.artifacts.model import ArtifactList, ChartArtifact, ImageArtifact
 from deepctl.artifacts.progress import Kind, SilentReporter
 from deepctl.artifacts.pull import PullOptions, pull
 from deepctl.artifacts.push import PushOptions, push
-from deepctl.cli import app
+from deepctl.cli.application import app
 from deepctl.errors import ArtifactError
 from tests.mirror_support import (
     LoopbackRegistry,

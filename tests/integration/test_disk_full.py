@@ -79,7 +79,7 @@ def test_a_pull_onto_a_full_disk_prints_its_summary_and_leaves_no_temporary_file
     from typer.testing import CliRunner
 
     from deepctl.artifacts.model import ArtifactList, ImageArtifact
-    from deepctl.cli import app
+    from deepctl.cli.application import app
     from tests.mirror_support import (
         LoopbackUpstream,
         loopback_registry,

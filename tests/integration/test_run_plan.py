@@ -14,12 +14,12 @@ from typing import Any, ClassVar
 
 import pytest
 
-from deepctl import inventory as inventory_module
 from deepctl.ansible import runner as ansible_runner_module
 from deepctl.engine import playbooks as engine_playbooks
 from deepctl.engine.deploy import DeployOptions, deploy_operation
 from deepctl.engine.display import make_display
 from deepctl.engine.session import run_operation
+from deepctl.kubevars import render as inventory_module
 from deepctl.stages import sequences
 from deepctl.stages.context import PlanContext
 from deepctl.stages.stage import Stage

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from deepctl.cli import app
+from deepctl.cli.application import app
 from deepctl.preflight.model import Gpu, HostFacts
 from deepctl.state import StateDir
 from tests.fixtures import k8s_objects as k

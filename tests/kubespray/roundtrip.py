@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deepctl.clusterspec.loader import LoadedSpec, load_spec_text
 from deepctl.importer.convert import ImportResult, convert
 from deepctl.importer.listing import parse_listing
 from deepctl.importer.writer import spec_text
-from deepctl.inventory import render_inventory, write_inventory
-from deepctl.spec.loader import LoadedSpec, load_spec_text
+from deepctl.kubevars.render import render_inventory, write_inventory
 from tests.kubespray.scenarios import ansible_list, plain_hostvars
 
 

@@ -20,8 +20,8 @@ from deepctl.addons import ADDONS, Release, addon_context, render_values
 from deepctl.addons.manifests import addon_manifests, gpu_dashboard_json
 from deepctl.addons.registry import get_addon
 from deepctl.addons.secrets import grafana_admin_secret
+from deepctl.clusterspec.models import Cluster
 from deepctl.preflight.gpu import GpuInventory
-from deepctl.spec.models import Cluster
 from deepctl.state import StateDir
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "charts"
@@ -308,7 +308,7 @@ KUBESPRAY_VARS = REFERENCE.parent / "kubespray-v2.31.0" / "other_role_defaults.y
 def test_kubespray_declares_the_nvidia_runtime_the_operator_installs() -> None:
     """Every Kubespray run (deploy, add-node, upgrade) renders containerd's config with the
     nvidia runtime, pointing where the GPU Operator's toolkit installs it (kubespray #12277)."""
-    from deepctl.inventory import render_all_vars as render_cluster_vars
+    from deepctl.kubevars.render import render_all_vars as render_cluster_vars
 
     group_vars = render_cluster_vars(BARE)  # group_vars/k8s_cluster of every Kubespray run
     (runtime,) = group_vars["containerd_additional_runtimes"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from deepctl.ansible.settings import read_base_cfg, render_ansible_cfg, settings_for
-from deepctl.spec.loader import load_spec_text
+from deepctl.clusterspec.loader import load_spec_text
 from deepctl.state import StateDir
 from tests.specs import MINIMAL_SPEC
 

@@ -18,10 +18,10 @@ import pytest
 from rich.console import Console
 
 from deepctl.ansible.explain import HIDDEN_MESSAGE, HostTrail, explain, hints, observe, safe_url
+from deepctl.clusterspec.loader import load_spec_text
 from deepctl.engine.display import JsonDisplay, LiveDisplay, PlainDisplay
 from deepctl.engine.failure_report import failure_lines
 from deepctl.engine.progress import Notice, PlaybookProgress, RunFailure, apply_event
-from deepctl.spec.loader import load_spec_text
 from tests.specs import MINIMAL_SPEC
 
 EVENTS = Path(__file__).parents[1] / "fixtures" / "ansible-events" / "events.json"

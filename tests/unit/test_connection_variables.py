@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from deepctl.clusterspec.loader import load_spec_text
 from deepctl.errors import SpecError
-from deepctl.spec.loader import load_spec_text
 from tests.specs import MINIMAL_SPEC
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,6 +94,6 @@ def test_the_generated_list_is_current_for_the_installed_ansible_core() -> None:
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_ansible_connection_vars.py"),
                              "--check"], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    from deepctl.spec.kubespray_rules import ansible_connection_variables
+    from deepctl.clusterspec.kubespray_rules import ansible_connection_variables
 
     assert set(ansible_connection_variables()) == ansible_connection_names()

@@ -26,28 +26,28 @@ SAFE_CALLS = {"escape", "Text", "Group", "Table", "Panel", "len", "counted"}
 # Values deepctl itself produces (numbers, its own markup constants, text escaped a line
 # above, renderables), by file: reviewed. Add to it only what no user, host or API sets.
 NOT_USER_TEXT: dict[str, set[str]] = {
-    "cli_support.py": {"style"},
-    "commands/deploy.py": {"duration", "str(i)", "str(len(names))", "what", "decision"},
-    "commands/nodes.py": {"left"},
-    "commands/preflight.py": {
+    "cli/support.py": {"style"},
+    "cli/commands/deploy.py": {"duration", "str(i)", "str(len(names))", "what", "decision"},
+    "cli/commands/node_options.py": {"left"},
+    "cli/commands/preflight.py": {
         "*marks", "MARKS[c.status]",
         "LABELS[finding.status]", "LABELS[host.status]", "report.seconds", "counts['ok']",
         "counts['warning']", "counts['error']", "*cells", "group", "label"},
-    "commands/runs.py": {"style[run.result]", "count", "column", "result", "done"},
+    "cli/commands/runs.py": {"style[run.result]", "count", "column", "result", "done"},
     # a level is one of verify's LEVELS, checked before anything is printed
-    "commands/verify.py": {"level", "chosen"},
+    "cli/commands/verify.py": {"level", "chosen"},
     # grouped rows: a status word, GPU counts and the expected figure deepctl computes
-    "commands/status.py": {"render(report, ws, console, all_nodes)", "grouped", "g.status",
+    "cli/commands/status.py": {"render(report, ws, console, all_nodes)", "grouped", "g.status",
                            "g.gpus", "str(g.in_use)", "g.expected",
                            "render(report, ws, console)", "style", "mark", "*cells", "screen",
                            "column", "name", "status", "*(escape(c) for c in _gpu_cells(node))",
                            "'\\n'.join(lines)"},
     "engine/display.py": {"notice.kind", "bar", "item.kind"},
-    "commands/validate.py": {"_classes_note(check)"},
+    "cli/commands/validate.py": {"_classes_note(check)"},
     # the executor's check marks and column headers are deepctl's own
-    "commands/executor.py": {"column", "MARKS[c.status]"},
+    "cli/commands/executor.py": {"column", "MARKS[c.status]"},
     # tables.py copies cells and titles that were checked where the table was made
-    "tables.py": {"cell", "part", "*(cells[index][row] for index in group)", "table.title",
+    "cli/tables.py": {"cell", "part", "*(cells[index][row] for index in group)", "table.title",
                   "column.header"},
 }
 

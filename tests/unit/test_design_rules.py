@@ -89,7 +89,7 @@ STATE_NAMES = {"stages.json", "runs", "facts", "facts-cache", "state.json", "kno
 # Joins of those names that are not state paths, and why.
 NOT_STATE = {
     ("ansible/settings.py", "ansible.cfg"),  # Kubespray's own ansible.cfg, in its tree
-    ("artifacts/kubespray_downloads.py", "inventory"),  # a temporary directory
+    ("artifacts/kubespray_items.py", "inventory"),  # a temporary directory
     # the job directory sent to the executor (and its artifacts back): not the state dir
     *(("executor/job.py", name) for name in ("inventory", "known_hosts", "artifacts",
                                               "credentials", "ansible.cfg")),
@@ -156,7 +156,7 @@ def test_the_loose_read_check_finds_one(tmp_path: Path) -> None:
     assert loose_record_reads(tmp_path) == ["engine/x.py:1", "engine/x.py:2", "engine/x.py:3"]
 
 
-DEAD = {"vars_report.py": "kubespray_default", "addons/playbook.py": "addon_playbook_runs",
+DEAD = {"kubevars/report.py": "kubespray_default", "addons/playbook.py": "addon_playbook_runs",
         "addons/registry.py": "release_versions", "fsutil.py": "write_if_changed",
         "addons/secrets.py": "read_secret_value", "artifacts/images.py": "layout_refs"}
 
@@ -182,4 +182,4 @@ def test_the_ssh_key_check_is_the_engines() -> None:
     callers = sorted(p.relative_to(SRC).as_posix() for p in SRC.rglob("*.py")
                      if "require_usable_keys(" in p.read_text(encoding="utf-8"))
     assert callers == ["engine/nodes.py", "engine/session.py", "preflight/__init__.py",
-                       "spec_keys.py"]
+                       "ssh/spec_keys.py"]

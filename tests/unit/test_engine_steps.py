@@ -18,12 +18,12 @@ import yaml
 from deepctl.ansible import settings as ansible_settings
 from deepctl.ansible.runner import PlaybookResult
 from deepctl.ansible.tasklist import TaskCounter, count_listed_tasks, list_tasks_argv
+from deepctl.clusterspec.edit import set_kube_version_text
 from deepctl.engine.display import JsonDisplay
 from deepctl.engine.nodes import check_removal
 from deepctl.engine.playbooks import failed_error
 from deepctl.engine.progress import HostFailure, PlaybookProgress
 from deepctl.errors import HostKeyMismatch, PlaybookFailed, SpecError, UsageError
-from deepctl.spec.edit import set_kube_version_text
 from deepctl.stages.gpu_ready import gpu_allocatable
 from deepctl.stages.sequences import add_node_stages
 from deepctl.state import StateDir

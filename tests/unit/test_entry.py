@@ -14,12 +14,12 @@ from deepctl import entry
 
 class _Interrupted(types.ModuleType):
     def __getattr__(self, name: str) -> object:
-        raise KeyboardInterrupt  # Ctrl-C while `from deepctl.cli import main` runs
+        raise KeyboardInterrupt  # Ctrl-C while `from deepctl.cli.application import main` runs
 
 
 def test_ctrl_c_while_loading_exits_130_without_a_traceback(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setitem(sys.modules, "deepctl.cli", _Interrupted("deepctl.cli"))
+    monkeypatch.setitem(sys.modules, "deepctl.cli.application", _Interrupted("deepctl.cli.application"))
     previous = signal.getsignal(signal.SIGINT)
     try:
         with pytest.raises(SystemExit) as done:

@@ -11,9 +11,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from deepctl.cli import app
+from deepctl.cli.application import app
+from deepctl.clusterspec.loader import load_spec
 from deepctl.init_spec import EXAMPLES
-from deepctl.spec.loader import load_spec
 from deepctl.workspace import open_workspace
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"

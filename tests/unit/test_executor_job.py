@@ -9,8 +9,8 @@ import yaml
 
 from deepctl.ansible import settings as ansible_settings
 from deepctl.ansible.remote import stats_of
+from deepctl.clusterspec.loader import load_spec_text
 from deepctl.executor.job import identity_files, inventory_overrides, key_names, remote_settings
-from deepctl.spec.loader import load_spec_text
 from deepctl.state import StateDir
 from tests.unit.test_spec_rules import HEAD, SPEC_FILE
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from deepctl.clusterspec.loader import load_spec_text
 from deepctl.errors import UsageError
 from deepctl.executor.target import executor_target, ssh_argv, with_executor
-from deepctl.spec.loader import load_spec_text
 from deepctl.state import StateDir
 from deepctl.workspace import Workspace
 from tests.unit.test_spec_rules import HEAD, ONE_HOST, SPEC_FILE, Expect, assert_one, problems

@@ -14,7 +14,7 @@ from deepctl.shellwords import deepctl_command
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "deepctl"
 # Help texts and docstrings describe usage with placeholders; messages must not.
-HELP_MODULES = {"cli.py", "cli_help.py"}
+HELP_MODULES = {"cli/application.py", "cli/metavars.py"}
 PLACEHOLDER = re.compile(r"`deepctl [^`]*?\b(SPEC|DIR|FILE|PATH|NAME)\b")
 # "deepctl VERB " right before an interpolated value: the value is not quoted.
 VERBS = ("init", "validate", "deploy", "preflight", "status", "runs", "logs", "vars", "import",

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deepctl.host_classes import IDENTITY_VARS, HostClass, equivalence_classes, host_groups
-from deepctl.kubespray_check import (
+from deepctl.kubespray.validate import (
     KubesprayCheckResult,
     KubesprayFailure,
     LateProgress,
@@ -19,6 +18,7 @@ from deepctl.kubespray_check import (
     run_once_tasks,
     spread,
 )
+from deepctl.kubevars.host_classes import IDENTITY_VARS, HostClass, equivalence_classes, host_groups
 
 KUBESPRAY = Path(os.environ.get("DEEPCTL_TEST_KUBESPRAY")
                  or Path.home() / ".cache" / "deepctl" / "kubespray" / "v2.31.0")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from deepctl.clusterspec.loader import load_spec_text
+from deepctl.clusterspec.syntax import capped, is_address, is_dns_name, shown, user_problem
 from deepctl.errors import SpecError, SpecProblem
-from deepctl.spec.loader import load_spec_text
-from deepctl.spec.syntax import capped, is_address, is_dns_name, shown, user_problem
 
 SPEC_FILE = Path("/specs/cluster.yaml")
 SPEC = """\

@@ -1,4 +1,4 @@
-"""deepctl.inventory: spec -> Kubespray inventory, compared byte for byte with golden files,
+"""deepctl.kubevars.render: spec -> Kubespray inventory, compared byte for byte with golden files,
 and proof with real Ansible that user strings are read literally (``!unsafe``).
 
 Golden files live in tests/golden/<example>/: spec.yaml and the expected inventory/ tree.
@@ -19,7 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
-from deepctl.inventory import (
+from deepctl.clusterspec.loader import load_spec
+from deepctl.clusterspec.models import Cluster
+from deepctl.kubevars.render import (
     ALL_VARS_FILE,
     HOSTS_FILE,
     USER_VARS_FILE,
@@ -31,8 +33,6 @@ from deepctl.inventory import (
     render_inventory,
     write_inventory,
 )
-from deepctl.spec.loader import load_spec
-from deepctl.spec.models import Cluster
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 EXAMPLES = sorted(p.name for p in GOLDEN.iterdir() if (p / "spec.yaml").is_file())

@@ -1,4 +1,4 @@
-"""The local SSH key check (deepctl.keyfile): pure verdicts on real ssh-keygen keys."""
+"""The local SSH key check (deepctl.ssh.keyfile): pure verdicts on real ssh-keygen keys."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from deepctl.keyfile import KeyFacts, inspect_key, is_encrypted, judge_key, public_blob
-from deepctl.spec.paths import anchored
+from deepctl.clusterspec.paths import anchored
+from deepctl.ssh.keyfile import KeyFacts, inspect_key, is_encrypted, judge_key, public_blob
 
 UID = os.getuid()
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from deepctl.ansible.explain import HIDDEN_MESSAGE, Explanation
-from deepctl.ansible.kubespray_downloads import cached_architecture, download_url, evaluate_downloads
+from deepctl.clusterspec.loader import load_spec_text
 from deepctl.engine.playbooks import with_download_urls
 from deepctl.engine.progress import HostFailure
-from deepctl.inventory import render_inventory, write_inventory
-from deepctl.spec.loader import load_spec_text
+from deepctl.kubespray.downloads import cached_architecture, download_url, evaluate_downloads
+from deepctl.kubevars.render import render_inventory, write_inventory
 from tests.specs import MINIMAL_SPEC
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from deepctl.clusterspec.loader import load_spec_text
+from deepctl.clusterspec.models import Cluster
+from deepctl.clusterspec.schema import spec_json_schema
 from deepctl.errors import SpecError
-from deepctl.inventory import render_all_vars
-from deepctl.spec.loader import load_spec_text
-from deepctl.spec.models import Cluster
-from deepctl.spec.schema import spec_json_schema
+from deepctl.kubevars.render import render_all_vars
 from tests.specs import MINIMAL_SPEC
 
 
@@ -152,7 +152,7 @@ def test_host_kubespray_vars_are_checked_and_written_for_that_host_only() -> Non
     assert (problem.path, problem.line) == ("spec.hosts[0].kubesprayVars.ansible_port", 10)
     assert "'ansible_port' is an Ansible connection variable" in problem.message
     ok = load_spec_text(text.replace(", ansible_port: 2222", ""), Path("c.yaml")).cluster
-    from deepctl.inventory import render_hosts
+    from deepctl.kubevars.render import render_hosts
 
     assert render_hosts(ok)["all"]["hosts"]["cp1"]["etcd_member_name"] == "etcd1"
 

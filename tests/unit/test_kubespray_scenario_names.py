@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from deepctl.kubespray_release import load_release
-from deepctl.spec.kubespray_rules import INVENTORY_ONLY_VARS
+from deepctl.clusterspec.kubespray_rules import INVENTORY_ONLY_VARS
+from deepctl.kubespray.release import load_release
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBESPRAY = ROOT.parent / "shared" / "kubespray-v2.31.0"

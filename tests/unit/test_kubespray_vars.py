@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 import yaml
 
+from deepctl.clusterspec.kubespray_rules import CONNECTION_VARIABLES
+from deepctl.clusterspec.loader import load_spec, load_spec_text
+from deepctl.clusterspec.models import Cluster
+from deepctl.clusterspec.rules import INVENTORY_ONLY_VARS, OWNED_KUBESPRAY_VARS
 from deepctl.init_spec import EXAMPLES as INIT_EXAMPLES
 from deepctl.init_spec import example_options, render_spec
-from deepctl.inventory import HOSTS_FILE, USER_VARS_FILE, render_inventory
-from deepctl.kubespray_release import load_release
-from deepctl.spec.kubespray_rules import CONNECTION_VARIABLES
-from deepctl.spec.loader import load_spec, load_spec_text
-from deepctl.spec.models import Cluster
-from deepctl.spec.rules import INVENTORY_ONLY_VARS, OWNED_KUBESPRAY_VARS
+from deepctl.kubespray.release import load_release
+from deepctl.kubevars.render import HOSTS_FILE, USER_VARS_FILE, render_inventory
 from tests.unit.test_inventory import cluster_of
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,14 +16,14 @@ import yaml
 from typer.testing import CliRunner
 
 from deepctl.ansible.settings import render_ansible_cfg, settings_for
-from deepctl.cli import app
-from deepctl.inventory import ALL_VARS_FILE, USER_VARS_FILE, render_inventory
-from deepctl.spec.kubespray_map import LARGE_CLUSTER_HOSTS
-from deepctl.spec.loader import load_spec_text
-from deepctl.spec.models import Cluster
+from deepctl.cli.application import app
+from deepctl.clusterspec.kubespray_map import LARGE_CLUSTER_HOSTS
+from deepctl.clusterspec.loader import load_spec_text
+from deepctl.clusterspec.models import Cluster
+from deepctl.kubevars.render import ALL_VARS_FILE, USER_VARS_FILE, render_inventory
+from deepctl.kubevars.report import report
 from deepctl.stages.sequences import add_node_stages
 from deepctl.state import StateDir
-from deepctl.vars_report import report
 
 
 def spec_text(hosts: int, extra: str = "") -> str:

@@ -1,4 +1,4 @@
-"""deepctl.spec.loader: reading a spec file, defaults, and every problem at once with
+"""deepctl.clusterspec.loader: reading a spec file, defaults, and every problem at once with
 file, line, column and field path."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from deepctl.clusterspec.loader import MAX_SPEC_BYTES, format_path, load_spec, load_spec_text
 from deepctl.errors import ExitCode, SpecError, SpecProblem
-from deepctl.spec.loader import MAX_SPEC_BYTES, format_path, load_spec, load_spec_text
 from tests.unit.conftest import SpecWriter
 
 

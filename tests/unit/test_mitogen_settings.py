@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from deepctl.ansible import settings as ansible_settings
+from deepctl.clusterspec.models import Cluster
 from deepctl.errors import AnsibleError
-from deepctl.spec.models import Cluster
 from deepctl.state import StateDir
 
 

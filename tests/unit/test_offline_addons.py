@@ -24,9 +24,9 @@ from deepctl.addons.offline import MIRROR_REPO_NAME, chart_source, image_overrid
 from deepctl.addons.playbook import plan_addon, write_plan
 from deepctl.addons.registry import ADDONS, Release
 from deepctl.addons.values import render_values
-from deepctl.inventory import render_inventory
-from deepctl.kubespray_offline import mirror_image
-from deepctl.spec.models import Cluster
+from deepctl.clusterspec.models import Cluster
+from deepctl.kubevars.offline import mirror_image
+from deepctl.kubevars.render import render_inventory
 
 ROOT = Path(__file__).resolve().parents[2]
 CHARTS_SRC = ROOT.parent / "shared" / "charts-src"

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from deepctl.inventory import render_inventory, write_inventory
-from deepctl.kubespray_offline import (
+from deepctl.clusterspec.models import Cluster
+from deepctl.kubespray.release import load_release
+from deepctl.kubevars.offline import (
     OFFLINE_VARS_FILE,
     mirror_image,
     mirror_path,
@@ -18,8 +19,7 @@ from deepctl.kubespray_offline import (
     qualify_image,
     render_offline_vars,
 )
-from deepctl.kubespray_release import load_release
-from deepctl.spec.models import Cluster
+from deepctl.kubevars.render import render_inventory, write_inventory
 from tests.specs import MINIMAL_SPEC
 from tests.tls_support import make_ca
 

@@ -8,13 +8,13 @@ from typing import Any
 import yaml
 
 from deepctl.addons.chart_images import addon_images, driver_os_tag
-from deepctl.ansible.kubespray_downloads import Download, checksum_hex, parse_downloads, playbook_text
-from deepctl.artifacts.kubespray_downloads import merge, reduced_hosts, representatives
+from deepctl.artifacts.kubespray_items import merge, reduced_hosts, representatives
 from deepctl.artifacts.listing import addon_charts, build_list, upstream
 from deepctl.artifacts.model import ChartArtifact, FileArtifact
-from deepctl.host_classes import host_groups
-from deepctl.inventory import render_hosts
-from deepctl.spec.models import Cluster
+from deepctl.clusterspec.models import Cluster
+from deepctl.kubespray.downloads import Download, checksum_hex, parse_downloads, playbook_text
+from deepctl.kubevars.host_classes import host_groups
+from deepctl.kubevars.render import render_hosts
 
 SHA = "ab" * 32
 

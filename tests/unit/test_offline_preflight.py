@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import pytest
 import yaml
 
+from deepctl.clusterspec.models import Cluster
 from deepctl.preflight import script
 from deepctl.preflight.model import HostFacts
 from deepctl.preflight.offline import (
@@ -26,7 +27,6 @@ from deepctl.preflight.offline import (
     probe_script,
     registry_url,
 )
-from deepctl.spec.models import Cluster
 from tests.specs import MINIMAL_SPEC
 from tests.tls_support import make_ca
 

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from deepctl.clusterspec.loader import load_spec
+from deepctl.clusterspec.models import Cluster
+from deepctl.clusterspec.offline import Offline
+from deepctl.clusterspec.schema import spec_json_schema
 from deepctl.errors import SpecError
-from deepctl.spec.loader import load_spec
-from deepctl.spec.models import Cluster
-from deepctl.spec.offline import Offline
-from deepctl.spec.schema import spec_json_schema
 from tests.specs import MINIMAL_SPEC
 from tests.tls_support import make_ca
 

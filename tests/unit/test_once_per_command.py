@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 import deepctl.engine.nodes as engine_nodes
+from deepctl.clusterspec import loader
 from deepctl.engine.display import make_display
 from deepctl.engine.session import Operation, Selection
-from deepctl.spec import loader
 from deepctl.workspace import Workspace
 from tests.specs import MINIMAL_SPEC
 

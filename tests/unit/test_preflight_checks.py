@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
+from deepctl.clusterspec.models import Cluster
 from deepctl.preflight import checks, gpu, os_support
 from deepctl.preflight.cluster_checks import check_clock, check_unique, evaluate
 from deepctl.preflight.model import Finding, Gpu, HostFacts, HostResult, PreflightReport
 from deepctl.preflight.script import build_script, parse_gpus, parse_output
-from deepctl.spec.models import Cluster
 
 H100_CSV = "\n".join(
     f"{i}, NVIDIA H100 80GB HBM3, GPU-{i}, 81559 MiB, 570.133.20, Disabled" for i in range(8)

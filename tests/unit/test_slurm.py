@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from deepctl.addons.slurm import NodeSet, Partition, SlurmLayout, gres_type, slurm_layout
+from deepctl.clusterspec.models import Cluster
+from deepctl.clusterspec.slurm_rules import check_slurm
 from deepctl.preflight.gpu import GpuInventory, gpu_inventory
 from deepctl.preflight.model import Gpu, HostFacts
 from deepctl.preflight.saved import gpu_inventories
-from deepctl.spec.models import Cluster
-from deepctl.spec.slurm_rules import check_slurm
 from deepctl.stages.verify_slurm import (
     describe_failure,
     kube_nodes,

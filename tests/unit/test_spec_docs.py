@@ -13,7 +13,7 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel
 
-from deepctl.spec.docs import (
+from deepctl.clusterspec.docs import (
     default_text,
     field_type_text,
     spec_reference,
@@ -21,7 +21,7 @@ from deepctl.spec.docs import (
     walk,
     yaml_key,
 )
-from deepctl.spec.models import Cluster, Host, KubernetesConfig, SSHConfig
+from deepctl.clusterspec.models import Cluster, Host, KubernetesConfig, SSHConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "gen_spec_docs.py"
@@ -49,7 +49,7 @@ def test_docs_spec_md_is_up_to_date() -> None:
     expected = load_generator().render()
     current = DOCS_SPEC.read_text(encoding="utf-8")
     assert current == expected, (
-        "docs/spec.md is out of date with src/deepctl/spec/models.py: "
+        "docs/spec.md is out of date with src/deepctl/clusterspec/models.py: "
         "run `.venv/bin/python scripts/gen_spec_docs.py` and commit the result"
     )
 
@@ -81,7 +81,7 @@ def test_every_field_has_a_description() -> None:
         for name, info in model.model_fields.items()
         if not info.description
     ]
-    assert missing == [], "add Field(description=...) in src/deepctl/spec/models.py"
+    assert missing == [], "add Field(description=...) in src/deepctl/clusterspec/models.py"
 
 
 def test_walk_reaches_nested_models_with_their_yaml_paths() -> None:

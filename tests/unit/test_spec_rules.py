@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from deepctl.clusterspec import rules
+from deepctl.clusterspec.loader import LoadedSpec, load_spec_text
 from deepctl.engine.plan import notes_for
 from deepctl.errors import SpecError, SpecProblem
-from deepctl.spec import rules
-from deepctl.spec.loader import LoadedSpec, load_spec_text
 
 HEAD = "apiVersion: deepctl/v1alpha1\nkind: Cluster\nmetadata:\n  name: lab\nspec:\n"
 ONE_HOST = """\

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from deepctl.clusterspec.models import Cluster
 from deepctl.preflight.model import Gpu, HostFacts
 from deepctl.preflight.saved import expected_gpus, gpu_count
-from deepctl.spec.models import Cluster
 from deepctl.state import StateDir
 from deepctl.state.runs import RunSummary
 from deepctl.status.assess import assess, endpoint, workload

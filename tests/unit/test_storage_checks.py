@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
+from deepctl.clusterspec import rules
+from deepctl.clusterspec.loader import load_spec_text
+from deepctl.clusterspec.models import Cluster
 from deepctl.errors import SpecError
 from deepctl.preflight.model import HostFacts
 from deepctl.preflight.script import build_script, parse_output
 from deepctl.preflight.storage import check_ceph_devices, check_device
-from deepctl.spec import rules
-from deepctl.spec.loader import load_spec_text
-from deepctl.spec.models import Cluster
 from deepctl.stages.sequences import DEPLOY as CATALOG
 
 

@@ -9,10 +9,10 @@ import re
 from rich.console import Console
 from rich.table import Table
 
-from deepctl.commands.preflight import print_report
+from deepctl.cli.commands.preflight import print_report
+from deepctl.cli.tables import print_table, split_columns
 from deepctl.preflight.model import Finding, HostResult, PreflightReport
 from deepctl.preflight.summary import group_notable
-from deepctl.tables import print_table, split_columns
 
 LONG = "gpu-node-with-a-really-long-name-0001.rack-17.example.internal"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from deepctl.inventory import ALL_VARS_FILE, USER_VARS_FILE, render_inventory
-from deepctl.kubespray_release import resolved_default
-from deepctl.spec.loader import load_spec, load_spec_text
-from deepctl.vars_report import VarRow, cluster_rows, host_rows, report
+from deepctl.clusterspec.loader import load_spec, load_spec_text
+from deepctl.kubespray.release import resolved_default
+from deepctl.kubevars.render import ALL_VARS_FILE, USER_VARS_FILE, render_inventory
+from deepctl.kubevars.report import VarRow, cluster_rows, host_rows, report
 from tests.specs import MINIMAL_SPEC
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -115,7 +115,7 @@ def test_what_needs_a_host_or_a_lookup_is_computed_never_same(tmp_path: Path) ->
 
 
 def test_per_host_variables_grouped_by_identical_value() -> None:
-    from deepctl.vars_report import HostValue, HostVariable, VarRow, by_value
+    from deepctl.kubevars.report import HostValue, HostVariable, VarRow, by_value
 
     def row(name: str, value: object) -> VarRow:
         return VarRow(name, value, "host", "spec.hosts", None, "no default")

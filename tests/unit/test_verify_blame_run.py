@@ -6,7 +6,7 @@ from __future__ import annotations
 import kubernetes_validate
 import yaml
 
-from deepctl.spec.verify import VerifyConfig
+from deepctl.clusterspec.verify import VerifyConfig
 from deepctl.stages import verify_blame as vb
 from deepctl.verify import figures
 from deepctl.verify import results as r

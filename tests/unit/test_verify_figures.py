@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deepctl.spec.verify import VerifyConfig
+from deepctl.clusterspec.verify import VerifyConfig
 from deepctl.verify import figures as f
 
 
@@ -67,8 +67,8 @@ def test_bad_expect_key_is_a_spec_error() -> None:
 
 
 def test_verify_groups_must_name_gpu_hosts_of_the_spec() -> None:
-    from deepctl.spec.models import Cluster
-    from deepctl.spec.rules import check
+    from deepctl.clusterspec.models import Cluster
+    from deepctl.clusterspec.rules import check
 
     cluster = Cluster.model_validate({"metadata": {"name": "lab"}, "spec": {
         "hosts": [{"name": "cp1", "address": "10.0.0.1", "roles": ["control-plane", "etcd"]},

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from deepctl.spec.models import Cluster
+from deepctl.clusterspec.models import Cluster
 from deepctl.stages import verify_gpu as v
 from tests.fixtures.k8s_objects import node
 

@@ -12,8 +12,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from deepctl.spec.loader import load_spec
-from deepctl.spec.models import Cluster
+from deepctl.clusterspec.loader import load_spec
+from deepctl.clusterspec.models import Cluster
 from deepctl.stages import verify_render as r
 from deepctl.verify import images
 from deepctl.verify import manifests as m
@@ -135,7 +135,7 @@ def test_offline_images_come_from_the_mirror() -> None:
 
 def test_every_image_verify_runs_is_in_artifacts_list_and_mirrored_offline() -> None:
     from deepctl.artifacts.listing import deepctl_images
-    from deepctl.kubespray_offline import mirror_image
+    from deepctl.kubevars.offline import mirror_image
 
     def job_images(cluster: Cluster) -> set[str]:
         full = r.render(cluster, "full", {f"gpu{i}": 8 for i in range(1, 5)}, ssh_key=KEY)

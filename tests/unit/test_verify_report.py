@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deepctl.spec.verify import VerifyConfig
+from deepctl.clusterspec.verify import VerifyConfig
 from deepctl.verify.report import html_report, outliers
 from deepctl.verify.results import Finding, judge_nccl_node
 from tests.fixtures.nccl_logs import slowed

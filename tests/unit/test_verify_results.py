@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deepctl.spec.verify import VerifyConfig
+from deepctl.clusterspec.verify import VerifyConfig
 from deepctl.stages import verify_jobs
 from deepctl.verify import results as r
 

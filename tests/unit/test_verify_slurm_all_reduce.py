@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from deepctl.addons.slurm import Partition
-from deepctl.spec.verify import VerifyConfig
+from deepctl.clusterspec.verify import VerifyConfig
 from deepctl.stages import verify_slurm as vs
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "verify"

@@ -1,4 +1,4 @@
-"""deepctl.spec.yamlpos: plain data plus the position of every key and value, and refusal
+"""deepctl.clusterspec.yamlpos: plain data plus the position of every key and value, and refusal
 of hostile YAML (duplicate keys, alias bombs, deep nesting, tags, several documents)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from deepctl.spec.yamlpos import (
+from deepctl.clusterspec.yamlpos import (
     MAX_DEPTH,
     MAX_NODES,
     Positions,

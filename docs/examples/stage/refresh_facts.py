@@ -3,7 +3,7 @@ ran, so that what follows reads the facts of the hosts as installed. It changes 
 
 from __future__ import annotations
 
-from deepctl.spec.models import Cluster
+from deepctl.clusterspec.models import Cluster
 from deepctl.stages.context import StageContext
 from deepctl.stages.kubespray import tree_inputs
 from deepctl.stages.stage import Stage, every_host

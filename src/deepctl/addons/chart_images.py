@@ -19,7 +19,7 @@ import yaml
 
 from deepctl.addons.decisions import mig_manager_on, storage_classes
 from deepctl.addons.registry import ADDONS, Release
-from deepctl.spec.models import Cluster
+from deepctl.clusterspec.models import Cluster
 
 CHART_IMAGES_FILE = "chart-images.yml"
 GPU_DRIVER_IMAGE = "nvcr.io/nvidia/driver"
@@ -151,7 +151,7 @@ def images_in(objects: list[dict[str, Any]]) -> list[str]:
     Container ``image`` fields, ``*_IMAGE`` env vars and config keys, ``--flag=<image>``
     arguments, and operator CR components given as ``repository``/``image``/``version``.
     """
-    from deepctl.kubespray_offline import qualify_image
+    from deepctl.kubevars.offline import qualify_image
 
     found: set[str] = set()
     for obj in objects:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deepctl.spec.models import Cluster
+from deepctl.clusterspec.models import Cluster
 
 NFS_STORAGE_CLASS = "nfs-client"
 CEPH_STORAGE_CLASS = "ceph-block"

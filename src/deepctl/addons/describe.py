@@ -11,8 +11,8 @@ from collections.abc import Callable
 from deepctl.addons.offline import chart_source
 from deepctl.addons.registry import Release, get_addon
 from deepctl.addons.values import addon_context
+from deepctl.clusterspec.models import Cluster
 from deepctl.names import summary
-from deepctl.spec.models import Cluster
 
 
 def chart_text(cluster: Cluster, release: Release) -> str:

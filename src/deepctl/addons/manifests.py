@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from deepctl.addons.registry import Addon
-from deepctl.spec.models import Cluster
+from deepctl.clusterspec.models import Cluster
 from deepctl.templates import templates_dir
 
 DASHBOARD_LABEL = "grafana_dashboard"

@@ -21,8 +21,8 @@ from typing import Any
 
 from deepctl.addons.chart_images import chart_images_data
 from deepctl.addons.registry import Release
-from deepctl.kubespray_offline import mirror_image, split_image
-from deepctl.spec.models import Cluster
+from deepctl.clusterspec.models import Cluster
+from deepctl.kubevars.offline import mirror_image, split_image
 
 MIRROR_REPO_NAME = "deepctl-offline"
 

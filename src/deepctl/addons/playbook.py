@@ -21,12 +21,12 @@ from deepctl.addons.registry import Addon, Release, get_addon
 from deepctl.addons.secrets import addon_secrets
 from deepctl.addons.slurm import slurm_layout
 from deepctl.addons.values import addon_context, nfs_server_address, render_values
+from deepctl.clusterspec.models import Cluster
 from deepctl.errors import DeepctlError
 from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.names import summary
 from deepctl.preflight.gpu import GpuInventory
 from deepctl.shellwords import deepctl_command
-from deepctl.spec.models import Cluster
 from deepctl.templates import playbook_path
 from deepctl.workspace import Workspace
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from deepctl.clusterspec.models import Cluster
 from deepctl.errors import UsageError
-from deepctl.spec.models import Cluster
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from typing import Any
 import yaml
 
 from deepctl.addons.values import GRAFANA_ADMIN_SECRET
+from deepctl.clusterspec.models import Cluster
 from deepctl.errors import StateError
 from deepctl.fsutil import atomic_write, ensure_private_dir
-from deepctl.spec.models import Cluster
 from deepctl.state import StateDir
 
 SECRETS_DIR = "secrets"

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from deepctl.spec.models import TAINT, Cluster, Host
+from deepctl.clusterspec.models import TAINT, Cluster, Host
 
 if TYPE_CHECKING:  # deepctl.preflight's package imports the workspace, which imports addons
     from deepctl.preflight.gpu import GpuInventory

@@ -23,7 +23,7 @@ from deepctl.addons.decisions import (
 from deepctl.addons.offline import image_overrides, merge
 from deepctl.addons.registry import Release
 from deepctl.addons.slurm import SlurmLayout, slurm_layout
-from deepctl.spec.models import Cluster
+from deepctl.clusterspec.models import Cluster
 from deepctl.templates import render
 
 if TYPE_CHECKING:

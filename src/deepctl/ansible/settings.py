@@ -24,9 +24,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from deepctl.clusterspec.kubespray_map import LARGE_CLUSTER_HOSTS, LARGE_CLUSTER_REASON, large_cluster
+from deepctl.clusterspec.models import Cluster
 from deepctl.errors import AnsibleError
-from deepctl.spec.kubespray_map import LARGE_CLUSTER_HOSTS, LARGE_CLUSTER_REASON, large_cluster
-from deepctl.spec.models import Cluster
 from deepctl.state import StateDir
 
 MAX_FORKS = 50

@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from deepctl.artifacts.model import ChartArtifact, FileArtifact
 from deepctl.errors import ArtifactError
-from deepctl.kubespray_offline import mirror_image, qualify_image, split_image
+from deepctl.kubevars.offline import mirror_image, qualify_image, split_image
 
 _SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -1,7 +1,7 @@
 """``deepctl artifacts list``: exactly the files, images and charts one spec needs.
 
 - files and Kubespray's images: Kubespray's own ``downloads``, evaluated by Ansible for this
-  spec's inventory (:mod:`deepctl.artifacts.kubespray_downloads`), plus the kube-* images
+  spec's inventory (:mod:`deepctl.artifacts.kubespray_items`), plus the kube-* images
   kubeadm pulls; always the upstream locations, even when ``spec.offline`` is set (the list
   says what to put *into* the mirror; ``path`` says where);
 - addon images: the generated image data of each enabled release's pinned chart
@@ -17,12 +17,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from deepctl.addons.chart_images import addon_images, driver_os_tag
 from deepctl.addons.decisions import DCGM_IMAGE, NCCL_TESTS_IMAGE, SMOKE_IMAGE
 from deepctl.addons.registry import ADDONS
-from deepctl.artifacts.kubespray_downloads import Download, evaluate_downloads
+from deepctl.artifacts.kubespray_items import Download, evaluate_downloads
 from deepctl.artifacts.model import ArtifactList, ChartArtifact, FileArtifact, ImageArtifact
+from deepctl.clusterspec.models import Cluster
 from deepctl.errors import UsageError
-from deepctl.kubespray_offline import mirror_path, qualify_image
-from deepctl.kubespray_source import KubesprayTree
-from deepctl.spec.models import Cluster
+from deepctl.kubespray.source import KubesprayTree
+from deepctl.kubevars.offline import mirror_path, qualify_image
 
 
 def upstream(cluster: Cluster) -> Cluster:

@@ -11,8 +11,8 @@ from deepctl.engine.runner import Ledgered
 from deepctl.engine.session import NO_SELECTION, Operation, Selection, run_operation
 from deepctl.errors import StateError, UsageError
 from deepctl.fsutil import atomic_write
-from deepctl.kubespray_release import load_release
-from deepctl.kubespray_source import KubesprayTree
+from deepctl.kubespray.release import load_release
+from deepctl.kubespray.source import KubesprayTree
 from deepctl.shellwords import deepctl_command
 from deepctl.stages.sequences import (
     DEPLOY_LEDGER_PREFIX,

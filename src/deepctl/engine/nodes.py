@@ -18,6 +18,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from deepctl.clusterspec.edit import add_host_text, remove_host_text
+from deepctl.clusterspec.loader import LoadedSpec, load_spec_text
 from deepctl.engine.display import Display
 from deepctl.engine.lock import cluster_lock
 from deepctl.engine.runner import Ledgered
@@ -31,9 +33,7 @@ from deepctl.engine.session import (
 from deepctl.errors import DeepctlError, SpecError, SpecProblem, UsageError
 from deepctl.names import summary
 from deepctl.shellwords import deepctl_command
-from deepctl.spec.edit import add_host_text, remove_host_text
-from deepctl.spec.loader import LoadedSpec, load_spec_text
-from deepctl.spec_keys import require_usable_keys
+from deepctl.ssh.spec_keys import require_usable_keys
 from deepctl.stages.context import StageContext
 from deepctl.stages.sequences import (
     DEPLOY_LEDGER_PREFIX,

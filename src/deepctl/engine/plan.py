@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from deepctl.clusterspec.models import Cluster
 from deepctl.engine.runplan import Decision, RunPlan
 from deepctl.engine.session import Operation, plan_operation
-from deepctl.kubespray_source import KubesprayTree, cache_path
-from deepctl.spec.models import Cluster
+from deepctl.kubespray.source import KubesprayTree, cache_path
 from deepctl.workspace import Workspace
 
 

@@ -12,7 +12,6 @@ from typing import Any
 from deepctl.ansible import settings as ansible_settings
 from deepctl.ansible.environment import kubespray_dirs
 from deepctl.ansible.explain import hints
-from deepctl.ansible.kubespray_downloads import cached_architecture, download_url
 from deepctl.ansible.remote import RemoteJob
 from deepctl.ansible.runner import (
     AnsibleTools,
@@ -22,6 +21,7 @@ from deepctl.ansible.runner import (
     run_playbook,
 )
 from deepctl.ansible.tasklist import TaskCounter, list_tasks_argv
+from deepctl.clusterspec.models import Cluster
 from deepctl.engine.display import Display
 from deepctl.engine.progress import (
     HostFailure,
@@ -35,12 +35,12 @@ from deepctl.errors import Canceled, DeepctlError, HostKeyMismatch, PlaybookFail
 from deepctl.executor.job import job_builder
 from deepctl.executor.target import executor_target
 from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
-from deepctl.inventory import write_inventory
-from deepctl.kubespray_source import KubesprayTree
+from deepctl.kubespray.downloads import cached_architecture, download_url
+from deepctl.kubespray.source import KubesprayTree
+from deepctl.kubevars.render import write_inventory
 from deepctl.names import summary
 from deepctl.preflight.identity import host_keys
 from deepctl.shellwords import record_host_keys_command
-from deepctl.spec.models import Cluster
 from deepctl.ssh.known_hosts import host_key_name
 from deepctl.state import StateDir
 from deepctl.state.record import RunRecord

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from deepctl import kubespray_source
 from deepctl.engine.display import Display
 from deepctl.engine.failure_report import run_failure
 from deepctl.engine.lock import cluster_lock
@@ -31,8 +30,9 @@ from deepctl.engine.runplan import RunPlan, make_plan
 from deepctl.engine.selection import StageChoice, select_stages
 from deepctl.engine.signals import CancelToken, cancel_on_signals, close_ssh_masters
 from deepctl.errors import Canceled, DeepctlError, PlaybookFailed
-from deepctl.kubespray_source import KubesprayTree
-from deepctl.spec_keys import require_usable_keys
+from deepctl.kubespray import source as kubespray_source
+from deepctl.kubespray.source import KubesprayTree
+from deepctl.ssh.spec_keys import require_usable_keys
 from deepctl.stages.context import PlanContext, StageContext
 from deepctl.stages.stage import Stage, check_stage_names, inputs_hash
 from deepctl.state.ledger import forget, load_ledger

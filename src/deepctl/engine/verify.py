@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from deepctl.clusterspec.verify import VerifyLevel
 from deepctl.engine.display import Display
 from deepctl.engine.session import Operation, run_operation
-from deepctl.spec.verify import VerifyLevel
 from deepctl.stages.verify import VERIFY
 from deepctl.state.record import RunRecord
 from deepctl.workspace import Workspace

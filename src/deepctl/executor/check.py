@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from deepctl import kubespray_source
 from deepctl.ansible.remote import RemoteJob
 from deepctl.ansible.runner import PlaybookRun, run_playbook
 from deepctl.ansible.settings import settings_for
@@ -26,6 +25,7 @@ from deepctl.errors import DeepctlError, PreflightFailed
 from deepctl.executor.job import JobBuilder
 from deepctl.executor.target import ExecutorTarget, Login, executor_target
 from deepctl.fsutil import ensure_private_dir
+from deepctl.kubespray import source as kubespray_source
 from deepctl.shellwords import record_host_keys_command
 from deepctl.ssh import exec as ssh_exec
 from deepctl.ssh import known_hosts

@@ -34,10 +34,10 @@ from deepctl.ansible import settings as ansible_settings
 from deepctl.ansible.environment import FILTER_PLUGINS, runner_kwargs
 from deepctl.ansible.remote import RemoteJob
 from deepctl.ansible.runner import PlaybookRun
+from deepctl.clusterspec.models import Cluster
 from deepctl.errors import SSHError
 from deepctl.executor.target import ExecutorTarget, ssh_argv
 from deepctl.fsutil import ensure_private_dir
-from deepctl.spec.models import Cluster
 from deepctl.state import StateDir
 
 INVENTORY_OVERRIDES = "zz-deepctl-executor.yml"  # read after hosts.yaml: its host vars win

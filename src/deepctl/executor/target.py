@@ -11,10 +11,10 @@ import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from deepctl.clusterspec.models import Cluster, ExecutorConfig
+from deepctl.clusterspec.rules import check_executor
 from deepctl.errors import UsageError
 from deepctl.shellwords import deepctl_command
-from deepctl.spec.models import Cluster, ExecutorConfig
-from deepctl.spec.rules import check_executor
 from deepctl.workspace import Workspace
 
 # ssh options every connection to the executor gets: the cluster's own known_hosts, keys

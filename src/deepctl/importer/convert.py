@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 
-from deepctl.gpu_runtime import nvidia_runtime
+from deepctl.clusterspec.kubespray_map import COMPOSITE_VARIABLES, FIELD_VARIABLES, is_template
 from deepctl.importer.hosts import (
     HOST_VARIABLES,
     HostImport,
@@ -24,9 +24,9 @@ from deepctl.importer.hosts import (
 )
 from deepctl.importer.listing import InventoryListing, UnsafeText
 from deepctl.importer.refusals import refused_variables
-from deepctl.inventory import GPU_OPERANDS_LABEL, GPU_PRESENT_LABEL
-from deepctl.kubespray_release import is_kubespray_default
-from deepctl.spec.kubespray_map import COMPOSITE_VARIABLES, FIELD_VARIABLES, is_template
+from deepctl.kubespray.release import is_kubespray_default
+from deepctl.kubevars.gpu_runtime import nvidia_runtime
+from deepctl.kubevars.render import GPU_OPERANDS_LABEL, GPU_PRESENT_LABEL
 
 # Variables deepctl sets itself, with its value: listed with both values, never imported.
 DEEPCTL_OWNED = {"kubeconfig_localhost": True}

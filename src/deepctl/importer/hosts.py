@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
 
+from deepctl.clusterspec.kubespray_map import is_template
+from deepctl.clusterspec.models import SSHConfig
 from deepctl.importer.listing import InventoryListing, UnsafeText
 from deepctl.names import summary
-from deepctl.spec.kubespray_map import is_template
-from deepctl.spec.models import SSHConfig
 
 ROLE_GROUPS = {"kube_control_plane": "control-plane", "etcd": "etcd", "kube_node": "worker"}
 # Groups Kubespray (or Ansible) derives itself, or that only gather others.

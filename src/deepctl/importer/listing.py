@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deepctl.ansible.inventory import ansible_inventory_list
+from deepctl.ansible.inventory_listing import ansible_inventory_list
 from deepctl.errors import UsageError
 from deepctl.user_input import MAX_SPEC_BYTES, is_stdin, read_input
 
@@ -121,7 +121,7 @@ def is_plugin_config(source: Path) -> bool:
 
 
 def list_inventory(path: Path) -> InventoryListing:
-    """The inventory as ``ansible-inventory --list`` reads it (deepctl.ansible.inventory)."""
+    """The inventory as ``ansible-inventory --list`` reads it (deepctl.ansible.inventory_listing)."""
     source = inventory_source(path)
     # One read limit for every input (deepctl.user_input): a file over it is refused before
     # Ansible reads it; a stream is read once, within it, into a private copy Ansible reads.

@@ -2,7 +2,7 @@
 
 Secrets (Ansible Vault values, passwords) and settings that change how Ansible reaches a host
 or becomes root on it are refused, like ``kubesprayVars`` refuses them in a spec
-(deepctl.spec.kubespray_rules); a value the inventory tagged ``!unsafe`` that holds Jinja
+(deepctl.clusterspec.kubespray_rules); a value the inventory tagged ``!unsafe`` that holds Jinja
 cannot stay literal in ``kubesprayVars`` (whose values are templates). Each refusal is one
 line per variable, with the hosts and the files (FILE:LINE) that set it; values are never
 echoed.
@@ -14,13 +14,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from deepctl.importer.listing import InventoryListing, UnsafeText, is_vault
-from deepctl.names import summary
-from deepctl.spec.kubespray_rules import (
+from deepctl.clusterspec.kubespray_rules import (
     ansible_connection_variables,
     is_lookup,
     is_password_name,
 )
+from deepctl.importer.listing import InventoryListing, UnsafeText, is_vault
+from deepctl.names import summary
 
 # Connection variables the importer reads itself (hosts.py): they become spec.ssh/spec.hosts.
 READ_BY_IMPORT = frozenset(

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import time
 
+from deepctl.clusterspec.models import Host
 from deepctl.errors import UsageError
 from deepctl.names import summary
 from deepctl.preflight.cluster_checks import evaluate
 from deepctl.preflight.collect import GatherOptions, gather, load_facts, save_facts
 from deepctl.preflight.model import GROUPS, Finding, HostFacts, HostResult, PreflightReport, ok
-from deepctl.spec.models import Host
-from deepctl.spec_keys import require_usable_keys
 from deepctl.ssh.connect import NewHostKey, host_endpoint
+from deepctl.ssh.spec_keys import require_usable_keys
 from deepctl.workspace import Workspace
 
 __all__ = [

@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable
 from ipaddress import ip_address
 
+from deepctl.clusterspec.models import Cluster, Host
 from deepctl.preflight import kubespray_asserts, os_support
 from deepctl.preflight.model import Finding, HostFacts, error, ok, warning
-from deepctl.spec.models import Cluster, Host
 
 CONTROL_PLANE_MIN_CPUS = 2
 DISK_WARN_MB = 20 * 1024

@@ -8,9 +8,9 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 
+from deepctl.clusterspec.models import Cluster
 from deepctl.preflight import checks, gpu, kubespray_asserts, offline, storage
 from deepctl.preflight.model import Finding, HostFacts, error, ok
-from deepctl.spec.models import Cluster
 
 MAX_CLOCK_SKEW_S = 30.0
 

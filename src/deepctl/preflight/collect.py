@@ -16,13 +16,13 @@ from typing import TypeVar
 
 import paramiko
 
+from deepctl.clusterspec.models import Cluster, Host
 from deepctl.errors import DeepctlError, HostKeyError
 from deepctl.fsutil import atomic_write_json, ensure_private_dir
 from deepctl.preflight import offline, script
 from deepctl.preflight.checks import effective_internal_address
 from deepctl.preflight.model import Finding, HostFacts, error
 from deepctl.preflight.storage import devices_to_check
-from deepctl.spec.models import Cluster, Host
 from deepctl.ssh import NewHostKey, open_bastion, open_client, run_command
 from deepctl.ssh.connect import host_endpoint
 from deepctl.state import StateDir

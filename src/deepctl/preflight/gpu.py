@@ -6,8 +6,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from deepctl.clusterspec.models import Cluster, Host
 from deepctl.preflight.model import Finding, HostFacts, error, ok, warning
-from deepctl.spec.models import Cluster, Host
 
 GPU_PCI_CLASSES = ("[0300]", "[0302]")  # VGA / 3D controller; not NVSwitch bridges or audio
 

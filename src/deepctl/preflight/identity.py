@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from deepctl.clusterspec.models import Cluster
 from deepctl.preflight.collect import load_facts
-from deepctl.spec.models import Cluster
 from deepctl.ssh.known_hosts import host_key_name
 from deepctl.state import StateDir
 from deepctl.state.documents import read_document, write_document

@@ -13,8 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from deepctl.clusterspec.models import Cluster, Host
 from deepctl.preflight.model import Finding, HostFacts, error, ok, warning
-from deepctl.spec.models import Cluster, Host
 
 PREINSTALL = "kubernetes/preinstall"
 # Kubespray's defaults (roles/kubernetes/preinstall/defaults/main.yml).

@@ -15,10 +15,10 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from deepctl.kubespray_offline import mirror_path
+from deepctl.clusterspec.models import Cluster, Host
+from deepctl.clusterspec.offline import MAX_CA_BYTES
+from deepctl.kubevars.offline import mirror_path
 from deepctl.preflight.model import Finding, HostFacts, error, ok
-from deepctl.spec.models import Cluster, Host
-from deepctl.spec.offline import MAX_CA_BYTES
 from deepctl.user_input import InputError, read_input
 
 GROUP = "network"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from deepctl.clusterspec.models import Cluster, Host
 from deepctl.preflight.model import Finding, HostFacts, error, ok, warning
-from deepctl.spec.models import Cluster, Host
 
 RAW_TYPES = ("disk", "part")
 CHECK = "resources.ceph-device"

@@ -1,6 +1,6 @@
 """SSH for deepctl: paramiko connections verified against the cluster's ``known_hosts``.
 
-Imports paramiko; import this package lazily (never from ``deepctl.cli``).
+Imports paramiko; import this package lazily (never from ``deepctl.cli.application``).
 """
 
 from __future__ import annotations

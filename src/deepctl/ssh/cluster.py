@@ -6,8 +6,8 @@ from pathlib import Path
 
 import paramiko
 
+from deepctl.clusterspec.models import Cluster, Host
 from deepctl.errors import SSHError
-from deepctl.spec.models import Cluster, Host
 from deepctl.ssh.connect import (
     ClusterSSHClient,
     ConnectOptions,

@@ -19,10 +19,10 @@ from typing import Any
 
 import paramiko
 
+from deepctl.clusterspec.models import Cluster, Host
 from deepctl.errors import HostKeyError, SSHError
-from deepctl.keyfile import agent_key, inspect_key, judge_key
-from deepctl.spec.models import Cluster, Host
 from deepctl.ssh import known_hosts
+from deepctl.ssh.keyfile import agent_key, inspect_key, judge_key
 
 # paramiko's transport threads log failures (with tracebacks) through the "paramiko"
 # logger; with no handler Python prints them on stderr. The failure reaches the caller as

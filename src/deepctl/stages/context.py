@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from deepctl.kubespray_source import KubesprayTree
-from deepctl.spec.models import Cluster
+from deepctl.clusterspec.models import Cluster
+from deepctl.kubespray.source import KubesprayTree
 from deepctl.state.record import RunRecord
 from deepctl.workspace import Workspace
 

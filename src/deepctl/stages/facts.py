@@ -3,7 +3,7 @@
 ``scale.yml --limit NEW`` templates the other hosts' addresses from their facts, so add-node
 gathers them all first (Kubespray v2.31.0, docs/operations/nodes.md). It changes nothing.
 
-From :data:`~deepctl.spec.kubespray_map.LARGE_CLUSTER_HOSTS` hosts up, add-node gathers facts
+From :data:`~deepctl.clusterspec.kubespray_map.LARGE_CLUSTER_HOSTS` hosts up, add-node gathers facts
 only of the new host and of the hosts whose cached facts (the run's jsonfile fact cache,
 kept :data:`FACT_CACHE_MAX_AGE_S`, ansible.cfg's ``fact_caching_timeout``) are missing or
 expired: ``--limit`` to those, the others' facts come from the cache, as Kubespray requires.
@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from deepctl.spec.kubespray_map import large_cluster
+from deepctl.clusterspec.kubespray_map import large_cluster
 from deepctl.stages.context import StageContext
 from deepctl.stages.kubespray import tree_inputs
 from deepctl.stages.stage import Stage, every_host

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from deepctl.kubespray_source import cache_path
-from deepctl.spec.models import Cluster
+from deepctl.clusterspec.models import Cluster
+from deepctl.kubespray.source import cache_path
 from deepctl.stages.context import PlanContext, StageContext
 from deepctl.stages.stage import Stage, every_host
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from deepctl.kubespray_offline import CA_PATH
-from deepctl.spec.models import Cluster
-from deepctl.spec.offline import MAX_CA_BYTES
+from deepctl.clusterspec.models import Cluster
+from deepctl.clusterspec.offline import MAX_CA_BYTES
+from deepctl.kubevars.offline import CA_PATH
 from deepctl.stages.context import StageContext
 from deepctl.stages.stage import Stage, every_host
 from deepctl.templates import playbook_path

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from deepctl.clusterspec.models import Cluster
 from deepctl.errors import PreflightFailed
 from deepctl.names import summary
 from deepctl.shellwords import deepctl_command
-from deepctl.spec.models import Cluster
 from deepctl.stages.context import PlanContext, StageContext
 from deepctl.stages.stage import Stage, every_host
 

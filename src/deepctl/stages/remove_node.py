@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from deepctl.spec.edit import remove_host_text
-from deepctl.spec.loader import read_spec_text
+from deepctl.clusterspec.edit import remove_host_text
+from deepctl.clusterspec.loader import read_spec_text
 from deepctl.stages.context import StageContext
 from deepctl.stages.kubespray import tree_inputs
 from deepctl.stages.scale import ESTABLISHES

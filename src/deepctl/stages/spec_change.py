@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deepctl.spec.edit import add_host_text, write_spec
-from deepctl.spec.loader import load_spec_text, read_spec_text
+from deepctl.clusterspec.edit import add_host_text, write_spec
+from deepctl.clusterspec.loader import load_spec_text, read_spec_text
 from deepctl.stages.context import StageContext
 from deepctl.stages.stage import Stage
 from deepctl.workspace import open_workspace

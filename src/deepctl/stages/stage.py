@@ -32,8 +32,8 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from deepctl.clusterspec.models import Cluster
 from deepctl.errors import UsageError
-from deepctl.spec.models import Cluster
 from deepctl.stages.context import PlanContext, StageContext
 
 
@@ -112,7 +112,7 @@ def check_stage_names(names: Sequence[str], known: Sequence[str]) -> None:
     """:class:`UsageError` (with "did you mean") for a name that is not a stage of the command."""
     for name in names:
         if name not in known:
-            from deepctl.spec.rules import did_you_mean
+            from deepctl.clusterspec.rules import did_you_mean
 
             raise UsageError(f"unknown stage {name!r}{did_you_mean(name, set(known))}",
                              hint=f"stages are: {', '.join(known)}")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from deepctl.spec.edit import set_kube_version_text
-from deepctl.spec.loader import read_spec_text
+from deepctl.clusterspec.edit import set_kube_version_text
+from deepctl.clusterspec.loader import read_spec_text
 from deepctl.stages.context import StageContext
 from deepctl.stages.kubespray import tree_inputs
 from deepctl.stages.scale import ESTABLISHES

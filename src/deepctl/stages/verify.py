@@ -21,12 +21,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from deepctl.clusterspec.models import Cluster
+from deepctl.clusterspec.verify import LEVELS, VerifyLevel
 from deepctl.errors import DeepctlError
 from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
 from deepctl.names import summary
 from deepctl.shellwords import deepctl_command
-from deepctl.spec.models import Cluster
-from deepctl.spec.verify import LEVELS, VerifyLevel
 from deepctl.stages import verify_blame, verify_gpu, verify_jobs, verify_slurm
 from deepctl.stages.context import PlanContext, StageContext
 from deepctl.stages.stage import Stage, first_control_plane

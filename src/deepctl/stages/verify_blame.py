@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import yaml
 
 from deepctl.addons.manifests import namespace_manifest
+from deepctl.clusterspec.models import Cluster
 from deepctl.names import summary
-from deepctl.spec.models import Cluster
 from deepctl.stages.context import StageContext
 from deepctl.stages.verify_jobs import apply_and_read, groups_of, node_counts
 from deepctl.stages.verify_render import launcher_key

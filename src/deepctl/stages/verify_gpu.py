@@ -24,8 +24,8 @@ import yaml
 
 from deepctl.addons.decisions import SMOKE_IMAGE
 from deepctl.addons.manifests import namespace_manifest
-from deepctl.kubespray_offline import mirror_image
-from deepctl.spec.models import TAINT, Cluster, Host
+from deepctl.clusterspec.models import TAINT, Cluster, Host
+from deepctl.kubevars.offline import mirror_image
 from deepctl.status.model import ApiObject
 from deepctl.status.nodes import GPU, node_gpus
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import yaml
 
+from deepctl.clusterspec.models import Cluster
+from deepctl.clusterspec.verify import VerifyConfig, VerifyLevel
 from deepctl.errors import Canceled
 from deepctl.fsutil import atomic_write, ensure_private_dir
-from deepctl.spec.models import Cluster
-from deepctl.spec.verify import VerifyConfig, VerifyLevel
 from deepctl.stages import verify_gpu
 from deepctl.stages.context import StageContext
 from deepctl.stages.verify_cleanup import clean_up_after_cancel

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import yaml
 
 from deepctl.addons.manifests import namespace_manifest
+from deepctl.clusterspec.models import Cluster, Host
+from deepctl.clusterspec.verify import VerifyLevel
 from deepctl.names import summary
 from deepctl.shellwords import deepctl_command
-from deepctl.spec.models import Cluster, Host
-from deepctl.spec.verify import VerifyLevel
 from deepctl.stages import verify_gpu
 from deepctl.verify import manifests as m
 

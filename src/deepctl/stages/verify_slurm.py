@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from deepctl.addons.slurm import Partition, slurm_layout
+from deepctl.clusterspec.verify import VerifyConfig
 from deepctl.errors import DeepctlError
 from deepctl.shellwords import deepctl_command
-from deepctl.spec.verify import VerifyConfig
 from deepctl.stages.context import StageContext
 from deepctl.stages.verify_gpu import items
 from deepctl.templates import playbook_path as templates_playbook

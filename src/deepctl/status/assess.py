@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from deepctl.spec.models import Cluster
+from deepctl.clusterspec.models import Cluster
 from deepctl.status.model import (
     AddonStatus,
     ApiObject,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from deepctl.spec.models import Cluster, Host
+from deepctl.clusterspec.models import Cluster, Host
 from deepctl.status.model import ApiObject, NodeGpus, NodeStatus, Problem
 
 GPU = "nvidia.com/gpu"

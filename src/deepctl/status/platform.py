@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deepctl.addons.registry import ADDONS
-from deepctl.spec.models import Cluster
+from deepctl.clusterspec.models import Cluster
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Literal
 
 import yaml
 
-from deepctl.spec.verify import ExpectedFigure, VerifyConfig
+from deepctl.clusterspec.verify import ExpectedFigure, VerifyConfig
 
 FIGURES_FILE = "gpu-figures.yml"
 # spec.verify.expect's key of the multi-node all-reduce figure (docs/verify.md: the fabric

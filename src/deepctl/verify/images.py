@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from deepctl.addons.decisions import DCGM_IMAGE, NCCL_TESTS_IMAGE
-from deepctl.kubespray_offline import mirror_image
-from deepctl.spec.models import Cluster
+from deepctl.clusterspec.models import Cluster
+from deepctl.kubevars.offline import mirror_image
 
 __all__ = ["DCGM_IMAGE", "NCCL_TESTS_IMAGE", "image_for"]
 

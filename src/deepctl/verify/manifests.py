@@ -17,7 +17,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from deepctl.spec.models import TAINT, Cluster, Host
+from deepctl.clusterspec.models import TAINT, Cluster, Host
 from deepctl.verify.images import DCGM_IMAGE, NCCL_TESTS_IMAGE, image_for
 
 NAMESPACE = "deepctl-verify"

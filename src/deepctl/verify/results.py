@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from deepctl.clusterspec.verify import VerifyConfig
 from deepctl.names import summary
-from deepctl.spec.verify import VerifyConfig
 from deepctl.verify import figures
 from deepctl.verify.dcgm import DcgmParseError, parse_diag
 from deepctl.verify.nccl import NcclParseError, parse_all_reduce

@@ -1,0 +1,108 @@
+"""Kubespray's ``downloads`` this spec needs: the spec's inventory rendered, then evaluated by
+Ansible (:func:`deepctl.kubespray.downloads.evaluate_downloads`, the same evaluation
+that names the URL of a failed hidden download).
+
+At scale, Ansible loading the whole inventory is the cost (8 s at 5,000 hosts), not the
+evaluation: so Ansible gets an inventory of *representatives* only. Hosts with the same groups
+and the same variables (:mod:`deepctl.kubevars.host_classes`: addresses and node labels, which no
+download reads, left out) and the same architecture need the same downloads; one of each
+class is evaluated. Every host of ``kube_control_plane``, ``etcd`` and ``calico_rr``
+(:data:`KEPT_GROUPS`) stays, so what Kubespray's defaults read of those groups
+(``download_delegate`` is ``groups['kube_control_plane'][0]``, ``kube_apiserver_count``,
+``etcd_hosts``) is what the whole inventory gives; no download reads the size of the other
+groups. tests/integration/test_artifacts_list_classes.py compares both ways.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from deepctl.clusterspec.models import Cluster
+from deepctl.errors import AnsibleError, ArtifactError
+from deepctl.fsutil import ensure_private_dir
+from deepctl.kubespray.downloads import DEFAULT_ARCH, Download
+from deepctl.kubespray.downloads import evaluate_downloads as evaluate
+from deepctl.kubespray.source import KubesprayTree
+from deepctl.kubevars.host_classes import equivalence_classes, host_groups
+from deepctl.kubevars.render import HOSTS_FILE, render_hosts, render_inventory, write_inventory
+
+__all__ = [
+    "KEPT_GROUPS",
+    "Download",
+    "evaluate_downloads",
+    "merge",
+    "reduced_hosts",
+    "representatives",
+]
+
+# Groups whose members Kubespray's defaults read (first host, count, list): kept whole.
+KEPT_GROUPS = frozenset({"kube_control_plane", "etcd", "calico_rr"})
+
+
+def representatives(hosts_document: Mapping[str, Any], architectures: Mapping[str, str]
+                    ) -> list[str]:
+    """Pure: the hosts of a rendered ``hosts.yaml`` (as data) whose evaluation covers every
+    host: one per equivalence class and architecture, and every host of :data:`KEPT_GROUPS`;
+    in inventory order."""
+    groups = host_groups(hosts_document)
+    chosen = {h for h, names in groups.items() if names & KEPT_GROUPS}
+    for host_class in equivalence_classes(hosts_document):
+        seen: set[str] = set()
+        for host in host_class.members:
+            arch = architectures.get(host, DEFAULT_ARCH)
+            if arch not in seen:
+                seen.add(arch)
+                chosen.add(host)
+    return [h for c in equivalence_classes(hosts_document) for h in c.members if h in chosen]
+
+
+def reduced_hosts(hosts_document: Mapping[str, Any], keep: set[str]) -> dict[str, Any]:
+    """Pure: ``hosts_document`` with only the hosts in ``keep`` (their order and every group,
+    variable and child group as they were)."""
+
+    def node(body: Mapping[str, Any] | None) -> Any:
+        if body is None:
+            return None
+        out = dict(body)
+        if "hosts" in out:
+            out["hosts"] = {h: v for h, v in (out["hosts"] or {}).items() if h in keep}
+        if "children" in out:
+            out["children"] = {name: node(child) for name, child in (out["children"] or {}).items()}
+        return out
+
+    return {"all": node(hosts_document["all"])}
+
+
+def merge(per_host: list[list[Download]]) -> list[Download]:
+    """The union over hosts, in first-seen order, without duplicates."""
+    out: dict[tuple[str, str | None, str | None], Download] = {}
+    for items in per_host:
+        for item in items:
+            out.setdefault((item.name, item.url, item.repo), item)
+    return list(out.values())
+
+
+def evaluate_downloads(
+    cluster: Cluster, tree: KubesprayTree, architectures: Mapping[str, str] | None = None
+) -> list[Download]:
+    """Evaluate on a rendered inventory of ``cluster``'s representatives; the items it needs."""
+    arch = dict(architectures or {})
+    document = render_hosts(cluster)
+    hosts = representatives(document, arch)
+    files = render_inventory(cluster, "artifacts list", reduced_hosts(document, set(hosts)))
+    with tempfile.TemporaryDirectory(prefix="deepctl-artifacts-") as tmp:
+        inventory = ensure_private_dir(Path(tmp) / "inventory")
+        write_inventory(inventory, files)
+        try:
+            per_host = evaluate(tree.path, inventory / HOSTS_FILE, hosts,
+                                {h: a for h, a in arch.items() if h in set(hosts)})
+        except AnsibleError as exc:
+            raise ArtifactError(
+                exc.message,
+                hint="check that the Kubespray tree is v2.31.0 (`deepctl kubespray fetch`) and that "
+                "the spec passes `deepctl validate`",
+            ) from exc
+    return merge(list(per_host.values()))

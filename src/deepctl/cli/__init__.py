@@ -1,0 +1,2 @@
+"""The command line: the Typer app, error rendering, help metavars, tables, one module per
+command."""
