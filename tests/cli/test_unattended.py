@@ -167,3 +167,17 @@ def test_reset_from_dev_null_as_a_cron_job_runs_it_refuses(sandbox: Sandbox, spe
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"hint: pass --yes to run it unattended: `deepctl reset {spec} --yes`" in result.stderr
     assert state_files(sandbox) == []
+
+
+def test_verify_drain_off_a_terminal_refuses_without_yes(cli: Invoke, sandbox: Sandbox,
+                                                         spec: Path) -> None:
+    """verify --drain cordons and drains GPU nodes: it asks first, like every command that
+    changes hosts, and off a terminal it refuses without --yes."""
+    result = cli("verify", str(spec), "--level", "standard", "--drain")
+    assert result.exit_code == 2, result.output
+    assert "`deepctl verify` changes hosts and asks first, but stdin is not a terminal" in (
+        result.stderr)
+    expected = f"deepctl verify {spec} --level standard --drain --yes"
+    assert f"hint: pass --yes to run it unattended: `{expected}`" in result.stderr
+    runs = sandbox.work / ".deepctl" / "lab" / "runs"
+    assert not runs.exists() or not any(runs.iterdir())  # no run started

@@ -197,7 +197,7 @@ def test_report_json_is_camel_case() -> None:
                              "gpusInUse": 3}
     assert doc["history"] == [{"id": RUN.id, "command": "deploy", "startedAt": RUN.started_at,
                                "durationS": 812.5, "result": "failed", "failedStage": "gpu",
-                               "remaining": []}]
+                               "remaining": [], "timing": None}]  # a run of before the report
     assert doc["nodes"][1]["gpus"]["migConfig"] == "all-disabled"
     json.dumps(doc)
 

@@ -14,7 +14,13 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 
-from deepctl.clusterspec.kubespray_map import COMPOSITE_VARIABLES, FIELD_VARIABLES, is_template
+from deepctl.clusterspec.kubespray_map import (
+    COMPOSITE_VARIABLES,
+    FIELD_VARIABLES,
+    LARGE_CLUSTER_HOSTS,
+    LARGE_CLUSTER_VARS,
+    is_template,
+)
 from deepctl.importer.hosts import (
     HOST_VARIABLES,
     HostImport,
@@ -23,10 +29,10 @@ from deepctl.importer.hosts import (
     split_bastion,
 )
 from deepctl.importer.listing import InventoryListing, UnsafeText
-from deepctl.importer.refusals import refused_variables
+from deepctl.importer.refusals import refused_variables, where_set
 from deepctl.kubespray.release import is_kubespray_default
 from deepctl.kubevars.gpu_runtime import nvidia_runtime
-from deepctl.kubevars.render import GPU_OPERANDS_LABEL, GPU_PRESENT_LABEL
+from deepctl.kubevars.render import ALL_VARS_FILE, GPU_OPERANDS_LABEL, GPU_PRESENT_LABEL
 
 # Variables deepctl sets itself, with its value: listed with both values, never imported.
 DEEPCTL_OWNED = {"kubeconfig_localhost": True}
@@ -149,9 +155,28 @@ def convert(listing: InventoryListing, *, name: str, user: str | None = None,
         if extra:
             entry["kubesprayVars"] = extra
     spec["addons"] = {"gpu": {"enabled": _gpu(spec, raw, result)}, "monitoring": {"enabled": False}}
+    _drop_large_cluster_defaults(raw, listing, result)
     if raw:
         spec["kubesprayVars"] = raw
     return result
+
+
+def _drop_large_cluster_defaults(raw: dict[str, Any], listing: InventoryListing,
+                                 result: ImportResult) -> None:
+    """What deepctl itself wrote from LARGE_CLUSTER_HOSTS hosts up (Kubespray's advice for
+    large deployments) into its own group_vars file, read back: the same host count derives
+    it again, so it is no kubesprayVars of the user's. Set anywhere else (the user's file),
+    it is kept."""
+    if len(listing.hostvars) < LARGE_CLUSTER_HOSTS:
+        return
+    for name, (value, _why) in LARGE_CLUSTER_VARS.items():
+        if name not in raw or raw[name] != value:
+            continue
+        places = [p.rsplit(":", 1)[0] for p in where_set(listing.source, name)]
+        if places and all(p == ALL_VARS_FILE for p in places):
+            del raw[name]
+            if name in result.raw:
+                result.raw.remove(name)
 
 
 def _gpu(spec: dict[str, Any], raw: dict[str, Any], result: ImportResult) -> bool:
