@@ -16,7 +16,6 @@ state directory; the job directory is removed from the executor.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import secrets
 import shlex
@@ -26,13 +25,13 @@ import tarfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import yaml
 
 from deepctl.ansible import settings as ansible_settings
 from deepctl.ansible.environment import FILTER_PLUGINS, runner_kwargs
-from deepctl.ansible.remote import RemoteJob
+from deepctl.ansible.remote import CountingStream, RemoteJob
 from deepctl.ansible.runner import PlaybookRun
 from deepctl.clusterspec.models import Cluster
 from deepctl.errors import SSHError
@@ -86,7 +85,7 @@ def send_tree(target: ExecutorTarget, tree: Path, remote: str) -> int:
     with subprocess.Popen(ssh_argv(target, script), stdin=subprocess.PIPE,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as upload:
         assert upload.stdin is not None
-        counter = _CountingWriter(upload.stdin)
+        counter = CountingStream(upload.stdin)
         with tarfile.open(fileobj=counter, mode="w|gz") as archive:
             archive.add(tree, arcname=".", filter=_no_git)
         upload.stdin.close()
@@ -94,26 +93,13 @@ def send_tree(target: ExecutorTarget, tree: Path, remote: str) -> int:
         if upload.wait() != 0:
             raise SSHError(f"{target.label}: could not copy the Kubespray tree there: "
                            f"{errors.strip() or upload.returncode}",
-                           hint="check free space in the executor user's home "
-                           "(deepctl executor check SPEC)")
+                           hint="check free space in the executor user's home: "
+                           f"`{target.check_command}`")
     return counter.count
 
 
 def _no_git(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
     return None if ".git" in Path(info.name).parts else info
-
-
-class _CountingWriter(io.RawIOBase):
-    def __init__(self, target: IO[bytes]) -> None:
-        self.target, self.count = target, 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        self.target.write(data)
-        self.count += len(data)
-        return len(data)
 
 
 def identity_files(cluster: Cluster, base_dir: Path | None) -> dict[str, Path]:
