@@ -711,7 +711,9 @@ def artifacts_push(
 
 
 def main() -> None:
-    app()
+    from deepctl.cli.lazy_root import lazy_root
+
+    lazy_root(app)()
 
 
 @app.command("vars")
