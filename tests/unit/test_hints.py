@@ -15,11 +15,14 @@ from deepctl.shellwords import deepctl_command
 SRC = Path(__file__).resolve().parents[2] / "src" / "deepctl"
 # Help texts and docstrings describe usage with placeholders; messages must not.
 HELP_MODULES = {"cli/application.py", "cli/metavars.py"}
-PLACEHOLDER = re.compile(r"`deepctl [^`]*?\b(SPEC|DIR|FILE|PATH|NAME)\b")
-# "deepctl VERB " right before an interpolated value: the value is not quoted.
 VERBS = ("init", "validate", "deploy", "preflight", "status", "runs", "logs", "vars", "import",
          "reset", "upgrade", "add-node", "remove-node", "kubeconfig", "artifacts", "kubespray",
-         "schema")
+         "schema", "verify", "executor")
+# A placeholder in a deepctl command, quoted in backticks or not ("run: deepctl deploy SPEC").
+PLACEHOLDER = re.compile(
+    rf"`deepctl [^`]*?\b(SPEC|DIR|FILE|PATH|NAME|ADDRESS)\b"
+    rf"|\bdeepctl (?:{'|'.join(VERBS)})\b[^`'\";\n]*?(?<![-\w])(SPEC|DIR|FILE|PATH|NAME|ADDRESS)\b")
+# "deepctl VERB " right before an interpolated value: the value is not quoted.
 UNQUOTED = re.compile(rf"deepctl (?:{'|'.join(VERBS)})(?: [a-z-]+)? ?$")
 
 
@@ -46,6 +49,14 @@ def test_no_hint_names_a_placeholder_instead_of_the_spec() -> None:
     assert found == []
 
 
+def test_the_placeholder_scan_sees_commands_with_and_without_backticks() -> None:
+    assert PLACEHOLDER.search("run `deepctl deploy SPEC --yes`")
+    assert PLACEHOLDER.search("then run: deepctl deploy SPEC --yes")
+    assert PLACEHOLDER.search("deepctl artifacts pull x.yaml --dest DIR")
+    assert not PLACEHOLDER.search("deepctl deploy /srv/c.yaml --yes")
+    assert not PLACEHOLDER.search("deepctl deploy c.yaml --state-dir /x; the SPEC is read once")
+
+
 def test_no_deepctl_command_interpolates_a_value_unquoted() -> None:
     found = []
     for rel, line, node in _messages():
@@ -63,3 +74,17 @@ def test_deepctl_command_quotes_what_a_shell_would_split() -> None:
     command = deepctl_command("deploy", spec, "--only", "verify")
     assert shlex.split(command) == ["deepctl", "deploy", str(spec), "--only", "verify"]
     assert deepctl_command("preflight", Path("/srv/c.yaml")) == "deepctl preflight /srv/c.yaml"
+
+
+def test_the_status_nodes_hint_names_the_spec_quoted() -> None:
+    from deepctl.cli.commands.status import all_nodes
+    from deepctl.errors import UsageError
+
+    spec = Path("/srv/my specs/c.yaml")
+    try:
+        all_nodes(spec, "some", False)
+    except UsageError as error:
+        command = (error.hint or "").split("`")[1]
+        assert shlex.split(command) == ["deepctl", "status", str(spec), "--nodes", "all"]
+    else:
+        raise AssertionError("--nodes some was accepted")

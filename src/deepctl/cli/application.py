@@ -296,7 +296,7 @@ def status(
     from deepctl.cli.commands import status as impl
 
     impl.run(spec, state_dir=state_dir, as_json=json_output, watch=watch, interval=interval,
-             timeout=timeout, all_nodes=impl.all_nodes(nodes, wide))
+             timeout=timeout, all_nodes=impl.all_nodes(spec, nodes, wide))
 
 
 @app.command()

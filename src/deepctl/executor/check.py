@@ -26,7 +26,7 @@ from deepctl.executor.job import JobBuilder
 from deepctl.executor.target import ExecutorTarget, Login, executor_target
 from deepctl.fsutil import ensure_private_dir
 from deepctl.kubespray import source as kubespray_source
-from deepctl.shellwords import record_host_keys_command
+from deepctl.shellwords import deepctl_command, record_host_keys_command
 from deepctl.ssh import exec as ssh_exec
 from deepctl.ssh import known_hosts
 from deepctl.ssh.connect import (
@@ -272,4 +272,4 @@ def require_ready(ws: Workspace, spec_path: Path, *, accept_new_hosts: bool = Fa
         raise ExecutorNotReady(
             "; ".join(c.message for c in bad),
             hint="; ".join(dict.fromkeys(c.hint for c in bad if c.hint))
-            + f"; then rerun `deepctl executor check {spec_path}`")
+            + f"; then rerun `{deepctl_command('executor', 'check', spec_path)}`")

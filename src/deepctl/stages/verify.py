@@ -148,7 +148,7 @@ class VerifyStage:
             raise VerifyFailed(self.findings,
                 "verify found problems:\n  " + "\n  ".join(res.lines(failed)),
                 hint=f"the findings are in {ctx.record.paths.verify_results}; after a fix, run "
-                f"`deepctl verify {ctx.ws.spec.path} --level {self.level}`")
+                f"`{deepctl_command('verify', ctx.ws.spec.path, '--level', self.level)}`")
 
     def _check_gpus(self, ctx: StageContext, nodes: dict[str, ApiObject]) -> None:
         from deepctl.preflight.saved import expected_gpus  # preflight's own gpu_count per facts file

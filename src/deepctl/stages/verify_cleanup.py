@@ -8,6 +8,7 @@ import shlex
 from collections.abc import Sequence
 
 from deepctl.errors import DeepctlError
+from deepctl.shellwords import deepctl_command
 from deepctl.stages.context import StageContext
 from deepctl.verify import manifests as m
 
@@ -51,6 +52,6 @@ def clean_up_after_cancel(ctx: StageContext, selector: str, drained: Sequence[st
             client.close()
     except DeepctlError as error:
         note = (f"verify: could not remove the verify Jobs after the cancel ({error.message}); "
-                f"the next `deepctl verify {ctx.ws.spec.path}` removes them first")
+                f"the next `{deepctl_command('verify', ctx.ws.spec.path)}` removes them first")
         ctx.record.log(note)
         ctx.display.message(note)

@@ -13,6 +13,7 @@ from deepctl.cli.tables import print_table
 from deepctl.errors import ExitCode, UsageError
 from deepctl.executor.check import ExecutorNotReady, check_executor
 from deepctl.executor.target import with_executor
+from deepctl.shellwords import deepctl_command
 from deepctl.workspace import open_workspace
 
 MARKS = {"ok": "[green]ok[/]", "warning": "[yellow]warning[/]", "error": "[red]error[/]"}
@@ -23,8 +24,8 @@ def check(spec: Path, *, state_dir: Path | None, as_json: bool, accept_new_hosts
     ws = with_executor(open_workspace(spec, state_dir), executor)
     if ws.cluster.spec.executor is None:
         raise UsageError(f"{spec} has no spec.executor: Ansible runs on this machine",
-                         hint=f"add spec.executor (docs/executor.md), or run `deepctl executor "
-                         f"check {spec} --executor ADDRESS`")
+                         hint=f"add spec.executor to {spec} (docs/executor.md), or give the "
+                         "machine's address with --executor")
     checks = check_executor(ws, accept_new_hosts=accept_new_hosts)
     bad = [c for c in checks if c.status == "error"]
     if as_json:  # the result is the document; no second one for the error
@@ -43,4 +44,4 @@ def check(spec: Path, *, state_dir: Path | None, as_json: bool, accept_new_hosts
         raise ExecutorNotReady(
             f"the executor is not ready: {len(bad)} check(s) failed",
             hint="; ".join(dict.fromkeys(c.hint for c in bad if c.hint))
-            + f"; then rerun `deepctl executor check {spec}`")
+            + f"; then rerun `{deepctl_command('executor', 'check', spec)}`")

@@ -38,11 +38,12 @@ def exit_code(report: StatusReport) -> int:
     return ExitCode.FAILED if report.health == "degraded" else ExitCode.OK
 
 
-def all_nodes(nodes: str, wide: bool) -> bool:
+def all_nodes(spec: Path, nodes: str, wide: bool) -> bool:
     """``--nodes auto|all`` and ``--wide``: True for one row per node."""
     if nodes not in ("auto", "all"):
         raise UsageError(f"--nodes {nodes}: use auto or all",
-                         hint="deepctl status SPEC --nodes all (or --wide) shows every node")
+                         hint=f"`{deepctl_command('status', spec, '--nodes', 'all')}` (or --wide) "
+                         "shows every node")
     return wide or nodes == "all"
 
 

@@ -15,6 +15,7 @@ from deepctl.clusterspec.verify import LEVELS, VerifyLevel
 from deepctl.errors import UsageError
 from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.names import summary
+from deepctl.shellwords import deepctl_command
 from deepctl.workspace import Workspace, open_workspace
 
 
@@ -47,7 +48,7 @@ def run(spec: Path, *, level: str | None, nodes: Sequence[str] | None, render: P
     selected = check_nodes(nodes, ws)
     if drain and chosen == "quick":
         raise UsageError("--drain is for the diagnostics of levels standard and full",
-                         hint=f"deepctl verify {ws.spec.path} --level standard --drain")
+                         hint=deepctl_command("verify", ws.spec.path, "--level", "standard", "--drain"))
     if render is not None:
         write_render(ws, chosen, selected, render, as_json, drain)
         return
