@@ -136,3 +136,45 @@ def test_a_slice_brings_back_only_the_facts_it_changed(tmp_path: Path, changed: 
     if changed:
         assert (state_cache / "w1").read_text() == "new w1"
         assert (state_cache / "w1").stat().st_mode & 0o077 == 0
+
+
+class SpreadRecorder:
+    """Records each playbook a stage asks for, with its limit and spread (the one boundary)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str | None, list[str] | None]] = []
+
+    def run(self, stage: str, playbook: str, *, limit: str | None = None,
+            extravars: dict[str, Any] | None = None, on_event: Any = None,
+            spread: Any = None) -> object:
+        self.calls.append((playbook, limit, None if spread is None else list(spread)))
+        return None
+
+
+def stage_calls(stage_name: str, stages: list[Any], body: str) -> list[Any]:
+    from types import SimpleNamespace
+
+    c = cluster("  executors: [{address: 10.0.0.5}, {address: 10.0.0.6}]\n" + body
+                if "executor" not in body else body)
+    runner = SpreadRecorder()
+    stage = next(s for s in stages if s.name == stage_name)
+    stage.run(SimpleNamespace(ansible=runner, cluster=c, ws=SimpleNamespace(
+        state=None, cluster=c, spec=SimpleNamespace(path=Path("/specs/cluster.yaml")))))
+    return runner.calls
+
+
+def test_upgrade_with_several_executors_refreshes_facts_then_spreads_every_host() -> None:
+    from deepctl.stages.sequences import upgrade_stages
+
+    calls = stage_calls("upgrade", upgrade_stages("1.35.4"), "")
+    assert calls == [("playbooks/facts.yml", None, ["cp1"]),
+                     ("upgrade-cluster.yml", None, ["cp1"])]
+    one = stage_calls("upgrade", upgrade_stages("1.35.4"), "  executor: {address: 10.0.0.5}\n")
+    assert one == [("upgrade-cluster.yml", None, ["cp1"])]  # one executor: as before
+
+
+def test_add_nodes_facts_are_spread_over_every_host() -> None:
+    from deepctl.stages.sequences import add_node_stages
+
+    calls = stage_calls("facts", add_node_stages("cp1", ["worker"]), "")
+    assert calls == [("playbooks/facts.yml", None, ["cp1"])]
