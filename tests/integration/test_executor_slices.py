@@ -6,6 +6,7 @@ executor and the host; the other slice finishes; the same command then resumes."
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 from pathlib import Path
 
@@ -114,3 +115,38 @@ def test_upgrade_splits_the_workers_over_two_executors(ssh_host_farm: HostFarm,
         home = executor.dir / "home" / ".cache" / "deepctl"
         assert len(list((home / "trees").iterdir())) == 1
         assert list((home / "jobs").iterdir()) == []
+
+
+def test_ctrl_c_stops_every_slice_on_every_executor_and_a_rerun_resumes(
+        ssh_host_farm: HostFarm, tmp_path: Path) -> None:
+    cp1, wk1, wk2 = ssh_host_farm.add_many(
+        [HostProfile("cp1"), HostProfile("wk1"), HostProfile("wk2")])
+    ex1, ex2 = make_executors(ssh_host_farm)
+    spec = write_spec(tmp_path, ssh_host_farm, {cp1: ["control-plane", "etcd"],
+                                                wk1: ["worker"], wk2: ["worker"]},
+                      cp1, kube_version="1.34.7")
+    use_executors(spec, ssh_host_farm, [ex1, ex2])
+    for host in ("wk1", "wk2"):  # the workers' slices sleep, the control plane's run does not
+        (tmp_path / "standin" / f"sleep-{host}").write_text("60\n")
+    first = subprocess.Popen([str(DEEPCTL), "upgrade", str(spec), "--to", "1.35.4", "--yes"],
+                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, stdin=subprocess.DEVNULL)
+    jobs = [str(e.dir / "home" / ".cache" / "deepctl" / "jobs") for e in (ex1, ex2)]
+    try:
+        wait_for(lambda: playbook_on(ex1, "wk1") and playbook_on(ex2, "wk2"), 150)
+        first.send_signal(signal.SIGINT)
+        out, err = first.communicate(timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 130, out + err
+    assert "canceled during stage upgrade" in err
+    for where in jobs:  # both workers, their ansible-playbook and forks are gone
+        assert processes_mentioning(where) == [], where
+    assert run_state(tmp_path)["failed_stage"] == "upgrade"
+
+    for host in ("wk1", "wk2"):
+        (tmp_path / "standin" / f"sleep-{host}").unlink()
+    again = deepctl("upgrade", str(spec), "--to", "1.35.4", "--yes", cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert marker_lines(tmp_path, "wk2")[-1] == "upgrade-cluster.yml limit=wk2"
