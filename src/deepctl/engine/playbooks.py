@@ -178,7 +178,7 @@ class Ansible:
             stage, playbook, data_dir, progress, limit, extravars)
         clock = TaskClock()  # each task's wall time, for the run's timing report
         handle = self.event_handler(stage, progress, on_event, announced=known is not None,
-                                     clock=clock)
+                                    clock=clock)
         run = self.playbook_run(data_dir, playbook, extravars, limit, Path(playbook).stem,
                                 self._executor())
         hop_offset = self._bastion_log_size()
@@ -223,8 +223,8 @@ class Ansible:
         return [line.strip() for line in text.splitlines() if line.strip()]
 
     def event_handler(self, stage: str, progress: PlaybookProgress,
-                       on_event: Callable[[dict[str, Any]], None] | None, *, announced: bool,
-                       clock: TaskClock) -> Callable[[dict[str, Any]], None]:
+                      on_event: Callable[[dict[str, Any]], None] | None, *, announced: bool,
+                      clock: TaskClock) -> Callable[[dict[str, Any]], None]:
         """Events -> progress, the task clock, the run's log and the display (and
         ``on_event``)."""
         told = [announced]  # the total, once --list-tasks found it
