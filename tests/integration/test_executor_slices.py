@@ -14,7 +14,14 @@ import pytest
 import yaml
 
 from tests.harness import HostFarm, HostProfile, TestHost
-from tests.integration.engine_support import DEEPCTL, deepctl, run_state, wait_for, write_spec
+from tests.integration.engine_support import (
+    DEEPCTL,
+    deepctl,
+    ready_nodes,
+    run_state,
+    wait_for,
+    write_spec,
+)
 from tests.integration.test_deploy_cancel import processes_mentioning
 from tests.integration.test_executor import TOOLS, VENV_BIN, last_run
 
@@ -150,3 +157,30 @@ def test_ctrl_c_stops_every_slice_on_every_executor_and_a_rerun_resumes(
     again = deepctl("upgrade", str(spec), "--to", "1.35.4", "--yes", cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     assert marker_lines(tmp_path, "wk2")[-1] == "upgrade-cluster.yml limit=wk2"
+
+
+def test_add_node_spreads_its_facts_over_the_executors(ssh_host_farm: HostFarm,
+                                                       tmp_path: Path) -> None:
+    """facts.yml: the control plane on the primary, then one worker slice per executor;
+    every slice's facts reach the state directory, and scale.yml --limit NEW follows."""
+    cp1, wk1, wk2 = ssh_host_farm.add_many(
+        [HostProfile("cp1"), HostProfile("wk1"), HostProfile("wk2")])
+    ex1, ex2 = make_executors(ssh_host_farm)
+    spec = write_spec(tmp_path, ssh_host_farm, {cp1: ["control-plane", "etcd"],
+                                                wk1: ["worker"]}, cp1)
+    use_executors(spec, ssh_host_farm, [ex1, ex2])
+    known = tmp_path / ".deepctl" / "lab" / "known_hosts"
+    known.write_text(known.read_text() + ssh_host_farm.known_hosts([wk2]))
+    ready_nodes(cp1, ["cp1", "wk1", "wk2"])
+    added = deepctl("add-node", str(spec), "--name", "wk2", "--address", wk2.address,
+                    "--ssh-port", str(wk2.port), "--yes", "--skip", "preflight", cwd=tmp_path)
+    assert added.returncode == 0, added.stdout + added.stderr
+    assert marker_lines(tmp_path, "cp1") == ["facts.yml limit=cp1"]
+    assert marker_lines(tmp_path, "wk1") == ["facts.yml limit=wk1"]
+    assert marker_lines(tmp_path, "wk2") == ["facts.yml limit=wk2", "scale.yml limit=wk2"]
+    artifacts = last_run(tmp_path) / "ansible" / "facts" / "artifacts"
+    assert sorted(p.name for p in artifacts.iterdir()) == ["facts", "facts-slice1",
+                                                           "facts-slice2"]
+    for host in ("cp1", "wk1", "wk2"):
+        path = tmp_path / ".deepctl" / "lab" / "facts-cache" / host
+        assert path.is_file() and path.stat().st_mode & 0o077 == 0, host
