@@ -76,6 +76,7 @@ def test_upgrade_splits_the_workers_over_two_executors(ssh_host_farm: HostFarm,
 
     # a failure in one slice: the run fails naming it; the other slice finishes its hosts
     (tmp_path / "standin" / "fail-hosts").write_text("wk3\n")
+    (tmp_path / "standin" / "sleep-wk1").write_text("5\n")  # slice 1 still runs when 2 fails
     failed = deepctl("upgrade", str(spec), "--to", "1.35.4", "--yes", cwd=tmp_path)
     assert failed.returncode != 0, failed.stdout + failed.stderr
     assert (f"playbooks/facts.yml failed in slice 2 of 2 (executor root@{ex2.address}:"
@@ -83,6 +84,10 @@ def test_upgrade_splits_the_workers_over_two_executors(ssh_host_farm: HostFarm,
     assert "stand-in failure injected for wk3" in failed.stderr
     assert marker_lines(tmp_path, "wk1") == ["facts.yml limit=wk1,wk2"]
     assert run_state(tmp_path)["failed_stage"] == "upgrade"
+    sliced = last_run(tmp_path) / "ansible" / "upgrade" / "artifacts"
+    assert (sliced / "facts-slice1" / "status").read_text() == "successful"  # it finished
+    assert (sliced / "facts-slice2" / "status").read_text() == "failed"
+    (tmp_path / "standin" / "sleep-wk1").unlink()
 
     # the same command resumes; both executors run their slice at the same time
     (tmp_path / "standin" / "fail-hosts").unlink()
