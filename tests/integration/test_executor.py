@@ -112,7 +112,7 @@ def test_deploy_through_executor_streams_the_same_events(ssh_host_farm: HostFarm
                       / "executor-transfer.json").read_text())
     assert check["tree_bytes"] > 0 and run["tree_bytes"] == 0 and run["job_bytes"] > 0
     # the job directory with its key copies is not kept here either
-    assert not list((remote_dir / ".deepctl").rglob("executor-job"))
+    assert not list((remote_dir / ".deepctl").rglob("executor-job*"))
     # nothing left on the executor: job directories are removed after each playbook
     jobs = executor.dir / "home" / ".cache" / "deepctl" / "jobs"
     assert not jobs.exists() or list(jobs.iterdir()) == []

@@ -79,7 +79,8 @@ class RecordingRunner:
         self.calls: list[tuple[str, str, str | None]] = []
 
     def run(self, stage: str, playbook: str, *, limit: str | None = None,
-            extravars: dict[str, Any] | None = None, on_event: Any = None) -> object:
+            extravars: dict[str, Any] | None = None, on_event: Any = None,
+            spread: Any = None) -> object:
         self.calls.append((stage, playbook, limit))
         return None
 

@@ -126,7 +126,8 @@ def run_remote(job: RemoteJob, private_data_dir: Path, ident: str,
                 "Rerun the same command to resume at this stage")
         raise _worker_error(job, code, errors, sent, artifact_dir)
     job.finish(artifact_dir)
-    write_transfer(artifact_dir, {"tree_bytes": job.tree_bytes, "job_bytes": stream.count})
+    write_transfer(artifact_dir, {"tree_bytes": job.tree_bytes, "job_bytes": stream.count,
+                                  "executor": job.label})
     rc = read_rc(artifact_dir)
     return RemoteOutcome(rc=rc if rc is not None else (0 if status == "successful" else -1),
                          status=status, stats=stats, artifact_dir=artifact_dir)
@@ -135,7 +136,7 @@ def run_remote(job: RemoteJob, private_data_dir: Path, ident: str,
 TRANSFER_FILE = "executor-transfer.json"  # in the run's artifact dir: bytes sent
 
 
-def write_transfer(artifact_dir: Path, counts: dict[str, int]) -> None:
+def write_transfer(artifact_dir: Path, counts: dict[str, int | str]) -> None:
     with contextlib.suppress(OSError):
         (artifact_dir / TRANSFER_FILE).write_text(json.dumps(counts) + "\n", encoding="utf-8")
 

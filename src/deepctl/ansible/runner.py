@@ -19,13 +19,14 @@ import os
 import shutil
 import signal
 import sys
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deepctl.ansible.environment import ansible_env, runner_kwargs
-from deepctl.errors import AnsibleError
+from deepctl.errors import AnsibleError, DeepctlError
 
 if TYPE_CHECKING:
     from deepctl.ansible.remote import RemoteJob
@@ -136,11 +137,7 @@ def run_playbook(
     umask = os.umask(0o077)  # artifacts, fact cache and whatever Ansible writes: private
     try:
         if run.remote is not None:  # on the executor: ansible-runner's transmit|worker|process
-            from deepctl.ansible.remote import run_remote
-
-            done = run_remote(run.remote(run, envvars), run.private_data_dir, run.ident,
-                              handle, cancel)
-            return PlaybookResult(done.rc, done.status, done.stats, done.artifact_dir)
+            return _run_remote(run, handle, cancel, envvars)
         runner = ansible_runner.run(event_handler=handle, cancel_callback=cancel, **kwargs)
     finally:
         os.umask(umask)
@@ -153,3 +150,59 @@ def run_playbook(
         stats=dict(runner.stats or {}),
         artifact_dir=Path(runner.config.artifact_dir),
     )
+
+
+def _run_remote(run: PlaybookRun, handle: Callable[[dict[str, Any]], bool],
+                cancel: Callable[[], bool], envvars: dict[str, str]) -> PlaybookResult:
+    from deepctl.ansible.remote import run_remote
+
+    assert run.remote is not None
+    done = run_remote(run.remote(run, envvars), run.private_data_dir, run.ident, handle, cancel)
+    return PlaybookResult(done.rc, done.status, done.stats, done.artifact_dir)
+
+
+def run_playbooks(runs: Sequence[PlaybookRun], handlers: Sequence[EventHandler],
+                  should_cancel: Callable[[], bool], tools: AnsibleTools | None = None
+                  ) -> list[PlaybookResult | DeepctlError]:
+    """Run several playbooks at once, each on its executor (``run.remote`` set: slices of
+    spec.executors), one thread each; ``handlers[i]`` gets run ``i``'s events (from its
+    thread: the caller serialises). The umask and the signal handlers are set here, once,
+    in the calling thread. A run that raises a :class:`DeepctlError` (a lost connection)
+    gives it in place of its result; every run ends before this returns."""
+    tools = tools or find_tools()
+    envvars = {**tools.env(None)}
+    results: list[PlaybookResult | DeepctlError | None] = [None] * len(runs)
+    crashed: list[BaseException] = []
+
+    def one(i: int) -> None:
+        def handle(event: dict[str, Any]) -> bool:
+            handlers[i](event)
+            return True
+
+        try:
+            results[i] = _run_remote(runs[i], handle, should_cancel,
+                                     {**envvars, **runs[i].envvars})
+        except DeepctlError as error:
+            results[i] = error
+        except BaseException as exc:  # raised in the caller's thread below
+            crashed.append(exc)
+
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    umask = os.umask(0o077)
+    threads = [threading.Thread(target=one, args=(i,), name=f"slice-{i + 1}", daemon=True)
+               for i, run in enumerate(runs) if run.remote is not None]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():  # a short join: Ctrl-C reaches this thread meanwhile
+                thread.join(0.2)
+    finally:
+        os.umask(umask)
+        for sig, handler in saved.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+    if crashed:
+        raise crashed[0]
+    return [r if r is not None else AnsibleError(f"{runs[i].ident}: no executor to run on")
+            for i, r in enumerate(results)]

@@ -374,6 +374,14 @@ class ClusterSpec(SpecModel):
     executor: ExecutorConfig | None = Field(
         None, description="Run Ansible on this machine instead of here (docs/executor.md)."
     )
+    executors: list[ExecutorConfig] | None = Field(
+        None, min_length=1,
+        description="Several executors, each validated like spec.executor (not both, and "
+        "no executor twice). The first is the primary: it runs every playbook that is not "
+        "split, and the control-plane and etcd part of one that is; add-node's facts and "
+        "upgrade split their worker hosts into one --limit slice per executor, run at the "
+        "same time (docs/executor.md).",
+    )
     os: OsConfig = Field(default_factory=OsConfig, description="Host operating-system settings.")
     verify: VerifyConfig = Field(
         default_factory=VerifyConfig, description="deepctl verify's level and expected figures."

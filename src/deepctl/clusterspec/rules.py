@@ -19,7 +19,7 @@ from deepctl.clusterspec.kubespray_rules import (
     check_kubespray_fields,
     check_kubespray_vars,
 )
-from deepctl.clusterspec.models import Cluster, Host
+from deepctl.clusterspec.models import Cluster, ExecutorConfig, Host
 from deepctl.clusterspec.offline_rules import check_offline
 from deepctl.clusterspec.slurm_rules import check_slurm
 from deepctl.clusterspec.syntax import RFC1123_LABEL, address_problem, capped, label_problem, shown
@@ -260,14 +260,33 @@ def check_gpu_hosts(cluster: Cluster) -> Iterator[Finding]:
 
 
 def check_executor(cluster: Cluster) -> Iterator[Finding]:
-    executor = cluster.spec.executor
-    if executor is None:
+    """spec.executor and every spec.executors entry, validated alike; the two not together."""
+    spec = cluster.spec
+    listed: list[tuple[tuple[str | int, ...], ExecutorConfig]] = [
+        (("spec", "executors", i), e) for i, e in enumerate(spec.executors or [])]
+    if spec.executor is not None:
+        listed.insert(0, (("spec", "executor"), spec.executor))
+    if not listed:
         return
-    hop = executor.bastion.address if executor.bastion is not None else None
-    for path, address in ((("address",), executor.address), (("bastion", "address"), hop)):
-        problem = address_problem(address) if address is not None else None
-        if problem is not None:  # the same rule as the hosts' addresses
-            yield Finding(("spec", "executor", *path), problem)
+    if spec.executor is not None and spec.executors is not None:
+        yield Finding(("spec", "executors"),
+                      "spec.executor and spec.executors are both set: give one executor as "
+                      "spec.executor, or several as spec.executors (the first runs the "
+                      "control plane and etcd), not both")
+    for where, executor in listed:
+        hop = executor.bastion.address if executor.bastion is not None else None
+        for path, address in ((("address",), executor.address), (("bastion", "address"), hop)):
+            problem = address_problem(address) if address is not None else None
+            if problem is not None:  # the same rule as the hosts' addresses
+                yield Finding((*where, *path), problem)
+    seen: dict[tuple[str, int | None], int] = {}
+    for i, executor in enumerate(spec.executors or []):
+        first = seen.setdefault((executor.address, executor.port), i)
+        if first != i:
+            yield Finding(("spec", "executors", i, "address"),
+                          f"executor {shown(executor.address)} is listed twice in "
+                          f"spec.executors (entries {first} and {i}): each slice needs its "
+                          "own executor")
     if cluster.spec.ansible.strategy == "mitogen":
         yield Finding(("spec", "ansible", "strategy"),
                       "mitogen is not supported with spec.executor (docs/executor.md); "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -30,10 +30,11 @@ from deepctl.engine.progress import (
     failure_text,
 )
 from deepctl.engine.signals import CancelToken
+from deepctl.engine.slices import run_sliced
 from deepctl.engine.task_clock import TaskClock
 from deepctl.errors import Canceled, DeepctlError, HostKeyMismatch, PlaybookFailed
 from deepctl.executor.job import job_builder
-from deepctl.executor.target import executor_target
+from deepctl.executor.target import ExecutorTarget, executor_targets
 from deepctl.fsutil import atomic_write, atomic_write_json, ensure_private_dir
 from deepctl.kubespray.downloads import cached_architecture, download_url
 from deepctl.kubespray.source import KubesprayTree
@@ -124,11 +125,20 @@ class Ansible:
         return find_tools()
 
     def _executor(self) -> Callable[[PlaybookRun, dict[str, str]], RemoteJob] | None:
-        """spec.executor: its job builder for this run's playbooks (docs/executor.md)."""
-        base = self.workspace.spec.directory
-        return job_builder(executor_target(self.cluster, self.state.known_hosts, base,
-                                           self.workspace.spec.path),
-                           self.cluster, self.state, self.tree.path, self.settings, base)
+        """spec.executor (or spec.executors' primary): its job builder for this run's
+        playbooks (docs/executor.md)."""
+        targets = self.executors()
+        return self.job_builder(targets[0]) if targets else None
+
+    def executors(self) -> list[ExecutorTarget]:
+        """spec.executor, or spec.executors with the primary first; empty: Ansible runs here."""
+        return executor_targets(self.cluster, self.state.known_hosts,
+                                self.workspace.spec.directory, self.workspace.spec.path)
+
+    def job_builder(self, target: ExecutorTarget
+                    ) -> Callable[[PlaybookRun, dict[str, str]], RemoteJob] | None:
+        return job_builder(target, self.cluster, self.state, self.tree.path, self.settings,
+                           self.workspace.spec.directory)
 
     def envvars(self) -> dict[str, str]:
         """The environment of every Ansible process of the run (built once): the playbooks
@@ -142,10 +152,16 @@ class Ansible:
 
     def run(self, stage: str, playbook: str, *, limit: str | None = None,
             extravars: dict[str, Any] | None = None,
-            on_event: Callable[[dict[str, Any]], None] | None = None) -> PlaybookResult:
-        """Run ``playbook`` (relative to the tree); raise on failure or cancel."""
+            on_event: Callable[[dict[str, Any]], None] | None = None,
+            spread: Sequence[str] | None = None) -> PlaybookResult:
+        """Run ``playbook`` (relative to the tree); raise on failure or cancel. ``spread``:
+        the hosts it works on, split over spec.executors when there are several
+        (:mod:`deepctl.engine.slices`); else ignored (one run, ``limit``)."""
         if not self.config_path.exists():
             self.prepare()
+        if spread is not None and len(self.executors()) > 1:
+            return run_sliced(self, stage, playbook, list(spread), self.extravars(extravars),
+                              on_event)
         extravars = self.extravars(extravars)
         key = playbook + (f"@{limit}" if limit else "")
         counts = load_task_counts(self.state)
@@ -161,16 +177,10 @@ class Ansible:
         counter = None if known or Path(playbook).is_absolute() else self._count_tasks(
             stage, playbook, data_dir, progress, limit, extravars)
         clock = TaskClock()  # each task's wall time, for the run's timing report
-        handle = self._event_handler(stage, progress, on_event, announced=known is not None,
-                                     clock=clock)
-        run = PlaybookRun(
-            private_data_dir=data_dir, playbook=self.tree.playbook(playbook),
-            inventory=self.record.inventory_dir, envvars=self.envvars(),
-            extravars=extravars, limit=limit, forks=self.settings.forks,
-            cmdline="--become" if self.cluster.spec.ssh.become else None,
-            ident=Path(playbook).stem, settings={"pexpect_timeout": 0.5},
-            fact_cache=self.settings.fact_cache, remote=self._executor(),
-        )
+        handle = self.event_handler(stage, progress, on_event, announced=known is not None,
+                                    clock=clock)
+        run = self.playbook_run(data_dir, playbook, extravars, limit, Path(playbook).stem,
+                                self._executor())
         hop_offset = self._bastion_log_size()
         try:
             result = run_playbook(run, handle, lambda: self.token.canceled, self.tools)
@@ -179,6 +189,19 @@ class Ansible:
                 counter.stop()
             self.record.add_task_times(stage, clock.times())
         return self._check(stage, playbook, key, result, progress, hop_offset)
+
+    def playbook_run(self, data_dir: Path, playbook: str, extravars: dict[str, Any],
+                     limit: str | None, ident: str,
+                     remote: Callable[[PlaybookRun, dict[str, str]], RemoteJob] | None
+                     ) -> PlaybookRun:
+        return PlaybookRun(
+            private_data_dir=data_dir, playbook=self.tree.playbook(playbook),
+            inventory=self.record.inventory_dir, envvars=self.envvars(),
+            extravars=extravars, limit=limit, forks=self.settings.forks,
+            cmdline="--become" if self.cluster.spec.ssh.become else None,
+            ident=ident, settings={"pexpect_timeout": 0.5},
+            fact_cache=self.settings.fact_cache, remote=remote,
+        )
 
     def _bastion_log_size(self) -> int:
         log = self.settings.bastion_log
@@ -199,9 +222,9 @@ class Ansible:
             return []
         return [line.strip() for line in text.splitlines() if line.strip()]
 
-    def _event_handler(self, stage: str, progress: PlaybookProgress,
-                       on_event: Callable[[dict[str, Any]], None] | None, *, announced: bool,
-                       clock: TaskClock) -> Callable[[dict[str, Any]], None]:
+    def event_handler(self, stage: str, progress: PlaybookProgress,
+                      on_event: Callable[[dict[str, Any]], None] | None, *, announced: bool,
+                      clock: TaskClock) -> Callable[[dict[str, Any]], None]:
         """Events -> progress, the task clock, the run's log and the display (and
         ``on_event``)."""
         told = [announced]  # the total, once --list-tasks found it
@@ -264,6 +287,14 @@ class Ansible:
                                unknown_keys=unknown_host_keys(self.cluster, self.state))
         save_task_count(self.state, key, progress.tasks_started)
         return result
+
+    def failure(self, stage: str, playbook: str, result: PlaybookResult,
+                failures: list[HostFailure]) -> PlaybookFailed:
+        """The error for ``playbook`` failed with ``failures`` (one slice's, say)."""
+        return failed_error(stage, playbook, result,
+                            with_download_urls(failures, self._hidden_download_url),
+                            self.state, spec_path=self.record.spec_path,
+                            unknown_keys=unknown_host_keys(self.cluster, self.state))
 
     def _hidden_download_url(self, failure: HostFailure) -> str | None:
         e = failure.explanation

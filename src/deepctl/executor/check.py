@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +23,7 @@ from deepctl.ansible.runner import PlaybookRun, run_playbook
 from deepctl.ansible.settings import settings_for
 from deepctl.errors import DeepctlError, PreflightFailed
 from deepctl.executor.job import JobBuilder
-from deepctl.executor.target import ExecutorTarget, Login, executor_target
+from deepctl.executor.target import ExecutorTarget, Login, executor_targets
 from deepctl.fsutil import ensure_private_dir
 from deepctl.kubespray import source as kubespray_source
 from deepctl.shellwords import deepctl_command, record_host_keys_command
@@ -232,15 +232,25 @@ def _last_line(text: str) -> str:
 
 
 def check_executor(ws: Workspace, *, accept_new_hosts: bool = False) -> list[Check]:
-    """Every check of spec.executor (none when there is no executor)."""
-    target = executor_target(ws.cluster, ws.state.known_hosts, ws.spec.directory,
-                             ws.spec.path)
-    if target is None:
+    """Every check of spec.executor, or of each of spec.executors (named
+    ``executors[I].CHECK`` then); none when there is no executor."""
+    targets = executor_targets(ws.cluster, ws.state.known_hosts, ws.spec.directory,
+                               ws.spec.path)
+    if not targets:
         return []
     tree = kubespray_source.find(ws.cluster, ws.spec.directory)
     if tree is None:
         raise kubespray_source.not_found_error(ws.cluster.spec.kubespray.version)
-    checks = inspect(target, requirements(tree.path), accept_new_hosts)
+    if len(targets) == 1:
+        return _check_one(ws, targets[0], tree.path, accept_new_hosts)
+    return [replace(c, name=c.name.replace("executor.", f"executors[{i}].", 1))
+            for i, target in enumerate(targets)
+            for c in _check_one(ws, target, tree.path, accept_new_hosts, f"executor-check-{i}")]
+
+
+def _check_one(ws: Workspace, target: ExecutorTarget, tree: Path, accept_new_hosts: bool,
+               work_dir: str = "executor-check") -> list[Check]:
+    checks = inspect(target, requirements(tree), accept_new_hosts)
     if any(check.status == "error" for check in checks):
         return checks
     unknown = hosts_without_keys(ws)
@@ -249,8 +259,8 @@ def check_executor(ws: Workspace, *, accept_new_hosts: bool = False) -> list[Che
                                f"not tried: no host key known for {', '.join(unknown)}",
                                f"run `{record_host_keys_command(ws.spec.path)}`")]
     ws.render_inventory()
-    work = ensure_private_dir(ws.state.root / "executor-check")
-    builder = JobBuilder(target, ws.cluster, ws.state, tree.path,
+    work = ensure_private_dir(ws.state.root / work_dir)
+    builder = JobBuilder(target, ws.cluster, ws.state, tree,
                          settings_for(ws.cluster, ws.state), ws.spec.directory)
     return checks + reach_hosts(builder, playbook_path(REACH_PLAYBOOK), ws.state.inventory_dir,
                                 work, target.label, ws.state.known_hosts)

@@ -155,7 +155,7 @@ def _link_or_copy(src: str, dst: str) -> object:
 def _copy_tree(src: Path, dst: Path) -> None:
     if src.is_dir():  # never a job directory or artifacts of a run into another job
         shutil.copytree(src, dst, symlinks=True, copy_function=_link_or_copy,
-                        ignore=shutil.ignore_patterns(".git", "executor-job", "artifacts"),
+                        ignore=shutil.ignore_patterns(".git", "executor-job*", "artifacts"),
                         dirs_exist_ok=True)
 
 
@@ -186,10 +186,11 @@ class JobBuilder:
         token = secrets.token_hex(4)
         remote = f"{self._home}/{JOBS_DIR}/{self.cluster.name}-{run.ident}-{token}"
         control_dir = f"/tmp/deepctl-cp-{token}"  # short: sun_path holds ~100 bytes
-        stage = run.private_data_dir / "executor-job"
+        stage = run.private_data_dir / f"executor-job-{run.ident}"  # slices run side by side
         shutil.rmtree(stage, ignore_errors=True)
         ensure_private_dir(stage)
         kwargs = self._stage(run, envvars, stage, remote, control_dir)
+        sent = sent_digests(stage / "artifacts" / run.ident)
         quoted, cp = shlex.quote(remote), shlex.quote(control_dir)
         start = (f"umask 077 && mkdir -p {quoted} && echo $$ > {quoted}/worker.pid && "
                  f"exec ansible-runner worker --private-data-dir {quoted}")
@@ -205,7 +206,8 @@ class JobBuilder:
         return RemoteJob(
             label=self.target.label, stage_dir=stage, kwargs=kwargs, tree_bytes=tree_bytes,
             worker_argv=ssh_argv(self.target, start), cancel_argv=ssh_argv(self.target, stop),
-            cleanup_argv=ssh_argv(self.target, clean), finish=self._collect,
+            cleanup_argv=ssh_argv(self.target, clean),
+            finish=lambda artifacts: self._collect(artifacts, sent),
             check_command=self.target.check_command)
 
     def _stage(self, run: PlaybookRun, envvars: dict[str, str], stage: Path, remote: str,
@@ -258,9 +260,11 @@ class JobBuilder:
         _copy_tree(playbook.parent, stage / "playbooks")
         return Path(f"{remote}/playbooks") / playbook.name
 
-    def _collect(self, artifact_dir: Path) -> None:
+    def _collect(self, artifact_dir: Path, sent: dict[str, str]) -> None:
         """Facts, Kubespray's artifacts (admin.conf) and credentials back into the state dir,
-        private; then off the run's artifact directory."""
+        private; then off the run's artifact directory. Only what the run wrote or changed
+        (``sent``: the digests of what went): a slice running beside it on another executor
+        may have renewed the other hosts' facts meanwhile."""
         back = artifact_dir / "kubespray"
         for source, target in ((artifact_dir / "fact_cache", self.state.fact_cache),
                                (back / "artifacts", self.state.artifacts_dir),
@@ -268,9 +272,22 @@ class JobBuilder:
             if not source.is_dir():
                 continue
             for path in sorted(source.rglob("*")):
-                if path.is_file():
+                key = str(path.relative_to(artifact_dir))
+                if path.is_file() and sent.get(key) != _digest(path):
                     _private_copy(path, target / path.relative_to(source))
         shutil.rmtree(back, ignore_errors=True)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def sent_digests(back: Path) -> dict[str, str]:
+    """The files of a job's ``artifacts/IDENT`` as sent (path under it -> sha256)."""
+    if not back.is_dir():
+        return {}
+    return {str(path.relative_to(back)): _digest(path)
+            for path in sorted(back.rglob("*")) if path.is_file()}
 
 
 def job_builder(target: ExecutorTarget | None, cluster: Cluster, state: StateDir, tree: Path,

@@ -51,12 +51,29 @@ def _key(path: Path, base_dir: Path | None) -> Path:
     return base_dir / path if base_dir is not None and not path.is_absolute() else path
 
 
+def executor_configs(cluster: Cluster) -> list[ExecutorConfig]:
+    """The spec's executors, the primary first: ``[spec.executor]`` or ``spec.executors``
+    (the rules refuse both together); empty when Ansible runs here."""
+    spec = cluster.spec
+    return [spec.executor] if spec.executor is not None else list(spec.executors or [])
+
+
+def executor_targets(cluster: Cluster, known_hosts: Path, base_dir: Path | None = None,
+                     spec_path: Path | None = None) -> list[ExecutorTarget]:
+    """Every executor of the spec, the primary (control plane and etcd work) first."""
+    return [_target(cluster, executor, known_hosts, base_dir, spec_path)
+            for executor in executor_configs(cluster)]
+
+
 def executor_target(cluster: Cluster, known_hosts: Path, base_dir: Path | None = None,
                     spec_path: Path | None = None) -> ExecutorTarget | None:
-    """The spec's executor, or None when Ansible runs here."""
-    executor = cluster.spec.executor
-    if executor is None:
-        return None
+    """The spec's (primary) executor, or None when Ansible runs here."""
+    configs = executor_configs(cluster)
+    return _target(cluster, configs[0], known_hosts, base_dir, spec_path) if configs else None
+
+
+def _target(cluster: Cluster, executor: ExecutorConfig, known_hosts: Path,
+            base_dir: Path | None, spec_path: Path | None) -> ExecutorTarget:
     ssh = cluster.spec.ssh
     login = Login(executor.address, executor.port or ssh.port, executor.user or ssh.user,
                   _key(executor.identity_file or ssh.identity_file, base_dir))
@@ -69,15 +86,16 @@ def executor_target(cluster: Cluster, known_hosts: Path, base_dir: Path | None =
 
 
 def with_executor(ws: Workspace, address: str | None) -> Workspace:
-    """``ws`` with ``--executor ADDRESS`` applied (unchanged when ``address`` is None)."""
+    """``ws`` with ``--executor ADDRESS`` applied (unchanged when ``address`` is None): that
+    one executor runs everything (with spec.executors, the first one's login; no slices)."""
     if address is None:
         return ws
     spec = ws.cluster.spec
-    current = spec.executor
-    executor = (ExecutorConfig(address=address) if current is None
-                else current.model_copy(update={"address": address}))
+    configs = executor_configs(ws.cluster)
+    executor = (ExecutorConfig(address=address) if not configs
+                else configs[0].model_copy(update={"address": address}))
     cluster = ws.cluster.model_copy(
-        update={"spec": spec.model_copy(update={"executor": executor})})
+        update={"spec": spec.model_copy(update={"executor": executor, "executors": None})})
     problems = [f.message for f in check_executor(cluster) if f.severity == "error"]
     if problems:
         raise UsageError(f"--executor: {problems[0]}",

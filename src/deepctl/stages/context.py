@@ -7,7 +7,7 @@ imports nothing from ``engine`` and the layers stay one-way (docs/architecture.m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -24,7 +24,11 @@ class PlaybookRunner(Protocol):
 
     def run(self, stage: str, playbook: str, *, limit: str | None = None,
             extravars: dict[str, Any] | None = None,
-            on_event: Callable[[Event], None] | None = None) -> object: ...
+            on_event: Callable[[Event], None] | None = None,
+            spread: Sequence[str] | None = None) -> object:
+        """``spread``: the hosts the playbook works on, split into one ``--limit`` slice per
+        executor when spec.executors has several (control plane and etcd first, on the
+        primary); otherwise one run with ``limit``."""
 
     def use(self, workspace: Workspace) -> None:
         """The spec changed during the run: render it into the run's own inventory."""

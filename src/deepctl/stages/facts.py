@@ -68,7 +68,10 @@ def facts_for_new_host(name: str) -> Stage:
     """add-node's ``facts``: every host's facts, gathered or (large clusters) cached."""
 
     def run(ctx: StageContext) -> None:
-        ctx.ansible.run("facts", PLAYBOOK, limit=facts_limit(ctx, name))
+        limit = facts_limit(ctx, name)
+        every = [h.name for h in ctx.cluster.spec.hosts]
+        ctx.ansible.run("facts", PLAYBOOK, limit=limit,
+                        spread=limit.split(",") if limit else every)
 
     return Stage(
         "facts", FACTS.title,

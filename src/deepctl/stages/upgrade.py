@@ -5,6 +5,7 @@ from __future__ import annotations
 from deepctl.clusterspec.edit import set_kube_version_text
 from deepctl.clusterspec.loader import read_spec_text
 from deepctl.stages.context import StageContext
+from deepctl.stages.facts import PLAYBOOK as FACTS_PLAYBOOK
 from deepctl.stages.kubespray import tree_inputs
 from deepctl.stages.scale import ESTABLISHES
 from deepctl.stages.spec_change import apply_spec_text
@@ -15,7 +16,14 @@ PLAYBOOK = "upgrade-cluster.yml"
 
 def upgrade_to(version: str) -> Stage:
     def run(ctx: StageContext) -> None:
-        ctx.ansible.run("upgrade", PLAYBOOK, extravars={"kube_version": version})
+        every = [h.name for h in ctx.cluster.spec.hosts]
+        if len(ctx.cluster.spec.executors or []) > 1:
+            # Kubespray's node-based upgrade (docs/operations/upgrades.md): "Before using
+            # --limit run playbook facts.yml without the limit to refresh facts cache for
+            # all nodes" (its slices together cover every host)
+            ctx.ansible.run("upgrade", FACTS_PLAYBOOK, spread=every)
+        # spec.executors: control plane and etcd first, then the workers in slices
+        ctx.ansible.run("upgrade", PLAYBOOK, extravars={"kube_version": version}, spread=every)
 
     return Stage(
         "upgrade", f"Upgrade Kubernetes to {version} (Kubespray upgrade-cluster.yml)",

@@ -12,7 +12,7 @@ from deepctl.cli.support import print_json, stdout
 from deepctl.cli.tables import print_table
 from deepctl.errors import ExitCode, UsageError
 from deepctl.executor.check import ExecutorNotReady, check_executor
-from deepctl.executor.target import with_executor
+from deepctl.executor.target import executor_configs, with_executor
 from deepctl.shellwords import deepctl_command
 from deepctl.workspace import open_workspace
 
@@ -22,7 +22,7 @@ MARKS = {"ok": "[green]ok[/]", "warning": "[yellow]warning[/]", "error": "[red]e
 def check(spec: Path, *, state_dir: Path | None, as_json: bool, accept_new_hosts: bool,
           executor: str | None) -> None:
     ws = with_executor(open_workspace(spec, state_dir), executor)
-    if ws.cluster.spec.executor is None:
+    if not executor_configs(ws.cluster):  # spec.executor or spec.executors
         raise UsageError(f"{spec} has no spec.executor: Ansible runs on this machine",
                          hint=f"add spec.executor to {spec} (docs/executor.md), or give the "
                          "machine's address with --executor")
