@@ -10,10 +10,12 @@ controller then reaches that host only through the executor.
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.harness import HostFarm, HostProfile, TestHost
@@ -25,7 +27,10 @@ BIND_CONFIG = "/etc/ssh/ssh_config.d/50-deepctl-test-bind.conf"
 
 
 def isolated_executor(farm: HostFarm, name: str = "exec1") -> TestHost:
-    """An isolated host whose PATH has ansible-runner and Ansible (this venv's)."""
+    """An isolated host whose PATH has ansible-runner and Ansible (this venv's, seen through
+    the host's overlay of ``/``: skipped when the venv is on another mount, which it lacks)."""
+    if os.stat(VENV_BIN).st_dev != os.stat("/").st_dev:
+        pytest.skip(f"{VENV_BIN} is not on the root filesystem, which isolated hosts overlay")
     (executor,) = farm.add_many([HostProfile(name, isolated=True)])
     for tool in TOOLS:
         (executor.bin_dir / tool).symlink_to(VENV_BIN / tool)
