@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -255,6 +256,26 @@ def test_add_node_with_spec_offline_runs_real_facts_and_scale_to_the_mirror(
     assert f"kwk2 is not in {real.spec}: add-node writes it there once it has joined" in output
 
 
+CLOCK = re.compile(r"^\d\d:\d\d:\d\dZ ")
+
+
+def failure_report(output: str) -> list[list[str]]:
+    """The failure report's first line and its lines per failed host (task, component, file,
+    what the result said, URL), hosts in name order; the clock and the hints (paths of this
+    run) left out."""
+    lines = [CLOCK.sub("", line) for line in output.splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.startswith("stage kubespray failed"))
+    report: list[list[str]] = []
+    for line in lines[start + 1:]:
+        if line.startswith("    ") and report:
+            report[-1].append(line)
+        elif line.startswith("  ") and " at task " in line:
+            report.append([line])
+        else:
+            break
+    return [[lines[start]], *sorted(report)]
+
+
 def transfer(artifacts: Path) -> dict[str, int]:
     """Bytes an executor job sent (``tree_bytes``, ``job_bytes``)."""
     data: dict[str, int] = json.loads((artifacts / "executor-transfer.json").read_text())
@@ -275,6 +296,9 @@ def test_deploy_through_an_executor_stops_at_the_same_download(real: RealCluster
     run_dir = run_dirs(tmp_path)[-1]
     assert_stopped_at_the_first_download(run_dir, output, real.mirror)
     assert run_state(tmp_path)["failed_stage"] == "kubespray"
+    if real.outputs:  # the local run of the first test: word for word the same explanation
+        local = failure_report(real.outputs[0])
+        assert len(local) == 3 and failure_report(output) == local, (output, local)
     command = (run_dir / "ansible" / "kubespray" / "artifacts" / "cluster" / "command").read_text()
     assert "/.cache/deepctl/trees/" in command  # cluster.yml ran on the executor
     state = tmp_path / ".deepctl" / "lab"
