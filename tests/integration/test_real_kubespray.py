@@ -3,7 +3,7 @@
 Three isolated hosts (own root on a tmpfs overlay, own namespaces; tests/harness/isolated.py)
 are shared by the module; real Kubespray installs packages on them from the Debian mirror and
 stops where it first needs the internet: every download URL points at a loopback port where
-nothing listens. Three real runs in all, each depending on the one before:
+nothing listens. Four real runs in all, the first three each depending on the one before:
 
 1. ``deploy``: real ``cluster.yml`` to the first download; tasks reached, message, run record.
 2. ``deploy`` again: resumes at kubespray (earlier stages up to date); SIGTERM mid-run: exit 130,
@@ -12,13 +12,18 @@ nothing listens. Three real runs in all, each depending on the one before:
    is asked for: real ``playbooks/facts.yml`` then ``scale.yml --limit`` to the same boundary;
    Kubespray's first download asks the mirror for runc at its files_repo path, and the
    message names that URL.
+4. ``deploy`` through an executor (an isolated host with ansible-runner and Ansible) with a
+   state directory of its own: the same boundary and explanation as run 1; the Kubespray tree
+   is sent once, by the executor check at the deploy's start, and not again.
 
 Skipped with a reason without ``DEEPCTL_TEST_KUBESPRAY`` (``.ci/run`` sets it).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -36,6 +41,7 @@ from tests.harness import HostFarm, HostProfile, TestHost
 from tests.harness.fixtures import require_real_sshd_hosts
 from tests.harness.isolated import missing_isolation
 from tests.integration.engine_support import DEEPCTL, deepctl, run_state
+from tests.integration.executor_support import isolated_executor, use_executor
 from tests.integration.real_kubespray_support import (
     URL_ROOTS,
     closed_loopback_url,
@@ -43,6 +49,7 @@ from tests.integration.real_kubespray_support import (
     mirror_vars,
     real_kubespray_tree,
     real_spec,
+    run_dirs,
     skip_reason,
 )
 from tests.integration.test_deploy_cancel import processes_mentioning, wait_for
@@ -106,12 +113,9 @@ def newest_run(real: RealCluster) -> Path:
     return sorted((real.dir / ".deepctl" / "lab" / "runs").iterdir())[-1]
 
 
-def test_deploy_runs_real_cluster_yml_to_the_first_download(real: RealCluster) -> None:
-    result = deepctl("deploy", str(real.spec), "--yes", cwd=real.dir, timeout=RUN_TIMEOUT)
-    output = result.stdout + result.stderr
-    real.outputs.append(output)
-    assert result.returncode == 1, output
-    run_dir = newest_run(real)
+def assert_stopped_at_the_first_download(run_dir: Path, output: str, mirror: str) -> None:
+    """cluster.yml ran to Kubespray's first download and failed there, explained (locally
+    and through an executor alike)."""
     tasks = task_starts(run_dir, "cluster.yml")
     assert len(tasks) in TASKS_BEFORE_DOWNLOAD, (len(tasks), tasks[-5:])
     failed = failed_events(run_dir)
@@ -123,11 +127,19 @@ def test_deploy_runs_real_cluster_yml_to_the_first_download(real: RealCluster) -
     # to show it, and the URL it tried (what an air-gapped user must put into the mirror)
     assert "component container-engine/runc" in output, output
     assert "Kubespray hides this task's output" in output and "unsafe_show_logs: true" in output
-    url = f"{real.mirror}/github/opencontainers/runc/releases/download/"
+    url = f"{mirror}/github/opencontainers/runc/releases/download/"
     assert f"url: {url}" in output, output
     # ... and already on the first retry, while Kubespray waited for the next attempt
     assert f"attempt 1 of 5 failed (output hidden (no_log)), retrying; it tried {url}" in output
     assert "after 5 attempts" in output and "attempt 1 of 5 failed" in output, output
+
+
+def test_deploy_runs_real_cluster_yml_to_the_first_download(real: RealCluster) -> None:
+    result = deepctl("deploy", str(real.spec), "--yes", cwd=real.dir, timeout=RUN_TIMEOUT)
+    output = result.stdout + result.stderr
+    real.outputs.append(output)
+    assert result.returncode == 1, output
+    assert_stopped_at_the_first_download(newest_run(real), output, real.mirror)
     state = run_state(real.dir)
     assert (state["result"], state["failed_stage"]) == ("failed", "kubespray")
     stages = state["stages"]
@@ -242,3 +254,61 @@ def test_add_node_with_spec_offline_runs_real_facts_and_scale_to_the_mirror(
     hosts = yaml.safe_load(real.spec.read_text(encoding="utf-8"))["spec"]["hosts"]
     assert "kwk2" not in [h["name"] for h in hosts]
     assert f"kwk2 is not in {real.spec}: add-node writes it there once it has joined" in output
+
+
+CLOCK = re.compile(r"^\d\d:\d\d:\d\dZ ")
+
+
+def failure_report(output: str) -> list[list[str]]:
+    """The failure report's first line and its lines per failed host (task, component, file,
+    what the result said, URL), hosts in name order; the clock and the hints (paths of this
+    run) left out."""
+    lines = [CLOCK.sub("", line) for line in output.splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.startswith("stage kubespray failed"))
+    report: list[list[str]] = []
+    for line in lines[start + 1:]:
+        if line.startswith("    ") and report:
+            report[-1].append(line)
+        elif line.startswith("  ") and " at task " in line:
+            report.append([line])
+        else:
+            break
+    return [[lines[start]], *sorted(report)]
+
+
+def transfer(artifacts: Path) -> dict[str, int]:
+    """Bytes an executor job sent (``tree_bytes``, ``job_bytes``)."""
+    data: dict[str, int] = json.loads((artifacts / "executor-transfer.json").read_text())
+    return data
+
+
+def test_deploy_through_an_executor_stops_at_the_same_download(real: RealCluster,
+                                                                tmp_path: Path) -> None:
+    """The same hosts and mirror, Ansible on an isolated executor host: the same boundary and
+    explanation; the tree is sent once (by the executor check at the deploy's start)."""
+    executor = isolated_executor(real.farm, "kexec")
+    spec = real_spec(tmp_path, real.farm, {real.cp1: ["control-plane", "etcd", "worker"],
+                                           real.wk1: ["worker"]}, real.tree, mirror_vars(real.mirror))
+    use_executor(spec, real.farm, executor)
+    result = deepctl("deploy", str(spec), "--yes", cwd=tmp_path, timeout=RUN_TIMEOUT)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    run_dir = run_dirs(tmp_path)[-1]
+    assert_stopped_at_the_first_download(run_dir, output, real.mirror)
+    assert run_state(tmp_path)["failed_stage"] == "kubespray"
+    if real.outputs:  # the local run of the first test: word for word the same explanation
+        local = failure_report(real.outputs[0])
+        assert len(local) == 3 and failure_report(output) == local, (output, local)
+    command = (run_dir / "ansible" / "kubespray" / "artifacts" / "cluster" / "command").read_text()
+    assert "/.cache/deepctl/trees/" in command  # cluster.yml ran on the executor
+    state = tmp_path / ".deepctl" / "lab"
+    first = transfer(state / "executor-check" / "artifacts" / "executor-reach")
+    job = transfer(run_dir / "ansible" / "kubespray" / "artifacts" / "cluster")
+    again = deepctl("executor", "check", str(spec), cwd=tmp_path, timeout=RUN_TIMEOUT)
+    assert again.returncode == 0, again.stdout + again.stderr
+    second = transfer(state / "executor-check" / "artifacts" / "executor-reach")
+    print(f"executor bytes sent: check {first}, cluster.yml {job}, check again {second}")
+    assert first["tree_bytes"] > 1_000_000  # Kubespray's tree, once
+    assert job["tree_bytes"] == second["tree_bytes"] == 0 < job["job_bytes"]
+    trees = list((executor.dir / "home" / ".cache" / "deepctl" / "trees").iterdir())
+    assert len(trees) == 1 and (trees[0] / "roles" / "download").is_dir()
