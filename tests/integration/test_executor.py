@@ -329,3 +329,33 @@ def test_add_node_through_the_executor(ssh_host_farm: HostFarm, tmp_path: Path) 
     assert markers(tmp_path, "wk2") == ["facts.yml", "scale.yml"]
     assert markers(tmp_path, "cp1") == ["cluster.yml", "facts.yml"]
     assert (tmp_path / ".deepctl" / "lab" / "facts-cache" / "wk2").is_file()
+
+
+def test_preflight_logs_in_to_the_hosts_through_the_executor(ssh_host_farm: HostFarm,
+                                                             tmp_path: Path) -> None:
+    """The hosts may accept SSH only from the executor: preflight's own logins go through it
+    (a direct-tcpip channel of the executor's sshd), host keys checked here as always."""
+    (cp1,) = ssh_host_farm.add_many([HostProfile("cp1")])
+    forwards, refuses = ssh_host_farm.add_many([HostProfile("exec1", tcp_forwarding=True),
+                                                HostProfile("exec2")])
+    for executor in (forwards, refuses):
+        for tool in TOOLS:
+            (executor.bin_dir / tool).symlink_to(VENV_BIN / tool)
+    spec = write_spec(tmp_path, ssh_host_farm, {cp1: ["control-plane", "etcd", "worker"]}, cp1)
+    use_executor(spec, ssh_host_farm, forwards)
+    done = deepctl("preflight", str(spec), "--json", cwd=tmp_path)
+    assert done.returncode in (0, 3), done.stdout + done.stderr  # the test host may lack a node's needs
+    findings = [f for h in json.loads(done.stdout)["hosts"] for f in h["findings"]]
+    assert [f for f in findings if f["group"] == "ssh" and f["status"] != "ok"] == []
+    assert (tmp_path / ".deepctl" / "lab" / "facts" / "cp1.json").is_file()
+
+    # the same spec through an executor whose sshd forwards nothing: the hosts are not
+    # reached at all, and the finding says where the way in stopped and what to change
+    use_executor(spec, ssh_host_farm, refuses)
+    done = deepctl("preflight", str(spec), "--json", cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    (finding,) = [f for h in json.loads(done.stdout)["hosts"] for f in h["findings"]
+                  if f["host"] == "cp1" and f["check"] == "ssh.connect"]
+    assert finding["message"].startswith(
+        f"cp1: the executor could not open a connection to {cp1.address}:{cp1.port}")
+    assert "executor's sshd allows TCP forwarding (AllowTcpForwarding)" in finding["hint"]

@@ -18,12 +18,13 @@ import paramiko
 
 from deepctl.clusterspec.models import Cluster, Host
 from deepctl.errors import DeepctlError, HostKeyError
+from deepctl.executor.way_in import open_way_in
 from deepctl.fsutil import atomic_write_json, ensure_private_dir
 from deepctl.preflight import offline, script
 from deepctl.preflight.checks import effective_internal_address
 from deepctl.preflight.model import Finding, HostFacts, error
 from deepctl.preflight.storage import devices_to_check
-from deepctl.ssh import NewHostKey, open_bastion, open_client, run_command
+from deepctl.ssh import NewHostKey, open_client, run_command
 from deepctl.ssh.connect import host_endpoint
 from deepctl.state import StateDir
 
@@ -80,9 +81,9 @@ def gather(cluster: Cluster, hosts: list[Host], state: StateDir, opts: GatherOpt
     out = Gathered()
     started = {h.name: time.monotonic() for h in hosts}
     try:
-        bastion = open_bastion(cluster, state, accept_new_hosts=opts.accept_new_hosts,
-                               timeout=opts.timeout, base_dir=opts.base_dir,
-                               new_keys=out.new_keys)
+        bastion = open_way_in(cluster, state, accept_new_hosts=opts.accept_new_hosts,
+                              timeout=opts.timeout, base_dir=opts.base_dir,
+                              new_keys=out.new_keys)
     except DeepctlError as exc:
         for host in hosts:
             failure = ssh_failure(host.name, exc)

@@ -24,13 +24,25 @@ from deepctl.state import StateDir
 def open_bastion(
     cluster: Cluster, state: StateDir, *, accept_new_hosts: bool = False, timeout: float = 10.0,
     base_dir: Path | None = None, new_keys: list[NewHostKey] | None = None,
+    via: ClusterSSHClient | None = None,
 ) -> ClusterSSHClient | None:
-    """A verified connection to ``spec.ssh.bastion``, or ``None`` when there is none."""
+    """A verified connection to ``spec.ssh.bastion``, or ``None`` when there is none.
+
+    ``via``: an open connection the bastion is reached through (the executor); the bastion
+    connection owns it and closes it with itself. Without a bastion, ``via`` is returned."""
     endpoint = bastion_endpoint(cluster, base_dir)
     if endpoint is None:
-        return None
+        return via
     options = _options(state, accept_new_hosts, timeout, new_keys)
-    return connect_endpoint(endpoint, options)
+    try:
+        client = connect_endpoint(endpoint, options,
+                                  sock=_tunnel(via, endpoint, timeout) if via else None)
+    except BaseException:
+        if via is not None:
+            via.close()
+        raise
+    client.owned_bastion = via
+    return client
 
 
 def open_client(
@@ -74,19 +86,20 @@ def _options(
 
 
 def _tunnel(bastion: paramiko.SSHClient, endpoint: Endpoint, timeout: float) -> paramiko.Channel:
+    hop = getattr(bastion, "label", "bastion")  # "bastion", or "executor" (executor/way_in.py)
     transport = bastion.get_transport()
     if transport is None or not transport.is_active():
-        raise SSHError(f"{endpoint.label}: the bastion connection is closed", reason="bastion")
+        raise SSHError(f"{endpoint.label}: the {hop} connection is closed", reason="bastion")
     try:
         return transport.open_channel(
             "direct-tcpip", (endpoint.address, endpoint.port), ("127.0.0.1", 0), timeout=timeout
         )
     except (paramiko.SSHException, OSError, EOFError) as exc:
         raise SSHError(
-            f"{endpoint.label}: the bastion could not open a connection to "
+            f"{endpoint.label}: the {hop} could not open a connection to "
             f"{endpoint.address}:{endpoint.port}: {exc or type(exc).__name__}",
-            hint="check that the host is up and reachable from the bastion, and that the "
-            "bastion's sshd allows TCP forwarding (AllowTcpForwarding)",
+            hint=f"check that the host is up and reachable from the {hop}, and that the "
+            f"{hop}'s sshd allows TCP forwarding (AllowTcpForwarding)",
             reason="bastion",
         ) from None
 

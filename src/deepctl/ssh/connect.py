@@ -134,6 +134,7 @@ class ClusterSSHClient(paramiko.SSHClient):
 
     owned_bastion: paramiko.SSHClient | None = None
     agent: paramiko.Agent | None = None  # signs with a passphrase-protected key
+    label: str = "bastion"  # what messages call it when connections go through it
 
     def close(self) -> None:
         super().close()
@@ -152,6 +153,7 @@ def connect_endpoint(
     auth, agent = identity(endpoint)
     client = ClusterSSHClient()
     client.agent = agent
+    client.label = endpoint.label
     if options.known_hosts_file.exists():
         client.get_host_keys().load(str(options.known_hosts_file))
     client.set_missing_host_key_policy(ClusterHostKeyPolicy(endpoint, options))

@@ -35,14 +35,22 @@ def bin_dir(ctx: StageContext) -> str:
 
 def clean_up_after_cancel(ctx: StageContext, selector: str, drained: Sequence[str]) -> None:
     """Best effort: say what could not be removed, never hide the cancel behind it."""
+    from deepctl.executor.way_in import open_way_in
     from deepctl.ssh.cluster import open_client
     from deepctl.ssh.exec import run_command
 
     host = ctx.cluster.control_plane[0]
     sudo = "sudo -n " if ctx.cluster.spec.ssh.become else ""
     try:
-        client = open_client(ctx.cluster, host, ctx.ws.state, timeout=10.0,
+        way_in = open_way_in(ctx.cluster, ctx.ws.state, timeout=10.0,
                              base_dir=ctx.ws.spec.directory)
+        try:
+            client = open_client(ctx.cluster, host, ctx.ws.state, timeout=10.0,
+                                 base_dir=ctx.ws.spec.directory, via=way_in)
+        except BaseException:
+            if way_in is not None:
+                way_in.close()
+            raise
         try:
             for command in cleanup_commands(bin_dir(ctx), selector, drained):
                 rc, _, err = run_command(client, f"{sudo}env {command}", TIMEOUT_S)
@@ -50,6 +58,8 @@ def clean_up_after_cancel(ctx: StageContext, selector: str, drained: Sequence[st
                                + (f" ({err.strip()})" if rc else ""))
         finally:
             client.close()
+            if way_in is not None:
+                way_in.close()
     except DeepctlError as error:
         note = (f"verify: could not remove the verify Jobs after the cancel ({error.message}); "
                 f"the next `{deepctl_command('verify', ctx.ws.spec.path)}` removes them first")
