@@ -4,14 +4,25 @@ none that works), and the run records say so playbook by playbook."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.harness import HostFarm, HostProfile
-from tests.integration.engine_support import deepctl, markers, ready_nodes, write_spec
-from tests.integration.test_executor import last_run, make_executor
+from tests.integration.engine_support import (
+    DEEPCTL,
+    deepctl,
+    markers,
+    ready_nodes,
+    run_state,
+    wait_for,
+    write_spec,
+)
+from tests.integration.test_deploy_cancel import processes_mentioning
+from tests.integration.test_executor import last_run, make_executor, use_executor
 
 pytestmark = pytest.mark.integration
 
@@ -75,3 +86,54 @@ def test_every_command_runs_ansible_on_the_executor_given_by_the_option(
     assert executor.address not in spec.read_text(encoding="utf-8")  # the option stays out
     jobs = executor.dir / "home" / ".cache" / "deepctl" / "jobs"
     assert not jobs.exists() or list(jobs.iterdir()) == []
+
+
+
+def test_sigterm_stops_the_worker_on_the_executor_and_a_rerun_resumes(
+        ssh_host_farm: HostFarm, tmp_path: Path) -> None:
+    """SIGTERM (a service manager, a CI runner's timeout) as Ctrl-C: the worker, its
+    ansible-playbook and their SSH masters on the executor stop within 10 s; the run is
+    recorded canceled at the task it was in; a plain rerun resumes there."""
+    (cp1,) = ssh_host_farm.add_many([HostProfile("cp1")])
+    executor = make_executor(ssh_host_farm)
+    spec = write_spec(tmp_path, ssh_host_farm, {cp1: ["control-plane", "etcd", "worker"]}, cp1)
+    use_executor(spec, ssh_host_farm, executor)
+    (tmp_path / "standin" / "sleep").write_text("60\n")
+    first = subprocess.Popen([str(DEEPCTL), "deploy", str(spec), "--yes", "--skip", "preflight"],
+                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, stdin=subprocess.DEVNULL)
+    runs = tmp_path / ".deepctl" / "lab" / "runs"
+    jobs = executor.dir / "home" / ".cache" / "deepctl" / "jobs"
+    try:
+        wait_for(lambda: any("TASK Sleep" in p.read_text() for p in runs.glob("*/deepctl.log")),
+                 90)
+        (job,) = [p.name for p in jobs.iterdir() if "-cluster-" in p.name]
+        masters = "/tmp/deepctl-cp-" + job.rsplit("-", 1)[1]  # the job's ssh control sockets
+        assert processes_mentioning(str(jobs))  # the worker and ansible-playbook run there
+        wait_for(lambda: bool(processes_mentioning(masters)), 30)  # Ansible's ssh to cp1
+        assert processes_mentioning(masters)
+        first.send_signal(signal.SIGTERM)
+        wait_for(lambda: not processes_mentioning(str(jobs)) and not processes_mentioning(masters),
+                 10)
+        assert processes_mentioning(str(jobs)) == [], "the worker outlived SIGTERM by 10 s"
+        assert processes_mentioning(masters) == []
+        out, err = first.communicate(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 130, out + err
+    assert "SIGTERM: canceling" in out + err and "canceled during stage kubespray" in err
+    state = run_state(tmp_path)
+    assert (state["result"], state["failed_stage"]) == ("canceled", "kubespray"), state
+    stage = state["stages"]["kubespray"]  # type: ignore[index]
+    assert stage["status"] == "canceled"
+    assert stage["tasks"][-1]["task"] == "Sleep as the stand-in was told to"
+    assert not jobs.exists() or list(jobs.iterdir()) == []  # the job is gone from there too
+    assert markers(tmp_path, "cp1") == []
+
+    (tmp_path / "standin" / "sleep").unlink()
+    again = deepctl("deploy", str(spec), "--yes", "--skip", "preflight", cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"resuming deploy {state['id']}" in again.stdout + again.stderr
+    assert run_state(tmp_path)["result"] == "succeeded"
+    assert markers(tmp_path, "cp1") == ["cluster.yml"]
