@@ -4,13 +4,18 @@ none that works), and the run records say so playbook by playbook."""
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
 import signal
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
+from deepctl.kubespray.downloads import evaluate_downloads
 from tests.harness import HostFarm, HostProfile
 from tests.integration.engine_support import (
     DEEPCTL,
@@ -21,7 +26,9 @@ from tests.integration.engine_support import (
     wait_for,
     write_spec,
 )
+from tests.integration.test_artifacts_list import DOWNLOAD_YML, KUBESPRAY
 from tests.integration.test_deploy_cancel import processes_mentioning
+from tests.integration.test_engine_more import InventoryLoader
 from tests.integration.test_executor import last_run, make_executor, use_executor
 
 pytestmark = pytest.mark.integration
@@ -137,3 +144,75 @@ def test_sigterm_stops_the_worker_on_the_executor_and_a_rerun_resumes(
     assert f"resuming deploy {state['id']}" in again.stdout + again.stderr
     assert run_state(tmp_path)["result"] == "succeeded"
     assert markers(tmp_path, "cp1") == ["cluster.yml"]
+
+
+MIRROR_FILES, MIRROR_REGISTRY = "http://127.0.0.1:9/files", "127.0.0.1:9"  # nothing is fetched
+URL = re.compile(r"\b(?:https?|oci)://[^\s\"'<>]+")
+
+
+def job_texts(job: Path) -> dict[str, str]:
+    """Every text file of a worker's job as the executor unpacked it (keys and the facts
+    and artifacts it carries back left out)."""
+    out = {}
+    for path in sorted(job.rglob("*")):
+        relative = path.relative_to(job)
+        if path.is_file() and relative.parts[0] not in ("keys", "artifacts"):
+            out[str(relative)] = path.read_text(encoding="utf-8", errors="replace")
+    return out
+
+
+def test_an_offline_deploy_through_the_executor_takes_everything_from_the_mirror(
+        ssh_host_farm: HostFarm, tmp_path: Path) -> None:
+    """spec.offline reaches the worker's job: its inventory points every download at the
+    mirror (Kubespray's own evaluation of it, where the real tree is here), nothing in the job
+    names another URL or a proxy, and Ansible on the executor resolves the mirror settings."""
+    (cp1,) = ssh_host_farm.add_many([HostProfile("cp1")])
+    executor = make_executor(ssh_host_farm)
+    spec = write_spec(tmp_path, ssh_host_farm, {cp1: ["control-plane", "etcd", "worker"]}, cp1)
+    use_executor(spec, ssh_host_farm, executor)
+    data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    data["spec"]["offline"] = {"files": MIRROR_FILES, "registry": MIRROR_REGISTRY,
+                               "insecureRegistry": True}
+    data["spec"]["kubesprayVars"]["standin_note"] = (  # templated by Ansible on the executor
+        "files_repo={{ files_repo }} registry_host={{ registry_host }} "
+        "kube_image_repo={{ kube_image_repo }} github_url={{ github_url }}")
+    spec.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    (tmp_path / "standin" / "sleep").write_text("15\n")  # a window to copy the job there
+    deploy = subprocess.Popen([str(DEEPCTL), "deploy", str(spec), "--yes", "--skip", "preflight"],
+                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, stdin=subprocess.DEVNULL)
+    runs = tmp_path / ".deepctl" / "lab" / "runs"
+    jobs = executor.dir / "home" / ".cache" / "deepctl" / "jobs"
+    try:
+        wait_for(lambda: any("TASK Sleep" in p.read_text() for p in runs.glob("*/deepctl.log")),
+                 90)
+        (job,) = [p for p in jobs.iterdir() if "-cluster-" in p.name]
+        job_copy = tmp_path / "job"
+        shutil.copytree(job, job_copy, symlinks=True)
+        out, err = deploy.communicate(timeout=300)
+    finally:
+        if deploy.poll() is None:
+            deploy.kill()
+    assert deploy.returncode == 0, out + err
+
+    # Ansible on the executor took the mirror settings from the job's inventory
+    (line,) = (tmp_path / "standin" / "markers" / "cp1.log").read_text().splitlines()
+    assert (f"files_repo={MIRROR_FILES} registry_host={MIRROR_REGISTRY} "
+            f"kube_image_repo={MIRROR_REGISTRY} github_url={MIRROR_FILES}/github.com") in line
+    # the job as the worker had it: the offline variables, and no URL but the mirror's
+    texts = job_texts(job_copy)
+    offline = yaml.load(texts["inventory/group_vars/all/deepctl-offline.yml"], InventoryLoader)
+    assert (offline["files_repo"], offline["registry_host"]) == (MIRROR_FILES, MIRROR_REGISTRY)
+    downloads = {k: v for k, v in offline.items() if k.endswith("_download_url")}
+    assert downloads and all(v.startswith("{{ files_repo }}/") for v in downloads.values())
+    urls = {url for text in texts.values() for url in URL.findall(text)}
+    assert urls and {urlsplit(u).netloc for u in urls} == {MIRROR_REGISTRY}, urls  # the mirrors
+    env = json.loads(texts.get("env/envvars") or "{}")
+    assert not [k for k in env if k.lower().endswith("_proxy")], env
+    # Kubespray's own evaluation of that inventory: every file and image from the mirror
+    if (KUBESPRAY / DOWNLOAD_YML).is_file():
+        (items,) = evaluate_downloads(KUBESPRAY, job_copy / "inventory", ["cp1"]).values()
+        assert items
+        for item in items:
+            where = f"{item.repo}:{item.tag}" if item.container else str(item.url)
+            assert where.startswith(MIRROR_REGISTRY if item.container else MIRROR_FILES), item
