@@ -1,4 +1,5 @@
-"""spec.offline.caFile: the CA playbook on a real-sshd loopback host, with real Ansible.
+"""spec.offline.caFile: the CA playbook on a real-sshd loopback host, with real Ansible (the
+CA file itself gone before it runs: the playbook gets its text, as on an executor).
 
 The test hosts share this machine's filesystem, so the playbook's destinations (its play
 variables) are pointed into a temporary directory and the trust-store refresh at a recorder;
@@ -54,6 +55,11 @@ def test_the_ca_lands_on_the_host_and_the_store_is_refreshed_once(
                  "deepctl_trust_file": str(out / "trust" / "deepctl-mirror.crt"),
                  "deepctl_trust_update": ["sh", "-c", f"echo refreshed >> {out}/refreshes"]}
     (out / "trust").mkdir(parents=True)
+    # the CA travels in the variables: the playbook reads no file of this machine, so that
+    # it runs the same on an executor, which has none of them (docs/executor.md)
+    assert ws.cluster.spec.offline is not None and ws.cluster.spec.offline.ca_file is not None
+    ws.cluster.spec.offline.ca_file.unlink()
+    assert str(tmp_path) not in repr(variables["deepctl_ca_pem"])
 
     def run(n: int) -> None:
         result = run_playbook(PlaybookRun(

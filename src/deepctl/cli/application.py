@@ -395,6 +395,7 @@ def add_node(
     only: OnlyOpt = None,
     skip: SkipOpt = None,
     restart: RestartOpt = False,
+    executor: ExecutorOpt = None,
 ) -> None:
     """Add a host to the cluster, and to the spec once it has joined (comments kept, backup).
 
@@ -413,7 +414,8 @@ def add_node(
                   internal_address=internal_address, roles=role or [], gpu=gpu,
                   labels=label or [], taints=taint or [], ssh_port=ssh_port, ssh_user=ssh_user,
                   yes=yes, accept_new_hosts=accept_new_hosts, as_json=json_output,
-                  dry_run=dry_run, chosen=selection(from_stage, only, skip, restart))
+                  dry_run=dry_run, chosen=selection(from_stage, only, skip, restart),
+                  executor=executor)
 
 
 @app.command("remove-node")
@@ -432,6 +434,7 @@ def remove_node(
     only: OnlyOpt = None,
     skip: SkipOpt = None,
     restart: RestartOpt = False,
+    executor: ExecutorOpt = None,
 ) -> None:
     """Drain and remove a node (Kubespray remove-node.yml), then drop it from the spec.
 
@@ -445,14 +448,14 @@ def remove_node(
 
     impl.remove_node(spec, name, state_dir=state_dir, force=force, yes=yes,
                      as_json=json_output, dry_run=dry_run,
-                     chosen=selection(from_stage, only, skip, restart))
+                     chosen=selection(from_stage, only, skip, restart), executor=executor)
 
 
 @app.command()
 @command
 def reset(
     spec: SpecArg, state_dir: StateDirOpt = None, yes: YesOpt = False,
-    json_output: JsonOpt = False, dry_run: DryRunOpt = False,
+    json_output: JsonOpt = False, dry_run: DryRunOpt = False, executor: ExecutorOpt = None,
 ) -> None:
     """Wipe Kubernetes from every host (Kubespray reset.yml). Asks first unless --yes.
 
@@ -460,7 +463,8 @@ def reset(
     """
     from deepctl.cli.commands import reset as impl
 
-    impl.reset(spec, state_dir=state_dir, yes=yes, as_json=json_output, dry_run=dry_run)
+    impl.reset(spec, state_dir=state_dir, yes=yes, as_json=json_output, dry_run=dry_run,
+               executor=executor)
 
 
 @app.command()
@@ -476,6 +480,7 @@ def upgrade(
     only: OnlyOpt = None,
     skip: SkipOpt = None,
     restart: RestartOpt = False,
+    executor: ExecutorOpt = None,
 ) -> None:
     """Upgrade Kubernetes one minor version (Kubespray upgrade-cluster.yml); updates the spec.
 
@@ -486,7 +491,8 @@ def upgrade(
     from deepctl.cli.commands.node_options import selection
 
     impl.upgrade(spec, state_dir=state_dir, to=to, yes=yes, as_json=json_output,
-                 dry_run=dry_run, chosen=selection(from_stage, only, skip, restart))
+                 dry_run=dry_run, chosen=selection(from_stage, only, skip, restart),
+                 executor=executor)
 
 
 @app.command()
@@ -522,6 +528,7 @@ def verify(
     yes: YesOpt = False,
     state_dir: StateDirOpt = None,
     json_output: JsonOpt = False,
+    executor: ExecutorOpt = None,
 ) -> None:
     """Prove the GPU platform works and performs, node by node (docs/verify.md).
 
@@ -536,7 +543,8 @@ def verify(
     from deepctl.cli.commands import verify as impl
 
     impl.run(spec, level=level, nodes=nodes, render=render, state_dir=state_dir,
-             as_json=json_output, compare=compare, report=report, drain=drain, yes=yes)
+             as_json=json_output, compare=compare, report=report, drain=drain, yes=yes,
+             executor=executor)
 
 
 @app.command()

@@ -10,6 +10,7 @@ from deepctl.engine.plan import Plan, build_plan
 from deepctl.engine.runner import Ledgered
 from deepctl.engine.session import NO_SELECTION, Operation, Selection, run_operation
 from deepctl.errors import StateError, UsageError
+from deepctl.executor.target import with_executor
 from deepctl.fsutil import atomic_write
 from deepctl.kubespray.release import load_release
 from deepctl.kubespray.source import KubesprayTree
@@ -119,8 +120,8 @@ def upgrade_operation(ws: Workspace, to: str, selection: Selection = NO_SELECTIO
 
 
 def upgrade(spec: Path, state_dir: Path | None, to: str, display: Display,
-            selection: Selection = NO_SELECTION) -> RunRecord:
-    ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
+            selection: Selection = NO_SELECTION, executor: str | None = None) -> RunRecord:
+    ws = with_executor(open_workspace(spec, state_dir, create=False), executor)  # lock: creates
     return run_operation(ws, upgrade_operation(ws, to, selection), display)
 
 

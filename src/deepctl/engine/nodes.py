@@ -31,6 +31,7 @@ from deepctl.engine.session import (
     run_operation,
 )
 from deepctl.errors import DeepctlError, SpecError, SpecProblem, UsageError
+from deepctl.executor.target import keep_executor, with_executor
 from deepctl.names import summary
 from deepctl.shellwords import deepctl_command
 from deepctl.ssh.spec_keys import require_usable_keys
@@ -172,7 +173,7 @@ def prepare_add(ws: Workspace, entry: dict[str, Any], display: Display | None,
         if display is not None:
             display.message(f"{name} is pending in {ws.state.pending_file}: add-node writes it "
                             f"into {ws.spec.path} once it has joined")
-    return Workspace(loaded, ws.state)
+    return keep_executor(Workspace(loaded, ws.state), ws)
 
 
 def refuse_fresh_selection(ws: Workspace, entry: dict[str, Any], selection: Selection,
@@ -203,9 +204,9 @@ def join_tried(ws: Workspace, name: str) -> str | None:
 
 
 def add_node(spec: Path, state_dir: Path | None, entry: dict[str, Any], display: Display,
-             *, accept_new_hosts: bool = False, selection: Selection = NO_SELECTION
-             ) -> RunRecord:
-    ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
+             *, accept_new_hosts: bool = False, selection: Selection = NO_SELECTION,
+             executor: str | None = None) -> RunRecord:
+    ws = with_executor(open_workspace(spec, state_dir, create=False), executor)  # lock: creates
     name = str(entry["name"])
     pending = name in load_pending(ws.state)
     in_spec = ws.cluster.host(name) is not None
@@ -290,7 +291,7 @@ def with_pending_host(ws: Workspace, name: str) -> Workspace:
     entry = (load_pending(ws.state).get(name) or {}).get("entry")
     if ws.cluster.host(name) is not None or not isinstance(entry, dict):
         return ws
-    return Workspace(spec_with_host(ws, entry)[1], ws.state)
+    return keep_executor(Workspace(spec_with_host(ws, entry)[1], ws.state), ws)
 
 
 def pending_untouched(ws: Workspace, name: str) -> bool:
@@ -301,10 +302,11 @@ def pending_untouched(ws: Workspace, name: str) -> bool:
 
 
 def remove_node(spec: Path, state_dir: Path | None, name: str, display: Display,
-                *, force: bool = False, selection: Selection = NO_SELECTION) -> RunRecord | None:
+                *, force: bool = False, selection: Selection = NO_SELECTION,
+                executor: str | None = None) -> RunRecord | None:
     """Run remove-node; None when ``name`` was a pending host that add-node never changed
     (it is forgotten: no run, no host contacted)."""
-    ws = open_workspace(spec, state_dir, create=False)  # the lock creates it
+    ws = with_executor(open_workspace(spec, state_dir, create=False), executor)  # lock: creates
     if pending_untouched(ws, name):
         with cluster_lock(ws.state, "remove-node"):
             if pending_untouched(ws, name):

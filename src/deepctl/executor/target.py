@@ -103,6 +103,13 @@ def with_executor(ws: Workspace, address: str | None) -> Workspace:
     return replace(ws, spec=replace(ws.spec, cluster=cluster))
 
 
+def keep_executor(ws: Workspace, before: Workspace) -> Workspace:
+    """``ws`` (the spec read again during a command) with the executor of ``before``:
+    ``--executor`` is in no file."""
+    executor = before.cluster.spec.executor
+    return ws if executor is None else with_executor(ws, executor.address)
+
+
 def ssh_argv(target: ExecutorTarget, command: str) -> list[str]:
     """``ssh`` running ``command`` on the executor (host keys from the cluster's known_hosts)."""
     options = [*SSH_OPTIONS, f"UserKnownHostsFile={target.known_hosts}"]

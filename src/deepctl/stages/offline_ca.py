@@ -32,10 +32,9 @@ def describe(cluster: Cluster) -> str:
 
 
 def extravars(cluster: Cluster) -> dict[str, Any]:
-    """The playbook's variables (pure)."""
-    offline = cluster.spec.offline
-    assert offline is not None and offline.ca_file is not None
-    return {"deepctl_ca_file": str(offline.ca_file), "deepctl_ca_path": CA_PATH}
+    """The playbook's variables: the CA itself, not its path here, so that the playbook needs
+    no file of the machine running Ansible (an executor has none of them)."""
+    return {"deepctl_ca_pem": inputs(cluster)["ca"], "deepctl_ca_path": CA_PATH}
 
 
 def inputs(cluster: Cluster) -> dict[str, Any]:

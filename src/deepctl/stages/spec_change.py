@@ -7,6 +7,7 @@ from pathlib import Path
 
 from deepctl.clusterspec.edit import add_host_text, write_spec
 from deepctl.clusterspec.loader import load_spec_text, read_spec_text
+from deepctl.executor.target import keep_executor
 from deepctl.stages.context import StageContext
 from deepctl.stages.stage import Stage
 from deepctl.workspace import open_workspace
@@ -20,8 +21,9 @@ def apply_spec_text(ctx: StageContext, new_text: str) -> None:
 
 
 def reload_spec(ctx: StageContext) -> None:
-    """The run goes on with the spec file as it is on disk, rendered into its inventory."""
-    ctx.ws = open_workspace(ctx.ws.spec.path, ctx.ws.state.root)
+    """The run goes on with the spec file as it is on disk, rendered into its inventory,
+    and with the executor it started with (``--executor`` is not in the file)."""
+    ctx.ws = keep_executor(open_workspace(ctx.ws.spec.path, ctx.ws.state.root), ctx.ws)
     ctx.ansible.use(ctx.ws)
 
 

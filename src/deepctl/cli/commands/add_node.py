@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deepctl.cli.commands.confirm import confirm
+from deepctl.cli.commands.confirm import confirm, executor_words
 from deepctl.cli.commands.node_options import (
     check_selection,
     done,
@@ -17,6 +17,7 @@ from deepctl.cli.commands.node_options import (
 from deepctl.clusterspec.syntax import user_problem
 from deepctl.errors import UsageError
 from deepctl.executor.check import require_ready
+from deepctl.executor.target import with_executor
 from deepctl.workspace import open_workspace
 
 if TYPE_CHECKING:
@@ -27,7 +28,8 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
              internal_address: str | None, roles: list[str], gpu: bool, labels: list[str],
              taints: list[str], yes: bool, accept_new_hosts: bool, as_json: bool,
              ssh_port: int | None = None, ssh_user: str | None = None,
-             dry_run: bool = False, chosen: Selection | None = None) -> None:
+             dry_run: bool = False, chosen: Selection | None = None,
+             executor: str | None = None) -> None:
     from deepctl.engine.display import make_display
     from deepctl.engine.nodes import add_node as engine_add
     from deepctl.engine.nodes import add_node_operation, add_node_words, prepare_add, refuse_fresh_selection
@@ -54,7 +56,7 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
     check_selection(chosen, add_node_stages(name, entry["roles"]))
     # the edited spec is checked (a host already there, a spec it would make invalid) first,
     # and for a new host a selection that leaves out what the selected stages build on
-    disk = open_workspace(spec, state_dir, create=False)
+    disk = with_executor(open_workspace(spec, state_dir, create=False), executor)
     ws = prepare_add(disk, entry, None, write=False)
     if chosen.names() and not dry_run and name not in load_pending(disk.state):
         refuse_fresh_selection(disk, entry, chosen)
@@ -63,8 +65,9 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
         return
     confirm(f"Add {name} ({address}) to the cluster of {spec}?", yes,
             [*add_node_words(spec, entry, state_dir, accept_new_hosts),
-             *selection_words(chosen), *(["--json"] if as_json else [])])
-    require_ready(open_workspace(spec, state_dir, create=False), spec)  # spec.executor
+             *selection_words(chosen), *executor_words(executor),
+             *(["--json"] if as_json else [])])
+    require_ready(disk, spec)  # spec.executor (or --executor): fit before any host is touched
     record = engine_add(spec, state_dir, entry, make_display(as_json),
-                        accept_new_hosts=accept_new_hosts, selection=chosen)
+                        accept_new_hosts=accept_new_hosts, selection=chosen, executor=executor)
     done(f"added {name}", record, as_json, node=name)

@@ -21,6 +21,11 @@ def command_line(words: Iterable[object]) -> str:
     return shlex.join(str(w) for w in words)
 
 
+def executor_words(executor: str | None) -> list[str]:
+    """``--executor ADDRESS`` as typed (none without it), for the commands printed."""
+    return ["--executor", executor] if executor is not None else []
+
+
 def confirm(question: str, yes: bool, command: list[object]) -> None:
     """Ask ``question`` on a terminal unless ``yes``; ``command`` is the command as typed,
     without ``--yes``. Off a terminal, refuse (:class:`UsageError`, exit 2) with the command

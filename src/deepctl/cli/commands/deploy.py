@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from deepctl.cli.commands.confirm import confirm
+from deepctl.cli.commands.confirm import confirm, executor_words
 from deepctl.cli.support import print_json, stdout
 from deepctl.cli.tables import print_table
 from deepctl.engine.deploy import DeployOptions, deploy_operation
@@ -46,7 +46,8 @@ def run(spec: Path, *, dry_run: bool, state_dir: Path | None, strict: bool, as_j
         *(["--from", from_stage] if from_stage else []),
         *[w for name in only or [] for w in ("--only", name)],
         *[w for name in skip or [] for w in ("--skip", name)],
-        *(["--restart"] if restart else []), *(["--json"] if as_json else [])])
+        *(["--restart"] if restart else []), *executor_words(executor),
+        *(["--json"] if as_json else [])])
     ws.state.create()  # after the question: declining leaves nothing behind
     require_ready(ws, spec, accept_new_hosts=accept_new_hosts)  # spec.executor, before hosts
     record = run_operation(ws, op, make_display(as_json))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
+from deepctl.cli.commands.confirm import executor_words
 from deepctl.cli.support import print_json, stdout
 from deepctl.errors import UsageError
 from deepctl.workspace import Workspace
@@ -50,8 +51,10 @@ def selection_words(chosen: Selection) -> list[str]:
     return words + (["--restart"] if chosen.restart else [])
 
 
-def common_words(state_dir: Path | None, as_json: bool) -> list[object]:
-    return [*(["--state-dir", state_dir] if state_dir else []), *(["--json"] if as_json else [])]
+def common_words(state_dir: Path | None, as_json: bool, executor: str | None = None
+                 ) -> list[object]:
+    return [*(["--state-dir", state_dir] if state_dir else []), *executor_words(executor),
+            *(["--json"] if as_json else [])]
 
 
 def check_selection(chosen: Selection, stages: list[Stage]) -> None:

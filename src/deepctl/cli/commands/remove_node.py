@@ -17,6 +17,7 @@ from deepctl.cli.commands.node_options import (
 )
 from deepctl.cli.support import print_json
 from deepctl.executor.check import require_ready
+from deepctl.executor.target import with_executor
 from deepctl.workspace import open_workspace
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
 
 
 def remove_node(spec: Path, name: str, *, state_dir: Path | None, force: bool, yes: bool,
-                as_json: bool, dry_run: bool = False, chosen: Selection | None = None) -> None:
+                as_json: bool, dry_run: bool = False, chosen: Selection | None = None,
+                executor: str | None = None) -> None:
     from deepctl.engine.display import make_display
     from deepctl.engine.nodes import pending_untouched, remove_node_operation, with_pending_host
     from deepctl.engine.nodes import remove_node as engine_remove
@@ -32,7 +34,8 @@ def remove_node(spec: Path, name: str, *, state_dir: Path | None, force: bool, y
 
     chosen = chosen or selection(None, None, None, False)
     check_selection(chosen, remove_node_stages(name, force))
-    ws = with_pending_host(open_workspace(spec, state_dir, create=False), name)
+    ws = with_pending_host(with_executor(open_workspace(spec, state_dir, create=False),
+                                         executor), name)
     op = remove_node_operation(ws, name, force, chosen)  # unknown node, quorum... before asking
     if dry_run:
         print_node_plan(ws, op, as_json)
@@ -41,10 +44,10 @@ def remove_node(spec: Path, name: str, *, state_dir: Path | None, force: bool, y
         check_plan(ws, op)  # a selection that skips work it needs: refused before asking
         confirm(f"Remove {name} from the cluster{' (forced: host not reset)' if force else ''}?",
                 yes, ["deepctl", "remove-node", spec, name, *(["--force"] if force else []),
-                      *selection_words(chosen), *common_words(state_dir, as_json)])
+                      *selection_words(chosen), *common_words(state_dir, as_json, executor)])
         require_ready(ws, spec)  # spec.executor: fit before any host is touched
     record = engine_remove(spec, state_dir, name, make_display(as_json), force=force,
-                           selection=chosen)
+                           selection=chosen, executor=executor)
     if record is None:
         if as_json:
             print_json({"event": "pending_dropped", "node": name}, one_line=True)

@@ -10,9 +10,11 @@ from typing import Any
 
 from rich.markup import escape
 
+from deepctl.cli.commands.confirm import executor_words
 from deepctl.cli.support import print_json, stdout
 from deepctl.clusterspec.verify import LEVELS, VerifyLevel
 from deepctl.errors import UsageError
+from deepctl.executor.target import with_executor
 from deepctl.fsutil import atomic_write, ensure_private_dir
 from deepctl.names import summary
 from deepctl.shellwords import deepctl_command
@@ -42,8 +44,9 @@ def check_nodes(nodes: Sequence[str] | None, ws: Workspace) -> list[str] | None:
 
 def run(spec: Path, *, level: str | None, nodes: Sequence[str] | None, render: Path | None,
         state_dir: Path | None, as_json: bool, strict: bool = False, compare: bool = False,
-        report: Path | None = None, drain: bool = False, yes: bool = False) -> None:
-    ws = open_workspace(spec, state_dir, strict=strict)
+        report: Path | None = None, drain: bool = False, yes: bool = False,
+        executor: str | None = None) -> None:
+    ws = with_executor(open_workspace(spec, state_dir, strict=strict), executor)
     chosen = check_level(level, ws)
     selected = check_nodes(nodes, ws)
     if drain and chosen == "quick":
@@ -65,7 +68,11 @@ def run(spec: Path, *, level: str | None, nodes: Sequence[str] | None, render: P
                  *(["--state-dir", state_dir] if state_dir else []),
                  *(["--strict"] if strict else []), *(["--compare"] if compare else []),
                  *(["--report", report] if report else []), "--drain",
+                 *executor_words(executor),
                  *(["--json"] if as_json else [])])
+    from deepctl.executor.check import require_ready
+
+    require_ready(ws, spec)  # spec.executor (or --executor): fit before any host is touched
     try:
         record = verify(ws, chosen, selected, make_display(as_json), drain)
     finally:
