@@ -158,9 +158,8 @@ def kubespray_checks(state: Path, hosts: int, *, by_class: bool, strategy: str |
     from deepctl.kubevars.render import render_hosts
     from deepctl.workspace import open_workspace
 
-    spec = state.parent / "cluster.yaml"
-    if not spec.exists():
-        spec.write_text(equivalence_spec(hosts))
+    spec = state.parent / f"cluster-{hosts}.yaml"
+    spec.write_text(equivalence_spec(hosts))
     ws = open_workspace(spec, state)
     ws.render_inventory()
     tree = kubespray_source.find(ws.cluster, ws.spec.directory)
