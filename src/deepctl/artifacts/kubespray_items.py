@@ -11,6 +11,9 @@ class is evaluated. Every host of ``kube_control_plane``, ``etcd`` and ``calico_
 (``download_delegate`` is ``groups['kube_control_plane'][0]``, ``kube_apiserver_count``,
 ``etcd_hosts``) is what the whole inventory gives; no download reads the size of the other
 groups. tests/integration/test_artifacts_list_classes.py compares both ways.
+
+The evaluation's result is kept between calls (:mod:`deepctl.artifacts.evaluation_cache`),
+keyed by everything Ansible reads: a second call for the same spec and tree runs no Ansible.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from deepctl.artifacts import evaluation_cache
 from deepctl.clusterspec.models import Cluster
 from deepctl.errors import AnsibleError, ArtifactError
 from deepctl.fsutil import ensure_private_dir
 from deepctl.kubespray.downloads import DEFAULT_ARCH, Download
 from deepctl.kubespray.downloads import evaluate_downloads as evaluate
-from deepctl.kubespray.source import KubesprayTree
+from deepctl.kubespray.source import KubesprayTree, tree_digest
 from deepctl.kubevars.host_classes import equivalence_classes, host_groups
 from deepctl.kubevars.render import HOSTS_FILE, render_hosts, render_inventory, write_inventory
 
@@ -92,17 +96,27 @@ def evaluate_downloads(
     arch = dict(architectures or {})
     document = render_hosts(cluster)
     hosts = representatives(document, arch)
-    files = render_inventory(cluster, "artifacts list", reduced_hosts(document, set(hosts)))
+    chosen = set(hosts)
+    host_arch = {h: a for h, a in arch.items() if h in chosen}
+    files = render_inventory(cluster, "artifacts list", reduced_hosts(document, chosen))
+    key = evaluation_cache.evaluation_key(tree_digest(tree.path), files, hosts, host_arch)
+    per_host = evaluation_cache.load(key)
+    if per_host is None:
+        per_host = _evaluate(tree, files, hosts, host_arch)
+        evaluation_cache.store(key, per_host)
+    return merge([per_host.get(h, []) for h in hosts])
+
+
+def _evaluate(tree: KubesprayTree, files: dict[str, str], hosts: list[str],
+              architectures: Mapping[str, str]) -> dict[str, list[Download]]:
     with tempfile.TemporaryDirectory(prefix="deepctl-artifacts-") as tmp:
         inventory = ensure_private_dir(Path(tmp) / "inventory")
         write_inventory(inventory, files)
         try:
-            per_host = evaluate(tree.path, inventory / HOSTS_FILE, hosts,
-                                {h: a for h, a in arch.items() if h in set(hosts)})
+            return evaluate(tree.path, inventory / HOSTS_FILE, hosts, architectures)
         except AnsibleError as exc:
             raise ArtifactError(
                 exc.message,
                 hint="check that the Kubespray tree is v2.31.0 (`deepctl kubespray fetch`) and that "
                 "the spec passes `deepctl validate`",
             ) from exc
-    return merge(list(per_host.values()))
