@@ -18,6 +18,7 @@ from deepctl.artifacts import evaluation_cache, kubespray_items
 from deepctl.clusterspec.loader import load_spec_text
 from deepctl.kubespray.downloads import Download
 from deepctl.kubespray.source import KubesprayTree
+from deepctl.kubevars.render import render_hosts
 
 SPEC = """\
 apiVersion: deepctl/v1alpha1
@@ -137,3 +138,23 @@ def test_the_key_covers_every_input() -> None:
                     (*base[:2], ["cp1", "gpu1"], *base[3:]), (*base[:3], {"cp1": "aarch64"}, base[4]),
                     (*base[:4], "2.19.0"), (base[0], {**base[1], "group_vars/all/x.yml": ""}, *base[2:])):
         assert evaluation_cache.evaluation_key(*changed) != key  # type: ignore[arg-type]
+
+
+def test_of_the_control_planes_only_the_download_delegate_is_evaluated(
+        tmp_path: Path, ansible: RecordingAnsible) -> None:
+    hosts = "".join(f"    - {{name: cp{i}, address: 192.0.2.1{i}, roles: [control-plane, etcd]}}\n"
+                    for i in (2, 3))
+    text = (SPEC % "1.4.2").replace("  kubesprayVars:", hosts + "  kubesprayVars:")
+    cluster = load_spec_text(text, tmp_path / "c.yaml").cluster
+    document = render_hosts(cluster)
+    assert kubespray_items.representatives(document, {}) == ["cp1", "cp2", "cp3", "gpu1"]
+    assert kubespray_items.evaluated_hosts(document, {}) == ["cp1", "gpu1"]
+    assert kubespray_items.evaluated_hosts(document, {"gpu2": "aarch64"}) == ["cp1", "gpu1", "gpu2"]
+    assert kubespray_items.evaluated_hosts(document, {}, own_delegate=True) == [
+        "cp1", "cp2", "cp3", "gpu1"]
+    kubespray = tree(tmp_path)
+    kubespray_items.evaluate_downloads(cluster, kubespray)
+    own = load_spec_text(text.replace("  kubesprayVars:\n", "  kubesprayVars:\n    download_delegate: cp3\n"),
+                         tmp_path / "c.yaml").cluster
+    kubespray_items.evaluate_downloads(own, kubespray)
+    assert ansible.calls == [["cp1", "gpu1"], ["cp1", "cp2", "cp3", "gpu1"]]
