@@ -15,7 +15,6 @@ state directory; the job directory is removed from the executor.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import shlex
@@ -37,25 +36,12 @@ from deepctl.clusterspec.models import Cluster
 from deepctl.errors import SSHError
 from deepctl.executor.target import ExecutorTarget, ssh_argv
 from deepctl.fsutil import ensure_private_dir
+from deepctl.kubespray.source import tree_digest
 from deepctl.state import StateDir
 
 INVENTORY_OVERRIDES = "zz-deepctl-executor.yml"  # read after hosts.yaml: its host vars win
 JOBS_DIR = ".cache/deepctl/jobs"  # under the executor user's home
 TREES_DIR = ".cache/deepctl/trees"  # Kubespray trees by content hash, kept between runs
-
-
-def tree_digest(tree: Path) -> str:
-    """The content hash of a Kubespray tree (paths, modes and bytes; ``.git`` left out)."""
-    digest = hashlib.sha256()
-    for path in sorted(tree.rglob("*")):
-        relative = path.relative_to(tree)
-        if ".git" in relative.parts or path.is_dir():
-            continue
-        kind = b"l" if path.is_symlink() else b"x" if os.access(path, os.X_OK) else b"f"
-        body = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
-        digest.update(b"%s\0%s\0%d\0" % (str(relative).encode(), kind, len(body)))
-        digest.update(body)
-    return digest.hexdigest()
 
 
 def remote_state(target: ExecutorTarget, digest: str) -> tuple[str, bool]:

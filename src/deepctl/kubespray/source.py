@@ -7,6 +7,7 @@ deepctl source checkout) when populated -> ``~/.cache/deepctl/kubespray/<tag>``,
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -43,9 +44,28 @@ def is_populated(path: Path) -> bool:
     ) and (path / "roles").is_dir()
 
 
-def cache_root() -> Path:
+def cache_home() -> Path:
+    """deepctl's cache directory (``$XDG_CACHE_HOME/deepctl``, else ``~/.cache/deepctl``)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "deepctl" / "kubespray"
+    return Path(base) / "deepctl"
+
+
+def cache_root() -> Path:
+    return cache_home() / "kubespray"
+
+
+def tree_digest(tree: Path) -> str:
+    """The content hash of a Kubespray tree (paths, modes and bytes; ``.git`` left out)."""
+    digest = hashlib.sha256()
+    for path in sorted(tree.rglob("*")):
+        relative = path.relative_to(tree)
+        if ".git" in relative.parts or path.is_dir():
+            continue
+        kind = b"l" if path.is_symlink() else b"x" if os.access(path, os.X_OK) else b"f"
+        body = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+        digest.update(b"%s\0%s\0%d\0" % (str(relative).encode(), kind, len(body)))
+        digest.update(body)
+    return digest.hexdigest()
 
 
 def cache_path(tag: str = KUBESPRAY_TAG) -> Path:

@@ -1,8 +1,11 @@
 """Read a cluster through its admin kubeconfig: the only I/O of ``deepctl status``.
 
-Uses the ``kubernetes`` client (imported here only, so ``deepctl --help`` stays fast) with a
-short timeout and one retry. Responses are kept as the API's own JSON (``_preload_content=False``)
-for :func:`deepctl.status.assess.assess`. Any failure to reach or use the API is an
+Uses the ``kubernetes`` client's :class:`ApiClient` (imported here only, so ``deepctl --help``
+stays fast) for the kubeconfig's auth and TLS, with a short timeout and one retry. Lists are
+read by path, not through the generated API classes (``CoreV1Api`` & co.: importing them
+builds a pydantic validator for each of their thousands of methods, and their models are
+not used), and each page is decoded once as plain JSON (:mod:`deepctl.status.pages`) for
+:func:`deepctl.status.assess.assess`. Any failure to reach or use the API is an
 :class:`ApiUnreachable` naming the endpoint and the kubeconfig; the credentials never appear
 in messages.
 """
@@ -17,19 +20,19 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from deepctl.errors import ApiUnreachable
 from deepctl.status.deadline import DeadlineExceeded, within
 from deepctl.status.model import ApiObject, ClusterData
 from deepctl.status.nodes import gpu_pod, node_fields
+from deepctl.status.pages import NotAList, Shape, decode_page
 
 _CONNECTION_PREFIX = re.compile(r"^(<[^>]*>|HTTPS?Connection\([^)]*\)): ")
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 10.0
 PAGE = 500  # items per list request (kubectl's --chunk-size default)
-KINDS = (("Deployment", "list_namespaced_deployment"),
-         ("DaemonSet", "list_namespaced_daemon_set"),
-         ("StatefulSet", "list_namespaced_stateful_set"))
+WORKLOAD_KINDS = ("deployments", "daemonsets", "statefulsets")  # apps/v1, in this order
 
 
 def _hint(kubeconfig: Path) -> str:
@@ -54,59 +57,61 @@ def api_client(kubeconfig: Path) -> Any:
 
 
 class _Reader:
-    """Calls list endpoints and turns every failure into :class:`ApiUnreachable`."""
+    """Reads list endpoints by path through the client's :class:`ApiClient` (its auth and TLS)
+    and turns every failure into :class:`ApiUnreachable`."""
 
     def __init__(self, api: Any, kubeconfig: Path) -> None:
         self.api = api
         self.kubeconfig = kubeconfig
         self.endpoint = str(api.configuration.host)
 
-    def items(self, call: Callable[..., Any], *args: Any, missing_ok: bool = False,
+    def items(self, path: str, *, shape: Shape = "whole", missing_ok: bool = False,
               keep: Callable[[ApiObject], ApiObject | None] | None = None,
-              **kwargs: Any) -> list[ApiObject] | None:
-        """Every item of a list, read in pages of :data:`PAGE` (``limit``/``continue``, as
-        kubectl does); ``keep`` trims each item (or drops it: None) as its page arrives, so
-        only what is kept stays in memory."""
+              query: tuple[tuple[str, str], ...] = ()) -> list[ApiObject] | None:
+        """Every item of the list at ``path``, read in pages of :data:`PAGE` (``limit``/
+        ``continue``, as kubectl does); ``shape`` decodes only the fields status reads of
+        nodes and pods (:mod:`deepctl.status.pages`); ``keep`` trims each item (or drops it:
+        None) as its page arrives, so only what is kept stays in memory."""
         out: list[ApiObject] = []
         token: str | None = None
         while True:
-            body = self._page(call, args, kwargs, token, missing_ok)
-            if body is None:
+            data = self._page(path, query, token, missing_ok)
+            if data is None:
                 return None
-            items: list[Any] = body["items"]
-            kind = str(body.get("kind", ""))
-            # List responses leave kind out of their items; put it back for the assessment.
-            item_kind = kind[:-4] if kind.endswith("List") else kind
-            for item in items:
-                if isinstance(item, dict):
-                    whole: ApiObject = {"kind": item_kind, **item}
-                    kept = keep(whole) if keep is not None else whole
-                    if kept is not None:
-                        out.append(kept)
-            token = str((body.get("metadata") or {}).get("continue") or "") or None
+            try:
+                page = decode_page(data, shape)
+            except NotAList as exc:
+                raise self._error(str(exc)) from None
+            for item in page.items:
+                kept = keep(item) if keep is not None else item
+                if kept is not None:
+                    out.append(kept)
+            token = page.continue_token
             if token is None:
                 return out
 
-    def _page(self, call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
-              token: str | None, missing_ok: bool) -> dict[str, Any] | None:
+    def _page(self, path: str, query: tuple[tuple[str, str], ...], token: str | None,
+              missing_ok: bool) -> bytes | None:
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError
 
-        paging: dict[str, Any] = {"limit": PAGE, **({"_continue": token} if token else {})}
+        params = [*query, ("limit", str(PAGE)), *((("continue", token),) if token else ())]
         try:
-            response = call(*args, _preload_content=False,
-                            _request_timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
-                            **paging, **kwargs)
-            body = json.loads(response.data)
-        except ApiException as exc:
-            if missing_ok and exc.status == 404:
-                return None
-            raise self._error(_api_reason(exc)) from None
-        except (HTTPError, OSError, ValueError) as exc:
+            request = self.api.param_serialize(
+                method="GET", resource_path=path, query_params=params,
+                header_params={"Accept": "application/json"}, auth_settings=["BearerToken"])
+            response = self.api.call_api(
+                *request, _request_timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
+            data = response.read()
+        except ApiException as exc:  # the client's own (TLS) failures
+            raise self._error(_api_reason(exc.status, exc.reason, exc.body)) from None
+        except (HTTPError, OSError) as exc:
             raise self._error(_network_reason(exc)) from None
-        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-            raise self._error("the response is not a Kubernetes list")
-        return body
+        if missing_ok and response.status == 404:
+            return None
+        if not 200 <= response.status <= 299:
+            raise self._error(_api_reason(response.status, response.reason, data))
+        return bytes(data)
 
     def _error(self, reason: str) -> ApiUnreachable:
         return ApiUnreachable(
@@ -116,11 +121,12 @@ class _Reader:
         )
 
 
-def _api_reason(exc: Any) -> str:
+def _api_reason(code: Any, reason: Any, body: Any) -> str:
+    """``HTTP 401 Unauthorized: <the Status object's message>``."""
     message = ""
     with contextlib.suppress(TypeError, ValueError, AttributeError):
-        message = str(json.loads(exc.body).get("message", ""))
-    status = f"HTTP {exc.status} {exc.reason}" if exc.status else str(exc.reason)
+        message = str(json.loads(body).get("message", ""))
+    status = f"HTTP {code} {reason}" if code else str(reason)
     return f"{status}{': ' + message if message else ''}"
 
 
@@ -169,22 +175,19 @@ def remove_certificate_files() -> None:
 
 def _read_all(api: Any, reader: _Reader, workload_namespaces: list[str],
               service_namespaces: list[str]) -> ClusterData:
-    from kubernetes import client
-
     try:
-        core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
-        nodes = reader.items(core.list_node, keep=node_fields) or []
+        nodes = reader.items("/api/v1/nodes", shape="node", keep=node_fields) or []
         # only running pods, and of those only what GPU requests need (gpu_pod)
-        pods = reader.items(core.list_pod_for_all_namespaces, keep=gpu_pod,
-                            field_selector="status.phase=Running") or []
+        pods = reader.items("/api/v1/pods", shape="pod", keep=gpu_pod,
+                            query=(("fieldSelector", "status.phase=Running"),)) or []
         workloads = {
-            ns: [item for kind, method in KINDS for item in reader.items(getattr(apps, method), ns) or []]
+            ns: [item for kind in WORKLOAD_KINDS
+                 for item in reader.items(f"/apis/apps/v1/namespaces/{quote(ns, safe='')}/{kind}") or []]
             for ns in workload_namespaces
         }
-        policies = reader.items(client.CustomObjectsApi(api).list_cluster_custom_object,
-                                "nvidia.com", "v1", "clusterpolicies", missing_ok=True)
-        classes = reader.items(client.StorageV1Api(api).list_storage_class) or []
-        services = {ns: reader.items(core.list_namespaced_service, ns) or []
+        policies = reader.items("/apis/nvidia.com/v1/clusterpolicies", missing_ok=True)
+        classes = reader.items("/apis/storage.k8s.io/v1/storageclasses") or []
+        services = {ns: reader.items(f"/api/v1/namespaces/{quote(ns, safe='')}/services") or []
                     for ns in service_namespaces}
     finally:
         api.close()

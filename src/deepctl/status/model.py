@@ -8,7 +8,9 @@ the screen and ``--json`` show.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -147,21 +149,36 @@ class StatusReport:
         return [p for p in self.problems if p.severity == "error"]
 
     def to_json(self) -> dict[str, Any]:
-        """The report as one JSON document (camelCase keys)."""
-        raw = dataclasses.asdict(self)
-        for run in raw["history"]:
+        """The report as one JSON document (camelCase keys): what ``dataclasses.asdict`` and
+        camelCased keys give, built in one pass (asdict deep-copies every value, 5,000 rows
+        of nodes take it a second)."""
+        data = _plain(self)
+        for run in data["history"]:
             run.pop("stages", None)  # per-stage detail is `deepctl runs --json`'s
-        data = _camel(raw)
         assert isinstance(data, dict)
         return data
 
 
-def _camel(value: Any) -> Any:
+_LEAVES = (str, int, float, bool, type(None))
+
+
+@functools.cache
+def _field_keys(cls: type) -> tuple[tuple[str, str], ...]:
+    """(attribute, JSON key) of each field of a dataclass."""
+    return tuple((f.name, _camel_key(f.name)) for f in dataclasses.fields(cls))
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, dicts, lists and tuples -> JSON values, every key camelCased."""
+    if isinstance(value, _LEAVES):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {key: _plain(getattr(value, name)) for name, key in _field_keys(type(value))}
     if isinstance(value, dict):
-        return {_camel_key(k): _camel(v) for k, v in value.items()}
+        return {_camel_key(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_camel(v) for v in value]
-    return value
+        return [_plain(v) for v in value]
+    return copy.deepcopy(value)
 
 
 def _camel_key(key: Any) -> Any:

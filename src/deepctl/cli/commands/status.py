@@ -6,7 +6,9 @@ Exit codes: 0 healthy (or not deployed yet), 1 degraded, 2 spec error, 4 API unr
 from __future__ import annotations
 
 import contextlib
+import gc
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -53,18 +55,38 @@ def run(spec: Path, *, state_dir: Path | None, as_json: bool, watch: bool, inter
         raise UsageError("--watch and --json cannot be combined",
                          hint="for scripts, run "
                          f"`{deepctl_command('status', spec, '--json')}` periodically")
-    ws = open_workspace(spec, state_dir, create=False)
+    with gc_paused():
+        ws = open_workspace(spec, state_dir, create=False)
     if watch:
         raise typer.Exit(watch_status(ws, interval, stdout(), timeout, all_nodes))
-    report = status_report(ws, timeout_s=timeout)  # one deadline for reading the cluster
-    if as_json:
-        print_json({**report.to_json(), "spec": str(ws.spec.path), "stateDir": str(ws.state.root),
-                    "kubeconfig": str(ws.state.kubeconfig)})
-    else:
-        console = stdout()
-        with natural_width(console):  # off a terminal: every name whole
-            console.print(render(report, ws, console, all_nodes))
+    with gc_paused():
+        report = status_report(ws, timeout_s=timeout)  # one deadline for reading the cluster
+        if as_json:
+            print_json({**report.to_json(), "spec": str(ws.spec.path),
+                        "stateDir": str(ws.state.root), "kubeconfig": str(ws.state.kubeconfig)})
+        else:
+            console = stdout()
+            with natural_width(console):  # off a terminal: every name whole
+                console.print(render(report, ws, console, all_nodes))
     raise typer.Exit(exit_code(report))
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block, back as it was after.
+
+    At 5,000 nodes status builds about a million small objects (the spec's models, the pages'
+    dicts, the rows) that all stay alive until it has printed; every automatic full
+    collection walks all of them again, about a third of the command's CPU time for no
+    garbage (what status builds holds no reference cycles to free early).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def watch_status(ws: Workspace, interval: float, console: Console, timeout: float = 30,
@@ -104,7 +126,8 @@ def _snapshot(ws: Workspace, interval: float, console: Console | None = None,
     footer = Text(f"updated {datetime.now():%H:%M:%S}, every {interval:g}s; Ctrl-C to stop",
                   style="dim")
     try:
-        report = status_report(ws, timeout_s=timeout)
+        with gc_paused():
+            report = status_report(ws, timeout_s=timeout)
     except ApiUnreachable as error:
         message = Text.assemble(("error: ", "bold red"), error.message)
         return Group(message, Text(f"hint: {error.hint}"), footer), error.exit_code
