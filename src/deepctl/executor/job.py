@@ -15,6 +15,7 @@ state directory; the job directory is removed from the executor.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import shlex
