@@ -28,7 +28,7 @@ from deepctl.executor.job import TREES_DIR, JobBuilder, tree_digest
 from deepctl.executor.target import ExecutorTarget, Login
 from deepctl.fsutil import atomic_write, ensure_private_dir
 from tests.harness import HostFarm, HostProfile
-from tests.integration.engine_support import STANDIN, deepctl, write_spec
+from tests.integration.engine_support import STANDIN, deepctl, wait_for, write_spec
 from tests.integration.test_addons import helm_calls, workspace
 from tests.integration.test_executor import TOOLS, VENV_BIN, make_executor, use_executor
 
@@ -157,8 +157,11 @@ def test_old_trees_are_pruned_when_a_new_one_is_sent(ssh_host_farm: HostFarm,
         (trees / digest[name]).mkdir()
         (trees / digest[name] / "cluster.yml").write_text("---\n")
         os.utime(trees / digest[name], (now - age, now - age))
-    holder = subprocess.Popen(["flock", "-s", str(trees / digest["held"]), "sleep", "300"])
+    locked = tmp_path / "locked"
+    holder = subprocess.Popen(["flock", "-s", str(trees / digest["held"]), "sh", "-c",
+                               f"touch {locked}; exec sleep 300"])  # a worker running on it
     try:
+        wait_for(locked.exists, 30)
         done = deepctl("executor", "check", str(spec), cwd=tmp_path)
     finally:
         holder.kill()

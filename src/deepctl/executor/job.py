@@ -7,10 +7,13 @@ The Kubespray tree is sent once and kept on the executor by content hash
 with paths there: deepctl's own playbooks when the run uses one, the inventory
 (plus ``zz-deepctl-executor.yml``, which points each host's key at ``keys/``), the SSH keys,
 the cluster's ``known_hosts`` (host keys checked from the executor too), deepctl's
-``ansible.cfg`` rendered with those paths, deepctl's filter plugins, and, under
+``ansible.cfg`` rendered with those paths, deepctl's filter plugins, the files of this
+machine the playbook's variables name (each a :class:`ControllerFile`: copied to
+``files/I/NAME``, 0600, and the variable rewritten to the copy), and, under
 ``artifacts/IDENT/`` (which the worker streams back), the fact cache and Kubespray's
 ``artifacts_dir``/``credentials_dir``. After the run those three are copied back into the
-state directory; the job directory is removed from the executor.
+state directory; the job directory is removed from the executor. When a new tree is sent,
+old ones are pruned (:func:`prune_script`).
 """
 
 from __future__ import annotations
