@@ -84,7 +84,9 @@ class ControllerFile(str):
     manifests and Secrets deepctl wrote, a mirrored chart archive. It is a ``str`` (the path),
     so a run here reads the file where it is; a run on an executor carries a private copy in
     its job and the variable names that copy there (:mod:`deepctl.executor.job`). Every
-    path a playbook variable gives is one of these: the one way files reach the executor."""
+    file of this machine a playbook reads through a variable is one of these: the one way
+    such files reach the executor (Kubespray's ``artifacts_dir``/``credentials_dir``, which
+    come back too, are the job builder's own)."""
 
     __slots__ = ()
 
