@@ -75,3 +75,55 @@ def test_tree_digest_follows_content_not_git(tmp_path: Path) -> None:
     assert tree_digest(tmp_path) == first
     (tmp_path / "roles" / "main.yml").write_text("a: 2\n")
     assert tree_digest(tmp_path) != first
+
+
+def test_files_named_by_variables_are_carried_and_renamed_in_the_job() -> None:
+    from deepctl.ansible.runner import ControllerFile, PlaybookRun
+    from deepctl.executor.job import carry_paths, job_files
+
+    values, secret = ControllerFile("/run/files/a.values.yaml"), ControllerFile("/state/s.yaml")
+    extravars = {"releases": [{"values_file": values, "chart_file": "", "name": "a"}],
+                 "secrets": [{"path": secret}], "manifests": (values,), "n": 3, "plain": "/x"}
+    run = PlaybookRun(Path("/d"), Path("/p.yml"), Path("/inv"), extravars=extravars)
+    assert run.files == [values, secret]  # each once, in order; a plain string is no file
+    carried = job_files(run.files, "/home/r/job")
+    assert carried == {"/run/files/a.values.yaml": "/home/r/job/files/0/a.values.yaml",
+                       "/state/s.yaml": "/home/r/job/files/1/s.yaml"}
+    assert carry_paths(extravars, carried) == {
+        "releases": [{"values_file": "/home/r/job/files/0/a.values.yaml", "chart_file": "",
+                      "name": "a"}],
+        "secrets": [{"path": "/home/r/job/files/1/s.yaml"}],
+        "manifests": ["/home/r/job/files/0/a.values.yaml"], "n": 3, "plain": "/x"}
+    assert values == "/run/files/a.values.yaml"  # here: the path itself
+
+
+def test_pruning_keeps_the_current_the_last_used_the_recent_and_the_held(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import time
+
+    from deepctl.executor.job import TREES_DIR, prune_script
+
+    trees = tmp_path / TREES_DIR
+    now = time.time()
+    ages = [600, 1200, 1800, 2400, 7200, 10800, 14400, 18000]  # seconds since last use
+    names = [f"{i:064x}" for i in range(1, len(ages) + 1)]
+    for name, age in zip(names, ages, strict=True):
+        (trees / name).mkdir(parents=True)
+        os.utime(trees / name, (now - age, now - age))
+    (trees / "not-a-tree").mkdir()
+    (trees / ".incoming.x").mkdir()  # a send under way
+    locked = tmp_path / "locked"
+    held = subprocess.Popen(["flock", "-s", str(trees / names[5]), "sh", "-c",
+                             f"touch {locked}; exec sleep 60"])  # a worker running on it
+    try:
+        while not locked.exists():
+            time.sleep(0.05)
+        subprocess.run(["sh", "-c", prune_script(names[7])], env={**os.environ,
+                       "HOME": str(tmp_path)}, check=True)
+    finally:
+        held.kill()
+        held.wait()
+    # the current (8), the 3 used last (1-3), one used within the hour (4), the held (6)
+    assert sorted(p.name for p in trees.iterdir()) == sorted(
+        [".incoming.x", "not-a-tree", *(names[i] for i in (0, 1, 2, 3, 5, 7))])

@@ -21,6 +21,7 @@ from deepctl.addons.registry import Addon, Release, get_addon
 from deepctl.addons.secrets import addon_secrets
 from deepctl.addons.slurm import slurm_layout
 from deepctl.addons.values import addon_context, nfs_server_address, render_values
+from deepctl.ansible.runner import ControllerFile
 from deepctl.clusterspec.models import Cluster
 from deepctl.errors import DeepctlError
 from deepctl.fsutil import atomic_write, ensure_private_dir
@@ -76,13 +77,13 @@ def _release_var(plan: ReleasePlan, values_file: Path) -> dict[str, Any]:
         "namespace": plan.release.namespace,
         "chart": chart.name,
         "chart_ref": source.ref,
-        "chart_file": source.file or "",
+        "chart_file": ControllerFile(source.file) if source.file else "",
         "repo_name": source.repo_name,
         "repo_url": source.repo_url,
         "oci": source.oci,
         "version": plan.version,
         "timeout": plan.release.timeout,
-        "values_file": str(values_file),
+        "values_file": ControllerFile(values_file),
     }
 
 
@@ -98,7 +99,7 @@ def write_plan(plan: AddonPlan, work_dir: Path) -> dict[str, Any]:
     for name, text in plan.manifests.items():
         path = files / name
         atomic_write(path, text, mode=0o600)
-        manifests.append(str(path))
+        manifests.append(ControllerFile(path))
     return {"deepctl_addon": plan.addon.name, "deepctl_releases": releases,
             "deepctl_manifests": manifests}
 
@@ -159,7 +160,7 @@ def prepare_addon(
     extravars = write_plan(plan, work_dir)
     extravars["deepctl_remote_dir"] = remote_dir
     extravars["deepctl_secrets"] = [
-        {"name": s.name, "namespace": s.namespace, "path": str(s.path)}
+        {"name": s.name, "namespace": s.namespace, "path": ControllerFile(s.path)}
         for s in addon_secrets(cluster, addon.name, ws.state)
     ]
     playbooks: list[AddonPlaybook] = []

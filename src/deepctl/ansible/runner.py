@@ -79,6 +79,37 @@ def find_tools() -> AnsibleTools:
     return AnsibleTools(ansible_playbook_binary(), playbook_exec_binary())
 
 
+class ControllerFile(str):
+    """A playbook variable's value that names a file on this machine: values files,
+    manifests and Secrets deepctl wrote, a mirrored chart archive. It is a ``str`` (the path),
+    so a run here reads the file where it is; a run on an executor carries a private copy in
+    its job and the variable names that copy there (:mod:`deepctl.executor.job`). Every
+    file of this machine a playbook reads through a variable is one of these: the one way
+    such files reach the executor (Kubespray's ``artifacts_dir``/``credentials_dir``, which
+    come back too, are the job builder's own)."""
+
+    __slots__ = ()
+
+
+def controller_files(value: Any) -> list[ControllerFile]:
+    """Pure: the :class:`ControllerFile` s in playbook variables (nested dicts and lists),
+    each once, in the order met."""
+    found: dict[str, ControllerFile] = {}
+
+    def walk(item: Any) -> None:
+        if isinstance(item, ControllerFile):
+            found.setdefault(str(item), item)
+        elif isinstance(item, Mapping):
+            for inner in item.values():
+                walk(inner)
+        elif isinstance(item, list | tuple):
+            for inner in item:
+                walk(inner)
+
+    walk(value)
+    return list(found.values())
+
+
 @dataclass
 class PlaybookRun:
     private_data_dir: Path
@@ -96,6 +127,12 @@ class PlaybookRun:
     fact_cache: Path | None = None
     # spec.executor: builds the job that runs there (deepctl.executor.job); None: run here
     remote: Callable[[PlaybookRun, dict[str, str]], RemoteJob] | None = None
+
+    @property
+    def files(self) -> list[ControllerFile]:
+        """The files of this machine the playbook's variables name (an executor's job
+        carries them)."""
+        return controller_files(self.extravars)
 
 
 @dataclass

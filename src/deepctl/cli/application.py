@@ -195,6 +195,7 @@ def preflight(
     timeout: Annotated[
         float, typer.Option("--timeout", min=0.1, help="Per-host SSH timeout in seconds.")
     ] = 10.0,
+    executor: ExecutorOpt = None,
 ) -> None:
     """Check every host over SSH before touching any: OS, resources, ports, identity, GPUs.
 
@@ -206,7 +207,8 @@ def preflight(
     from deepctl.cli.commands import preflight as impl
 
     impl.run(spec, state_dir=state_dir, as_json=json_output, strict=strict,
-             accept_new_hosts=accept_new_hosts, concurrency=concurrency, timeout=timeout)
+             accept_new_hosts=accept_new_hosts, concurrency=concurrency, timeout=timeout,
+             executor=executor)
 
 
 @app.command()

@@ -7,14 +7,18 @@ The Kubespray tree is sent once and kept on the executor by content hash
 with paths there: deepctl's own playbooks when the run uses one, the inventory
 (plus ``zz-deepctl-executor.yml``, which points each host's key at ``keys/``), the SSH keys,
 the cluster's ``known_hosts`` (host keys checked from the executor too), deepctl's
-``ansible.cfg`` rendered with those paths, deepctl's filter plugins, and, under
+``ansible.cfg`` rendered with those paths, deepctl's filter plugins, the files of this
+machine the playbook's variables name (each a :class:`ControllerFile`: copied to
+``files/I/NAME``, 0600, and the variable rewritten to the copy), and, under
 ``artifacts/IDENT/`` (which the worker streams back), the fact cache and Kubespray's
 ``artifacts_dir``/``credentials_dir``. After the run those three are copied back into the
-state directory; the job directory is removed from the executor.
+state directory; the job directory is removed from the executor. When a new tree is sent,
+old ones are pruned (:func:`prune_script`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -22,7 +26,7 @@ import shlex
 import shutil
 import subprocess
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,9 +36,9 @@ import yaml
 from deepctl.ansible import settings as ansible_settings
 from deepctl.ansible.environment import FILTER_PLUGINS, runner_kwargs
 from deepctl.ansible.remote import CountingStream, RemoteJob
-from deepctl.ansible.runner import PlaybookRun
+from deepctl.ansible.runner import ControllerFile, PlaybookRun
 from deepctl.clusterspec.models import Cluster
-from deepctl.errors import SSHError
+from deepctl.errors import AnsibleError, SSHError
 from deepctl.executor.target import ExecutorTarget, ssh_argv
 from deepctl.fsutil import ensure_private_dir
 from deepctl.kubespray.source import tree_digest
@@ -48,8 +52,9 @@ TREES_DIR = ".cache/deepctl/trees"  # Kubespray trees by content hash, kept betw
 def remote_state(target: ExecutorTarget, digest: str) -> tuple[str, bool]:
     """The executor user's home, and whether the tree ``digest`` is kept there (one round
     trip)."""
-    argv = ssh_argv(target, f'printf "%s\\n" "$HOME"; test -d "$HOME/{TREES_DIR}/{digest}" '
-                            "&& echo kept; true")
+    tree = f'"$HOME/{TREES_DIR}/{digest}"'
+    argv = ssh_argv(target, f'printf "%s\\n" "$HOME"; test -d {tree} && touch -c {tree} '
+                            "&& echo kept; true")  # a use: it is kept from pruning a while
     done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
                           check=False)
     lines = done.stdout.decode("utf-8", errors="replace").splitlines()
@@ -83,6 +88,37 @@ def send_tree(target: ExecutorTarget, tree: Path, remote: str) -> int:
                            hint="check free space in the executor user's home: "
                            f"`{target.check_command}`")
     return counter.count
+
+
+KEEP_TREES = 3  # besides the one in use: the trees used last, kept when a new one comes
+IDLE_MINUTES = 60  # a tree used (found kept, or a job started on it) since then is kept too
+
+
+def prune_script(current: str, keep: int = KEEP_TREES, idle_minutes: int = IDLE_MINUTES) -> str:
+    """Pure: the shell script that prunes ``~/.cache/deepctl/trees`` on the executor after
+    the tree ``current`` was sent. Kept: ``current``, the ``keep`` used last (a use touches
+    the tree's directory), any used within ``idle_minutes``, and any a running worker holds
+    (each job takes a shared ``flock`` on its tree; a tree is removed under an exclusive
+    one, taken without waiting). Without ``flock`` on the executor nothing is pruned.
+    Leftovers of an interrupted send (a day old) or prune go too."""
+    return (f'cd "$HOME/{TREES_DIR}" 2>/dev/null || exit 0; '
+            "command -v flock >/dev/null 2>&1 || exit 0; n=0; "
+            "for d in $(ls -1t); do "
+            f'case "$d" in *[!0-9a-f]*|{current}) continue;; esac; '
+            '[ ${#d} -eq 64 ] || continue; n=$((n+1)); '
+            f'[ $n -le {int(keep)} ] && continue; '
+            f'[ -z "$(find "$d" -maxdepth 0 -mmin -{int(idle_minutes)})" ] || continue; '
+            """flock -n -x "$d" sh -c 'mv -T "$1" ".pruned.$1" && rm -rf ".pruned.$1"' _ "$d"; """
+            "done; find . -maxdepth 1 \\( -name '.pruned.*' -o -name '.incoming.*' -mmin +1440 "
+            "\\) -exec rm -rf {} + 2>/dev/null; true")
+
+
+def prune_trees(target: ExecutorTarget, current: str) -> None:
+    """Prune the executor's old trees (:func:`prune_script`); a failure only leaves them."""
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        subprocess.run(ssh_argv(target, prune_script(current)), stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120,
+                       check=False)
 
 
 def _no_git(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
@@ -152,6 +188,32 @@ def _private_copy(src: Path, dst: Path) -> None:
     dst.chmod(0o600)
 
 
+def job_files(files: Sequence[str], remote: str) -> dict[str, str]:
+    """Pure: where each file of this machine a playbook's variables name goes in the job
+    (``files/I/NAME``: the name kept, a chart archive's too)."""
+    return {str(path): f"{remote}/files/{i}/{Path(path).name}" for i, path in enumerate(files)}
+
+
+def carry_paths(value: Any, carried: Mapping[str, str]) -> Any:
+    """Pure: playbook variables with each :class:`ControllerFile` replaced by its copy in
+    the job (``carried``: :func:`job_files`)."""
+    if isinstance(value, ControllerFile):
+        return carried[str(value)]
+    if isinstance(value, Mapping):
+        return {key: carry_paths(inner, carried) for key, inner in value.items()}
+    if isinstance(value, list | tuple):
+        return [carry_paths(inner, carried) for inner in value]
+    return value
+
+
+def _carry(src: Path, dst: Path, ident: str) -> None:
+    try:
+        _private_copy(src, dst)
+    except FileNotFoundError as error:
+        raise AnsibleError(f"{ident}: {src}, which the playbook reads, is missing here",
+                           hint="rerun the same command (deepctl writes it again)") from error
+
+
 class JobBuilder:
     """Builds :class:`RemoteJob` s for one deepctl run (``PlaybookRun.remote``)."""
 
@@ -170,6 +232,7 @@ class JobBuilder:
             self._tree_remote = f"{self._home}/{TREES_DIR}/{self._digest}"
             if not kept:  # sent once, kept by content hash for every later run
                 self.tree_bytes = send_tree(self.target, self.tree, self._tree_remote)
+                prune_trees(self.target, self._digest)
         token = secrets.token_hex(4)
         remote = f"{self._home}/{JOBS_DIR}/{self.cluster.name}-{run.ident}-{token}"
         control_dir = f"/tmp/deepctl-cp-{token}"  # short: sun_path holds ~100 bytes
@@ -179,8 +242,11 @@ class JobBuilder:
         kwargs = self._stage(run, envvars, stage, remote, control_dir)
         sent = sent_digests(stage / "artifacts" / run.ident)
         quoted, cp = shlex.quote(remote), shlex.quote(control_dir)
+        tree = shlex.quote(self._tree_remote)
+        # the worker holds a shared lock on its tree (fd 9) while it runs: never pruned then
         start = (f"umask 077 && mkdir -p {quoted} && echo $$ > {quoted}/worker.pid && "
-                 f"exec ansible-runner worker --private-data-dir {quoted}")
+                 f"exec 9<{tree} && {{ ! command -v flock >/dev/null || flock -s 9; }} && "
+                 f"touch -c {tree} && exec ansible-runner worker --private-data-dir {quoted}")
         stop = f"kill -TERM $(cat {quoted}/worker.pid) 2>/dev/null; true"
         # a worker still running (its connection dropped): SIGTERM, so that ansible-runner
         # kills ansible-playbook, up to 10 s; then control sockets and the job go
@@ -210,6 +276,9 @@ class JobBuilder:
             inventory_overrides(keys, names, remote), encoding="utf-8")
         if self.state.known_hosts.exists():
             _private_copy(self.state.known_hosts, stage / "known_hosts")
+        carried = job_files(run.files, remote)  # values files, manifests, Secrets: 0600
+        for local, there in carried.items():
+            _carry(Path(local), stage / Path(there).relative_to(remote), run.ident)
         shutil.copytree(FILTER_PLUGINS, stage / "plugins" / "filter",
                         ignore=shutil.ignore_patterns("__pycache__"))
         back = stage / "artifacts" / run.ident
@@ -228,7 +297,7 @@ class JobBuilder:
                for key, value in envvars.items() if key != "PATH"}
         env["ANSIBLE_CONFIG"] = f"{remote}/ansible.cfg"
         env["ANSIBLE_FILTER_PLUGINS"] = f"{remote}/plugins/filter"
-        extravars = {**run.extravars,
+        extravars = {**carry_paths(run.extravars, carried),
                      "artifacts_dir": f"{remote}/artifacts/{run.ident}/kubespray/artifacts",
                      "credentials_dir": f"{remote}/artifacts/{run.ident}/kubespray/credentials"}
         # paths inside the job as sent: transmit makes them relative, the worker joins them

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from deepctl.ansible.runner import ControllerFile
 from deepctl.clusterspec.models import Cluster
 from deepctl.clusterspec.verify import LEVELS, VerifyLevel
 from deepctl.errors import DeepctlError
@@ -181,7 +182,7 @@ class VerifyStage:
         atomic_write(manifest, verify_gpu.smoke_manifest(jobs), mode=0o600)
         names = [j["metadata"]["labels"][verify_gpu.NODE_LABEL] for j in jobs]
         extravars = {
-            "deepctl_smoke_manifest": str(manifest),
+            "deepctl_smoke_manifest": ControllerFile(manifest),
             "deepctl_smoke_namespace": verify_gpu.SMOKE_NAMESPACE,
             "deepctl_smoke_selector": verify_gpu.SMOKE_SELECTOR,
             "deepctl_smoke_jobs": [{"node": n, "job": j["metadata"]["name"]}

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from deepctl.ansible.runner import ControllerFile
 from deepctl.clusterspec.models import Cluster
 from deepctl.clusterspec.verify import VerifyConfig, VerifyLevel
 from deepctl.errors import Canceled
@@ -149,7 +150,7 @@ def apply_and_read(ctx: StageContext, texts: Sequence[str], name: str,
     deadline = max(int(o["spec"].get("activeDeadlineSeconds", 0)) for o in objects
                    if o.get("kind") == "Job")
     extravars = {
-        "deepctl_verify_manifest": str(manifest),
+        "deepctl_verify_manifest": ControllerFile(manifest),
         "deepctl_verify_namespace": m.NAMESPACE,
         "deepctl_verify_selector": SELECTOR,
         "deepctl_verify_jobs": [{"name": i["name"], "logs": i["logs"]} for i in items],

@@ -9,10 +9,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from deepctl.cli.commands.confirm import executor_words
 from deepctl.cli.support import print_json, stdout
 from deepctl.cli.tables import print_table
 from deepctl.errors import ExitCode, PreflightFailed
 from deepctl.executor.check import ExecutorNotReady, check_executor
+from deepctl.executor.target import with_executor
 from deepctl.names import hosts_label, summary
 from deepctl.preflight import GROUPS, PreflightReport, run_preflight
 from deepctl.preflight.summary import FindingGroup, group_notable
@@ -25,34 +27,36 @@ LABELS = {"ok": "[green]ok[/]", "warning": "[yellow]warning[/]", "error": "[red]
 
 def run(
     spec: Path, *, state_dir: Path | None, as_json: bool, strict: bool, accept_new_hosts: bool,
-    concurrency: int, timeout: float,
+    concurrency: int, timeout: float, executor: str | None = None,
 ) -> None:
-    ws = open_workspace(spec, state_dir, strict=strict)
+    # --executor: the executor checked, and the way in to the hosts (executor/way_in.py)
+    ws = with_executor(open_workspace(spec, state_dir, strict=strict), executor)
     report = run_preflight(ws, accept_new_hosts=accept_new_hosts, concurrency=concurrency,
                            timeout=timeout)
-    executor = check_executor(ws, accept_new_hosts=accept_new_hosts)  # spec.executor only
+    checks = check_executor(ws, accept_new_hosts=accept_new_hosts)  # spec or --executor
     code = exit_code(report, strict)
+    again = executor_words(executor)  # in the commands printed to rerun
     if as_json:
         print_json({**report.to_json(), "stateDir": str(ws.state.root), "exitCode": code,
-                    **({"executor": [c.to_json() for c in executor]} if executor else {})})
+                    **({"executor": [c.to_json() for c in checks]} if checks else {})})
         if code:
             raise typer.Exit(code)
         return
     print_report(report, stdout(), str(ws.state.facts_dir))
-    not_ready = [c for c in executor if c.status == "error"]
-    for c in executor:
+    not_ready = [c for c in checks if c.status == "error"]
+    for c in checks:
         stdout().print(f"executor: {MARKS[c.status]} {escape(c.message)}")
     if not_ready:
         raise ExecutorNotReady(
             f"the executor is not ready: {len(not_ready)} check(s) failed",
             hint="; ".join(dict.fromkeys(c.hint for c in not_ready if c.hint))
-            + f"; then rerun `{deepctl_command('preflight', spec)}`")
+            + f"; then rerun `{deepctl_command('preflight', spec, *again)}`")
     if report.has_errors:
         bad = [h.name for h in report.hosts if h.status == "error"]
         raise PreflightFailed(
             f"preflight found errors on {len(bad)} host(s): {summary(bad, counted=False)}",
             hint="fix what is listed above (each error has a fix), then rerun "
-            f"`{deepctl_command('preflight', spec)}`",
+            f"`{deepctl_command('preflight', spec, *again)}`",
         )
     if code:
         warned = [h.name for h in report.hosts if h.status == "warning"]
@@ -60,7 +64,7 @@ def run(
             f"preflight found warnings on {len(warned)} host(s): {summary(warned)}, and "
             "--strict treats warnings as errors",
             hint="fix what is listed above, then rerun "
-            f"`{deepctl_command('preflight', spec, '--strict')}`",
+            f"`{deepctl_command('preflight', spec, '--strict', *again)}`",
         )
 
 
