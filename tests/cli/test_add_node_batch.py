@@ -5,7 +5,6 @@ shows the batch summarised. Nothing is contacted in these tests."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from deepctl.clusterspec.host_batch import cite_in_batch
 from deepctl.errors import SpecProblem

@@ -17,6 +17,7 @@ from deepctl.cli.commands.node_options import (
 from deepctl.clusterspec.syntax import user_problem
 from deepctl.errors import UsageError
 from deepctl.executor.check import require_ready
+from deepctl.shellwords import deepctl_command
 from deepctl.workspace import open_workspace
 
 if TYPE_CHECKING:
@@ -51,7 +52,8 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str | None, address: s
         missing = " and ".join(o for o, v in (("--name", name), ("--address", address))
                                if v is None)
         raise UsageError(f"add-node needs {missing} (one host), or --hosts FILE (a batch)",
-                         hint=f"`deepctl add-node {spec} --name N --address A`")
+                         hint="give the new host's --name and --address, or list the new "
+                         f"workers in a file for --hosts (`{deepctl_command('add-node', '--help')}`)")
     add_one(spec, state_dir=state_dir, name=name, address=address,
             internal_address=internal_address, roles=roles, gpu=gpu, labels=labels,
             taints=taints, yes=yes, accept_new_hosts=accept_new_hosts, as_json=as_json,
