@@ -78,6 +78,10 @@ def test_hosts_is_exclusive_with_the_one_host_options(cli: Invoke, sandbox: Sand
     both = cli("add-node", str(spec), "--hosts", str(batch), "--name", "wk2", "--gpu")
     assert both.exit_code == 2, both.output
     assert "--hosts FILE adds the hosts FILE lists; --name, --gpu are for one host" in both.stderr
+    missing = cli("add-node", str(spec), "--hosts", "nowhere.yaml")
+    assert missing.exit_code == 2, missing.output
+    assert f"error: {sandbox.work / 'nowhere.yaml'}: no such file" in missing.stderr
+    assert "deepctl init" not in missing.stderr  # not a spec: nothing to create it with
     neither = cli("add-node", str(spec), "--address", "192.0.2.13")
     assert neither.exit_code == 2, neither.output
     assert "add-node needs --name (one host), or --hosts FILE (a batch)" in neither.stderr

@@ -81,7 +81,14 @@ def load_host_batch(path: Path, spec: LoadedSpec) -> list[dict[str, Any]]:
     """The entries of the batch file ``path``, valid as new hosts of ``spec``; else
     :class:`SpecError` with every problem (the batch's at FILE:LINE)."""
     name = str(path)
-    text = read_spec_text(path)
+    if not path.is_file():
+        raise SpecError(f"{name}: no such file", hint="give --hosts the YAML file that lists "
+                        "the new hosts, each entry as in spec.hosts")
+    try:
+        text = read_spec_text(path)
+    except SpecError as error:  # said of "the spec file": it is the batch file here
+        error.message = error.message.replace("the spec file", name)
+        raise
     try:
         entries, positions = parse_with_positions(text)
     except YamlPositionError as exc:

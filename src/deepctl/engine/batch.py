@@ -78,8 +78,8 @@ def _file_entries(hosts_file: Path) -> list[dict[str, Any]]:
     """The batch file's mappings, unchecked (:func:`load_host_batch` checks them)."""
     try:
         data = yaml.safe_load(read_spec_text(hosts_file))
-    except yaml.YAMLError:
-        return []  # load_host_batch says where
+    except (yaml.YAMLError, SpecError):
+        return []  # load_host_batch says what and where
     return [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
 
 

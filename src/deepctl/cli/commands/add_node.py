@@ -67,6 +67,7 @@ def add_batch(spec: Path, hosts_file: Path, *, state_dir: Path | None, yes: bool
     from deepctl.engine.display import make_display
     from deepctl.names import summary
 
+    hosts_file = hosts_file.expanduser().absolute()  # the resume hint runs from anywhere
     ws, op = batch_plan_operation(spec, state_dir, hosts_file, chosen)
     check_selection(chosen, list(op.stages))
     if dry_run:
