@@ -181,5 +181,5 @@ def test_the_ssh_key_check_is_the_engines() -> None:
     (``run_operation``); add-node also before it writes the spec. No command does it."""
     callers = sorted(p.relative_to(SRC).as_posix() for p in SRC.rglob("*.py")
                      if "require_usable_keys(" in p.read_text(encoding="utf-8"))
-    assert callers == ["engine/batch.py", "engine/nodes.py", "engine/session.py",
-                       "preflight/__init__.py", "ssh/spec_keys.py"]  # batch: add-node --hosts
+    assert callers == ["engine/nodes.py", "engine/session.py", "preflight/__init__.py",
+                       "ssh/spec_keys.py"]

@@ -21,13 +21,12 @@ from deepctl.clusterspec.edit import add_host_text
 from deepctl.clusterspec.host_batch import load_host_batch
 from deepctl.clusterspec.loader import LoadedSpec, load_spec_text, read_spec_text
 from deepctl.engine.display import Display
-from deepctl.engine.nodes import given_state_dir, join_tried
+from deepctl.engine.nodes import given_state_dir, join_tried, require_keys
 from deepctl.engine.runner import Ledgered
 from deepctl.engine.session import NO_SELECTION, Operation, Selection, plan_operation, run_operation
 from deepctl.errors import DeepctlError, SpecError
 from deepctl.names import summary
 from deepctl.shellwords import deepctl_command
-from deepctl.ssh.spec_keys import require_usable_keys
 from deepctl.stages.context import StageContext
 from deepctl.stages.sequences import DEPLOY_LEDGER_PREFIX, add_node_stages, deploy_stages
 from deepctl.stages.spec_change import missing_hosts
@@ -112,7 +111,7 @@ def prepare_batch(ws: Workspace, entries: list[dict[str, Any]], display: Display
     ``write`` every host is recorded pending, each naming the whole batch."""
     loaded = spec_with_hosts(ws, entries)
     if write:
-        require_usable_keys(ws.spec)  # before anything is recorded or any host contacted
+        require_keys(ws)  # before anything is recorded or any host contacted
         names = list(batch_names(entries))
         pending = load_pending(ws.state)
         state = ws.state.create()

@@ -175,6 +175,12 @@ def prepare_add(ws: Workspace, entry: dict[str, Any], display: Display | None,
     return Workspace(loaded, ws.state)
 
 
+def require_keys(ws: Workspace) -> None:
+    """The spec's SSH keys are usable: checked before a host is recorded pending (add-node of
+    a batch; :func:`prepare_add` for one host)."""
+    require_usable_keys(ws.spec)
+
+
 def refuse_fresh_selection(ws: Workspace, entry: dict[str, Any], selection: Selection,
                            added: tuple[str, LoadedSpec] | None = None) -> None:
     """A host not yet pending has no stage done: refuse names that are not add-node's stages
