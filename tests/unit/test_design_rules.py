@@ -25,7 +25,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "deepctl"
 ENGINE = SRC / "engine"
 # Where a command becomes an Operation (its stages, its ledger prefix, what it establishes):
 # the only engine modules that may name a command.
-COMMAND_OPERATIONS = {"deploy.py", "nodes.py", "lifecycle.py", "verify.py"}
+COMMAND_OPERATIONS = {"deploy.py", "nodes.py", "batch.py", "lifecycle.py", "verify.py"}
 COMMANDS = {"deploy", "add-node", "remove-node", "upgrade", "reset"}
 
 

@@ -362,8 +362,16 @@ def logs(
 @command
 def add_node(
     spec: SpecArg,
-    name: Annotated[str, typer.Option("--name", help="Node name (RFC 1123 label).")],
-    address: Annotated[str, typer.Option("--address", help="Where to reach it over SSH.")],
+    name: Annotated[
+        Optional[str], typer.Option("--name", help="Node name (RFC 1123 label).")  # noqa: UP045
+    ] = None,
+    address: Annotated[
+        Optional[str], typer.Option("--address", help="Where to reach it over SSH.")  # noqa: UP045
+    ] = None,
+    hosts: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--hosts", help="A batch of workers: YAML list of spec.hosts entries."),
+    ] = None,
     internal_address: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option("--internal-address", help="Cluster-internal IP."),
@@ -407,12 +415,13 @@ def add_node(
     (preflight, verify) succeeded.
 
     Examples: `deepctl add-node cluster.yaml --name gpu3 --address 10.0.0.33 --gpu --yes`,
-    `deepctl add-node cluster.yaml --name gpu3 --address 10.0.0.33 --gpu --only preflight`
+    `deepctl add-node cluster.yaml --name gpu3 --address 10.0.0.33 --gpu --only preflight`,
+    `deepctl add-node cluster.yaml --hosts new-workers.yaml --yes` (a batch of workers)
     """
     from deepctl.cli.commands import add_node as impl
     from deepctl.cli.commands.node_options import selection
 
-    impl.add_node(spec, state_dir=state_dir, name=name, address=address,
+    impl.add_node(spec, state_dir=state_dir, name=name, address=address, hosts_file=hosts,
                   internal_address=internal_address, roles=role or [], gpu=gpu,
                   labels=label or [], taints=taint or [], ssh_port=ssh_port, ssh_user=ssh_user,
                   yes=yes, accept_new_hosts=accept_new_hosts, as_json=json_output,

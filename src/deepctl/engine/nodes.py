@@ -120,7 +120,7 @@ def add_node_words(spec: Path, entry: dict[str, Any], state_dir: Path | None = N
     return words + (["--accept-new-hosts"] if accept_new_hosts else [])
 
 
-def _given_state_dir(ws: Workspace) -> Path | None:
+def given_state_dir(ws: Workspace) -> Path | None:
     """The ``--state-dir`` a command needs to find this workspace's state (None: default)."""
     default = StateDir.for_spec(ws.spec.path, ws.cluster.name).root
     return None if ws.state.root == default else ws.state.root
@@ -137,7 +137,7 @@ def add_node_operation(ws: Workspace, entry: dict[str, Any], *, accept_new_hosts
 
     return Operation(
         "add-node", add_node_stages(name, host.roles),
-        shlex.join(str(w) for w in [*add_node_words(ws.spec.path, entry, _given_state_dir(ws),
+        shlex.join(str(w) for w in [*add_node_words(ws.spec.path, entry, given_state_dir(ws),
                                                    accept_new_hosts), "--yes"]),
         selection, params={"host": entry}, accept_new_hosts=accept_new_hosts, on_success=done,
         in_order=True, ledger_prefix="add-node/", forget_on_success=True,
@@ -176,6 +176,12 @@ def prepare_add(ws: Workspace, entry: dict[str, Any], display: Display | None,
     return keep_executor(Workspace(loaded, ws.state), ws)
 
 
+def require_keys(ws: Workspace) -> None:
+    """The spec's SSH keys are usable: checked before a host is recorded pending (add-node of
+    a batch; :func:`prepare_add` for one host)."""
+    require_usable_keys(ws.spec)
+
+
 def refuse_fresh_selection(ws: Workspace, entry: dict[str, Any], selection: Selection,
                            added: tuple[str, LoadedSpec] | None = None) -> None:
     """A host not yet pending has no stage done: refuse names that are not add-node's stages
@@ -196,8 +202,8 @@ def join_tried(ws: Workspace, name: str) -> str | None:
     if marked:
         return str(marked)
     for run in read_all(ws.state):
-        host = run.args.get("host") or {}  # add-node's own option: the host entry
-        if run.command == "add-node" and host.get("name") == name and any(
+        hosts = run.args.get("hosts") or [run.args.get("host") or {}]  # the entry, or a batch's
+        if run.command == "add-node" and name in [h.get("name") for h in hosts] and any(
                 run.stages[s].status in TRIED for s in HOST_CHANGING if s in run.stages):
             return run.id
     return None

@@ -18,7 +18,7 @@ from pathlib import Path
 from deepctl.clusterspec.kubespray_map import large_cluster
 from deepctl.stages.context import StageContext
 from deepctl.stages.kubespray import tree_inputs
-from deepctl.stages.stage import Stage, every_host
+from deepctl.stages.stage import Stage, every_host, named
 
 PLAYBOOK = "playbooks/facts.yml"
 FACT_CACHE_MAX_AGE_S = 86400  # ansible.cfg's fact_caching_timeout (ansible/settings.py)
@@ -51,24 +51,25 @@ def hosts_needing_facts(fact_cache: Path, hosts: Sequence[str], now: float,
     return out
 
 
-def facts_limit(ctx: StageContext, new_host: str) -> str | None:
+def facts_limit(ctx: StageContext, new_hosts: tuple[str, ...]) -> str | None:
     """``--limit`` for add-node's facts: None (every host) below the large-cluster size or
-    when every host needs gathering; else the new host and the hosts without cached facts."""
+    when every host needs gathering; else the new hosts and the hosts without cached facts."""
     hosts = [h.name for h in ctx.cluster.spec.hosts]
     if not large_cluster(ctx.cluster):
         return None
-    needed = dict.fromkeys([new_host, *hosts_needing_facts(ctx.ws.state.fact_cache, hosts,
+    needed = dict.fromkeys([*new_hosts, *hosts_needing_facts(ctx.ws.state.fact_cache, hosts,
                                                              time.time())])
     if set(hosts) <= set(needed):
         return None
     return ",".join(needed)
 
 
-def facts_for_new_host(name: str) -> Stage:
+def facts_for_new_hosts(names: tuple[str, ...]) -> Stage:
     """add-node's ``facts``: every host's facts, gathered or (large clusters) cached."""
+    name = named(names)
 
     def run(ctx: StageContext) -> None:
-        limit = facts_limit(ctx, name)
+        limit = facts_limit(ctx, names)
         every = [h.name for h in ctx.cluster.spec.hosts]
         ctx.ansible.run("facts", PLAYBOOK, limit=limit,
                         spread=limit.split(",") if limit else every)

@@ -13,7 +13,7 @@ from typing import Any
 
 from deepctl.errors import HostKeyMismatch, PlaybookFailed
 from deepctl.stages.context import StageContext
-from deepctl.stages.stage import Stage, first_control_plane
+from deepctl.stages.stage import Stage, first_control_plane, named
 from deepctl.templates import playbook_path
 
 GPU_WAIT_S = 900  # the operator builds/loads the driver, then the toolkit and device plugin
@@ -73,16 +73,22 @@ def wait_for_gpus(ctx: StageContext, stage: str, name: str) -> dict[str, int]:
     return found
 
 
-def gpu_ready(name: str) -> Stage:
+def gpu_ready(names: tuple[str, ...]) -> Stage:
+    """Wait for the GPUs of each new ``gpu: true`` host, one after the other."""
+
+    def gpu_hosts(cluster: Any) -> list[str]:
+        return [n for n in names if (h := cluster.host(n)) is not None and h.gpu]
+
     def run(ctx: StageContext) -> None:
-        wait_for_gpus(ctx, "gpu-ready", name)
+        for name in gpu_hosts(ctx.cluster):
+            wait_for_gpus(ctx, "gpu-ready", name)
 
     def enabled(cluster: Any) -> bool:
-        host = cluster.host(name)
-        return bool(host is not None and host.gpu and cluster.spec.addons.gpu.enabled)
+        return bool(gpu_hosts(cluster) and cluster.spec.addons.gpu.enabled)
 
+    name = named(names)
     return Stage(
         "gpu-ready", f"Wait for {name}'s GPUs",
-        lambda c: f"wait up to {GPU_WAIT_S // 60} min until {name} offers nvidia.com/gpu (or MIG) "
-        "resources, asked on the first control plane",
+        lambda c: f"wait up to {GPU_WAIT_S // 60} min until {named(tuple(gpu_hosts(c)) or names)} "
+        "offers nvidia.com/gpu (or MIG) resources, asked on the first control plane",
         run=run, enabled=enabled, hosts=first_control_plane, rerun=lambda ctx: "always checks")

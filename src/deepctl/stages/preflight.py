@@ -13,7 +13,7 @@ from deepctl.errors import PreflightFailed
 from deepctl.names import summary
 from deepctl.shellwords import deepctl_command
 from deepctl.stages.context import PlanContext, StageContext
-from deepctl.stages.stage import Stage, every_host
+from deepctl.stages.stage import Stage, every_host, named
 
 
 def run_checks(ctx: StageContext, hosts: list[str] | None = None) -> Any:
@@ -80,11 +80,13 @@ PREFLIGHT = Stage("preflight", "Check hosts", _describe, run=_run_all, hosts=eve
                   inputs=preflight_inputs, rerun=_host_changed, checks_only=True)
 
 
-def preflight_new_host(name: str) -> Stage:
-    """add-node's ``preflight``: the new host alone, against the cluster's spec."""
+def preflight_new_hosts(names: tuple[str, ...]) -> Stage:
+    """add-node's ``preflight``: the new host(s) alone, against the cluster's spec."""
+    name, batch = named(names), len(names) > 1
     return Stage(
-        "preflight", f"Check the new host {name}",
+        "preflight", f"Check the new host{'s' if batch else ''} {name}",
         lambda c: f"SSH to {name} and check OS, resources, ports, uniqueness, GPUs against the "
         "other hosts' recorded facts; changes nothing",
-        run=lambda ctx: run_checks(ctx, hosts=[name]), hosts=lambda c: [name],
-        inputs=lambda ctx: {"node": name, **preflight_inputs(ctx)}, checks_only=True)
+        run=lambda ctx: run_checks(ctx, hosts=list(names)), hosts=lambda c: list(names),
+        inputs=lambda ctx: {**({"nodes": list(names)} if batch else {"node": name}),
+                            **preflight_inputs(ctx)}, checks_only=True)

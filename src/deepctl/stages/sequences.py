@@ -10,16 +10,16 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from deepctl.stages.addons import ADDON_STAGES
-from deepctl.stages.facts import facts_for_new_host
+from deepctl.stages.facts import facts_for_new_hosts
 from deepctl.stages.gpu_ready import gpu_ready
 from deepctl.stages.kubespray import KUBESPRAY
 from deepctl.stages.offline_ca import OFFLINE_CA
-from deepctl.stages.preflight import preflight_new_host
+from deepctl.stages.preflight import preflight_new_hosts
 from deepctl.stages.remove_node import drop_from_spec, remove_host
 from deepctl.stages.reset import FORGET, RESET
-from deepctl.stages.scale import ESTABLISHES, scale_new_host
+from deepctl.stages.scale import ESTABLISHES, scale_new_hosts
 from deepctl.stages.spec_change import write_new_host
-from deepctl.stages.stage import Stage, ordered, stage_at
+from deepctl.stages.stage import Stage, named, ordered, stage_at
 from deepctl.stages.upgrade import set_version, upgrade_to
 from deepctl.stages.verify import verify_new_node
 
@@ -44,20 +44,23 @@ def deploy_stages() -> list[Stage]:
     return ordered(DEPLOY)
 
 
-def add_node_stages(name: str, roles: Sequence[str]) -> list[Stage]:
+def add_node_stages(name: str | tuple[str, ...], roles: Sequence[str]) -> list[Stage]:
     """A worker: facts on all hosts, then ``scale.yml --limit NAME``; a control plane or etcd
     member: ``cluster.yml`` on every host ("You can NOT use scale.yml for that"). The host
-    enters the spec file (``spec``) once it has joined."""
+    enters the spec file (``spec``) once it has joined. A batch (``add-node --hosts``: a
+    tuple of names, workers only) runs the worker's stages for all of them at once."""
+    names = (name,) if isinstance(name, str) else name
+    name = named(names)
     if {"control-plane", "etcd"} & set(roles):
         join = [replace(KUBESPRAY, title=f"Join {name} (Kubespray cluster.yml on every host)",
                         after=("preflight",), establishes=ESTABLISHES)]
     else:
-        join = [facts_for_new_host(name), scale_new_host(name)]
+        join = [facts_for_new_hosts(names), scale_new_hosts(names)]
     last = join[-1].name
-    return ordered([preflight_new_host(name), replace(OFFLINE_CA, after=("preflight",)), *join,
-                    write_new_host(name, after=last),
-                    replace(gpu_ready(name), after=("spec",)),
-                    replace(verify_new_node(name), after=("spec", "gpu-ready"))])
+    return ordered([preflight_new_hosts(names), replace(OFFLINE_CA, after=("preflight",)),
+                    *join, write_new_host(names, after=last),
+                    replace(gpu_ready(names), after=("spec",)),
+                    replace(verify_new_node(names), after=("spec", "gpu-ready"))])
 
 
 def remove_node_stages(name: str, force: bool) -> list[Stage]:

@@ -58,6 +58,13 @@ def every_host(cluster: Cluster) -> list[str]:
     return [h.name for h in cluster.spec.hosts]
 
 
+def named(names: tuple[str, ...]) -> str:
+    """The host add-node adds (``wk5``), or its batch summarised (``wk[5-8]``, names.summary)."""
+    from deepctl.names import summary
+
+    return names[0] if len(names) == 1 else summary(list(names), counted=False)
+
+
 def first_control_plane(cluster: Cluster) -> list[str]:
     """Where deepctl asks the API (kubectl from Kubespray's ``bin_dir``)."""
     return [cluster.control_plane[0].name] if cluster.control_plane else []

@@ -30,7 +30,7 @@ from deepctl.names import summary
 from deepctl.shellwords import deepctl_command
 from deepctl.stages import verify_blame, verify_gpu, verify_jobs, verify_slurm
 from deepctl.stages.context import PlanContext, StageContext
-from deepctl.stages.stage import Stage, first_control_plane
+from deepctl.stages.stage import Stage, first_control_plane, named
 from deepctl.status.model import ApiObject
 from deepctl.templates import playbook_path
 from deepctl.verify import results as res
@@ -253,11 +253,14 @@ VERIFY = Stage(
 )
 
 
-def verify_new_node(name: str) -> Stage:
-    """add-node's ``verify``: the new node is a Ready node of the cluster (its GPUs are
+def verify_new_node(names: tuple[str, ...]) -> Stage:
+    """add-node's ``verify``: the new node(s) are Ready nodes of the cluster (their GPUs are
     ``gpu-ready``'s; ``deploy --only verify`` runs the CUDA smoke Job on every GPU node)."""
+    name = named(names)
     return Stage(
-        "verify", f"Verify {name}", lambda c: f"{name} is a Ready node, asked on the API",
-        run=lambda ctx: VerifyStage([name], gpus=False).run(ctx), hosts=first_control_plane,
+        "verify", f"Verify {name}",
+        lambda c: f"{name} {'is a Ready node' if len(names) == 1 else 'are Ready nodes'}, "
+        "asked on the API",
+        run=lambda ctx: VerifyStage(list(names), gpus=False).run(ctx), hosts=first_control_plane,
         rerun=_always_checks,
         checks_only=True)

@@ -1,4 +1,4 @@
-"""`deepctl add-node`: join one host (docs/add-node.md)."""
+"""`deepctl add-node`: join one host (docs/add-node.md); a batch: add_node_batch.py."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from deepctl.engine.session import Selection
 
 
-def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
+def add_node(spec: Path, *, state_dir: Path | None, name: str | None, address: str | None,
+             hosts_file: Path | None = None,
              internal_address: str | None, roles: list[str], gpu: bool, labels: list[str],
              taints: list[str], yes: bool, accept_new_hosts: bool, as_json: bool,
              ssh_port: int | None = None, ssh_user: str | None = None,
@@ -36,6 +37,15 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str, address: str,
     from deepctl.stages.sequences import add_node_stages
     from deepctl.state.pending import load_pending
 
+    if hosts_file is not None or name is None or address is None:  # --hosts FILE: a batch
+        from deepctl.cli.commands.add_node_batch import add_batch, one_host_options
+
+        given = one_host_options(name, address, internal_address, roles, gpu, labels, taints,
+                                 ssh_port, ssh_user)
+        add_batch(spec, hosts_file, state_dir=state_dir, given=given, yes=yes,
+                  accept_new_hosts=accept_new_hosts, as_json=as_json, dry_run=dry_run,
+                  chosen=chosen or selection(None, None, None, False))
+        return
     problem = user_problem(ssh_user) if ssh_user is not None else None
     if problem is not None:  # the spec's own rule, before anything is read or asked
         raise UsageError(f"--ssh-user: {problem}")
