@@ -18,6 +18,7 @@ SPEC = MINIMAL_SPEC.replace("  addons:", """    - name: wk1
 COMMANDS = {
     "deploy": ["deploy", "SPEC", "--yes"],
     "add-node": ["add-node", "SPEC", "--name", "wk9", "--address", "192.0.2.99", "--yes"],
+    "add-node --hosts": ["add-node", "SPEC", "--hosts", "BATCH", "--yes"],
     "remove-node": ["remove-node", "SPEC", "wk1", "--yes"],
     "upgrade": ["upgrade", "SPEC", "--to", "1.35.4", "--yes"],
     "reset": ["reset", "SPEC", "--yes"],
@@ -26,11 +27,19 @@ COMMANDS = {
 }
 
 
+def command_line(command: str, sandbox: Sandbox) -> list[str]:
+    spec = sandbox.spec(SPEC)
+    batch = sandbox.work / "batch.yaml"
+    batch.write_text("- name: wk9\n  address: 192.0.2.99\n  roles: [worker]\n",
+                     encoding="utf-8")
+    words = {"SPEC": str(spec), "BATCH": str(batch)}
+    return [words.get(word, word) for word in COMMANDS[command]]
+
+
 @pytest.mark.parametrize("command", list(COMMANDS))
 def test_a_bad_executor_address_is_a_usage_error(command: str, sandbox: Sandbox,
                                                  cli: Invoke) -> None:
-    spec = sandbox.spec(SPEC)
-    argv = [str(spec) if word == "SPEC" else word for word in COMMANDS[command]]
+    argv = command_line(command, sandbox)
     result = cli(*argv, "--executor", "not an address")
     assert result.exit_code == 2, result.output
     assert ("error: --executor: 'not an address' is neither an IP address nor a DNS name"
@@ -43,8 +52,7 @@ def test_a_bad_executor_address_is_a_usage_error(command: str, sandbox: Sandbox,
 def test_the_executor_option_is_in_the_command_printed_to_run_it_unattended(
         command: str, sandbox: Sandbox, cli: Invoke) -> None:
     """Off a terminal the command refuses and prints itself with --yes: --executor kept."""
-    spec = sandbox.spec(SPEC)
-    argv = [str(spec) if word == "SPEC" else word for word in COMMANDS[command] if word != "--yes"]
+    argv = [word for word in command_line(command, sandbox) if word != "--yes"]
     result = cli(*argv, "--executor", "10.0.0.5")
     assert result.exit_code == 2, result.output
     assert "--executor 10.0.0.5" in result.stderr.split("pass --yes to run it unattended")[1]

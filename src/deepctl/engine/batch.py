@@ -25,6 +25,7 @@ from deepctl.engine.nodes import given_state_dir, join_tried, require_keys
 from deepctl.engine.runner import Ledgered
 from deepctl.engine.session import NO_SELECTION, Operation, Selection, plan_operation, run_operation
 from deepctl.errors import DeepctlError, SpecError
+from deepctl.executor.target import keep_executor, with_executor
 from deepctl.names import summary
 from deepctl.shellwords import deepctl_command
 from deepctl.stages.context import StageContext
@@ -40,11 +41,13 @@ def batch_names(entries: list[dict[str, Any]]) -> tuple[str, ...]:
 
 
 def batch_words(spec: Path, hosts_file: Path, state_dir: Path | None = None,
-                accept_new_hosts: bool = False) -> list[str | Path]:
+                accept_new_hosts: bool = False, executor: str | None = None) -> list[str | Path]:
     """The add-node command line of a batch (pure), without ``--yes``."""
     words: list[str | Path] = ["deepctl", "add-node", spec, "--hosts", hosts_file]
     if state_dir is not None:
         words += ["--state-dir", state_dir]
+    if executor is not None:
+        words += ["--executor", executor]
     return words + (["--accept-new-hosts"] if accept_new_hosts else [])
 
 
@@ -87,15 +90,16 @@ def _names_in_file(hosts_file: Path) -> list[str]:
 
 
 def batch_operation(ws: Workspace, entries: list[dict[str, Any]], hosts_file: Path, *,
-                    accept_new_hosts: bool = False,
-                    selection: Selection = NO_SELECTION) -> Operation:
+                    accept_new_hosts: bool = False, selection: Selection = NO_SELECTION,
+                    executor: str | None = None) -> Operation:
     names = batch_names(entries)
 
     def done(ctx: StageContext) -> None:
         for name in names:
             set_pending(ctx.ws.state, name, None)
 
-    words = batch_words(ws.spec.path, hosts_file, given_state_dir(ws), accept_new_hosts)
+    words = batch_words(ws.spec.path, hosts_file, given_state_dir(ws), accept_new_hosts,
+                        executor)
     return Operation(
         "add-node", add_node_stages(names, ["worker"]),
         shlex.join(str(w) for w in [*words, "--yes"]), selection,
@@ -123,17 +127,18 @@ def prepare_batch(ws: Workspace, entries: list[dict[str, Any]], display: Display
         if display is not None:
             display.message(f"{summary(names)} are pending in {ws.state.pending_file}: "
                             f"add-node writes them into {ws.spec.path} once they have joined")
-    return Workspace(loaded, ws.state)
+    return keep_executor(Workspace(loaded, ws.state), ws)
 
 
 def batch_plan_operation(spec: Path, state_dir: Path | None, hosts_file: Path,
-                         selection: Selection) -> tuple[Workspace, Operation]:
+                         selection: Selection, executor: str | None = None,
+                         ) -> tuple[Workspace, Operation]:
     """The batch checked and its operation, without writing anything (``--dry-run``, and the
     checks before the question)."""
-    ws = open_workspace(spec, state_dir, create=False)
+    ws = with_executor(open_workspace(spec, state_dir, create=False), executor)
     entries = check_batch(ws, hosts_file)
     preview = prepare_batch(ws, entries, None, write=False)
-    op = batch_operation(preview, entries, hosts_file, selection=selection)
+    op = batch_operation(preview, entries, hosts_file, selection=selection, executor=executor)
     if selection.names() and not _resumed(ws, entries):
         plan_operation(preview, None, op).refuse_out_of_order(None)
     return preview, op
@@ -145,17 +150,18 @@ def _resumed(ws: Workspace, entries: list[dict[str, Any]]) -> bool:
 
 
 def add_nodes(spec: Path, state_dir: Path | None, hosts_file: Path, display: Display, *,
-              accept_new_hosts: bool = False, selection: Selection = NO_SELECTION) -> RunRecord:
+              accept_new_hosts: bool = False, selection: Selection = NO_SELECTION,
+              executor: str | None = None) -> RunRecord:
     """Run the batch add-node; a failure leaves every host of it pending, and says how to
     resume (the same command) or drop them."""
-    ws, op = batch_plan_operation(spec, state_dir, hosts_file, selection)
-    disk = open_workspace(spec, state_dir, create=False)
+    ws, op = batch_plan_operation(spec, state_dir, hosts_file, selection, executor)
+    disk = with_executor(open_workspace(spec, state_dir, create=False), executor)
     entries = list(op.params["hosts"])
     names = batch_names(entries)
     resumed = _resumed(disk, entries)
     ws = prepare_batch(disk, entries, None if resumed else display, write=True)
     op = batch_operation(ws, entries, hosts_file, accept_new_hosts=accept_new_hosts,
-                         selection=selection)
+                         selection=selection, executor=executor)
     if resumed:
         where = ("they are in the spec" if not missing_hosts(spec, names)
                  else "they are not in the spec yet")

@@ -44,7 +44,7 @@ def add_node(spec: Path, *, state_dir: Path | None, name: str | None, address: s
                                  ssh_port, ssh_user)
         add_batch(spec, hosts_file, state_dir=state_dir, given=given, yes=yes,
                   accept_new_hosts=accept_new_hosts, as_json=as_json, dry_run=dry_run,
-                  chosen=chosen or selection(None, None, None, False))
+                  chosen=chosen or selection(None, None, None, False), executor=executor)
         return
     problem = user_problem(ssh_user) if ssh_user is not None else None
     if problem is not None:  # the spec's own rule, before anything is read or asked

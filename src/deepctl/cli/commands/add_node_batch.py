@@ -14,6 +14,7 @@ from deepctl.cli.commands.node_options import (
 )
 from deepctl.errors import UsageError
 from deepctl.executor.check import require_ready
+from deepctl.executor.target import with_executor
 from deepctl.shellwords import deepctl_command
 from deepctl.workspace import open_workspace
 
@@ -31,7 +32,7 @@ def one_host_options(*values: object) -> list[str]:
 
 def add_batch(spec: Path, hosts_file: Path | None, *, state_dir: Path | None, given: list[str],
               yes: bool, accept_new_hosts: bool, as_json: bool, dry_run: bool,
-              chosen: Selection) -> None:
+              chosen: Selection, executor: str | None = None) -> None:
     """``--hosts FILE``: every entry checked (FILE:LINE) before anything is asked or run;
     ``--hosts`` with a one-host option, or neither ``--hosts`` nor ``--name`` and
     ``--address``, is a usage error."""
@@ -51,16 +52,17 @@ def add_batch(spec: Path, hosts_file: Path | None, *, state_dir: Path | None, gi
                          hint=f"put {'them' if len(given) > 1 else 'it'} in the entries of "
                          f"{hosts_file} (spec.hosts' format), or add one host without --hosts")
     hosts_file = hosts_file.expanduser().absolute()  # the resume hint runs from anywhere
-    ws, op = batch_plan_operation(spec, state_dir, hosts_file, chosen)
+    ws, op = batch_plan_operation(spec, state_dir, hosts_file, chosen, executor)
     check_selection(chosen, list(op.stages))
     if dry_run:
         print_node_plan(ws, op, as_json)
         return
     names = list(batch_names(list(op.params["hosts"])))
     confirm(f"Add {len(names)} host(s) ({summary(names)}) to the cluster of {spec}?", yes,
-            [*batch_words(spec, hosts_file, state_dir, accept_new_hosts),
+            [*batch_words(spec, hosts_file, state_dir, accept_new_hosts, executor),
              *selection_words(chosen), *(["--json"] if as_json else [])])
-    require_ready(open_workspace(spec, state_dir, create=False), spec)  # spec.executor(s)
+    # spec.executor(s) or --executor: fit before any host is touched
+    require_ready(with_executor(open_workspace(spec, state_dir, create=False), executor), spec)
     record = add_nodes(spec, state_dir, hosts_file, make_display(as_json),
-                       accept_new_hosts=accept_new_hosts, selection=chosen)
+                       accept_new_hosts=accept_new_hosts, selection=chosen, executor=executor)
     done(f"added {summary(names)}", record, as_json, nodes=names)
