@@ -156,8 +156,14 @@ def deploy(rig: Rig, work: Path, way: str) -> dict[str, Any]:
         "proxy_bytes_up": rig.proxy.bytes_up, "proxy_bytes_down": rig.proxy.bytes_down,
         "proxy_connections": rig.proxy.connections,
     }
+    state = work / ".deepctl" / "lab"
+    run = json.loads(max((state / "runs").glob("*/state.json")).read_text(encoding="utf-8"))
+    # before the stages: start-up and, with an executor, its checks (and their playbook)
+    result["before_stages_s"] = round(seconds - float(run["duration_s"]), 2)
+    for stage in ("kubespray", "verify"):
+        result[f"{stage}_s"] = run["stages"][stage]["duration_s"]
     if way == "executor":
-        result.update(sent_to_executor(work / ".deepctl" / "lab"))
+        result.update(sent_to_executor(state))
     return result
 
 
@@ -173,20 +179,30 @@ def main() -> int:
                         help="delay added per round trip by the proxy")
     parser.add_argument("--tasks", type=int, default=0,
                         help="tiny remote tasks added to the stand-in's cluster.yml per host")
+    parser.add_argument("--ways", default=",".join(WAYS),
+                        help="which ways to run (comma-separated; the ratios need local)")
+    parser.add_argument("--keep", type=Path,
+                        help="keep each run's directory (spec, deploy.log, state) under KEEP")
     parser.add_argument("--output", type=Path, help="results file (default bench/results/)")
     args = parser.parse_args()
+    ways = [w for w in WAYS if w in args.ways.split(",")]
+    if not ways or set(args.ways.split(",")) - set(WAYS):
+        parser.error(f"--ways: choose from {', '.join(WAYS)}")
     require_hosts()
     load_before = load_average()
-    runs: dict[str, list[dict[str, Any]]] = {way: [] for way in WAYS}
+    runs: dict[str, list[dict[str, Any]]] = {way: [] for way in ways}
     with HostFarm(pool="function") as farm, DelayProxy(args.rtt_ms / 1000) as proxy, \
             tempfile.TemporaryDirectory() as tmp:
+        if args.keep is not None:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            tmp = str(args.keep)
         hosts = start_hosts(farm, args.hosts)
         executor = make_executor(farm)
         tree = standin_with_tasks(Path(tmp) / "kubespray-standin", args.tasks)
         rig = Rig(farm, hosts, executor, proxy, tree)
         try:
             for round_no in range(args.runs):
-                for way in WAYS:
+                for way in ways:
                     work = Path(tmp) / f"{way}-{round_no}"
                     work.mkdir()
                     result = deploy(rig, work, way)
@@ -194,35 +210,45 @@ def main() -> int:
                     print(f"round {round_no + 1}: {way:<12} {result['seconds']:7.2f} s", flush=True)
         finally:
             rig.release()
-    medians = {way: statistics.median(r["seconds"] for r in runs[way]) for way in WAYS}
-    ratios = {way: medians[way] / medians["local"] for way in WAYS}
+    medians = {way: statistics.median(r["seconds"] for r in runs[way]) for way in ways}
+    base = medians.get("local")
+    ratios = {way: medians[way] / base for way in ways} if base else {}
     rows = []
-    for way in WAYS:
+    for way in ways:
         last = runs[way][-1]
         rows.append([way, f"{medians[way]:.2f} s",
                      " / ".join(f"{r['seconds']:.1f}" for r in runs[way]),
-                     f"{ratios[way]:.2f}x",
+                     f"{ratios[way]:.2f}x" if ratios else "-",
                      f"{statistics.median(r['tree_cpu_s'] for r in runs[way]):.1f} s",
+                     *(f"{statistics.median(r[key] for r in runs[way]):.1f} s"
+                       for key in ("before_stages_s", "kubespray_s", "verify_s")),
                      f"{kib(last['proxy_bytes_up'])} / {kib(last['proxy_bytes_down'])}",
                      str(last["proxy_connections"])])
     extra = f" + {args.tasks} tasks per host" if args.tasks else ""
-    print(f"\nstand-in deploy{extra}, {args.hosts} hosts, +{args.rtt_ms:g} ms per round trip through "
-          f"the proxy, {args.runs} run(s) of each way, interleaved")
+    print(f"\nstand-in deploy{extra}, {args.hosts} hosts, +{args.rtt_ms:g} ms per round trip "
+          f"through the proxy, {args.runs} run(s) of each way, interleaved")
     print(table(rows, ["way", "median", "runs (s)", "vs local", "controller CPU",
+                       "before stages", "kubespray", "verify",
                        "through the proxy, up / down (last run)", "connections"]))
-    first, later = runs["executor"][0], runs["executor"][1:]
-    print(f"sent to the executor: first run tree {kib(first['tree_bytes'])}, jobs "
-          f"{kib(first['job_bytes'])}"
-          + (f"; later runs tree {kib(later[-1]['tree_bytes'])}, jobs "
-             f"{kib(later[-1]['job_bytes'])}" if later else ""))
-    met = ratios["executor"] <= TARGET
-    print(f"local+delay / local = {ratios['local+delay']:.2f}x (the slowdown of a run from here)")
-    print(f"executor / local = {ratios['executor']:.2f}x (target <= {TARGET}x: "
-          f"{'met' if met else 'MISSED'})")
+    if "executor" in runs:
+        first, later = runs["executor"][0], runs["executor"][1:]
+        print(f"sent to the executor: first run tree {kib(first['tree_bytes'])}, jobs "
+              f"{kib(first['job_bytes'])}"
+              + (f"; later runs tree {kib(later[-1]['tree_bytes'])}, jobs "
+                 f"{kib(later[-1]['job_bytes'])}" if later else ""))
+    met = None
+    if "local+delay" in ratios:
+        print(f"local+delay / local = {ratios['local+delay']:.2f}x "
+              "(the slowdown of a run from here)")
+    if "executor" in ratios:
+        met = ratios["executor"] <= TARGET
+        print(f"executor / local = {ratios['executor']:.2f}x (target <= {TARGET}x: "
+              f"{'met' if met else 'MISSED'})")
     load_after = load_average()
     print(f"load average before {load_before}, after {load_after}")
     path = save("executor_latency", {
-        "hosts": args.hosts, "extra_tasks": args.tasks, "runs_each": args.runs, "rtt_ms": args.rtt_ms,
+        "hosts": args.hosts, "extra_tasks": args.tasks, "runs_each": args.runs,
+        "rtt_ms": args.rtt_ms,
         "runs": runs, "median_s": medians, "vs_local": ratios, "target": TARGET, "met": met,
         "load_average_before": load_before, "load_average_after": load_after}, args.output)
     print(f"results: {path}")
