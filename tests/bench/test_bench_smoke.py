@@ -103,3 +103,13 @@ def test_validate_scale_benchmark_reports_each_size() -> None:
 def test_artifacts_list_scale_benchmark_reports_each_size() -> None:
     out = run_bench("artifacts_list_scale.py", "--sizes", "10,20", "--repeat", "1")
     assert "20 hosts:" in out and "target <= 5 s" in out
+
+
+@needs_root
+def test_executor_latency_benchmark_runs_each_way_through_the_proxy(tmp_path: Path) -> None:
+    out = run_bench("executor_latency.py", "--hosts", "1", "--runs", "1", "--rtt-ms", "10",
+                    "--output", str(tmp_path / "e.json"))
+    for way in ("local ", "local+delay", "executor "):
+        assert way in out
+    assert "executor / local = " in out and "sent to the executor: first run tree" in out
+    assert (tmp_path / "e.json").exists()
