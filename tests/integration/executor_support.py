@@ -31,7 +31,7 @@ def isolated_executor(farm: HostFarm, name: str = "exec1") -> TestHost:
     the host's overlay of ``/``: skipped when the venv is on another mount, which it lacks)."""
     if os.stat(VENV_BIN).st_dev != os.stat("/").st_dev:
         pytest.skip(f"{VENV_BIN} is not on the root filesystem, which isolated hosts overlay")
-    (executor,) = farm.add_many([HostProfile(name, isolated=True)])
+    (executor,) = farm.add_many([HostProfile(name, isolated=True, tcp_forwarding=True)])
     for tool in TOOLS:
         (executor.bin_dir / tool).symlink_to(VENV_BIN / tool)
     return executor

@@ -38,7 +38,8 @@ TOOLS = ("ansible-runner", "ansible-playbook", "ansible-inventory", "ansible-con
 
 
 def make_executor(farm: HostFarm) -> TestHost:
-    (executor,) = farm.add_many([HostProfile("exec1")])
+    # it forwards TCP, as OpenSSH does by default: preflight logs in to the hosts through it
+    (executor,) = farm.add_many([HostProfile("exec1", tcp_forwarding=True)])
     for tool in TOOLS:
         (executor.bin_dir / tool).symlink_to(VENV_BIN / tool)
     return executor

@@ -29,7 +29,8 @@ pytestmark = pytest.mark.integration
 
 
 def make_executors(farm: HostFarm) -> list[TestHost]:
-    executors = farm.add_many([HostProfile("exec1"), HostProfile("exec2")])
+    executors = farm.add_many([HostProfile("exec1", tcp_forwarding=True),
+                                HostProfile("exec2", tcp_forwarding=True)])
     for executor in executors:
         for tool in TOOLS:
             (executor.bin_dir / tool).symlink_to(VENV_BIN / tool)
