@@ -262,9 +262,14 @@ CLOCK = re.compile(r"^\d\d:\d\d:\d\dZ ")
 def failure_report(output: str) -> list[list[str]]:
     """The failure report's first line and its lines per failed host (task, component, file,
     what the result said, URL), hosts in name order; the clock and the hints (paths of this
-    run) left out."""
+    run) left out. The first line quotes the host that failed first, which varies from run
+    to run (forks end in any order): it is written HOST, once checked to be a failed one."""
     lines = [CLOCK.sub("", line) for line in output.splitlines()]
     start = next(i for i, line in enumerate(lines) if line.startswith("stage kubespray failed"))
+    first = re.match(r"stage kubespray failed: \S+ failed on (.+?) \(rc \d+\): ([\w.-]+): ",
+                     lines[start])
+    assert first is not None and first.group(2) in first.group(1).split(", "), lines[start]
+    lines[start] = lines[start].replace(f"): {first.group(2)}: ", "): HOST: ", 1)
     report: list[list[str]] = []
     for line in lines[start + 1:]:
         if line.startswith("    ") and report:
