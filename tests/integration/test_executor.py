@@ -360,3 +360,28 @@ def test_preflight_logs_in_to_the_hosts_through_the_executor(ssh_host_farm: Host
     assert finding["message"].startswith(
         f"cp1: the executor could not open a connection to {cp1.address}:{cp1.port}")
     assert "executor's sshd allows TCP forwarding (AllowTcpForwarding)" in finding["hint"]
+
+
+def test_an_executor_behind_a_jump_host_that_forwards_nothing_is_named_with_its_fix(
+        ssh_host_farm: HostFarm, tmp_path: Path) -> None:
+    """spec.executor.bastion: the executor is reached through a direct-tcpip channel of its
+    jump host; a jump host that refuses forwarding is a check with its fix, not a traceback."""
+    cp1, jump = ssh_host_farm.add_many([HostProfile("cp1"), HostProfile("jump1")])
+    executor = make_executor(ssh_host_farm)
+    spec = write_spec(tmp_path, ssh_host_farm, {cp1: ["control-plane", "etcd", "worker"]}, cp1)
+    use_executor(spec, ssh_host_farm, executor)
+    data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    data["spec"]["executor"]["bastion"] = {"address": jump.address, "port": jump.port}
+    spec.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    known = tmp_path / ".deepctl" / "lab" / "known_hosts"
+    known.write_text(known.read_text(encoding="ascii") + ssh_host_farm.known_hosts([jump]),
+                     encoding="ascii")
+    done = deepctl("executor", "check", str(spec), "--json", cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    (check,) = [c for c in json.loads(done.stdout)["checks"] if c["check"] == "executor.ssh"]
+    assert check["status"] == "error"
+    assert check["message"].startswith(
+        f"executor: the executor bastion could not open a connection to {executor.address}:"
+        f"{executor.port}")
+    assert "AllowTcpForwarding" in check["hint"]

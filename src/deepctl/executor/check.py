@@ -29,6 +29,7 @@ from deepctl.kubespray import source as kubespray_source
 from deepctl.shellwords import deepctl_command, record_host_keys_command
 from deepctl.ssh import exec as ssh_exec
 from deepctl.ssh import known_hosts
+from deepctl.ssh.cluster import tunnel
 from deepctl.ssh.connect import (
     ClusterSSHClient,
     ConnectOptions,
@@ -169,11 +170,13 @@ def login(target: ExecutorTarget, options: ConnectOptions) -> ClusterSSHClient:
     if target.bastion is None:
         return connect_endpoint(_endpoint(target.login, "executor"), options)
     hop = connect_endpoint(_endpoint(target.bastion, "executor bastion"), options)
-    transport = hop.get_transport()
-    assert transport is not None
-    channel = transport.open_channel("direct-tcpip", (target.login.address, target.login.port),
-                                     ("127.0.0.1", 0))
-    client = connect_endpoint(_endpoint(target.login, "executor"), options, sock=channel)
+    executor = _endpoint(target.login, "executor")
+    try:
+        client = connect_endpoint(executor, options,
+                                  sock=tunnel(hop, executor, options.timeout))
+    except BaseException:
+        hop.close()
+        raise
     client.owned_bastion = hop
     return client
 

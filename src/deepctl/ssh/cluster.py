@@ -36,7 +36,7 @@ def open_bastion(
     options = _options(state, accept_new_hosts, timeout, new_keys)
     try:
         client = connect_endpoint(endpoint, options,
-                                  sock=_tunnel(via, endpoint, timeout) if via else None)
+                                  sock=tunnel(via, endpoint, timeout) if via else None)
     except BaseException:
         if via is not None:
             via.close()
@@ -66,7 +66,7 @@ def open_client(
                              timeout=timeout, base_dir=base_dir, new_keys=options.new_keys)
         via = owned
     try:
-        sock = _tunnel(via, endpoint, timeout) if via is not None else None
+        sock = tunnel(via, endpoint, timeout) if via is not None else None
         client = connect_endpoint(endpoint, options, sock=sock)
     except BaseException:
         if owned is not None:
@@ -85,7 +85,8 @@ def _options(
     return options
 
 
-def _tunnel(bastion: paramiko.SSHClient, endpoint: Endpoint, timeout: float) -> paramiko.Channel:
+def tunnel(bastion: paramiko.SSHClient, endpoint: Endpoint, timeout: float) -> paramiko.Channel:
+    """A ``direct-tcpip`` channel of ``bastion`` to ``endpoint``; failures are SSHError."""
     hop = getattr(bastion, "label", "bastion")  # "bastion", or "executor" (executor/way_in.py)
     transport = bastion.get_transport()
     if transport is None or not transport.is_active():
